@@ -1,0 +1,1 @@
+//! HTTP client for the enrollment API and OpenID4VCI. STUB: owned by the server work.

@@ -1,0 +1,1 @@
+//! Enrollment state machine. STUB: owned by the identity work.

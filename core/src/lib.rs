@@ -1,0 +1,28 @@
+//! ikd-core: every rule and all state of the IKD wallet.
+//!
+//! No Tauri and no UI here. Platform services (key store, clock, HTTP base URL)
+//! come in as traits, with in-memory versions for tests. See ARCHITECTURE.md.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod error;
+pub mod secret;
+
+pub mod identity;
+pub mod enrollment;
+
+pub mod store;
+pub mod vault;
+
+pub mod credential;
+pub mod device_key;
+pub mod jose;
+
+pub mod client;
+pub mod wire;
+
+pub mod qr;
+pub mod selfie;
+
+pub mod view;
+pub mod wallet;

@@ -1,0 +1,1 @@
+//! Desk QR images decoded in Rust (rqrr). STUB: owned by the app work.

@@ -1,0 +1,1 @@
+//! Selfie pipeline. STUB: owned by the selfie work.

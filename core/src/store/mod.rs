@@ -1,0 +1,1 @@
+//! SQLite storage (schema-as-code migrations). STUB: owned by the vault work.

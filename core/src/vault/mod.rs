@@ -1,0 +1,1 @@
+//! The PIN-gated document vault. STUB: owned by the vault work.

@@ -1,0 +1,199 @@
+//! What the UI is shown: the serializable views that Tauri commands return.
+//! ts-rs exports each into `gen/ts/` so the UI's types come from here.
+
+use crate::credential::model::{Kk, Ktp};
+use crate::wire::EnrollmentStatusWire;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RegionRef {
+    pub code: String,
+    /// None when the code is not in the region table (a warning, not an error).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// What a valid NIK says. Also the JSON of `ikd nik`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NikInfo {
+    /// The 16 digits, separators removed.
+    pub nik: String,
+    pub province: RegionRef,
+    pub regency: RegionRef,
+    pub district: RegionRef,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    pub sex: Sex,
+    /// "0001"…"9999"
+    pub serial: String,
+    /// Stable warning codes, e.g. "unknown_regency", "unknown_district".
+    pub warnings: Vec<String>,
+}
+
+/// The registration form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RegisterForm {
+    pub nik: String,
+    pub email: String,
+    pub phone: String,
+    pub consent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum SelfieVerdict {
+    TooDark { brightness: f32, min: f32 },
+    TooBright { brightness: f32, max: f32 },
+    Blurry { sharpness: f32, min: f32 },
+}
+
+/// A processed selfie: 600×800 JPEG without metadata, and its measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SelfieView {
+    /// Base64 JPEG (standard alphabet).
+    pub preview_jpeg: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u32,
+    /// Mean luma, 0–255.
+    pub brightness: f32,
+    /// Variance of the Laplacian.
+    pub sharpness: f32,
+    pub verdicts: Vec<SelfieVerdict>,
+    /// No verdicts: the photo is good to send.
+    pub acceptable: bool,
+}
+
+/// Where the resident is in the journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Stage {
+    /// Nothing started.
+    Welcome,
+    /// Form or selfie in progress, not yet submitted.
+    Draft,
+    /// Submitted and waiting: see `enrollment.status`.
+    Enrolling,
+    /// Code accepted and documents fetched; a PIN must be created.
+    NeedsPin,
+    /// Active, documents behind the PIN.
+    Locked,
+    Unlocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EnrollmentView {
+    pub status: EnrollmentStatusWire,
+    pub desk_name: Option<String>,
+    pub reject_reason: Option<String>,
+    /// RFC 3339
+    pub code_expires_at: Option<String>,
+    pub code_attempts_left: Option<u32>,
+    pub email_masked: Option<String>,
+}
+
+/// PIN lockout state, shown on the PIN pad.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LockoutView {
+    /// Consecutive wrong PINs so far.
+    pub failures: u32,
+    /// Wrong PINs left before the cached documents are wiped (10 in all).
+    pub attempts_left: u32,
+    /// RFC 3339; the PIN pad waits until then.
+    pub locked_until: Option<String>,
+    pub retry_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Settings {
+    /// "id" or "en"
+    pub language: String,
+    pub auto_lock_secs: u32,
+    pub backend_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppState {
+    pub stage: Stage,
+    pub enrollment: Option<EnrollmentView>,
+    pub lockout: Option<LockoutView>,
+    pub settings: Settings,
+    /// Dev builds may change the backend URL.
+    pub dev_build: bool,
+    /// The documents were wiped after too many wrong PINs; a refresh is needed.
+    pub documents_wiped: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HomeView {
+    pub nama: String,
+    /// Base64 JPEG.
+    pub foto: String,
+    /// "1671********0001"
+    pub nik_masked: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KtpView {
+    pub ktp: Ktp,
+    /// The issuer signature was checked again just now.
+    pub verified: bool,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KkView {
+    pub kk: Kk,
+    pub verified: bool,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum HistoryKind {
+    Registered,
+    DeskScanned,
+    Approved,
+    Rejected,
+    Activated,
+    PinSet,
+    Unlocked,
+    UnlockFailed,
+    PinChanged,
+    DocumentsRefreshed,
+    DocumentsWiped,
+    DeviceReleased,
+    DeviceRevoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HistoryEntry {
+    /// RFC 3339
+    pub at: String,
+    pub kind: HistoryKind,
+    /// Non-personal detail, e.g. a desk name.
+    pub detail: Option<String>,
+}

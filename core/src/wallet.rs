@@ -1,0 +1,1 @@
+//! The facade the app calls. STUB: owned by the app work.

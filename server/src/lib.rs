@@ -1,0 +1,1 @@
+//! ikd-server library. STUB: owned by the server work.

@@ -1,0 +1,2 @@
+//! ikd-server binary.
+fn main() {}

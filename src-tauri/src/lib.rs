@@ -1,0 +1,1 @@
+//! ikd-app. STUB: owned by the app work.

@@ -1,0 +1,1 @@
+//! Shared test support (loopback SMTP receiver, server harness).
