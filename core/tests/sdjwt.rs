@@ -288,10 +288,15 @@ fn claim_collision_and_duplicate_digest_rejected() {
         &f.issuer,
         &f.holder,
         json!({"nama": "Y", "_sd": [dg]}),
-        &[d.clone()],
+        std::slice::from_ref(&d),
     );
     assert_eq!(err(&s, &f), SdJwtError::ClaimCollision);
-    let s = hand_made(&f.issuer, &f.holder, json!({"_sd": [dg, dg]}), &[d.clone()]);
+    let s = hand_made(
+        &f.issuer,
+        &f.holder,
+        json!({"_sd": [dg, dg]}),
+        std::slice::from_ref(&d),
+    );
     assert_eq!(err(&s, &f), SdJwtError::DuplicateDisclosure);
     let s = hand_made(
         &f.issuer,
