@@ -332,3 +332,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn vault_and_store_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Vault>();
+    assert_send_sync::<ikd_core::store::Store>();
+    assert_send_sync::<vault::FileKeyStore>();
+}
