@@ -228,3 +228,26 @@ fn explicit_wipe_keeps_account_state() {
         Some("{}")
     );
 }
+
+#[test]
+fn parallel_attempts_are_each_counted_and_gated() {
+    let rig = Rig::new();
+    rig.vault.create(&pin(PIN)).unwrap();
+    let results: Vec<VaultError> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| rig.vault.unlock(&secret(WRONG)).unwrap_err()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wrong_pins = results
+        .iter()
+        .filter(|e| matches!(e, VaultError::WrongPin(_)))
+        .count();
+    let locked = results
+        .iter()
+        .filter(|e| matches!(e, VaultError::LockedOut(_)))
+        .count();
+    // #1, #2 and #3 are checked; #3 starts a 30 s wait that refuses the rest.
+    assert_eq!((wrong_pins, locked), (3, 3), "{results:?}");
+    assert_eq!(rig.vault.lockout_state().unwrap().failures, 3);
+}
