@@ -4,7 +4,8 @@
 Subcommands (all output JSON or an SD-JWT on stdout; errors go to stderr, exit 1):
 
   verify  --issuer-jwk JWK            SD-JWT on stdin. Verifies it with the pinned issuer
-                                      key and prints {"header": ..., "claims": ...}.
+          [--aud AUD --nonce NONCE]   key and prints {"header": ..., "claims": ...}. With
+                                      --aud/--nonce the KB-JWT is required and verified.
   issue   --issuer-pkcs8 B64URL       Issues an SD-JWT VC (typ dc+sd-jwt, ES256) with the
           --holder-jwk JWK            given P-256 PKCS#8 key. --claims are made selectively
           --claims JSON               disclosable; --plain stay in the clear; arrays named in
@@ -49,7 +50,12 @@ def key_from_pkcs8(b64u: str) -> JWK:
 def cmd_verify(args):
     sd_jwt = sys.stdin.read().strip()
     issuer_key = JWK(**json.loads(args.issuer_jwk))
-    verifier = SDJWTVerifier(sd_jwt, lambda _iss, _header: issuer_key)
+    verifier = SDJWTVerifier(
+        sd_jwt,
+        lambda _iss, _header: issuer_key,
+        expected_aud=args.aud,
+        expected_nonce=args.nonce,
+    )
     claims = verifier.get_verified_payload()
     header_b64 = sd_jwt.split("~", 1)[0].split(".", 1)[0]
     header = json.loads(b64u_decode(header_b64))
@@ -96,6 +102,8 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify")
     v.add_argument("--issuer-jwk", required=True)
+    v.add_argument("--aud")
+    v.add_argument("--nonce")
     i = sub.add_parser("issue")
     i.add_argument("--issuer-pkcs8", required=True)
     i.add_argument("--holder-jwk", required=True)

@@ -309,6 +309,29 @@ fn their_holder_presentation_with_kb_jwt_verifies_with_ours() {
     assert!(ok, "sd-jwt (python) holder failed: {err}");
     assert!(!p.ends_with('~'), "presentation carries a KB-JWT");
     let v = sdjwt::verify(&p, &issuer.public_jwk(), Some(&holder.public_jwk()), now()).unwrap();
+    // ... and its KB-JWT passes our key-binding checks, for its aud and nonce only
+    let kb = sdjwt::verify_presentation(
+        &p,
+        &issuer.public_jwk(),
+        "https://verifier.example",
+        "n-1",
+        now(),
+        Duration::minutes(5),
+    )
+    .unwrap();
+    assert_eq!(kb.claims, v.claims);
+    assert_eq!(
+        sdjwt::verify_presentation(
+            &p,
+            &issuer.public_jwk(),
+            "https://verifier.example",
+            "n-2",
+            now(),
+            Duration::minutes(5),
+        )
+        .unwrap_err(),
+        sdjwt::SdJwtError::KeyBindingInvalid
+    );
     assert_eq!(v.claims["nomor_kk"], "1671010101010001");
     assert!(!v.claims.contains_key("kepala_keluarga"));
     let names: Vec<&str> = v.claims["anggota"]
@@ -318,4 +341,38 @@ fn their_holder_presentation_with_kb_jwt_verifies_with_ours() {
         .map(|a| a["nama"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["AHMAD", "RINA"]);
+}
+
+#[test]
+fn our_key_bound_presentation_verifies_with_their_library() {
+    let issuer = EcKeyPair::generate().unwrap();
+    let holder = EcKeyPair::generate().unwrap();
+    let holder_jwk = holder.public_jwk();
+    let req = ktp().issue_request(ISS, &holder_jwk, now(), now() + Duration::days(30));
+    let s = sdjwt::issue(&issuer, &req).unwrap();
+    let p = sdjwt::present(&s, |n| n == "nama" || n == "nik").unwrap();
+    let kb = sdjwt::add_key_binding(&p, &holder, "https://verifier.example", "n-7", now()).unwrap();
+    let issuer_jwk = jwk_json(&issuer.public_jwk());
+    let args = |nonce: &'static str| {
+        [
+            "verify",
+            "--issuer-jwk",
+            issuer_jwk.as_str(),
+            "--aud",
+            "https://verifier.example",
+            "--nonce",
+            nonce,
+        ]
+    };
+    let (ok, out, err) = py(&args("n-7"), &kb);
+    assert!(
+        ok,
+        "sd-jwt (python) rejected our key-bound presentation: {err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["claims"]["nama"], "SITI AMINAH");
+    assert_eq!(v["claims"]["nik"], "1671234567890001");
+    assert!(v["claims"].get("alamat").is_none());
+    let (ok, _, _) = py(&args("n-8"), &kb);
+    assert!(!ok, "their verifier accepted a KB-JWT for another nonce");
 }
