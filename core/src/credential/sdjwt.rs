@@ -178,6 +178,20 @@ pub fn digest(disclosure: &str) -> String {
     ))
 }
 
+/// A decoy digest (RFC 9901 §4.2.5): the digest of random bytes.
+fn decoy() -> Result<String, SdJwtError> {
+    Ok(digest(&salt()?))
+}
+
+/// 1 to 4 decoys, at random.
+fn decoy_count() -> Result<usize, SdJwtError> {
+    let mut b = [0u8; 1];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| SdJwtError::Signing)?;
+    Ok(1 + usize::from(b[0] % 4))
+}
+
 fn make_disclosure(parts: Value) -> Result<String, SdJwtError> {
     let s = serde_json::to_string(&parts).map_err(|_| SdJwtError::Malformed)?;
     Ok(b64u_encode(s))
@@ -202,6 +216,11 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
                 out.push(json!({ "...": digest(&d) }));
                 disclosures.push(d);
             }
+            // Decoys hide how many elements there are (e.g. family size). They go at
+            // the end so that element positions stay those of the document.
+            for _ in 0..decoy_count()? {
+                out.push(json!({ "...": decoy()? }));
+            }
             payload.insert(name.clone(), Value::Array(out));
         } else {
             let d = make_disclosure(json!([salt()?, name, value]))?;
@@ -209,7 +228,10 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
             disclosures.push(d);
         }
     }
-    // Sorted digests do not reveal the claims' order.
+    for _ in 0..decoy_count()? {
+        sd.push(decoy()?);
+    }
+    // Sorted digests do not reveal the claims' order (nor which ones are decoys).
     sd.sort();
     payload.insert("iss".into(), json!(req.issuer));
     payload.insert("iat".into(), json!(req.issued_at.timestamp()));
@@ -655,6 +677,14 @@ mod tests {
             .payload
             .to_string();
         assert!(!payload.contains("BUDI"));
+        // decoys: more digests than disclosed claims, more array entries than elements
+        let p = jose::decode_unverified(split(&s).unwrap().jwt)
+            .unwrap()
+            .payload;
+        let n_sd = p["_sd"].as_array().unwrap().len();
+        let n_anak = p["anak"].as_array().unwrap().len();
+        assert!((4..=7).contains(&n_sd), "{n_sd}");
+        assert!((3..=6).contains(&n_anak), "{n_anak}");
         assert!(!payload.contains("3171234567890123"));
     }
 
