@@ -3,6 +3,7 @@ import { h, replace, type Child } from './dom';
 import { errorText, t } from './i18n';
 import { toUiError } from './api';
 import type { UiError } from './types';
+import { icon } from './icons';
 
 export type Screen = { el: HTMLElement; destroy?: () => void };
 
@@ -11,7 +12,7 @@ export function frame(name: string, title: string, opts: { back?: () => void; ac
     h('header', { class: 'bar' },
       opts.back
         ? h('button', { type: 'button', class: 'btn-icon', 'data-testid': 'btn-back', 'aria-label': t('back'), onclick: opts.back },
-          h('span', { 'aria-hidden': 'true' }, '←'))
+          icon('back'))
         : null,
       h('h1', { tabindex: '-1' }, title),
       opts.actions ?? null),

@@ -3,6 +3,7 @@ import { h } from '../dom';
 import { t } from '../i18n';
 import { ddmmyyyy } from '../format';
 import type { KtpView } from '../types';
+import { icon } from '../icons';
 
 /** Red for an odd birth year, blue for an even one (as on the printed card). */
 export function photoBackground(tanggalLahir: string): 'red' | 'blue' {
@@ -45,7 +46,7 @@ export function renderKtpCard(view: KtpView): HTMLElement {
     h('div', null, `PROVINSI ${up(k.provinsi)}`),
     h('div', null, up(k.kabupaten_kota))),
   view.verified
-    ? h('div', { class: 'ktp-verified', 'data-testid': 'ktp-verified' }, h('span', { 'aria-hidden': 'true' }, '✓ '), t('ktp_verified'))
+    ? h('div', { class: 'ktp-verified', 'data-testid': 'ktp-verified' }, icon('check'), ' ', t('ktp_verified'))
     : null,
   h('div', { class: 'ktp-body' },
     h('dl', { class: 'ktp-fields' },

@@ -4,6 +4,7 @@ import { errorText, lang, setLang, t } from '../i18n';
 import { api, toUiError } from '../api';
 import { button, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
 import type { Ctx } from '../ctx';
+import { icon } from '../icons';
 import type { NikInfo, SelfieVerdict, UiError } from '../types';
 
 export function welcomeScreen(ctx: Ctx): Screen {
@@ -316,7 +317,7 @@ export function submittedScreen(ctx: Ctx): Screen {
         },
       });
     });
-    const back = h('button', { type: 'button', class: 'btn-icon', 'data-testid': 'btn-back', 'aria-label': t('back'), onclick: () => ctx.show('selfie') }, h('span', { 'aria-hidden': 'true' }, '←'));
+    const back = h('button', { type: 'button', class: 'btn-icon', 'data-testid': 'btn-back', 'aria-label': t('back'), onclick: () => ctx.show('selfie') }, icon('back'));
     el.querySelector('.bar')?.prepend(back);
     replace(content,
       h('p', null, t('submit_intro')),

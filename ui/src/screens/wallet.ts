@@ -1,12 +1,13 @@
 // Create PIN, unlock PIN pad, Home, KTP-el, KK, History, Settings.
 import { h, replace, uid } from '../dom';
-import { errorText, historyText, setLang, t } from '../i18n';
+import { errorCodeText, errorText, historyText, setLang, t } from '../i18n';
 import { api } from '../api';
 import { button, errorBanner, frame, notice, step, type Screen } from '../ui';
 import { createPinPad, type PinPad } from '../components/pinpad';
 import { renderKtpCard } from '../components/ktpcard';
 import { renderKk } from '../components/kkview';
 import { localDateTime } from '../format';
+import { icon, type IconName } from '../icons';
 import type { Ctx } from '../ctx';
 import type { LockoutView, UiError } from '../types';
 
@@ -72,7 +73,7 @@ export function createPinScreen(ctx: Ctx): Screen {
 
 function applyLockout(pad: PinPad, lo: LockoutView | null | undefined, showAttempts: boolean): void {
   if (!lo) return;
-  if (showAttempts && lo.failures > 0) pad.setAttempts(t('pin_attempts', { n: lo.attempts_left }));
+  if (showAttempts && lo.failures > 0) pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
   let until: number | null = null;
   if (lo.locked_until) {
     const v = Date.parse(lo.locked_until);
@@ -97,7 +98,7 @@ export function pinScreen(ctx: Ctx): Screen {
           pad.clear();
           const lo = err.detail as LockoutView | null;
           if (err.code === 'wrong_pin' || err.code === 'locked_out') {
-            pad.setMessage(err.code === 'locked_out' ? errorText(err) : t('pin_attempts', { n: lo?.attempts_left ?? 0 }));
+            pad.setMessage(errorCodeText(err.code));
             if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
             applyLockout(pad, lo, false);
             return true;
@@ -123,11 +124,11 @@ export function homeScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
   const lockBtn = h('button', { type: 'button', class: 'btn-lock', 'data-testid': 'btn-lock', onclick: () => void step({
     slot, text: t('busy'), run: () => api.lock(), ok: (s) => { ctx.state = s; void ctx.route(); },
-  }) }, h('span', { 'aria-hidden': 'true' }, '🔒 '), t('btn_lock'));
+  }) }, icon('lock'), ' ', t('btn_lock'));
   const el = frame('home', t('home_title'), { actions: lockBtn }, slot, body);
-  const tile = (testid: string, icon: string, title: string, sub: string, go: () => void) =>
+  const tile = (testid: string, ic: IconName, title: string, sub: string, go: () => void) =>
     h('button', { type: 'button', class: 'tile', 'data-testid': testid, onclick: go },
-      h('span', { class: 'tile-icon', 'aria-hidden': 'true' }, icon),
+      icon(ic, 'tile-icon'),
       h('span', { class: 'tile-text' }, h('span', { class: 'tile-title' }, title), h('span', { class: 'tile-sub' }, sub)));
   const load = () => void step({
     slot: body, busyOn: el, text: t('loading'),
@@ -142,10 +143,10 @@ export function homeScreen(ctx: Ctx): Screen {
             h('p', { class: 'profile-nik' }, 'NIK ', h('span', { 'data-testid': 'home-nik' }, v.nik_masked)))),
         ctx.state?.documents_wiped ? notice(t('docs_wiped_note'), 'warn') : null,
         h('nav', { class: 'tiles', 'aria-label': t('home_title') },
-          tile('tile-dokumen', '🪪', t('tile_dokumen'), t('tile_dokumen_sub'), () => ctx.show('ktp')),
-          tile('tile-keluarga', '👪', t('tile_keluarga'), t('tile_keluarga_sub'), () => ctx.show('kk')),
-          tile('tile-histori', '🕘', t('tile_histori'), t('tile_histori_sub'), () => ctx.show('history')),
-          tile('tile-pengaturan', '⚙', t('tile_pengaturan'), t('tile_pengaturan_sub'), () => ctx.show('settings'))));
+          tile('tile-dokumen', 'card', t('tile_dokumen'), t('tile_dokumen_sub'), () => ctx.show('ktp')),
+          tile('tile-keluarga', 'family', t('tile_keluarga'), t('tile_keluarga_sub'), () => ctx.show('kk')),
+          tile('tile-histori', 'history', t('tile_histori'), t('tile_histori_sub'), () => ctx.show('history')),
+          tile('tile-pengaturan', 'settings', t('tile_pengaturan'), t('tile_pengaturan_sub'), () => ctx.show('settings'))));
     },
     fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
   });
@@ -197,7 +198,7 @@ export function kkScreen(ctx: Ctx): Screen {
       slot: body, busyOn: el, text: t('loading'),
       run: () => api.kk(),
       ok: (v) => replace(body,
-        v.verified ? h('p', { class: 'badge-ok' }, '✓ ', t('ktp_verified')) : notice(t('ktp_unverified'), 'warn'),
+        v.verified ? h('p', { class: 'badge-ok' }, icon('check'), ' ', t('ktp_verified')) : notice(t('ktp_unverified'), 'warn'),
         renderKk(v),
         h('p', { class: 'ktp-note' }, t('ktp_note'))),
       fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
