@@ -292,6 +292,7 @@ export function submittedScreen(ctx: Ctx): Screen {
   function showVisit(): void {
     const h1 = el.querySelector('h1');
     if (h1) h1.textContent = t('visit_title');
+    el.querySelector('[data-testid="btn-back"]')?.remove();
     replace(content,
       notice(t('visit_intro'), 'success'),
       h('ol', { class: 'steps' },
