@@ -143,6 +143,27 @@ async function processSelfie(b64: string): Promise<SelfieView> {
   };
 }
 
+/** A drawn portrait for states preset without a selfie. */
+function photo(): string {
+  if (s.selfie) return s.selfie;
+  const c = document.createElement('canvas');
+  c.width = 300;
+  c.height = 400;
+  const g = c.getContext('2d');
+  if (!g) return '';
+  g.fillStyle = '#dfe7ee';
+  g.fillRect(0, 0, 300, 400);
+  g.fillStyle = '#5b6f82';
+  g.beginPath();
+  g.arc(150, 160, 70, 0, Math.PI * 2);
+  g.fill();
+  g.beginPath();
+  g.ellipse(150, 400, 130, 150, 0, Math.PI, 0);
+  g.fill();
+  s.selfie = c.toDataURL('image/jpeg', 0.85).split(',')[1];
+  return s.selfie;
+}
+
 function ktp(): KtpView {
   return {
     verified: true,
@@ -152,7 +173,7 @@ function ktp(): KtpView {
       jenis_kelamin: 'PEREMPUAN', golongan_darah: 'O', alamat: 'JL. MERDEKA NO. 12', rt_rw: '004/002',
       kel_desa: '26 ILIR', kecamatan: 'ILIR BARAT DUA', kabupaten_kota: 'KOTA PALEMBANG',
       provinsi: 'SUMATERA SELATAN', agama: 'ISLAM', status_perkawinan: 'KAWIN', pekerjaan: 'GURU',
-      kewarganegaraan: 'WNI', berlaku_hingga: 'SEUMUR HIDUP', foto: s.selfie ?? '',
+      kewarganegaraan: 'WNI', berlaku_hingga: 'SEUMUR HIDUP', foto: photo(),
       tempat_terbit: 'KOTA PALEMBANG', tanggal_terbit: '2012-10-17',
     },
   };
@@ -312,7 +333,7 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       if (s.stage === 'unlocked') s.stage = 'locked';
       return appState();
     case 'touch': return null;
-    case 'home': needUnlocked(); return { nama: 'SITI RAHMAWATI', foto: s.selfie ?? '', nik_masked: '1671********0001' };
+    case 'home': needUnlocked(); return { nama: 'SITI RAHMAWATI', foto: photo(), nik_masked: '1671********0001' };
     case 'ktp': needUnlocked(); return ktp();
     case 'kk': needUnlocked(); return kk();
     case 'history': return s.history;

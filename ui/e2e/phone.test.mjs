@@ -238,6 +238,16 @@ test('whole resident journey at 360×800', async () => {
   await page.getByRole('heading', { name: 'Pengaturan' }).waitFor();
   await id(page, 'select-autolock').selectOption('300');
   await page.getByText('Tersimpan.').first().waitFor();
+  // change PIN: old, then new twice
+  await id(page, 'btn-change-pin').click();
+  await page.getByText('Masukkan PIN lama.').waitFor();
+  await pinEnter(page, '271828');
+  await page.getByText('Masukkan PIN baru.').waitFor();
+  await pinEnter(page, '314159');
+  await page.getByText('Masukkan PIN baru sekali lagi.').waitFor();
+  await shot(page, 'settings-change-pin');
+  await pinEnter(page, '314159');
+  await page.getByText('PIN berhasil diubah.').waitFor();
   await id(page, 'btn-release-device').click();
   await page.getByText('Lepas perangkat ini?').waitFor();
   await shot(page, 'settings-release-confirm');
@@ -254,7 +264,7 @@ test('whole resident journey at 360×800', async () => {
   assert.match(await id(page, 'pin-attempts').innerText(), /Sisa percobaan: 9/);
   assert.match(await id(page, 'pin-progress').innerText(), /0 dari 6 digit/);
   await shot(page, 'pin-wrong');
-  await pinEnter(page, '271828');
+  await pinEnter(page, '314159');
   await screen(page, 'home');
 
   // The shell's `locked` event shows the PIN pad.
@@ -279,5 +289,52 @@ test('lockout countdown disables the keys', async () => {
   assert.match(await id(page, 'pin-countdown').innerText(), /Coba lagi dalam 0:\d\d/);
   assert.equal(await id(page, 'pin-key-1').isDisabled(), true);
   await shot(page, 'pin-lockout');
+  await context.close();
+});
+
+test('register words typed errors and unknown regions politely', async () => {
+  const { context, page, errors } = await newPhone();
+  await screen(page, 'welcome');
+  await id(page, 'btn-daftar').click();
+  await screen(page, 'register');
+  await id(page, 'input-nik').fill('167101450990000');
+  assert.equal(await id(page, 'nik-info').innerText(), '15 dari 16 digit');
+  await id(page, 'input-nik').fill('9901014509900001');
+  await page.getByText('Kode provinsi pada NIK tidak dikenal.').waitFor();
+  assert.equal(await id(page, 'input-nik').getAttribute('aria-invalid'), 'true');
+  await id(page, 'input-nik').fill('1671994509900001');
+  await page.getByText('Terdaftar di: Kota Palembang, Sumatera Selatan').waitFor();
+  await page.getByText(/Sebagian wilayah pada NIK tidak kami kenali \(167199\)/).waitFor();
+  await id(page, 'input-email').fill('siti@');
+  await id(page, 'input-phone').fill('12345');
+  await id(page, 'input-phone').blur();
+  await page.getByText('Alamat email tidak valid.').waitFor();
+  await page.getByText(/Nomor HP tidak valid/).waitFor();
+  assert.equal(await id(page, 'btn-register-next').isDisabled(), true);
+  await shot(page, 'register-errors');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('desktop window: home and KTP at 1280×800 in English', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', reducedMotion: 'reduce' });
+  await context.addInitScript({ content: fake });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await screen(page, 'welcome');
+  await page.evaluate(() => sessionStorage.setItem('ikd-fake', JSON.stringify({
+    stage: 'unlocked', pin: '271828', settings: { language: 'en', auto_lock_secs: 300, backend_url: 'https://ikd.example.go.id' },
+  })));
+  await page.reload();
+  await screen(page, 'home');
+  await page.getByText('Population Documents').waitFor();
+  await id(page, 'home-name').waitFor();
+  await shot(page, 'desktop-home-en');
+  await id(page, 'tile-dokumen').click();
+  await id(page, 'ktp-card').waitFor();
+  assert.match(await id(page, 'ktp-verified').innerText(), /Verified/);
+  const o = await noPageOverflow(page);
+  assert.ok(o.scrollWidth <= o.clientWidth, JSON.stringify(o));
+  await shot(page, 'desktop-ktp-en');
   await context.close();
 });
