@@ -260,6 +260,7 @@ export function selfieScreen(ctx: Ctx): Screen {
     }
     if (!el.isConnected) { stopCamera(); return; }
     const video = h('video', { 'data-testid': 'selfie-video', autoplay: true, playsinline: true, muted: true, class: 'selfie-video', 'aria-label': t('selfie_title') });
+    video.muted = true;
     video.srcObject = stream;
     const capture = button(t('btn_capture'), 'btn-capture', () => {
       const w = video.videoWidth || 640;
