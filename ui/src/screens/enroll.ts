@@ -65,7 +65,7 @@ export function scanScreen(ctx: Ctx): Screen {
     const submit = button(t('btn_qr_text_submit'), 'btn-qr-text-submit', () => { if (text.value.trim()) void send(text.value); });
     content.append(
       h('p', null, t('scan_intro_desktop')),
-      h('div', { class: 'actions' }, fileInput, h('label', { for: fileInput.id, class: 'btn btn-secondary file-label' }, t('qr_file_label'))),
+      h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, h('label', { for: fileInput.id, class: 'btn btn-secondary file-label' }, t('qr_file_label')))),
       h('div', { class: 'field' }, h('label', { for: textId }, t('qr_text_label')), text),
       h('div', { class: 'actions' }, submit),
       slot);

@@ -241,7 +241,7 @@ export function selfieScreen(ctx: Ctx): Screen {
 
   function showPicker(): void {
     const camSlot = h('div', { class: 'camera' });
-    replace(body, camSlot, h('div', { class: 'actions' }, fileInput, fileLabel));
+    replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel)));
     void startCamera(camSlot);
   }
 
