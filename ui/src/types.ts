@@ -1,6 +1,10 @@
-// Types shared with the Rust core. They mirror (exactly) core/src/view.rs, core/src/error.rs,
-// core/src/credential/model.rs and core/src/wire.rs until ts-rs output lands in gen/ts/.
-// Switching to the generated files is a one-line change: `export * from '../../gen/ts'`.
+// Types shared with the Rust core. Every import of these types in ui/ goes through this file.
+// Until ts-rs output lands in gen/ts/, this mirrors exactly core/src/view.rs, core/src/error.rs,
+// core/src/credential/model.rs and core/src/wire.rs (EnrollmentStatusWire).
+// To switch: replace this whole file with re-exports of the generated files, e.g.
+//   export type { AppState } from '../../gen/ts/AppState';   (one line per type below)
+// or `export * from '../../gen/ts'` if gen/ts gets an index.ts. Note: ts-rs maps u64 to
+// `bigint` by default; `LockoutView.retry_after_secs` must be exported as `number`.
 
 export type EnrollmentStatusWire = 'submitted' | 'scanned' | 'approved' | 'activated' | 'rejected' | 'expired';
 
