@@ -82,13 +82,14 @@ function appState(): AppState {
 function checkNik(nik: string): NikInfo {
   const d = String(nik).replace(/[\s.-]/g, '');
   if (!/^\d+$/.test(d)) fail('invalid_nik', { reason: 'non_digit' });
-  if (d.length !== 16) fail('invalid_nik', { reason: 'length' });
-  if (d.startsWith('99')) fail('invalid_nik', { reason: 'province' });
+  if (d.length !== 16) fail('invalid_nik', { reason: 'length', digits: d.length });
+  if (d.endsWith('0000')) fail('invalid_nik', { reason: 'serial_zero' });
+  if (d.startsWith('99')) fail('invalid_nik', { reason: 'unknown_province', province: d.slice(0, 2) });
   let day = parseInt(d.slice(6, 8), 10);
   const female = day > 40;
   if (female) day -= 40;
   const month = parseInt(d.slice(8, 10), 10);
-  if (day < 1 || day > 31 || month < 1 || month > 12) fail('invalid_nik', { reason: 'date' });
+  if (day < 1 || day > 31 || month < 1 || month > 12) fail('invalid_nik', { reason: 'impossible_date' });
   const yy = parseInt(d.slice(10, 12), 10);
   const year = yy > 26 ? 1900 + yy : 2000 + yy;
   const known = d.startsWith('167101');
@@ -230,13 +231,14 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'check_nik': return checkNik(String(a.nik));
     case 'check_email': {
       const e = String(a.email).trim().toLowerCase();
-      if (!/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(e)) fail('invalid_email');
+      if ((e.match(/@/g) ?? []).length !== 1) fail('invalid_email', { reason: 'at_count' });
+      if (!/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(e)) fail('invalid_email', { reason: 'domain_no_dot' });
       return e;
     }
     case 'check_phone': {
       const p = String(a.phone).replace(/[\s-]/g, '');
       const m = /^(?:\+62|62|0)(8\d{8,11})$/.exec(p);
-      if (!m) fail('invalid_phone');
+      if (!m) fail('invalid_phone', { reason: /^0[1-79]/.test(p) ? 'not_mobile' : 'length' });
       return `+62${m[1]}`;
     }
     case 'process_selfie':

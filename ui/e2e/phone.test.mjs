@@ -308,8 +308,11 @@ test('register words typed errors and unknown regions politely', async () => {
   await id(page, 'input-email').fill('siti@');
   await id(page, 'input-phone').fill('12345');
   await id(page, 'input-phone').blur();
-  await page.getByText('Alamat email tidak valid.').waitFor();
-  await page.getByText(/Nomor HP tidak valid/).waitFor();
+  await page.getByText('Bagian setelah @ harus berisi domain lengkap, mis. contoh.com.').waitFor();
+  await page.getByText('Jumlah digit nomor HP tidak sesuai.').waitFor();
+  await id(page, 'input-phone').fill('0711 123456');
+  await id(page, 'input-phone').blur();
+  await page.getByText('Gunakan nomor seluler (diawali 08), bukan nomor telepon rumah.').waitFor();
   assert.equal(await id(page, 'btn-register-next').isDisabled(), true);
   await shot(page, 'register-errors');
   assert.deepEqual(errors, []);

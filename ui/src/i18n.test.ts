@@ -36,7 +36,14 @@ describe('i18n', () => {
   });
 
   it('words detail of NIK, ineligible, wrong code and rate limits', () => {
-    expect(errorText({ code: 'invalid_nik', message: '', detail: { reason: 'length' } })).toBe('NIK harus 16 digit.');
+    expect(errorText({ code: 'invalid_nik', message: '', detail: { reason: 'length', digits: 15 } })).toBe('NIK harus 16 digit.');
+    expect(errorText({ code: 'invalid_nik', message: '', detail: { reason: 'unknown_province', province: '99' } })).toBe('Kode provinsi pada NIK tidak dikenal.');
+    for (const r of ['non_digit', 'impossible_date', 'serial_zero']) {
+      expect(errorText({ code: 'invalid_nik', message: '', detail: { reason: r } })).not.toBe(errorText({ code: 'invalid_nik', message: '', detail: null }));
+    }
+    expect(errorText({ code: 'invalid_phone', message: '', detail: { reason: 'not_mobile' } })).toMatch(/seluler/);
+    expect(errorText({ code: 'invalid_email', message: '', detail: { reason: 'at_count' } })).toMatch(/@/);
+    expect(errorText({ code: 'invalid_email', message: '', detail: { reason: 'local_dots' } })).toBe('Alamat email tidak valid.');
     expect(errorText({ code: 'ineligible', message: '', detail: { reason: 'under_age' } })).toMatch(/17 tahun/);
     expect(errorText({ code: 'code_wrong', message: '', detail: { attempts_left: 3 } })).toBe('Kode aktivasi salah. Sisa percobaan: 3');
     expect(errorText({ code: 'rate_limited', message: '', detail: { retry_after_secs: 30 } })).toMatch(/30 detik/);

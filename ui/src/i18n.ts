@@ -158,10 +158,17 @@ const id = {
   consent_label: 'Saya menyetujui syarat dan ketentuan di atas',
   nik_reason_length: 'NIK harus 16 digit.',
   nik_reason_non_digit: 'NIK hanya boleh berisi angka.',
-  nik_reason_province: 'Kode provinsi pada NIK tidak dikenal.',
-  nik_reason_date: 'Tanggal lahir pada NIK tidak valid.',
-  nik_reason_serial: 'Nomor urut pada NIK tidak valid.',
-  nik_reason_future: 'Tanggal lahir pada NIK ada di masa depan.',
+  nik_reason_unknown_province: 'Kode provinsi pada NIK tidak dikenal.',
+  nik_reason_impossible_date: 'Tanggal lahir pada NIK tidak mungkin. Periksa kembali digit ke-7 sampai ke-12.',
+  nik_reason_serial_zero: 'Nomor urut pada NIK (4 digit terakhir) tidak boleh 0000.',
+  phone_reason_empty: 'Nomor HP belum diisi.',
+  phone_reason_invalid_char: 'Nomor HP hanya boleh berisi angka, spasi, tanda hubung, atau + di depan.',
+  phone_reason_not_indonesian: 'Gunakan nomor Indonesia (diawali 08 atau +62).',
+  phone_reason_not_mobile: 'Gunakan nomor seluler (diawali 08), bukan nomor telepon rumah.',
+  phone_reason_length: 'Jumlah digit nomor HP tidak sesuai.',
+  email_reason_whitespace: 'Alamat email tidak boleh berisi spasi.',
+  email_reason_at_count: 'Alamat email harus berisi tepat satu tanda @.',
+  email_reason_domain_no_dot: 'Bagian setelah @ harus berisi domain lengkap, mis. contoh.com.',
   ineligible_under_age: 'Anda belum berusia 17 tahun. KTP-el digital belum dapat dibuat.',
   ineligible_not_recorded: 'NIK belum tercatat di database Dukcapil. Silakan hubungi kantor Dukcapil.',
   ineligible_deceased: 'NIK tercatat sudah meninggal. Silakan hubungi kantor Dukcapil.',
@@ -352,10 +359,17 @@ const en: Record<Key, string> = {
   consent_label: 'I accept the terms above',
   nik_reason_length: 'The NIK must have 16 digits.',
   nik_reason_non_digit: 'The NIK may contain digits only.',
-  nik_reason_province: 'The province code in the NIK is unknown.',
-  nik_reason_date: 'The birth date in the NIK is not valid.',
-  nik_reason_serial: 'The serial number in the NIK is not valid.',
-  nik_reason_future: 'The birth date in the NIK is in the future.',
+  nik_reason_unknown_province: 'The province code in the NIK is unknown.',
+  nik_reason_impossible_date: 'The birth date in the NIK is impossible. Check digits 7 to 12.',
+  nik_reason_serial_zero: 'The serial number of the NIK (last 4 digits) cannot be 0000.',
+  phone_reason_empty: 'Enter your mobile number.',
+  phone_reason_invalid_char: 'A phone number has only digits, spaces, dashes or a leading +.',
+  phone_reason_not_indonesian: 'Use an Indonesian number (starting 08 or +62).',
+  phone_reason_not_mobile: 'Use a mobile number (starting 08), not a landline.',
+  phone_reason_length: 'The number of digits is not right.',
+  email_reason_whitespace: 'An email address cannot contain spaces.',
+  email_reason_at_count: 'An email address has exactly one @.',
+  email_reason_domain_no_dot: 'After the @ comes a full domain, e.g. example.com.',
   ineligible_under_age: 'You are not 17 yet. A digital KTP-el cannot be issued.',
   ineligible_not_recorded: 'The NIK is not recorded in the Dukcapil database. Please contact a Dukcapil office.',
   ineligible_deceased: 'The NIK is recorded as deceased. Please contact a Dukcapil office.',
@@ -540,6 +554,14 @@ export function errorText(err: UiError): string {
   switch (err.code) {
     case 'invalid_nik': {
       const k = reasonKey('nik_reason', d.reason);
+      return k ? t(k) : base;
+    }
+    case 'invalid_phone': {
+      const k = reasonKey('phone_reason', d.reason);
+      return k ? t(k) : base;
+    }
+    case 'invalid_email': {
+      const k = reasonKey('email_reason', d.reason);
       return k ? t(k) : base;
     }
     case 'pin_policy': {
