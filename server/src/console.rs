@@ -10,4 +10,5 @@ pub async fn page() -> Html<&'static str> {
     Html(CONSOLE_HTML)
 }
 
-const CONSOLE_HTML: &str = "<!doctype html><html lang=\"id\"><title>Konsol Petugas IKD</title><body>TODO</body></html>";
+const CONSOLE_HTML: &str =
+    "<!doctype html><html lang=\"id\"><title>Konsol Petugas IKD</title><body>TODO</body></html>";

@@ -243,7 +243,9 @@ pub fn add_officer(
 /// and the demo officer (if missing).
 pub fn ensure_demo(state: &AppState, n: usize, seed: u64) -> Result<(), ServerError> {
     if state.store.resident_count()? == 0 {
-        state.store.insert_residents(&crate::seed::generate(n, seed))?;
+        state
+            .store
+            .insert_residents(&crate::seed::generate(n, seed))?;
     }
     state.store.insert_residents(&demo_residents())?;
     if state.store.officer(DEMO_OFFICER_USERNAME)?.is_none() {

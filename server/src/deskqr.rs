@@ -45,7 +45,12 @@ fn mac(key: &ring::hmac::Key, payload: &str) -> String {
 }
 
 /// Makes a desk QR text (also used by tests to craft QRs).
-pub fn make(key: &ring::hmac::Key, desk_id: &str, nonce: &str, expires_at: DateTime<Utc>) -> String {
+pub fn make(
+    key: &ring::hmac::Key,
+    desk_id: &str,
+    nonce: &str,
+    expires_at: DateTime<Utc>,
+) -> String {
     let payload = format!("IKD1.{desk_id}.{nonce}.{}", expires_at.timestamp());
     let m = mac(key, &payload);
     b64url(format!("{payload}.{m}").as_bytes())
@@ -152,16 +157,27 @@ mod tests {
         let d = Desks::default();
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let a = d.current(&key(), "loket-1", "Loket 1", t0);
-        assert_eq!(d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(29)).text, a.text);
+        assert_eq!(
+            d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(29))
+                .text,
+            a.text
+        );
         let b = d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(30));
         assert_ne!(a.text, b.text);
         let c = verify(&key(), &a.text, t0 + Duration::seconds(89)).unwrap();
         assert_eq!(c.desk_id, "loket-1");
-        assert_eq!(verify(&key(), &a.text, t0 + Duration::seconds(90)), Err(QrError::Expired));
+        assert_eq!(
+            verify(&key(), &a.text, t0 + Duration::seconds(90)),
+            Err(QrError::Expired)
+        );
         assert_eq!(verify(&key(), "garbage", t0), Err(QrError::Invalid));
         let other = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[8u8; 32]);
         assert_eq!(verify(&other, &a.text, t0), Err(QrError::Invalid));
         d.mark_used("loket-1", &b.claims.nonce);
-        assert_ne!(d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(31)).text, b.text);
+        assert_ne!(
+            d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(31))
+                .text,
+            b.text
+        );
     }
 }

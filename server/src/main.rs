@@ -81,7 +81,10 @@ async fn serve_until_ctrl_c(config: Config) -> Result<(), String> {
     let running = ikd_server::start(config).await.map_err(|e| e.to_string())?;
     println!("IKD server: {}", running.base_url);
     println!("  Konsol petugas : {}/officer", running.base_url);
-    println!("  Metadata issuer: {}/.well-known/openid-credential-issuer", running.base_url);
+    println!(
+        "  Metadata issuer: {}/.well-known/openid-credential-issuer",
+        running.base_url
+    );
     if running.state.dev_mode {
         println!("  Dev outbox     : {}/dev/outbox", running.base_url);
     }
@@ -105,9 +108,7 @@ fn run(cli: Cli) -> Result<(), String> {
             c.seed_residents = residents;
             c.seed = seed;
             if let Some(s) = smtp {
-                let (host, port) = s
-                    .rsplit_once(':')
-                    .ok_or("--smtp is HOST:PORT")?;
+                let (host, port) = s.rsplit_once(':').ok_or("--smtp is HOST:PORT")?;
                 c.smtp = Some(SmtpConfig {
                     host: host.to_owned(),
                     port: port.parse().map_err(|_| "bad SMTP port")?,
@@ -117,7 +118,11 @@ fn run(cli: Cli) -> Result<(), String> {
                     from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
                 });
             }
-            println!("Demo: petugas {} / {}", demo::DEMO_OFFICER_USERNAME, demo::DEMO_OFFICER_PASSWORD);
+            println!(
+                "Demo: petugas {} / {}",
+                demo::DEMO_OFFICER_USERNAME,
+                demo::DEMO_OFFICER_PASSWORD
+            );
             for d in demo::DEMO_RESIDENTS {
                 println!("  {} {:<22} {}", d.nik, d.name, d.note);
             }
@@ -134,9 +139,13 @@ fn run(cli: Cli) -> Result<(), String> {
             data_dir,
         } => {
             let c = Config::demo(data_dir);
-            let state = ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
+            let state =
+                ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
             let people = ikd_server::seed::generate(residents, seed);
-            state.store.insert_residents(&people).map_err(|e| e.to_string())?;
+            state
+                .store
+                .insert_residents(&people)
+                .map_err(|e| e.to_string())?;
             state
                 .store
                 .insert_residents(&demo::demo_residents())
@@ -159,7 +168,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 (Some(p), false) => p,
                 (None, true) => {
                     let mut s = String::new();
-                    std::io::stdin().read_line(&mut s).map_err(|e| e.to_string())?;
+                    std::io::stdin()
+                        .read_line(&mut s)
+                        .map_err(|e| e.to_string())?;
                     s.trim_end_matches(['\r', '\n']).to_owned()
                 }
                 _ => return Err("give --password or --password-stdin".into()),
@@ -168,7 +179,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 return Err("password: at least 8 characters".into());
             }
             let c = Config::demo(data_dir);
-            let state = ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
+            let state =
+                ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
             demo::add_officer(&state, &username, &password, &desk_id, &desk_name)
                 .map_err(|e| e.to_string())?;
             println!("officer {username} added at {desk_name}");
@@ -177,7 +189,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Openapi => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&ikd_server::openapi::document()).map_err(|e| e.to_string())?
+                serde_json::to_string_pretty(&ikd_server::openapi::document())
+                    .map_err(|e| e.to_string())?
             );
             Ok(())
         }

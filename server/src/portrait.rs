@@ -59,7 +59,9 @@ pub fn draw(seed: u64, birth_year: i32, female: bool) -> RgbImage {
             return Rgb(skin);
         }
         // long hair behind the face
-        if long_hair && in_ellipse(xf, yf, cx, cy + 30.0, face_rx + 22.0, face_ry + 40.0) && yf < 300.0
+        if long_hair
+            && in_ellipse(xf, yf, cx, cy + 30.0, face_rx + 22.0, face_ry + 40.0)
+            && yf < 300.0
         {
             let face = in_ellipse(xf, yf, cx, cy, face_rx, face_ry);
             if !face {
@@ -114,7 +116,10 @@ mod tests {
         let img = image::load_from_memory(&j).unwrap().to_rgb8();
         assert_eq!((img.width(), img.height()), (300, 400));
         let corner = img.get_pixel(2, 2);
-        assert!(corner[0] > 150 && corner[2] < 100, "odd year: red background");
+        assert!(
+            corner[0] > 150 && corner[2] < 100,
+            "odd year: red background"
+        );
         let blue = image::load_from_memory(&portrait_jpeg(7, 1990, true))
             .unwrap()
             .to_rgb8();

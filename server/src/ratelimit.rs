@@ -50,6 +50,8 @@ mod tests {
         assert!(r.check("k", 2, 60, t).is_ok());
         assert_eq!(r.check("k", 2, 60, t), Err(1));
         assert!(r.check("other", 2, 60, t).is_ok());
-        assert!(r.check("k", 2, 60, t + chrono::Duration::seconds(1)).is_ok());
+        assert!(r
+            .check("k", 2, 60, t + chrono::Duration::seconds(1))
+            .is_ok());
     }
 }

@@ -15,7 +15,14 @@ pub const PEREMPUAN: &str = "PEREMPUAN";
 pub const GOLONGAN_DARAH: &[&str] = &[
     "A", "B", "AB", "O", "A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-", "-",
 ];
-pub const AGAMA: &[&str] = &["ISLAM", "KRISTEN", "KATHOLIK", "HINDU", "BUDHA", "KHONGHUCU"];
+pub const AGAMA: &[&str] = &[
+    "ISLAM",
+    "KRISTEN",
+    "KATHOLIK",
+    "HINDU",
+    "BUDHA",
+    "KHONGHUCU",
+];
 pub const STATUS_PERKAWINAN: &[&str] = &["BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI"];
 pub const PENDIDIKAN: &[&str] = &[
     "TIDAK/BELUM SEKOLAH",
@@ -46,10 +53,41 @@ pub const KEWARGANEGARAAN: &str = "WNI";
 pub const BERLAKU_HINGGA: &str = "SEUMUR HIDUP";
 
 const MALE: &[&str] = &[
-    "BUDI", "AHMAD", "RUDI", "AGUS", "HENDRA", "DEDI", "JOKO", "SURYA", "ARIF", "BAMBANG", "EKO",
-    "FAJAR", "HADI", "IRFAN", "RIZKY", "YUSUF", "ANDI", "DIMAS", "FIRMAN", "GALIH", "IMAM",
-    "KURNIAWAN", "MUHAMMAD", "NUGROHO", "PRASETYO", "RAHMAT", "SETIAWAN", "TAUFIK", "WAHYU",
-    "YOGA", "ZAINAL", "HERU", "SLAMET", "ADI", "BAYU",
+    "BUDI",
+    "AHMAD",
+    "RUDI",
+    "AGUS",
+    "HENDRA",
+    "DEDI",
+    "JOKO",
+    "SURYA",
+    "ARIF",
+    "BAMBANG",
+    "EKO",
+    "FAJAR",
+    "HADI",
+    "IRFAN",
+    "RIZKY",
+    "YUSUF",
+    "ANDI",
+    "DIMAS",
+    "FIRMAN",
+    "GALIH",
+    "IMAM",
+    "KURNIAWAN",
+    "MUHAMMAD",
+    "NUGROHO",
+    "PRASETYO",
+    "RAHMAT",
+    "SETIAWAN",
+    "TAUFIK",
+    "WAHYU",
+    "YOGA",
+    "ZAINAL",
+    "HERU",
+    "SLAMET",
+    "ADI",
+    "BAYU",
 ];
 const FEMALE: &[&str] = &[
     "SITI", "DEWI", "SRI", "RINA", "YULIANA", "NURUL", "FITRI", "INDAH", "LESTARI", "MAYA",
@@ -57,14 +95,53 @@ const FEMALE: &[&str] = &[
     "KARTIKA", "LINDA", "MEGA", "NOVI", "RAHAYU", "SUSI", "TUTI", "WATI", "YANTI", "ANISA",
 ];
 const LAST: &[&str] = &[
-    "SANTOSO", "RAHMAWATI", "HARTONO", "WIJAYA", "SUSANTO", "PRATAMA", "SAPUTRA", "HIDAYAT",
-    "KURNIASIH", "LESTARI", "NASUTION", "SIREGAR", "HARAHAP", "SIMANJUNTAK", "PURNAMA",
-    "SETIADI", "FAUZI", "MAULANA", "RAMADHAN", "PERMATASARI", "WIBOWO", "GUNAWAN", "HALIM",
-    "SUGIARTO", "ANGGRAINI", "UTAMI", "HASIBUAN", "LUBIS", "MARPAUNG", "TANJUNG",
+    "SANTOSO",
+    "RAHMAWATI",
+    "HARTONO",
+    "WIJAYA",
+    "SUSANTO",
+    "PRATAMA",
+    "SAPUTRA",
+    "HIDAYAT",
+    "KURNIASIH",
+    "LESTARI",
+    "NASUTION",
+    "SIREGAR",
+    "HARAHAP",
+    "SIMANJUNTAK",
+    "PURNAMA",
+    "SETIADI",
+    "FAUZI",
+    "MAULANA",
+    "RAMADHAN",
+    "PERMATASARI",
+    "WIBOWO",
+    "GUNAWAN",
+    "HALIM",
+    "SUGIARTO",
+    "ANGGRAINI",
+    "UTAMI",
+    "HASIBUAN",
+    "LUBIS",
+    "MARPAUNG",
+    "TANJUNG",
 ];
 const STREETS: &[&str] = &[
-    "MERDEKA", "SUDIRMAN", "DIPONEGORO", "KARTINI", "AHMAD YANI", "GATOT SUBROTO", "SISINGAMANGARAJA",
-    "PAHLAWAN", "MELATI", "MAWAR", "KENANGA", "CEMPAKA", "MANGGA", "RAMBUTAN", "PERINTIS KEMERDEKAAN",
+    "MERDEKA",
+    "SUDIRMAN",
+    "DIPONEGORO",
+    "KARTINI",
+    "AHMAD YANI",
+    "GATOT SUBROTO",
+    "SISINGAMANGARAJA",
+    "PAHLAWAN",
+    "MELATI",
+    "MAWAR",
+    "KENANGA",
+    "CEMPAKA",
+    "MANGGA",
+    "RAMBUTAN",
+    "PERINTIS KEMERDEKAAN",
 ];
 
 /// The date ages and dates are generated against, so that a seed gives the same people
@@ -292,9 +369,17 @@ impl Gen {
         let place = self.places[self.rng.gen_range(0..self.places.len())].clone();
         let village = place.villages[self.rng.gen_range(0..place.villages.len())];
         let alamat = if self.rng.gen_bool(0.8) {
-            format!("JL. {} NO. {}", self.pick(STREETS), self.rng.gen_range(1..200))
+            format!(
+                "JL. {} NO. {}",
+                self.pick(STREETS),
+                self.rng.gen_range(1..200)
+            )
         } else {
-            format!("LORONG {} NO. {}", self.pick(STREETS), self.rng.gen_range(1..80))
+            format!(
+                "LORONG {} NO. {}",
+                self.pick(STREETS),
+                self.rng.gen_range(1..80)
+            )
         };
         let rt_rw = format!(
             "{:03}/{:03}",
@@ -328,14 +413,14 @@ impl Gen {
         let mut out = Vec::new();
 
         let person = |g: &mut Gen,
-                          nama: String,
-                          birth: NaiveDate,
-                          female: bool,
-                          hubungan: &str,
-                          status: &str,
-                          ayah: String,
-                          ibu: String,
-                          wife: bool| {
+                      nama: String,
+                      birth: NaiveDate,
+                      female: bool,
+                      hubungan: &str,
+                      status: &str,
+                      ayah: String,
+                      ibu: String,
+                      wife: bool| {
             let age = age_on(birth, today);
             let nik = g.nik(&place.district6, birth, female);
             let deceased = g.rng.gen_bool(if age > 65 { 0.15 } else { 0.01 });
@@ -423,15 +508,27 @@ impl Gen {
             let wife_name = self.name(true);
             let (wa, wi) = (self.name(false), self.name(true));
             let mut w = person(
-                self, wife_name.clone(), wife_birth, true, "ISTRI", "KAWIN", wa, wi, true,
+                self,
+                wife_name.clone(),
+                wife_birth,
+                true,
+                "ISTRI",
+                "KAWIN",
+                wa,
+                wi,
+                true,
             );
             w.deceased = false;
             mother = wife_name;
             out.push(w);
         }
         if married || widow_head {
-            let start = marriage.unwrap_or(head_birth + Duration::days(365 * 22)) + Duration::days(300);
-            let kids = self.rng.gen_range(0..=5usize).min(max.saturating_sub(out.len()));
+            let start =
+                marriage.unwrap_or(head_birth + Duration::days(365 * 22)) + Duration::days(300);
+            let kids = self
+                .rng
+                .gen_range(0..=5usize)
+                .min(max.saturating_sub(out.len()));
             for _ in 0..kids {
                 if start >= today {
                     break;
@@ -471,7 +568,17 @@ impl Gen {
             let nama = self.name(female);
             let (pa, pi) = (self.name(false), self.name(true));
             let status = if female { "CERAI MATI" } else { "KAWIN" };
-            let mut p = person(self, nama, birth, female, "ORANG TUA", status, pa, pi, false);
+            let mut p = person(
+                self,
+                nama,
+                birth,
+                female,
+                "ORANG TUA",
+                status,
+                pa,
+                pi,
+                false,
+            );
             if p.status_perkawinan == "KAWIN" {
                 p.tanggal_perkawinan = Some((birth + Duration::days(365 * 23)).to_string());
             }
@@ -516,7 +623,10 @@ mod tests {
         for r in &a {
             let birth = NaiveDate::parse_from_str(&r.tanggal_lahir, "%Y-%m-%d").unwrap();
             let female = r.jenis_kelamin == PEREMPUAN;
-            assert_eq!(&r.nik[6..12], &format_nik("000000", birth, female, 0)[6..12]);
+            assert_eq!(
+                &r.nik[6..12],
+                &format_nik("000000", birth, female, 0)[6..12]
+            );
             assert_eq!(&r.nik[..6], &r.kk[..6]);
             assert!(AGAMA.contains(&r.agama.as_str()));
             assert!(STATUS_PERKAWINAN.contains(&r.status_perkawinan.as_str()));
@@ -539,7 +649,9 @@ mod tests {
         for (_, fam) in by_kk {
             assert!(fam.len() <= 8);
             assert_eq!(
-                fam.iter().filter(|r| r.hubungan == "KEPALA KELUARGA").count(),
+                fam.iter()
+                    .filter(|r| r.hubungan == "KEPALA KELUARGA")
+                    .count(),
                 1
             );
         }

@@ -186,7 +186,12 @@ pub trait Store: Send + Sync {
 
     fn put_officer(&self, o: &Officer) -> StoreResult<()>;
     fn officer(&self, username: &str) -> StoreResult<Option<Officer>>;
-    fn insert_session(&self, hash: &str, username: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    fn insert_session(
+        &self,
+        hash: &str,
+        username: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
 
     fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
@@ -362,8 +367,17 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn read_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String, String)> {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    fn read_device(
+        r: &rusqlite::Row<'_>,
+    ) -> rusqlite::Result<(String, String, String, String, String, String)> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
     }
 }
 
@@ -394,7 +408,9 @@ impl Store for SqliteStore {
     fn resident(&self, nik: &str) -> StoreResult<Option<Resident>> {
         let data: Option<String> = self
             .conn()
-            .query_row("SELECT data FROM residents WHERE nik = ?1", [nik], |r| r.get(0))
+            .query_row("SELECT data FROM residents WHERE nik = ?1", [nik], |r| {
+                r.get(0)
+            })
             .optional()?;
         data.map(|d| from_json(&d)).transpose()
     }
@@ -582,9 +598,11 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exp: Option<String> = tx
-            .query_row("SELECT expires_at FROM nonces WHERE nonce = ?1", [nonce], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT expires_at FROM nonces WHERE nonce = ?1",
+                [nonce],
+                |r| r.get(0),
+            )
             .optional()?;
         tx.execute("DELETE FROM nonces WHERE nonce = ?1", [nonce])?;
         // Housekeeping: drop expired nonces.
@@ -624,7 +642,12 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn insert_session(&self, hash: &str, username: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+    fn insert_session(
+        &self,
+        hash: &str,
+        username: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.conn().execute(
             "INSERT INTO sessions (hash, username, expires_at) VALUES (?1, ?2, ?3)",
             params![hash, username, ts(expires_at)],
@@ -717,7 +740,8 @@ mod tests {
         {
             let s = SqliteStore::open(&p).unwrap();
             let now = Utc::now();
-            s.insert_nonce("n1", now + chrono::Duration::minutes(5)).unwrap();
+            s.insert_nonce("n1", now + chrono::Duration::minutes(5))
+                .unwrap();
             assert!(s.take_nonce("n1", now).unwrap());
             assert!(!s.take_nonce("n1", now).unwrap());
         }

@@ -15,14 +15,28 @@ pub const FALLBACK: &[(&str, &str, &str, &str, &[&str])] = &[
         "ILIR BARAT DUA",
         "KOTA PALEMBANG",
         "SUMATERA SELATAN",
-        &["26 ILIR", "27 ILIR", "30 ILIR", "32 ILIR", "35 ILIR", "KEMANG MANIS"],
+        &[
+            "26 ILIR",
+            "27 ILIR",
+            "30 ILIR",
+            "32 ILIR",
+            "35 ILIR",
+            "KEMANG MANIS",
+        ],
     ),
     (
         "167102",
         "SEBERANG ULU SATU",
         "KOTA PALEMBANG",
         "SUMATERA SELATAN",
-        &["1 ULU", "3-4 ULU", "7 ULU", "9-10 ULU", "15 ULU", "TUAN KENTANG"],
+        &[
+            "1 ULU",
+            "3-4 ULU",
+            "7 ULU",
+            "9-10 ULU",
+            "15 ULU",
+            "TUAN KENTANG",
+        ],
     ),
 ];
 

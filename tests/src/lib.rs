@@ -98,7 +98,11 @@ pub struct Officer {
 }
 
 impl Officer {
-    pub async fn login(base: &str, username: &str, password: &str) -> Result<Self, reqwest::StatusCode> {
+    pub async fn login(
+        base: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Self, reqwest::StatusCode> {
         let http = reqwest::Client::new();
         let r = http
             .post(format!("{base}/officer/api/login"))
@@ -144,7 +148,13 @@ impl Officer {
     }
 
     pub async fn queue(&self) -> Vec<serde_json::Value> {
-        self.get("/officer/api/queue").send().await.unwrap().json().await.unwrap()
+        self.get("/officer/api/queue")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     pub async fn approve(&self, id: &str) -> reqwest::StatusCode {
@@ -178,13 +188,18 @@ pub fn device_key() -> EcKeyPair {
 
 /// An OpenID4VCI proof JWT signed by `key`.
 pub fn proof_jwt(key: &EcKeyPair, issuer: &str, nonce: &str, iat: i64) -> String {
-    key.sign_jws(proof_header(&key.public_jwk()), proof_payload(issuer, nonce, iat))
-        .unwrap()
+    key.sign_jws(
+        proof_header(&key.public_jwk()),
+        proof_payload(issuer, nonce, iat),
+    )
+    .unwrap()
 }
 
 /// A small valid JPEG standing in for a selfie.
 pub fn selfie_jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(60, 80, |x, y| image::Rgb([(x * 4) as u8, (y * 3) as u8, 128]));
+    let img = image::RgbImage::from_fn(60, 80, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 3) as u8, 128])
+    });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&img)
@@ -205,4 +220,55 @@ pub fn enroll_request(nik: &str, email: &str, key: &EcKeyPair) -> EnrollRequest 
 /// The 6-digit code in an activation mail.
 pub fn code_in(mail: &ReceivedMail) -> String {
     ikd_server::mail::extract_code(&mail.body()).expect("the mail carries a 6-digit code")
+}
+
+/// A resident that went through submit, scan and approval, with the mailed code.
+pub struct Approved {
+    pub enrollment_id: String,
+    pub token: ikd_core::secret::SecretString,
+    pub key: EcKeyPair,
+    pub code: ikd_core::secret::SecretString,
+    pub pre_authorized_code: String,
+}
+
+impl Harness {
+    /// Submit → scan the desk QR → officer approves → code arrives by SMTP.
+    pub async fn approved(&self, officer: &Officer, nik: &str, email: &str) -> Approved {
+        let key = device_key();
+        let sub = self
+            .client
+            .submit(&enroll_request(nik, email, &key))
+            .await
+            .unwrap();
+        let token = ikd_core::secret::SecretString::new(sub.enrollment_token);
+        let qr = officer.desk_qr().await;
+        self.client
+            .scan(&sub.enrollment_id, &token, &qr.text)
+            .await
+            .unwrap();
+        assert_eq!(
+            officer.approve(&sub.enrollment_id).await,
+            reqwest::StatusCode::OK
+        );
+        let mail = self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");
+        assert_eq!(mail.to, vec![email.to_owned()]);
+        let status = self
+            .client
+            .status(&sub.enrollment_id, &token)
+            .await
+            .unwrap();
+        let offer = status.credential_offer.expect("offer once approved");
+        let pac = offer
+            .grants
+            .pre_authorized_code
+            .expect("pre-authorised grant")
+            .pre_authorized_code;
+        Approved {
+            enrollment_id: sub.enrollment_id,
+            token,
+            key,
+            code: ikd_core::secret::SecretString::new(code_in(&mail)),
+            pre_authorized_code: pac,
+        }
+    }
 }

@@ -81,7 +81,10 @@ impl SmtpReceiver {
     /// The next message, or None after `timeout`.
     pub async fn next(&self, timeout: Duration) -> Option<ReceivedMail> {
         let mut rx = self.rx.lock().await;
-        tokio::time::timeout(timeout, rx.recv()).await.ok().flatten()
+        tokio::time::timeout(timeout, rx.recv())
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -114,7 +117,8 @@ async fn session(
             to.push(cmd[8..].trim().trim_matches(['<', '>']).to_owned());
             w.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
-            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             loop {
                 line.clear();
@@ -125,7 +129,10 @@ async fn session(
                 if l == "." {
                     break;
                 }
-                let l = l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(l);
+                let l = l
+                    .strip_prefix('.')
+                    .filter(|_| l.starts_with(".."))
+                    .unwrap_or(l);
                 data.push_str(l);
                 data.push_str("\r\n");
             }

@@ -8,9 +8,9 @@
 use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use crate::wire::{
-    paths, ApiError, CredentialOffer, CredentialRequest, CredentialResponse, DeviceRequest,
-    EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs,
-    ScanRequest, TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
+    paths, ApiError, CredentialOffer, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk,
+    EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs, ScanRequest,
+    TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -85,8 +85,9 @@ impl From<ClientError> for UiError {
                 UiError::new(ErrorCode::Ineligible, "not eligible")
                     .with_detail(json!({ "reason": reason }))
             }
-            ClientError::Rejected { reason } => UiError::new(ErrorCode::Rejected, msg)
-                .with_detail(json!({ "reason": reason })),
+            ClientError::Rejected { reason } => {
+                UiError::new(ErrorCode::Rejected, msg).with_detail(json!({ "reason": reason }))
+            }
             ClientError::CodeWrong { attempts_left } => UiError::new(ErrorCode::CodeWrong, msg)
                 .with_detail(json!({ "attempts_left": attempts_left })),
             ClientError::CodeExpired => UiError::new(ErrorCode::CodeExpired, msg),
@@ -194,7 +195,8 @@ const RETRY_DELAYS_MS: [u64; 2] = [200, 800];
 
 impl BackendClient {
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
-        let base = Url::parse(base_url.trim_end_matches('/')).map_err(|_| ClientError::InvalidUrl)?;
+        let base =
+            Url::parse(base_url.trim_end_matches('/')).map_err(|_| ClientError::InvalidUrl)?;
         check_url(&base)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -214,7 +216,10 @@ impl BackendClient {
 
     /// Pins the issuer key (e.g. one kept from an earlier session).
     pub fn pin_issuer_jwk(&self, jwk: EcJwk) {
-        *self.pinned_issuer_jwk.lock().unwrap_or_else(|p| p.into_inner()) = Some(jwk);
+        *self
+            .pinned_issuer_jwk
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(jwk);
     }
 
     pub fn pinned_issuer_jwk(&self) -> Option<EcJwk> {
@@ -262,7 +267,9 @@ impl BackendClient {
         for attempt in 0..=RETRY_DELAYS_MS.len() {
             match self.send(make()).await {
                 Ok(v) => return Ok(v),
-                Err(e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy)) => {
+                Err(
+                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
+                ) => {
                     last = e;
                     if let Some(ms) = RETRY_DELAYS_MS.get(attempt) {
                         tokio::time::sleep(Duration::from_millis(*ms)).await;
@@ -304,7 +311,10 @@ impl BackendClient {
         enrollment_token: &SecretString,
         qr: &str,
     ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(paths::ENROLLMENT_SCAN, enrollment_id));
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_SCAN,
+            enrollment_id,
+        ));
         self.send(
             self.http
                 .post(url)
@@ -320,7 +330,10 @@ impl BackendClient {
         enrollment_id: &str,
         enrollment_token: &SecretString,
     ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(paths::ENROLLMENT_RESEND, enrollment_id));
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_RESEND,
+            enrollment_id,
+        ));
         self.send(self.http.post(url).bearer_auth(enrollment_token.expose()))
             .await
     }
@@ -484,7 +497,12 @@ pub fn map_error(
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let d_u64 = |k: &str| detail.as_ref().and_then(|d| d.get(k)).and_then(|v| v.as_u64());
+    let d_u64 = |k: &str| {
+        detail
+            .as_ref()
+            .and_then(|d| d.get(k))
+            .and_then(|v| v.as_u64())
+    };
     if status == StatusCode::TOO_MANY_REQUESTS {
         return ClientError::RateLimited {
             retry_after_secs: d_u64("retry_after_secs").or(retry_after),
@@ -591,7 +609,10 @@ mod tests {
         assert_eq!(
             map_error(
                 StatusCode::BAD_REQUEST,
-                body("invalid_grant", serde_json::json!({"code":"code_wrong","attempts_left":3})),
+                body(
+                    "invalid_grant",
+                    serde_json::json!({"code":"code_wrong","attempts_left":3})
+                ),
                 None
             ),
             ClientError::CodeWrong { attempts_left: 3 }
@@ -602,7 +623,10 @@ mod tests {
                 retry_after_secs: Some(30)
             }
         );
-        assert_eq!(map_error(StatusCode::SERVICE_UNAVAILABLE, None, None), ClientError::ServerBusy);
+        assert_eq!(
+            map_error(StatusCode::SERVICE_UNAVAILABLE, None, None),
+            ClientError::ServerBusy
+        );
         let ui = UiError::from(map_error(
             StatusCode::FORBIDDEN,
             body("ineligible", serde_json::json!({"reason":"under_age"})),

@@ -73,11 +73,3 @@ pub fn kk_of(family: &[Resident]) -> Option<Kk> {
         anggota: family.iter().map(anggota_of).collect(),
     })
 }
-
-/// A model as a claims map (every top-level member disclosable).
-pub fn claims<T: serde::Serialize>(v: &T) -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    }
-}

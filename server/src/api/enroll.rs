@@ -1,7 +1,10 @@
 //! Enrollment API: submit, status, scan the desk QR, resend the code.
 
 use super::{bearer, mask_email, mask_nik, ApiErr, JsonBody};
-use crate::crypto::{b64_decode, b64url, ct_eq, hmac_hex, hmac_raw, jwk_thumbprint, random_code, random_id, random_token, sha256_hex};
+use crate::crypto::{
+    b64_decode, b64url, ct_eq, hmac_hex, hmac_raw, jwk_thumbprint, random_code, random_id,
+    random_token, sha256_hex,
+};
 use crate::deskqr::{self, QrError};
 use crate::seed::eligibility;
 use crate::store::Enrollment;
@@ -58,9 +61,9 @@ fn email_ok(email: &str) -> bool {
 }
 
 fn phone_ok(phone: &str) -> bool {
-    phone
-        .strip_prefix("+628")
-        .is_some_and(|rest| (7..=11).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()))
+    phone.strip_prefix("+628").is_some_and(|rest| {
+        (7..=11).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 fn jwk_ok(jwk: &EcJwk) -> bool {
@@ -78,7 +81,10 @@ pub fn pre_authorized_code(state: &AppState, e: &Enrollment) -> Option<String> {
 }
 
 pub fn code_hash(state: &AppState, enrollment_id: &str, code: &str) -> String {
-    hmac_hex(&state.hmac_key, &[b"code", enrollment_id.as_bytes(), code.as_bytes()])
+    hmac_hex(
+        &state.hmac_key,
+        &[b"code", enrollment_id.as_bytes(), code.as_bytes()],
+    )
 }
 
 /// Gives `e` a fresh activation code (5 tries, 24 h); returns it for the mail.
@@ -137,7 +143,12 @@ pub async fn submit(
     let l = &state.limits;
     state
         .limiter
-        .check(&format!("submit:{}", peer.ip()), l.submit_burst, l.submit_per_minute, now)
+        .check(
+            &format!("submit:{}", peer.ip()),
+            l.submit_burst,
+            l.submit_per_minute,
+            now,
+        )
         .map_err(ApiErr::rate_limited)?;
     let nik: String = req.nik.chars().filter(|c| c.is_ascii_digit()).collect();
     if !nik_ok(&nik) || req.nik.chars().any(|c| c.is_alphabetic()) {
@@ -261,7 +272,9 @@ pub async fn scan(
         e.status,
         EnrollmentStatusWire::Submitted | EnrollmentStatusWire::Scanned
     ) {
-        return Err(ApiErr::invalid_state("Permohonan ini tidak lagi menunggu pemindaian."));
+        return Err(ApiErr::invalid_state(
+            "Permohonan ini tidak lagi menunggu pemindaian.",
+        ));
     }
     e.status = EnrollmentStatusWire::Scanned;
     e.desk_name = Some(state.desks.name(&claims.desk_id));
@@ -290,7 +303,9 @@ pub async fn resend(
         let _guard = state.transition_lock();
         let mut e = authorized(&state, &headers, &id)?;
         if e.status != EnrollmentStatusWire::Approved {
-            return Err(ApiErr::invalid_state("Belum ada kode aktivasi untuk dikirim ulang."));
+            return Err(ApiErr::invalid_state(
+                "Belum ada kode aktivasi untuk dikirim ulang.",
+            ));
         }
         let l = &state.limits;
         if let Some(last) = e.resend_last_at {
@@ -306,7 +321,11 @@ pub async fn resend(
         }
         if e.resend_count >= l.resend_per_day {
             let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
-            let secs = (tomorrow.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now) - now)
+            let secs = (tomorrow
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now)
+                - now)
                 .num_seconds()
                 .max(1);
             return Err(ApiErr::rate_limited(secs as u64));

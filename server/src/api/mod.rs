@@ -2,8 +2,8 @@
 
 pub mod credentials;
 pub mod enroll;
-pub mod oid4vci;
 pub mod officer;
+pub mod oid4vci;
 
 use crate::store::StoreError;
 use crate::SharedState;
@@ -26,9 +26,15 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::ENROLLMENT_SCAN, post(enroll::scan))
         .route(paths::ENROLLMENT_RESEND, post(enroll::resend))
         .route(paths::DEVICE_RELEASE, post(oid4vci::release))
-        .route(paths::CREDENTIAL_ISSUER_METADATA, get(oid4vci::issuer_metadata))
+        .route(
+            paths::CREDENTIAL_ISSUER_METADATA,
+            get(oid4vci::issuer_metadata),
+        )
         .route("/.well-known/jwt-vc-issuer", get(oid4vci::jwt_vc_issuer))
-        .route(paths::AUTHORIZATION_SERVER_METADATA, get(oid4vci::as_metadata))
+        .route(
+            paths::AUTHORIZATION_SERVER_METADATA,
+            get(oid4vci::as_metadata),
+        )
         .route(paths::TOKEN, post(oid4vci::token))
         .route(paths::NONCE, post(oid4vci::nonce))
         .route(paths::CREDENTIAL, post(oid4vci::credential))
@@ -41,7 +47,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/officer/api/enrollments/{id}", get(officer::detail))
         .route(paths::OFFICER_APPROVE, post(officer::approve))
         .route(paths::OFFICER_REJECT, post(officer::reject))
-        .route("/officer/api/devices/{nik}/block", post(officer::block_device))
+        .route(
+            "/officer/api/devices/{nik}/block",
+            post(officer::block_device),
+        )
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))
@@ -52,7 +61,11 @@ pub fn router(state: SharedState) -> Router {
 }
 
 async fn not_found_route() -> ApiErr {
-    ApiErr::new(StatusCode::NOT_FOUND, "not_found", "Alamat tidak ditemukan.")
+    ApiErr::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Alamat tidak ditemukan.",
+    )
 }
 
 /// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
@@ -193,7 +206,11 @@ where
 fn json_rejection(rej: JsonRejection) -> ApiErr {
     let status = rej.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiErr::new(status, "payload_too_large", "Data yang dikirim terlalu besar.");
+        return ApiErr::new(
+            status,
+            "payload_too_large",
+            "Data yang dikirim terlalu besar.",
+        );
     }
     let status = if status.is_server_error() {
         StatusCode::BAD_REQUEST
@@ -226,7 +243,11 @@ where
                 } else {
                     status
                 };
-                Err(ApiErr::oauth(status, "invalid_request", "Format permintaan tidak valid."))
+                Err(ApiErr::oauth(
+                    status,
+                    "invalid_request",
+                    "Format permintaan tidak valid.",
+                ))
             }
         }
     }
@@ -260,7 +281,12 @@ pub fn mask_nik(nik: &str) -> String {
     if n.len() != 16 {
         return "****".to_owned();
     }
-    format!("{}{}{}", n[..4].iter().collect::<String>(), "*".repeat(10), n[14..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        n[..4].iter().collect::<String>(),
+        "*".repeat(10),
+        n[14..].iter().collect::<String>()
+    )
 }
 
 /// "s***@example.com"

@@ -239,9 +239,13 @@ pub async fn queue(
 }
 
 pub fn siak_photo(r: &Resident) -> Vec<u8> {
-    let seed = u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16)
-        .unwrap_or(0);
-    let year: i32 = r.tanggal_lahir.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2000);
+    let seed =
+        u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16).unwrap_or(0);
+    let year: i32 = r
+        .tanggal_lahir
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2000);
     crate::portrait::portrait_jpeg(seed, year, r.jenis_kelamin == "PEREMPUAN")
 }
 
@@ -256,7 +260,10 @@ pub async fn detail(
     if e.desk_id.as_deref() != Some(o.desk_id.as_str()) {
         return Err(ApiErr::not_found());
     }
-    let r = state.store.resident(&e.nik)?.ok_or_else(ApiErr::not_found)?;
+    let r = state
+        .store
+        .resident(&e.nik)?
+        .ok_or_else(ApiErr::not_found)?;
     let d = EnrollmentDetail {
         enrollment_id: e.id.clone(),
         status: serde_json::to_value(e.status)
@@ -289,7 +296,9 @@ pub async fn approve(
             return Err(ApiErr::not_found());
         }
         if e.status != EnrollmentStatusWire::Scanned {
-            return Err(ApiErr::invalid_state("Permohonan ini tidak sedang menunggu keputusan."));
+            return Err(ApiErr::invalid_state(
+                "Permohonan ini tidak sedang menunggu keputusan.",
+            ));
         }
         e.status = EnrollmentStatusWire::Approved;
         e.decided_by = Some(o.username.clone());
@@ -320,7 +329,9 @@ pub async fn reject(
     let o = officer_of(&state, &headers)?;
     let reason = req.reason.trim();
     if reason.is_empty() || reason.len() > 500 {
-        return Err(ApiErr::bad_request("Alasan penolakan wajib diisi (maks. 500 karakter)."));
+        return Err(ApiErr::bad_request(
+            "Alasan penolakan wajib diisi (maks. 500 karakter).",
+        ));
     }
     let _g = state.transition_lock();
     let mut e = state.store.enrollment(&id)?.ok_or_else(ApiErr::not_found)?;
@@ -328,7 +339,9 @@ pub async fn reject(
         return Err(ApiErr::not_found());
     }
     if e.status != EnrollmentStatusWire::Scanned {
-        return Err(ApiErr::invalid_state("Permohonan ini tidak sedang menunggu keputusan."));
+        return Err(ApiErr::invalid_state(
+            "Permohonan ini tidak sedang menunggu keputusan.",
+        ));
     }
     e.status = EnrollmentStatusWire::Rejected;
     e.reject_reason = Some(reason.to_owned());
@@ -366,7 +379,11 @@ pub async fn block_device(
 /// GET /dev/outbox (dev mode only; 404 otherwise)
 pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     if !state.dev_mode {
-        return Err(ApiErr::new(StatusCode::NOT_FOUND, "not_found", "Alamat tidak ditemukan."));
+        return Err(ApiErr::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Alamat tidak ditemukan.",
+        ));
     }
     Ok(super::no_store(axum::Json(state.store.outbox()?)))
 }

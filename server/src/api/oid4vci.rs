@@ -1,7 +1,7 @@
 //! OpenID4VCI 1.0, pre-authorised code flow: metadata, token, nonce, credential; and
 //! device release.
 
-use super::credentials::{claims, kk_of, ktp_of};
+use super::credentials::{kk_of, ktp_of};
 use super::enroll::code_hash;
 use super::{bearer, mask_nik, ApiErr, FormBody, JsonBody};
 use crate::crypto::{ct_eq, jwk_thumbprint, random_token, sha256_hex};
@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use ikd_core::credential::sdjwt::{self, IssueRequest};
+use ikd_core::credential::sdjwt;
 use ikd_core::wire::{
     paths, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk, EnrollmentStatusWire,
     IssuedCredential, NonceResponse, TokenResponse, KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION,
@@ -103,7 +103,11 @@ fn grant_error(code: &str, message: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
 }
 
-fn new_token(kind: TokenKind, d: &Device, now: chrono::DateTime<chrono::Utc>) -> (String, TokenRow) {
+fn new_token(
+    kind: TokenKind,
+    d: &Device,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (String, TokenRow) {
     let t = random_token();
     let row = TokenRow {
         hash: sha256_hex(t.as_bytes()),
@@ -129,7 +133,12 @@ pub async fn token(
     let l = &state.limits;
     state
         .limiter
-        .check(&format!("token:{}", peer.ip()), l.token_burst, l.token_per_minute, now)
+        .check(
+            &format!("token:{}", peer.ip()),
+            l.token_burst,
+            l.token_per_minute,
+            now,
+        )
         .map_err(ApiErr::rate_limited)?;
     match form.grant_type.as_str() {
         PRE_AUTHORIZED_GRANT => pre_authorized(&state, &form, now),
@@ -147,14 +156,20 @@ fn pre_authorized(
     form: &TokenForm,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Response, ApiErr> {
-    let pac = form
-        .pre_authorized_code
-        .as_deref()
-        .ok_or_else(|| ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_request", "Kode penawaran tidak ada."))?;
-    let tx_code = form
-        .tx_code
-        .as_deref()
-        .ok_or_else(|| ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_request", "Kode aktivasi wajib diisi."))?;
+    let pac = form.pre_authorized_code.as_deref().ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Kode penawaran tidak ada.",
+        )
+    })?;
+    let tx_code = form.tx_code.as_deref().ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Kode aktivasi wajib diisi.",
+        )
+    })?;
     let _g = state.transition_lock();
     let mut e = state
         .store
@@ -178,7 +193,10 @@ fn pre_authorized(
         .detail(json!({ "code": "code_void", "attempts_left": 0 })));
     }
     if e.code_expires_at.is_none_or(|t| now >= t) {
-        return Err(grant_error("code_expired", "Kode aktivasi sudah kedaluwarsa. Minta kode baru."));
+        return Err(grant_error(
+            "code_expired",
+            "Kode aktivasi sudah kedaluwarsa. Minta kode baru.",
+        ));
     }
     let given: String = tx_code.chars().filter(|c| !c.is_whitespace()).collect();
     if !ct_eq(&hash, &code_hash(state, &e.id, &given)) {
@@ -211,7 +229,9 @@ fn pre_authorized(
     };
     let (access, access_row) = new_token(TokenKind::Access, &device, now);
     let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
-    state.store.activate(&e, &device, &[access_row, refresh_row])?;
+    state
+        .store
+        .activate(&e, &device, &[access_row, refresh_row])?;
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "device activated");
     Ok(super::no_store(axum::Json(TokenResponse {
         access_token: access,
@@ -226,10 +246,13 @@ fn refresh(
     form: &TokenForm,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Response, ApiErr> {
-    let rt = form
-        .refresh_token
-        .as_deref()
-        .ok_or_else(|| ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token wajib diisi."))?;
+    let rt = form.refresh_token.as_deref().ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "refresh_token wajib diisi.",
+        )
+    })?;
     let row = state
         .store
         .token(&sha256_hex(rt.as_bytes()))?
@@ -240,8 +263,10 @@ fn refresh(
         .device(&row.device_thumb)?
         .ok_or_else(|| grant_error("invalid_token", "Token tidak berlaku."))?;
     if device.status != DeviceStatus::Active {
-        return Err(grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
-            .detail(json!({ "code": "device_revoked" })));
+        return Err(
+            grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
+                .detail(json!({ "code": "device_revoked" })),
+        );
     }
     let (access, access_row) = new_token(TokenKind::Access, &device, now);
     state.store.insert_token(&access_row)?;
@@ -263,7 +288,11 @@ pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr>
 }
 
 fn invalid_token() -> ApiErr {
-    ApiErr::oauth(StatusCode::UNAUTHORIZED, "invalid_token", "Token akses tidak berlaku.")
+    ApiErr::oauth(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Token akses tidak berlaku.",
+    )
 }
 
 fn invalid_proof(msg: &str) -> ApiErr {
@@ -301,7 +330,9 @@ fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), Api
         let jwk: EcJwk = serde_json::from_value(jwk.clone())
             .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
         if jwk_thumbprint(&jwk) != device.thumb {
-            return Err(invalid_proof("Kunci bukti bukan kunci perangkat terdaftar."));
+            return Err(invalid_proof(
+                "Kunci bukti bukan kunci perangkat terdaftar.",
+            ));
         }
     }
     let aud_ok = match payload.get("aud") {
@@ -353,25 +384,20 @@ pub async fn credential(
         .store
         .resident(&device.nik)?
         .ok_or_else(ApiErr::internal)?;
-    let disclosable = if vct == KTP_VCT {
-        claims(&ktp_of(&resident))
+    let now = state.clock.now();
+    let expires = now + Duration::days(CREDENTIAL_DAYS);
+    let issue_req = if vct == KTP_VCT {
+        ktp_of(&resident).issue_request(&state.issuer, &device.jwk, now, expires)
     } else {
         let family = state.store.family(&resident.kk)?;
-        claims(&kk_of(&family).ok_or_else(ApiErr::internal)?)
+        kk_of(&family).ok_or_else(ApiErr::internal)?.issue_request(
+            &state.issuer,
+            &device.jwk,
+            now,
+            expires,
+        )
     };
-    let now = state.clock.now();
-    let issued = sdjwt::issue(
-        &state.issuer_key,
-        &IssueRequest {
-            issuer: &state.issuer,
-            vct,
-            disclosable,
-            holder_jwk: &device.jwk,
-            issued_at: now,
-            expires_at: now + Duration::days(CREDENTIAL_DAYS),
-        },
-    )
-    .map_err(|e| {
+    let issued = sdjwt::issue(&state.issuer_key, &issue_req).map_err(|e| {
         tracing::error!(error = %e, "credential issuance failed");
         ApiErr::internal()
     })?;
