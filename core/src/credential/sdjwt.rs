@@ -537,20 +537,29 @@ pub fn verify(
 }
 
 /// Makes a presentation: keeps the issuer JWT and only the disclosures for which
-/// `keep(name)` is true (`name` is the claim name, or `None` for an array element —
-/// array elements are kept when their enclosing claim is kept, or always for arrays in
-/// the clear). Drops any KB-JWT. The result ends with `~`.
+/// `keep(name)` is true (`name` is the claim name; array-element disclosures are all
+/// kept — use [`present_by`] to choose among them). Drops any KB-JWT. The result ends
+/// with `~`.
 pub fn present(sd_jwt: &str, keep: impl Fn(&str) -> bool) -> Result<String, SdJwtError> {
+    present_by(sd_jwt, |name, _| name.is_none_or(&keep))
+}
+
+/// Makes a presentation keeping the disclosures for which `keep(name, value)` is true:
+/// `name` is `Some(claim)` for an object property, `None` for an array element (e.g.
+/// one `anggota` of a KK, whose `value` is the member object). Drops any KB-JWT.
+///
+/// Note: keeping a nested disclosure whose parent disclosure is dropped is harmless
+/// for us but makes [`verify`] reject it as unreferenced; callers keep parents.
+pub fn present_by(
+    sd_jwt: &str,
+    keep: impl Fn(Option<&str>, &Value) -> bool,
+) -> Result<String, SdJwtError> {
     let parts = split(sd_jwt)?;
     let mut out = String::from(parts.jwt);
     out.push('~');
     for d in parts.disclosures {
         let parsed = parse_disclosure(d)?;
-        let kept = match &parsed.name {
-            Some(n) => keep(n),
-            None => true,
-        };
-        if kept {
+        if keep(parsed.name.as_deref(), &parsed.value) {
             out.push_str(d);
             out.push('~');
         }
@@ -721,6 +730,11 @@ mod tests {
         assert_eq!(v.claims["nama"], "BUDI");
         assert!(!v.claims.contains_key("nik"));
         assert_eq!(v.claims["anak"].as_array().unwrap().len(), 2);
+        // only the second child, and its enclosing claim stays in the clear
+        let p = present_by(&s, |n, v| n.is_none() && v["nama"] == "B").unwrap();
+        let v = verify(&p, &ik.public_jwk(), None, now()).unwrap();
+        assert_eq!(v.claims["anak"], json!([{"nama": "B"}]));
+        assert!(!v.claims.contains_key("nama"));
     }
 
     #[test]
