@@ -126,7 +126,8 @@ pub const KK_VCT: &str = "urn:ikd:kk:1";
 /// `typ` of the proof JWT (OpenID4VCI 1.0, Appendix F.1).
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
 
-/// Credential Offer (OpenID4VCI 1.0 §4.1.1).
+/// Credential Offer (OpenID4VCI 1.0 §4.1.1). Optional members are left out when absent,
+/// never sent as `null`: third-party wallets reject `null` where a string is expected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialOffer {
     pub credential_issuer: String,
@@ -136,7 +137,11 @@ pub struct CredentialOffer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grants {
-    #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]
+    #[serde(
+        rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pre_authorized_code: Option<PreAuthorizedCodeGrant>,
 }
 
@@ -144,15 +149,19 @@ pub struct Grants {
 pub struct PreAuthorizedCodeGrant {
     #[serde(rename = "pre-authorized_code")]
     pub pre_authorized_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_code: Option<TxCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TxCode {
     /// "numeric"
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
     /// 6
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -161,7 +170,11 @@ pub struct TxCode {
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// Absent (not `null`) when none is issued, e.g. on the refresh grant: standard
+    /// clients validate it as an optional string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
 

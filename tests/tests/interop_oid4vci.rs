@@ -76,12 +76,14 @@ async fn run_wallet(
     offer: &CredentialOffer,
     tx_code: &str,
     key: &EcKeyPair,
+    refresh: bool,
 ) -> WalletRun {
     let input = serde_json::json!({
         "offer": serde_json::to_string(offer).unwrap(),
         "tx_code": tx_code,
         "private_key_pem": pkcs8_pem(key).expose(),
         "allow_insecure_urls": true,
+        "refresh": refresh,
     });
     let mut child = tokio::process::Command::new("node")
         .arg(dir.join("wallet.mjs"))
@@ -136,7 +138,7 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
 
     // A wrong tx_code: the library surfaces the issuer's OAuth error and exits non-zero.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let run = run_wallet(&dir, &offer, wrong, &key).await;
+    let run = run_wallet(&dir, &offer, wrong, &key, false).await;
     assert!(!run.success, "a wrong tx_code must fail: {}", run.stdout);
     assert!(
         run.stderr.contains("invalid_grant"),
@@ -145,8 +147,8 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     );
     assert!(!run.stderr.contains(code.as_str()));
 
-    // The right code: both credentials.
-    let run = run_wallet(&dir, &offer, &code, &key).await;
+    // The right code: both credentials, then the refresh_token grant and one more.
+    let run = run_wallet(&dir, &offer, &code, &key, true).await;
     assert!(
         run.success,
         "the third-party wallet failed against ikd-server:\n{}",
@@ -179,11 +181,16 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     assert_eq!(v.claims["nomor_kk"], DEMO_KK);
     let anggota = v.claims["anggota"].as_array().unwrap();
     assert!(anggota.iter().any(|m| m["nik"] == SITI.nik));
+    let refreshed = out["refreshed"][KTP_CONFIGURATION]
+        .as_str()
+        .expect("a ktp credential after refresh");
+    let v = sdjwt::verify(refreshed, &meta.issuer_jwk, Some(&key.public_jwk()), now).unwrap();
+    assert_eq!(v.claims["nik"], SITI.nik);
 
     // Activation is single use: the same offer and code do not issue again.
     let st = c.status(&sub.enrollment_id, &token).await.unwrap();
     assert_eq!(st.status, EnrollmentStatusWire::Activated);
-    let again = run_wallet(&dir, &offer, &code, &key).await;
+    let again = run_wallet(&dir, &offer, &code, &key, false).await;
     assert!(!again.success);
     assert!(again.stderr.contains("invalid_grant"), "{}", again.stderr);
 

@@ -18,7 +18,12 @@
 // On failure: a message on stderr, exit 1.
 
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
-import { clientAuthenticationAnonymous, HashAlgorithm } from '@openid4vc/oauth2';
+import {
+  clientAuthenticationAnonymous,
+  getAuthorizationServerMetadataFromList,
+  HashAlgorithm,
+  Oauth2Client,
+} from '@openid4vc/oauth2';
 import { CompactSign, exportJWK, generateKeyPair, importPKCS8 } from 'jose';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -77,23 +82,22 @@ async function main() {
     return res;
   };
 
-  const client = new Openid4vciClient({
-    callbacks: {
-      fetch: tracingFetch,
-      hash: hashCallback,
-      generateRandom: (n) => new Uint8Array(randomBytes(n)),
-      clientAuthentication: clientAuthenticationAnonymous(),
-      signJwt: async (signer, { header, payload }) => {
-        if (signer.method !== 'jwk' || signer.alg !== 'ES256') {
-          throw new Error(`unexpected signer ${signer.method}/${signer.alg}`);
-        }
-        const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-          .setProtectedHeader(header)
-          .sign(privateKey);
-        return { jwt, signerJwk: publicJwk };
-      },
+  const callbacks = {
+    fetch: tracingFetch,
+    hash: hashCallback,
+    generateRandom: (n) => new Uint8Array(randomBytes(n)),
+    clientAuthentication: clientAuthenticationAnonymous(),
+    signJwt: async (signer, { header, payload }) => {
+      if (signer.method !== 'jwk' || signer.alg !== 'ES256') {
+        throw new Error(`unexpected signer ${signer.method}/${signer.alg}`);
+      }
+      const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+        .setProtectedHeader(header)
+        .sign(privateKey);
+      return { jwt, signerJwk: publicJwk };
     },
-  });
+  };
+  const client = new Openid4vciClient({ callbacks });
 
   // 1. Offer and metadata.
   const credentialOffer = await client.resolveCredentialOffer(offerUri(input.offer));
@@ -107,8 +111,7 @@ async function main() {
   });
 
   // 3. One fresh nonce and proof per credential (the issuer's nonces are single use).
-  const credentials = {};
-  for (const credentialConfigurationId of credentialOffer.credential_configuration_ids) {
+  const issue = async (accessToken, credentialConfigurationId) => {
     const { c_nonce } = await client.requestNonce({ issuerMetadata });
     const { jwt } = await client.createCredentialRequestJwtProof({
       issuerMetadata,
@@ -118,7 +121,7 @@ async function main() {
     });
     const { credentialResponse } = await client.retrieveCredentials({
       issuerMetadata,
-      accessToken: accessTokenResponse.access_token,
+      accessToken,
       credentialConfigurationId,
       proofs: { jwt: [jwt] },
     });
@@ -127,10 +130,31 @@ async function main() {
       throw new Error(`expected one credential for ${credentialConfigurationId}`);
     }
     const c = issued[0].credential;
-    credentials[credentialConfigurationId] = typeof c === 'string' ? c : JSON.stringify(c);
+    return typeof c === 'string' ? c : JSON.stringify(c);
+  };
+  const credentials = {};
+  for (const id of credentialOffer.credential_configuration_ids) {
+    credentials[id] = await issue(accessTokenResponse.access_token, id);
   }
 
-  process.stdout.write(`${JSON.stringify({ holder_jwk: publicJwk, credentials })}\n`);
+  // 4. Optionally, the refresh_token grant, then one more credential with the new token.
+  const out = { holder_jwk: publicJwk, credentials };
+  if (input.refresh) {
+    if (!accessTokenResponse.refresh_token) throw new Error('the token response has no refresh_token');
+    const oauth2 = new Oauth2Client({ callbacks });
+    const authorizationServerMetadata = getAuthorizationServerMetadataFromList(
+      issuerMetadata.authorizationServers,
+      issuerMetadata.authorizationServers[0].issuer,
+    );
+    const refreshed = await oauth2.retrieveRefreshTokenAccessToken({
+      authorizationServerMetadata,
+      refreshToken: accessTokenResponse.refresh_token,
+    });
+    const id = credentialOffer.credential_configuration_ids[0];
+    out.refreshed = { [id]: await issue(refreshed.accessTokenResponse.access_token, id) };
+  }
+
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 main().catch((e) => {
