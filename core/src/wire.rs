@@ -126,8 +126,11 @@ pub const KK_VCT: &str = "urn:ikd:kk:1";
 /// `typ` of the proof JWT (OpenID4VCI 1.0, Appendix F.1).
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
 
-/// Credential Offer (OpenID4VCI 1.0 §4.1.1). Optional members are left out when absent,
-/// never sent as `null`: third-party wallets reject `null` where a string is expected.
+// Optional OpenID4VCI members are left out when absent, never sent as `null`: standard
+// wallets (e.g. @openid4vc/openid4vci) reject `null` where a string is expected.
+// (Plain comments, not doc comments, so the generated OpenAPI text stays the same.)
+
+/// Credential Offer (OpenID4VCI 1.0 §4.1.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialOffer {
     pub credential_issuer: String,
@@ -172,8 +175,7 @@ pub struct TokenResponse {
     pub token_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
-    /// Absent (not `null`) when none is issued, e.g. on the refresh grant: standard
-    /// clients validate it as an optional string.
+    // Absent (not `null`) when none is issued, e.g. on the refresh grant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
