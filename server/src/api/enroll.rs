@@ -134,6 +134,16 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
 }
 
 /// POST /api/v1/enrollments
+#[utoipa::path(post, path = "/api/v1/enrollments", tag = "enrollment",
+    request_body = ikd_core::wire::EnrollRequest,
+    responses(
+        (status = 201, description = "Submitted", body = ikd_core::wire::EnrollResponse),
+        (status = 400, description = "Invalid input (detail.field)", body = ikd_core::wire::ApiError),
+        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn submit(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -237,6 +247,13 @@ pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enr
 }
 
 /// GET /api/v1/enrollments/{id}
+#[utoipa::path(get, path = "/api/v1/enrollments/{id}", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    responses(
+        (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn status(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -247,6 +264,16 @@ pub async fn status(
 }
 
 /// POST /api/v1/enrollments/{id}/scan
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/scan", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    request_body = ikd_core::wire::ScanRequest,
+    responses(
+        (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 400, description = "qr_invalid", body = ikd_core::wire::ApiError),
+        (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
+        (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn scan(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -293,6 +320,14 @@ pub async fn scan(
 }
 
 /// POST /api/v1/enrollments/{id}/resend: a new code by email (1 a minute, 5 a day).
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/resend", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    responses(
+        (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn resend(
     State(state): State<SharedState>,
     Path(id): Path<String>,
