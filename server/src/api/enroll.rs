@@ -371,21 +371,29 @@ pub async fn resend(
         state.store.update_enrollment(&e)?;
         (e, code)
     };
-    send_code(&state, &e, &code, now).await;
+    send_code(&state, &e, code, now);
     tracing::info!(enrollment = %e.id, "activation code re-sent");
     Ok(super::no_store(axum::Json(status_response(&state, &e))))
 }
 
-/// Mails the activation code; a failure is logged (the resident can ask to resend).
-pub async fn send_code(state: &AppState, e: &Enrollment, code: &str, now: DateTime<Utc>) {
-    let body = crate::mail::activation_body(code, e.code_expires_at.unwrap_or(now));
-    if let Err(err) = state
-        .mailer
-        .send(&e.email, crate::mail::ACTIVATION_SUBJECT, &body, now)
-        .await
-    {
-        tracing::warn!(enrollment = %e.id, error = %err, "activation mail not sent");
-    }
+/// Mails the activation code in the background (the answer does not wait for SMTP);
+/// a failure is logged, and the resident can ask to resend.
+pub fn send_code(state: &SharedState, e: &Enrollment, code: String, now: DateTime<Utc>) {
+    let state = state.clone();
+    let code = ikd_core::secret::SecretString::new(code);
+    let (id, email) = (e.id.clone(), e.email.clone());
+    let expires = e.code_expires_at.unwrap_or(now);
+    tokio::spawn(async move {
+        // The code goes into the mail body only.
+        let body = crate::mail::activation_body(code.expose(), expires);
+        if let Err(err) = state
+            .mailer
+            .send(&email, crate::mail::ACTIVATION_SUBJECT, &body, now)
+            .await
+        {
+            tracing::warn!(enrollment = %id, error = %err, "activation mail not sent");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -253,7 +253,25 @@ pub async fn queue(
     Ok(super::no_store(axum::Json(items)))
 }
 
-pub fn siak_photo(r: &Resident) -> Vec<u8> {
+/// The SIAK photo of a resident (generated once, then cached).
+pub fn siak_photo(r: &Resident) -> std::sync::Arc<Vec<u8>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&r.nik) {
+        return p.clone();
+    }
+    let photo = Arc::new(draw_siak_photo(r));
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() > 10_000 {
+        c.clear();
+    }
+    c.insert(r.nik.clone(), photo.clone());
+    photo
+}
+
+fn draw_siak_photo(r: &Resident) -> Vec<u8> {
     let seed =
         u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16).unwrap_or(0);
     let year: i32 = r
@@ -332,7 +350,7 @@ pub async fn approve(
         (e, code)
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, &code, now).await;
+    send_code(&state, &e, code, now);
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
