@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
+use ikd_core::identity::{email, nik, phone};
 use ikd_core::wire::{
     CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
     EnrollmentStatusWire, Grants, PreAuthorizedCodeGrant, ScanRequest, TxCode, KK_CONFIGURATION,
@@ -27,43 +28,6 @@ pub const CODE_TRIES: u32 = 5;
 
 fn field_error(field: &str, message: &str) -> ApiErr {
     ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
-}
-
-/// Structural NIK check: 16 digits, a real date (women: day + 40), serial not 0000.
-pub fn nik_ok(nik: &str) -> bool {
-    if nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let num = |a: usize| nik[a..a + 2].parse::<u32>().unwrap_or(0);
-    let mut day = num(6);
-    if day > 40 {
-        day -= 40;
-    }
-    let (month, yy) = (num(8), num(10));
-    let valid_date = [1900 + yy as i32, 2000 + yy as i32]
-        .iter()
-        .any(|y| chrono::NaiveDate::from_ymd_opt(*y, month, day).is_some());
-    valid_date && &nik[12..] != "0000" && &nik[..2] != "00"
-}
-
-fn email_ok(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    email.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-}
-
-fn phone_ok(phone: &str) -> bool {
-    phone.strip_prefix("+628").is_some_and(|rest| {
-        (7..=11).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
-    })
 }
 
 fn jwk_ok(jwk: &EcJwk) -> bool {
@@ -160,17 +124,13 @@ pub async fn submit(
             now,
         )
         .map_err(ApiErr::rate_limited)?;
-    let nik: String = req.nik.chars().filter(|c| c.is_ascii_digit()).collect();
-    if !nik_ok(&nik) || req.nik.chars().any(|c| c.is_alphabetic()) {
-        return Err(field_error("nik", "NIK tidak valid."));
-    }
-    let email = req.email.trim().to_lowercase();
-    if !email_ok(&email) {
-        return Err(field_error("email", "Alamat email tidak valid."));
-    }
-    if !phone_ok(&req.phone) {
-        return Err(field_error("phone", "Nomor ponsel tidak valid."));
-    }
+    let nik = nik::parse(&req.nik, now.date_naive())
+        .map_err(|e| field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
+        .nik;
+    let email = email::normalize(&req.email)
+        .map_err(|e| field_error("email", "Alamat email tidak valid.").with_reason(e.reason()))?;
+    let phone = phone::normalize(&req.phone)
+        .map_err(|e| field_error("phone", "Nomor ponsel tidak valid.").with_reason(e.reason()))?;
     if !jwk_ok(&req.device_jwk) {
         return Err(field_error("device_jwk", "Kunci perangkat tidak valid."));
     }
@@ -202,7 +162,7 @@ pub async fn submit(
         token_hash: sha256_hex(token.as_bytes()),
         nik,
         email,
-        phone: req.phone.clone(),
+        phone,
         selfie,
         device_thumb: jwk_thumbprint(&req.device_jwk),
         device_jwk: req.device_jwk.clone(),
@@ -394,21 +354,4 @@ pub fn send_code(state: &SharedState, e: &Enrollment, code: String, now: DateTim
             tracing::warn!(enrollment = %id, error = %err, "activation mail not sent");
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_checks() {
-        assert!(nik_ok("1671014509900001"));
-        assert!(!nik_ok("1671019909900001"));
-        assert!(!nik_ok("167101450990000"));
-        assert!(email_ok("siti@example.com"));
-        assert!(!email_ok("siti@@example.com"));
-        assert!(!email_ok("siti example.com"));
-        assert!(phone_ok("+6281234567890"));
-        assert!(!phone_ok("081234567890"));
-    }
 }
