@@ -60,6 +60,8 @@ pub enum ClientError {
     Unauthorized,
     #[error("issuer key changed from the pinned key")]
     IssuerKeyChanged,
+    #[error("device key: {0}")]
+    DeviceKey(String),
     #[error("server error {status}: {error}")]
     Api { status: u16, error: String },
     #[error("unexpected answer: {0}")]
@@ -109,6 +111,7 @@ impl From<ClientError> for UiError {
             ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
             ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
             ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
+            ClientError::DeviceKey(_) => UiError::new(ErrorCode::KeyStore, msg),
             ClientError::Api { .. } | ClientError::Protocol(_) => {
                 UiError::new(ErrorCode::Internal, msg)
             }
@@ -470,6 +473,40 @@ impl BackendClient {
             )
             .await?;
         Ok(())
+    }
+}
+
+impl BackendClient {
+    /// Nonce, then a proof JWT from the device key (aud = `issuer`), then the credential.
+    pub async fn fetch_credential(
+        &self,
+        access_token: &SecretString,
+        configuration_id: &str,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.credential(access_token, configuration_id, &proof)
+            .await
+    }
+
+    /// Lepas Perangkat with a fresh proof from the device key.
+    pub async fn release_device(
+        &self,
+        access_token: &SecretString,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.release(access_token, &proof).await
     }
 }
 
