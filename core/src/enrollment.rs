@@ -512,7 +512,7 @@ mod tests {
         let detail = ui.detail.unwrap();
         assert_eq!(detail["from"], "draft");
         assert_eq!(detail["event"], "approve");
-        let json = serde_json::to_value(&ui.code).unwrap();
+        let json = serde_json::to_value(ui.code).unwrap();
         assert_eq!(json, "invalid_state");
     }
 
