@@ -6,7 +6,14 @@
 //!   attempt counter written before and reset after), decrypt one ~100 KB document
 //!   (a KTP SD-JWT VC with its photo) and verify that credential.
 //!
-//! Target: `unlock` ≤ 1.15 × `kdf_alone`.
+//! - `unlock_overhead_without_kdf`: the same steps on a vault made with the test-only
+//!   cheap parameters, i.e. everything `unlock` adds to the KDF.
+//!
+//! Target: `unlock` ≤ 1.15 × `kdf_alone`. On the shared 2-core build machine (load
+//! average 9–15) the overhead without KDF measured 1.4–1.8 ms against 64–73 ms for
+//! the KDF (≈ 1.02–1.03×); the direct `unlock` / `kdf_alone` ratio was 1.13–1.28×,
+//! dominated by load noise (the KDF loop also reuses warm memory; an unlock allocates
+//! Argon2's 19 MiB cold).
 //! Run: `cargo bench -p ikd-core --bench unlock -- --warm-up-time 1 --measurement-time 5 --sample-size 10`
 #![allow(clippy::unwrap_used)]
 
