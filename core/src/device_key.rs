@@ -1,1 +1,261 @@
-//! The device P-256 key (kept under the key store). STUB: owned by the credentials work.
+//! The device P-256 key (kept under the key store by the caller) and OpenID4VCI 1.0
+//! proof JWTs (Appendix F.1, `openid4vci-proof+jwt`).
+//!
+//! The key store is not used here: callers persist [`DeviceKey::to_pkcs8`] and load it
+//! back with [`DeviceKey::from_pkcs8`].
+
+use crate::error::{ErrorCode, UiError};
+use crate::jose::{self, EcKeyPair, JoseError};
+use crate::secret::SecretBytes;
+use crate::wire::EcJwk;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+/// The proof JWT `typ` (OpenID4VCI 1.0 Appendix F.1).
+pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+
+/// How far in the future a proof's `iat` may be (clock skew between device and server).
+pub const MAX_FUTURE_SKEW_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DeviceKeyError {
+    #[error("device key unusable")]
+    Key,
+    #[error("signing failed")]
+    Signing,
+    #[error("malformed proof JWT")]
+    Malformed,
+    #[error("unsupported proof algorithm")]
+    UnsupportedAlg,
+    #[error("wrong proof JWT type")]
+    WrongType,
+    #[error("proof JWT carries no usable key")]
+    BadKey,
+    #[error("bad proof signature")]
+    BadSignature,
+    #[error("proof for another audience")]
+    WrongAudience,
+    #[error("proof nonce does not match")]
+    WrongNonce,
+    #[error("proof too old or from the future")]
+    Stale,
+}
+
+impl From<DeviceKeyError> for UiError {
+    fn from(e: DeviceKeyError) -> Self {
+        let code = match e {
+            DeviceKeyError::Key => ErrorCode::KeyStore,
+            DeviceKeyError::Signing => ErrorCode::Internal,
+            _ => ErrorCode::CredentialInvalid,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+/// The device's signing key. Debug is redacted.
+#[derive(Clone)]
+pub struct DeviceKey {
+    key: EcKeyPair,
+}
+
+impl std::fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceKey(<redacted>)")
+    }
+}
+
+impl DeviceKey {
+    /// A fresh key (first run).
+    pub fn generate() -> Result<Self, DeviceKeyError> {
+        Ok(Self {
+            key: EcKeyPair::generate().map_err(|_| DeviceKeyError::Key)?,
+        })
+    }
+
+    /// Loads the key kept in the key store.
+    pub fn from_pkcs8(pkcs8: SecretBytes) -> Result<Self, DeviceKeyError> {
+        Ok(Self {
+            key: EcKeyPair::from_pkcs8(pkcs8).map_err(|_| DeviceKeyError::Key)?,
+        })
+    }
+
+    /// The PKCS#8 document to keep in the key store.
+    pub fn to_pkcs8(&self) -> &SecretBytes {
+        self.key.pkcs8()
+    }
+
+    pub fn public_jwk(&self) -> EcJwk {
+        self.key.public_jwk()
+    }
+
+    /// RFC 7638 thumbprint of the public key.
+    pub fn thumbprint(&self) -> String {
+        jose::jwk_thumbprint(&self.public_jwk())
+    }
+
+    /// The key pair, for signing other JWTs (e.g. an SD-JWT KB-JWT).
+    pub fn key_pair(&self) -> &EcKeyPair {
+        &self.key
+    }
+
+    /// An OpenID4VCI proof JWT: header `{typ, alg: ES256, jwk}`, payload `{aud, iat, nonce}`.
+    pub fn proof_jwt(
+        &self,
+        aud: &str,
+        nonce: &str,
+        iat: DateTime<Utc>,
+    ) -> Result<String, DeviceKeyError> {
+        let header = json!({
+            "typ": PROOF_TYP,
+            "jwk": jose::jwk_to_value(&self.public_jwk()),
+        });
+        let payload = json!({ "aud": aud, "iat": iat.timestamp(), "nonce": nonce });
+        self.key.sign_jws(header, payload).map_err(|e| match e {
+            JoseError::Signing => DeviceKeyError::Signing,
+            _ => DeviceKeyError::Key,
+        })
+    }
+}
+
+/// Server side: verifies an OpenID4VCI proof JWT made by [`DeviceKey::proof_jwt`] and
+/// returns the key it was signed with (to compare with the enrolled device key).
+///
+/// Checks `typ`, `alg` (ES256 only), the signature with the header `jwk` (which must be
+/// a public P-256 key), `aud`, `nonce`, and that `iat` is within `max_age` before `now`
+/// and at most [`MAX_FUTURE_SKEW_SECS`] after it.
+pub fn verify_proof_jwt(
+    jwt: &str,
+    expected_aud: &str,
+    expected_nonce: &str,
+    now: DateTime<Utc>,
+    max_age: Duration,
+) -> Result<EcJwk, DeviceKeyError> {
+    let jws = jose::decode_unverified(jwt).map_err(|e| match e {
+        JoseError::UnsupportedAlg => DeviceKeyError::UnsupportedAlg,
+        _ => DeviceKeyError::Malformed,
+    })?;
+    match jws.header.get("typ") {
+        Some(Value::String(t)) if t == PROOF_TYP => {}
+        _ => return Err(DeviceKeyError::WrongType),
+    }
+    if jws.header.contains_key("kid") || jws.header.contains_key("x5c") {
+        return Err(DeviceKeyError::BadKey);
+    }
+    let jwk = jws
+        .header
+        .get("jwk")
+        .ok_or(DeviceKeyError::BadKey)
+        .and_then(|j| jose::jwk_from_value(j).map_err(|_| DeviceKeyError::BadKey))?;
+    jose::verify_decoded(&jws, &jwk).map_err(|_| DeviceKeyError::BadSignature)?;
+    let p = &jws.payload;
+    let aud_ok = match p.get("aud") {
+        Some(Value::String(a)) => a == expected_aud,
+        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(expected_aud)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(DeviceKeyError::WrongAudience);
+    }
+    match p.get("nonce") {
+        // The c_nonce is not a secret: a plain comparison is fine.
+        Some(Value::String(n)) if n == expected_nonce => {}
+        _ => return Err(DeviceKeyError::WrongNonce),
+    }
+    let iat = p
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(DeviceKeyError::Malformed)?;
+    let now_s = now.timestamp();
+    if iat > now_s.saturating_add(MAX_FUTURE_SKEW_SECS)
+        || iat < now_s.saturating_sub(max_age.num_seconds())
+    {
+        return Err(DeviceKeyError::Stale);
+    }
+    Ok(jwk)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+    const AUD: &str = "https://issuer.example";
+
+    #[test]
+    fn proof_round_trip() {
+        let k = DeviceKey::generate().unwrap();
+        let jwt = k.proof_jwt(AUD, "n-123", now()).unwrap();
+        let jwk = verify_proof_jwt(&jwt, AUD, "n-123", now(), Duration::minutes(5)).unwrap();
+        assert_eq!(jwk, k.public_jwk());
+        let (h, _) = jose::verify_jws(&jwt, &jwk).unwrap();
+        assert_eq!(h["typ"], PROOF_TYP);
+        assert_eq!(h["alg"], "ES256");
+    }
+
+    #[test]
+    fn proof_checks() {
+        let k = DeviceKey::generate().unwrap();
+        let jwt = k.proof_jwt(AUD, "n-123", now()).unwrap();
+        let age = Duration::minutes(5);
+        assert_eq!(
+            verify_proof_jwt(&jwt, "https://other", "n-123", now(), age).unwrap_err(),
+            DeviceKeyError::WrongAudience
+        );
+        assert_eq!(
+            verify_proof_jwt(&jwt, AUD, "n-999", now(), age).unwrap_err(),
+            DeviceKeyError::WrongNonce
+        );
+        assert_eq!(
+            verify_proof_jwt(&jwt, AUD, "n-123", now() + Duration::minutes(6), age).unwrap_err(),
+            DeviceKeyError::Stale
+        );
+        assert_eq!(
+            verify_proof_jwt(&jwt, AUD, "n-123", now() - Duration::minutes(2), age).unwrap_err(),
+            DeviceKeyError::Stale
+        );
+        // wrong typ
+        let plain = k
+            .key_pair()
+            .sign_jws(
+                json!({"typ": "JWT", "jwk": jose::jwk_to_value(&k.public_jwk())}),
+                json!({"aud": AUD, "iat": now().timestamp(), "nonce": "n-123"}),
+            )
+            .unwrap();
+        assert_eq!(
+            verify_proof_jwt(&plain, AUD, "n-123", now(), age).unwrap_err(),
+            DeviceKeyError::WrongType
+        );
+        // header jwk of another key than the signer
+        let other = DeviceKey::generate().unwrap();
+        let swapped = k
+            .key_pair()
+            .sign_jws(
+                json!({"typ": PROOF_TYP, "jwk": jose::jwk_to_value(&other.public_jwk())}),
+                json!({"aud": AUD, "iat": now().timestamp(), "nonce": "n-123"}),
+            )
+            .unwrap();
+        assert_eq!(
+            verify_proof_jwt(&swapped, AUD, "n-123", now(), age).unwrap_err(),
+            DeviceKeyError::BadSignature
+        );
+        for junk in ["", "a.b.c", "....", "~~"] {
+            assert!(verify_proof_jwt(junk, AUD, "n", now(), age).is_err());
+        }
+    }
+
+    #[test]
+    fn pkcs8_round_trip_and_debug_redacted() {
+        let k = DeviceKey::generate().unwrap();
+        let k2 = DeviceKey::from_pkcs8(k.to_pkcs8().clone()).unwrap();
+        assert_eq!(k.public_jwk(), k2.public_jwk());
+        assert_eq!(k.thumbprint(), k2.thumbprint());
+        assert_eq!(format!("{k:?}"), "DeviceKey(<redacted>)");
+        assert_eq!(
+            DeviceKey::from_pkcs8(SecretBytes::new(vec![0; 10])).unwrap_err(),
+            DeviceKeyError::Key
+        );
+    }
+}

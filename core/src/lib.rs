@@ -8,8 +8,8 @@ pub mod clock;
 pub mod error;
 pub mod secret;
 
-pub mod identity;
 pub mod enrollment;
+pub mod identity;
 
 pub mod store;
 pub mod vault;

@@ -1,14 +1,113 @@
-//! SD-JWT VC (IETF SD-JWT, media type `dc+sd-jwt`), ES256, holder binding via `cnf.jwk`.
-//! STUB: owned by the credentials work.
+//! SD-JWT VC (IETF SD-JWT, RFC 9901, and SD-JWT VC, media type `dc+sd-jwt`), ES256,
+//! holder binding via `cnf.jwk`.
+//!
+//! Issued form: `<issuer-jwt>~<disclosure>~…~<disclosure>~` where each disclosure is
+//! base64url(JSON `[salt, name, value]`) for an object property or `[salt, value]` for an
+//! array element, and its digest is base64url(SHA-256(ASCII of the disclosure)).
+//!
+//! A trailing Key Binding JWT (`…~<kb-jwt>`) is tolerated and ignored by [`verify`]:
+//! it is syntactically checked (three dot-separated parts) but not verified. Callers
+//! that need key binding must check it themselves.
 
-use crate::jose::EcKeyPair;
+use crate::error::{ErrorCode, UiError};
+use crate::jose::{self, b64u_decode, b64u_encode, EcKeyPair, JoseError};
 use crate::wire::EcJwk;
 use chrono::{DateTime, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
 
-#[derive(Debug, thiserror::Error)]
+/// The header `typ` we issue.
+pub const TYP: &str = "dc+sd-jwt";
+/// The older `typ`, still accepted on verification.
+pub const LEGACY_TYP: &str = "vc+sd-jwt";
+/// The only digest algorithm we produce or accept.
+pub const SD_ALG: &str = "sha-256";
+
+/// Claims that must stay in the clear (SD-JWT VC §3.2.2) and SD-JWT's own keys.
+const NEVER_DISCLOSABLE: &[&str] = &[
+    "iss",
+    "nbf",
+    "exp",
+    "iat",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+    "_sd",
+    "_sd_alg",
+    "...",
+];
+
+/// Claims that [`verify`] reports in [`Verified`] fields rather than in `claims`.
+const REGISTERED: &[&str] = &[
+    "iss",
+    "nbf",
+    "exp",
+    "iat",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+];
+
+/// How deep disclosures may nest into each other (and JSON inside them).
+const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SdJwtError {
     #[error("malformed SD-JWT")]
     Malformed,
+    #[error("malformed disclosure")]
+    MalformedDisclosure,
+    #[error("unsupported algorithm")]
+    UnsupportedAlg,
+    #[error("wrong SD-JWT type header")]
+    WrongType,
+    #[error("issuer key unknown or invalid")]
+    UnknownKey,
+    #[error("bad issuer signature")]
+    BadSignature,
+    #[error("disclosure digest mismatch")]
+    DigestMismatch,
+    #[error("disclosure not referenced by the credential")]
+    UnreferencedDisclosure,
+    #[error("disclosure or digest appears more than once")]
+    DuplicateDisclosure,
+    #[error("disclosed claim name collides with an existing claim")]
+    ClaimCollision,
+    #[error("credential expired")]
+    Expired,
+    #[error("credential not yet valid")]
+    NotYetValid,
+    #[error("credential bound to another holder key")]
+    HolderMismatch,
+    #[error("claim may not be selectively disclosable")]
+    ReservedClaim,
+    #[error("signing failed")]
+    Signing,
+}
+
+impl From<SdJwtError> for UiError {
+    fn from(e: SdJwtError) -> Self {
+        let code = match e {
+            SdJwtError::Signing => ErrorCode::Internal,
+            _ => ErrorCode::CredentialInvalid,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+impl From<JoseError> for SdJwtError {
+    fn from(e: JoseError) -> Self {
+        match e {
+            JoseError::InvalidKey => SdJwtError::UnknownKey,
+            JoseError::Malformed => SdJwtError::Malformed,
+            JoseError::BadSignature => SdJwtError::BadSignature,
+            JoseError::UnsupportedAlg => SdJwtError::UnsupportedAlg,
+            JoseError::Signing => SdJwtError::Signing,
+        }
+    }
 }
 
 /// What to issue. `disclosable` claims each become a disclosure; array values listed in
@@ -20,12 +119,113 @@ pub struct IssueRequest<'a> {
     pub holder_jwk: &'a EcJwk,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Names of array-valued claims in `disclosable` whose *elements* are each made
+    /// disclosable (`{"...": digest}`) while the array itself stays in the clear.
+    /// Empty by default (see [`IssueRequest::new`]).
+    pub disclosable_array_elements: Vec<String>,
+}
+
+impl<'a> IssueRequest<'a> {
+    /// A request where every claim of `disclosable` is one disclosure.
+    pub fn new(
+        issuer: &'a str,
+        vct: &'a str,
+        disclosable: Map<String, Value>,
+        holder_jwk: &'a EcJwk,
+        issued_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            issuer,
+            vct,
+            disclosable,
+            holder_jwk,
+            issued_at,
+            expires_at,
+            disclosable_array_elements: Vec::new(),
+        }
+    }
+
+    /// Makes each element of the named array claims disclosable instead of the claim.
+    pub fn with_array_elements<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.disclosable_array_elements = names.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+fn salt() -> Result<String, SdJwtError> {
+    let mut b = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| SdJwtError::Signing)?;
+    Ok(b64u_encode(b))
+}
+
+/// base64url(SHA-256(ascii(disclosure))).
+pub fn digest(disclosure: &str) -> String {
+    b64u_encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        disclosure.as_bytes(),
+    ))
+}
+
+fn make_disclosure(parts: Value) -> Result<String, SdJwtError> {
+    let s = serde_json::to_string(&parts).map_err(|_| SdJwtError::Malformed)?;
+    Ok(b64u_encode(s))
 }
 
 /// Issues an SD-JWT VC (`<jwt>~<d1>~…~`), `typ` = `dc+sd-jwt`.
 pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtError> {
-    let _ = (key, req);
-    Err(SdJwtError::Malformed)
+    let mut disclosures = Vec::new();
+    let mut payload = Map::new();
+    let mut sd = Vec::new();
+    for (name, value) in &req.disclosable {
+        if NEVER_DISCLOSABLE.contains(&name.as_str()) {
+            return Err(SdJwtError::ReservedClaim);
+        }
+        if req.disclosable_array_elements.iter().any(|n| n == name) {
+            let Value::Array(items) = value else {
+                return Err(SdJwtError::Malformed);
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let d = make_disclosure(json!([salt()?, item]))?;
+                out.push(json!({ "...": digest(&d) }));
+                disclosures.push(d);
+            }
+            payload.insert(name.clone(), Value::Array(out));
+        } else {
+            let d = make_disclosure(json!([salt()?, name, value]))?;
+            sd.push(digest(&d));
+            disclosures.push(d);
+        }
+    }
+    // Sorted digests do not reveal the claims' order.
+    sd.sort();
+    payload.insert("iss".into(), json!(req.issuer));
+    payload.insert("iat".into(), json!(req.issued_at.timestamp()));
+    payload.insert("exp".into(), json!(req.expires_at.timestamp()));
+    payload.insert("vct".into(), json!(req.vct));
+    payload.insert(
+        "cnf".into(),
+        json!({ "jwk": jose::jwk_to_value(req.holder_jwk) }),
+    );
+    payload.insert("_sd_alg".into(), json!(SD_ALG));
+    if !sd.is_empty() {
+        payload.insert("_sd".into(), json!(sd));
+    }
+    let jwt = key.sign_jws(json!({ "typ": TYP }), Value::Object(payload))?;
+    let mut out = jwt;
+    out.push('~');
+    for d in &disclosures {
+        out.push_str(d);
+        out.push('~');
+    }
+    Ok(out)
 }
 
 /// A verified credential with its disclosed claims reassembled.
@@ -33,20 +233,389 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
 pub struct Verified {
     pub issuer: String,
     pub vct: String,
+    /// The disclosed (and always-visible) claims, with `_sd`/`_sd_alg` removed and
+    /// without the registered claims reported in the other fields (`iss`, `iat`, `exp`,
+    /// `nbf`, `vct`, `cnf`, `status`).
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub holder_jwk: EcJwk,
     pub issued_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// An SD-JWT split into its parts (no checks beyond syntax).
+#[derive(Debug, Clone)]
+pub struct Parts<'a> {
+    pub jwt: &'a str,
+    pub disclosures: Vec<&'a str>,
+    pub kb_jwt: Option<&'a str>,
+}
+
+/// Splits `<jwt>~<d>~…~[<kb-jwt>]`.
+pub fn split(sd_jwt: &str) -> Result<Parts<'_>, SdJwtError> {
+    if sd_jwt.len() > jose::MAX_JWS_LEN {
+        return Err(SdJwtError::Malformed);
+    }
+    let mut parts: Vec<&str> = sd_jwt.split('~').collect();
+    if parts.len() < 2 {
+        return Err(SdJwtError::Malformed);
+    }
+    let last = parts.pop().unwrap_or_default();
+    let kb_jwt = if last.is_empty() {
+        None
+    } else {
+        if last.split('.').count() != 3 {
+            return Err(SdJwtError::Malformed);
+        }
+        Some(last)
+    };
+    let jwt = parts.remove(0);
+    if jwt.is_empty() || parts.iter().any(|d| d.is_empty()) {
+        return Err(SdJwtError::Malformed);
+    }
+    Ok(Parts {
+        jwt,
+        disclosures: parts,
+        kb_jwt,
+    })
+}
+
+struct Disclosure {
+    name: Option<String>,
+    value: Value,
+    used: bool,
+}
+
+fn parse_disclosure(d: &str) -> Result<Disclosure, SdJwtError> {
+    let bytes = b64u_decode(d).map_err(|_| SdJwtError::MalformedDisclosure)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| SdJwtError::MalformedDisclosure)?;
+    let Value::Array(mut a) = v else {
+        return Err(SdJwtError::MalformedDisclosure);
+    };
+    if !matches!(a.first(), Some(Value::String(_))) {
+        return Err(SdJwtError::MalformedDisclosure);
+    }
+    match a.len() {
+        2 => Ok(Disclosure {
+            name: None,
+            value: a.pop().unwrap_or(Value::Null),
+            used: false,
+        }),
+        3 => {
+            let value = a.pop().unwrap_or(Value::Null);
+            let Some(Value::String(name)) = a.pop() else {
+                return Err(SdJwtError::MalformedDisclosure);
+            };
+            if name == "_sd" || name == "..." {
+                return Err(SdJwtError::MalformedDisclosure);
+            }
+            Ok(Disclosure {
+                name: Some(name),
+                value,
+                used: false,
+            })
+        }
+        _ => Err(SdJwtError::MalformedDisclosure),
+    }
+}
+
+struct Resolver {
+    by_digest: HashMap<String, Disclosure>,
+    seen: HashSet<String>,
+}
+
+impl Resolver {
+    fn note(&mut self, digest: &str) -> Result<(), SdJwtError> {
+        if !self.seen.insert(digest.to_owned()) {
+            return Err(SdJwtError::DuplicateDisclosure);
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, digest: &str) -> Option<(Option<String>, Value)> {
+        let d = self.by_digest.get_mut(digest)?;
+        d.used = true;
+        Some((d.name.clone(), std::mem::take(&mut d.value)))
+    }
+
+    fn resolve(&mut self, v: Value, depth: usize) -> Result<Value, SdJwtError> {
+        if depth > MAX_DEPTH {
+            return Err(SdJwtError::Malformed);
+        }
+        match v {
+            Value::Object(m) => self.resolve_object(m, depth).map(Value::Object),
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Value::Object(ref m) = item {
+                        if m.contains_key("...") {
+                            let (1, Some(Value::String(dg))) = (m.len(), m.get("...")) else {
+                                return Err(SdJwtError::Malformed);
+                            };
+                            let dg = dg.clone();
+                            self.note(&dg)?;
+                            match self.take(&dg) {
+                                Some((None, value)) => out.push(self.resolve(value, depth + 1)?),
+                                Some((Some(_), _)) => return Err(SdJwtError::MalformedDisclosure),
+                                // Not disclosed (or a decoy): the element is left out.
+                                None => {}
+                            }
+                            continue;
+                        }
+                    }
+                    out.push(self.resolve(item, depth + 1)?);
+                }
+                Ok(Value::Array(out))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn resolve_object(
+        &mut self,
+        mut m: Map<String, Value>,
+        depth: usize,
+    ) -> Result<Map<String, Value>, SdJwtError> {
+        let sd = match m.remove("_sd") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(SdJwtError::Malformed),
+        };
+        let mut out = Map::new();
+        for (k, v) in m {
+            out.insert(k, self.resolve(v, depth + 1)?);
+        }
+        for dg in sd {
+            let Value::String(dg) = dg else {
+                return Err(SdJwtError::Malformed);
+            };
+            self.note(&dg)?;
+            match self.take(&dg) {
+                Some((Some(name), value)) => {
+                    if out.contains_key(&name) {
+                        return Err(SdJwtError::ClaimCollision);
+                    }
+                    let value = self.resolve(value, depth + 1)?;
+                    out.insert(name, value);
+                }
+                Some((None, _)) => return Err(SdJwtError::MalformedDisclosure),
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn numeric_date(v: Option<&Value>) -> Result<Option<DateTime<Utc>>, SdJwtError> {
+    let Some(v) = v else { return Ok(None) };
+    let secs = match v {
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i,
+            (None, Some(f)) if f.is_finite() && f.abs() < 1e15 => f.floor() as i64,
+            _ => return Err(SdJwtError::Malformed),
+        },
+        _ => return Err(SdJwtError::Malformed),
+    };
+    DateTime::from_timestamp(secs, 0)
+        .map(Some)
+        .ok_or(SdJwtError::Malformed)
+}
+
 /// Verifies signature (against the pinned `issuer_jwk`), every disclosure digest, expiry
 /// (against `now`) and, when `expected_holder` is given, that `cnf.jwk` is that key.
+///
+/// Disclosures left out by the holder simply leave their claims absent. A disclosure
+/// that the credential does not reference is an error ([`SdJwtError::UnreferencedDisclosure`]),
+/// as is a digest referenced twice or a disclosed name that collides with a claim.
+/// A trailing KB-JWT is tolerated and not verified.
 pub fn verify(
     sd_jwt: &str,
     issuer_jwk: &EcJwk,
     expected_holder: Option<&EcJwk>,
     now: DateTime<Utc>,
 ) -> Result<Verified, SdJwtError> {
-    let _ = (sd_jwt, issuer_jwk, expected_holder, now);
-    Err(SdJwtError::Malformed)
+    jose::jwk_point(issuer_jwk).map_err(|_| SdJwtError::UnknownKey)?;
+    let parts = split(sd_jwt)?;
+    let jws = jose::decode_unverified(parts.jwt)?;
+    match jws.header.get("typ") {
+        Some(Value::String(t)) if t == TYP || t == LEGACY_TYP => {}
+        _ => return Err(SdJwtError::WrongType),
+    }
+    jose::verify_decoded(&jws, issuer_jwk)?;
+    let Value::Object(mut payload) = jws.payload else {
+        return Err(SdJwtError::Malformed);
+    };
+    match payload.remove("_sd_alg") {
+        None => {} // RFC 9901 §4.1.1: defaults to sha-256
+        Some(Value::String(a)) if a == SD_ALG => {}
+        Some(_) => return Err(SdJwtError::UnsupportedAlg),
+    }
+
+    let mut by_digest = HashMap::new();
+    for d in &parts.disclosures {
+        let parsed = parse_disclosure(d)?;
+        if by_digest.insert(digest(d), parsed).is_some() {
+            return Err(SdJwtError::DuplicateDisclosure);
+        }
+    }
+    let mut resolver = Resolver {
+        by_digest,
+        seen: HashSet::new(),
+    };
+    let mut claims = resolver.resolve_object(payload, 0)?;
+    if resolver.by_digest.values().any(|d| !d.used) {
+        return Err(SdJwtError::UnreferencedDisclosure);
+    }
+
+    let issuer = match claims.get("iss") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(SdJwtError::Malformed),
+    };
+    let vct = match claims.get("vct") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(SdJwtError::Malformed),
+    };
+    let issued_at = numeric_date(claims.get("iat"))?.ok_or(SdJwtError::Malformed)?;
+    let expires_at = numeric_date(claims.get("exp"))?;
+    if let Some(exp) = expires_at {
+        if now >= exp {
+            return Err(SdJwtError::Expired);
+        }
+    }
+    if let Some(nbf) = numeric_date(claims.get("nbf"))? {
+        if now < nbf {
+            return Err(SdJwtError::NotYetValid);
+        }
+    }
+    let holder_jwk = claims
+        .get("cnf")
+        .and_then(|c| c.get("jwk"))
+        .ok_or(SdJwtError::Malformed)
+        .and_then(|j| jose::jwk_from_value(j).map_err(|_| SdJwtError::Malformed))?;
+    if let Some(expected) = expected_holder {
+        if expected != &holder_jwk {
+            return Err(SdJwtError::HolderMismatch);
+        }
+    }
+    for r in REGISTERED {
+        claims.remove(*r);
+    }
+    Ok(Verified {
+        issuer,
+        vct,
+        claims,
+        holder_jwk,
+        issued_at,
+        expires_at,
+    })
+}
+
+/// Makes a presentation: keeps the issuer JWT and only the disclosures for which
+/// `keep(name)` is true (`name` is the claim name, or `None` for an array element —
+/// array elements are kept when their enclosing claim is kept, or always for arrays in
+/// the clear). Drops any KB-JWT. The result ends with `~`.
+pub fn present(sd_jwt: &str, keep: impl Fn(&str) -> bool) -> Result<String, SdJwtError> {
+    let parts = split(sd_jwt)?;
+    let mut out = String::from(parts.jwt);
+    out.push('~');
+    for d in parts.disclosures {
+        let parsed = parse_disclosure(d)?;
+        let kept = match &parsed.name {
+            Some(n) => keep(n),
+            None => true,
+        };
+        if kept {
+            out.push_str(d);
+            out.push('~');
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn sample(issuer: &EcKeyPair, holder: &EcJwk) -> String {
+        let mut claims = Map::new();
+        claims.insert("nama".into(), json!("BUDI"));
+        claims.insert("nik".into(), json!("3171234567890123"));
+        claims.insert("anak".into(), json!([{"nama": "A"}, {"nama": "B"}]));
+        claims.insert("alamat".into(), json!({"jalan": "JL. MERDEKA"}));
+        let req = IssueRequest::new(
+            "https://issuer.example",
+            "urn:ikd:ktp:1",
+            claims,
+            holder,
+            now(),
+            now() + Duration::days(365),
+        )
+        .with_array_elements(["anak"]);
+        issue(issuer, &req).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = EcKeyPair::generate().unwrap().public_jwk();
+        let s = sample(&ik, &hk);
+        assert!(s.ends_with('~'));
+        let v = verify(&s, &ik.public_jwk(), Some(&hk), now()).unwrap();
+        assert_eq!(v.issuer, "https://issuer.example");
+        assert_eq!(v.vct, "urn:ikd:ktp:1");
+        assert_eq!(v.holder_jwk, hk);
+        assert_eq!(v.issued_at, now());
+        assert_eq!(v.claims["nama"], "BUDI");
+        assert_eq!(v.claims["anak"], json!([{"nama": "A"}, {"nama": "B"}]));
+        assert_eq!(v.claims["alamat"], json!({"jalan": "JL. MERDEKA"}));
+        assert!(!v.claims.contains_key("_sd"));
+        assert!(!v.claims.contains_key("iss"));
+        // nothing personal in the signed payload in the clear
+        let payload = jose::decode_unverified(split(&s).unwrap().jwt)
+            .unwrap()
+            .payload
+            .to_string();
+        assert!(!payload.contains("BUDI"));
+        assert!(!payload.contains("3171234567890123"));
+    }
+
+    #[test]
+    fn reserved_claims_cannot_be_disclosable() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = ik.public_jwk();
+        let mut c = Map::new();
+        c.insert("exp".into(), json!(1));
+        let req = IssueRequest::new("i", "v", c, &hk, now(), now());
+        assert_eq!(issue(&ik, &req).unwrap_err(), SdJwtError::ReservedClaim);
+    }
+
+    #[test]
+    fn kb_jwt_tolerated() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = EcKeyPair::generate().unwrap();
+        let s = sample(&ik, &hk.public_jwk());
+        let kb = hk.sign_jws(json!({"typ": "kb+jwt"}), json!({})).unwrap();
+        assert!(verify(&format!("{s}{kb}"), &ik.public_jwk(), None, now()).is_ok());
+        assert_eq!(
+            verify(&format!("{s}garbage"), &ik.public_jwk(), None, now()).unwrap_err(),
+            SdJwtError::Malformed
+        );
+    }
+
+    #[test]
+    fn present_drops_unselected() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = ik.public_jwk();
+        let s = sample(&ik, &hk);
+        let p = present(&s, |n| n == "nama").unwrap();
+        let v = verify(&p, &ik.public_jwk(), None, now()).unwrap();
+        assert_eq!(v.claims["nama"], "BUDI");
+        assert!(!v.claims.contains_key("nik"));
+        assert_eq!(v.claims["anak"].as_array().unwrap().len(), 2);
+    }
 }

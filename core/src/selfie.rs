@@ -1,1 +1,0 @@
-//! Selfie pipeline. STUB: owned by the selfie work.

@@ -1,0 +1,269 @@
+//! Selfie pipeline: camera frame or file (JPEG/PNG bytes) → upright, centre-cropped
+//! 3:4, 600×800, metadata-free JPEG of at most 150 KB, with brightness and
+//! sharpness checks.
+//!
+//! Order of work, cheapest guard first:
+//! 1. refuse more than 25 MB of bytes;
+//! 2. sniff the format (JPEG/PNG) and walk the container without decoding: read
+//!    the frame size from the JPEG SOF / PNG IHDR header and refuse more than 50
+//!    megapixels (decompression bombs), and refuse data that ends before the
+//!    JPEG EOI marker / PNG IEND chunk (truncated uploads are never grey-padded);
+//! 3. decode — JPEG at the smallest DCT scale (1/8, 1/4, 1/2, 1) that still
+//!    covers the output, so a 12 MP photo is never decoded at full size;
+//! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
+//!    apply the EXIF orientation (1–8) to the small picture;
+//! 5. measure mean luma and the variance of the Laplacian; give verdicts;
+//! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
+
+mod decode;
+mod encode;
+mod header;
+mod measure;
+mod resample;
+
+use base64::Engine as _;
+
+use crate::error::{ErrorCode, UiError};
+use crate::view::{SelfieVerdict, SelfieView};
+
+use header::Format;
+use resample::{crop_resize, orient, swaps_axes, Raster};
+
+/// Output width in pixels.
+pub const OUT_WIDTH: u32 = 600;
+/// Output height in pixels.
+pub const OUT_HEIGHT: u32 = 800;
+/// Mean luma below this: too dark.
+pub const MIN_BRIGHTNESS: f32 = 60.0;
+/// Mean luma above this: too bright.
+pub const MAX_BRIGHTNESS: f32 = 200.0;
+/// Variance of the Laplacian (on the 600×800 luma) below this: blurry.
+///
+/// Calibrated on the astronaut portrait (`tests/fixtures/astronaut.png`, which is
+/// upscaled from 512 px and so is already on the soft side) against Gaussian blurs
+/// of it: see `tests/selfie.rs::blur_calibration`.
+pub const MIN_SHARPNESS: f32 = 40.0;
+
+/// Size limits; `Limits::default()` is what [`process`] uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Largest accepted frame, in pixels (width × height from the header).
+    pub max_pixels: u64,
+    /// Largest output JPEG, in bytes.
+    pub max_jpeg_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 25_000_000,
+            max_pixels: 50_000_000,
+            max_jpeg_bytes: 150_000,
+        }
+    }
+}
+
+/// Why a picture was refused. Messages never contain image content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelfieError {
+    #[error("image is {bytes} bytes, over the size limit")]
+    TooLarge { bytes: usize },
+    #[error("image is {w}x{h} pixels, over the pixel limit")]
+    TooManyPixels { w: u32, h: u32 },
+    #[error("image is corrupt: {0}")]
+    Corrupt(String),
+    #[error("image data ends too early")]
+    Truncated,
+    #[error("not a JPEG or PNG image")]
+    UnsupportedFormat,
+    #[error("could not encode the picture: {0}")]
+    Encode(String),
+}
+
+impl From<SelfieError> for UiError {
+    fn from(e: SelfieError) -> Self {
+        let message = e.to_string();
+        match e {
+            SelfieError::TooLarge { bytes } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "bytes": bytes })),
+            SelfieError::TooManyPixels { w, h } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "width": w, "height": h })),
+            SelfieError::Corrupt(_) => UiError::new(ErrorCode::ImageInvalid, message)
+                .with_detail(serde_json::json!({ "reason": "corrupt" })),
+            SelfieError::Truncated => UiError::new(ErrorCode::ImageInvalid, message)
+                .with_detail(serde_json::json!({ "reason": "truncated" })),
+            SelfieError::UnsupportedFormat => UiError::new(ErrorCode::ImageInvalid, message)
+                .with_detail(serde_json::json!({ "reason": "unsupported_format" })),
+            SelfieError::Encode(_) => UiError::new(ErrorCode::Internal, message),
+        }
+    }
+}
+
+/// A processed selfie.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// Baseline JPEG, no metadata segments, at most `Limits::max_jpeg_bytes`.
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Mean luma, 0–255.
+    pub brightness: f32,
+    /// Variance of the Laplacian of the 600×800 luma.
+    pub sharpness: f32,
+    /// Empty when the picture is good to send.
+    pub verdicts: Vec<SelfieVerdict>,
+}
+
+impl Processed {
+    /// The UI view: base64 (standard alphabet) JPEG and the measurements.
+    pub fn view(&self) -> SelfieView {
+        SelfieView {
+            preview_jpeg: base64::engine::general_purpose::STANDARD.encode(&self.jpeg),
+            width: self.width,
+            height: self.height,
+            bytes: u32::try_from(self.jpeg.len()).unwrap_or(u32::MAX),
+            brightness: self.brightness,
+            sharpness: self.sharpness,
+            verdicts: self.verdicts.clone(),
+            acceptable: self.verdicts.is_empty(),
+        }
+    }
+}
+
+/// Processes a selfie with the default [`Limits`].
+pub fn process(bytes: &[u8]) -> Result<Processed, SelfieError> {
+    process_with(bytes, &Limits::default())
+}
+
+/// Processes a selfie with explicit limits.
+pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(SelfieError::TooLarge { bytes: bytes.len() });
+    }
+    let (out_w, out_h) = (OUT_WIDTH as usize, OUT_HEIGHT as usize);
+    let decoded = match header::sniff(bytes)? {
+        Format::Jpeg => {
+            header::walk_jpeg(bytes, limits.max_pixels)?;
+            decode::jpeg(bytes, out_w, out_h)?
+        }
+        Format::Png => {
+            let (w, h) = header::walk_png(bytes, limits.max_pixels)?;
+            decode::png(bytes, w, h)?
+        }
+    };
+    let orientation = decoded.orientation;
+    let (tw, th) = if swaps_axes(orientation) {
+        (out_h, out_w)
+    } else {
+        (out_w, out_h)
+    };
+    let small = crop_resize(&decoded.raster, tw, th);
+    drop(decoded);
+    let upright = orient(small, orientation);
+    let rgb = to_rgb(upright);
+
+    let luma = measure::luma(&rgb, 3);
+    let brightness = measure::brightness(&luma);
+    let sharpness = measure::laplacian_variance(&luma, out_w, out_h);
+    drop(luma);
+    let verdicts = verdicts(brightness, sharpness);
+
+    let (jpeg, _quality) = encode::encode_jpeg(
+        &rgb,
+        OUT_WIDTH as u16,
+        OUT_HEIGHT as u16,
+        limits.max_jpeg_bytes,
+    )?;
+    Ok(Processed {
+        jpeg,
+        width: OUT_WIDTH,
+        height: OUT_HEIGHT,
+        brightness,
+        sharpness,
+        verdicts,
+    })
+}
+
+/// The quality verdicts for the given measurements (empty: acceptable).
+pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<SelfieVerdict> {
+    let mut v = Vec::new();
+    if brightness < MIN_BRIGHTNESS {
+        v.push(SelfieVerdict::TooDark {
+            brightness,
+            min: MIN_BRIGHTNESS,
+        });
+    }
+    if brightness > MAX_BRIGHTNESS {
+        v.push(SelfieVerdict::TooBright {
+            brightness,
+            max: MAX_BRIGHTNESS,
+        });
+    }
+    if sharpness < MIN_SHARPNESS {
+        v.push(SelfieVerdict::Blurry {
+            sharpness,
+            min: MIN_SHARPNESS,
+        });
+    }
+    v
+}
+
+fn to_rgb(r: Raster) -> Vec<u8> {
+    if r.channels == 3 {
+        r.data
+    } else {
+        r.data.iter().flat_map(|&g| [g, g, g]).collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_thresholds() {
+        assert!(verdicts(128.0, 1000.0).is_empty());
+        assert!(matches!(
+            verdicts(10.0, 1000.0)[..],
+            [SelfieVerdict::TooDark { .. }]
+        ));
+        assert!(matches!(
+            verdicts(250.0, 1000.0)[..],
+            [SelfieVerdict::TooBright { .. }]
+        ));
+        assert!(matches!(
+            verdicts(128.0, 1.0)[..],
+            [SelfieVerdict::Blurry { .. }]
+        ));
+    }
+
+    #[test]
+    fn errors_map_to_stable_codes() {
+        let ui: UiError = SelfieError::TooLarge { bytes: 1 }.into();
+        assert_eq!(ui.code, ErrorCode::ImageTooLarge);
+        let ui: UiError = SelfieError::TooManyPixels { w: 1, h: 1 }.into();
+        assert_eq!(ui.code, ErrorCode::ImageTooLarge);
+        for e in [
+            SelfieError::Corrupt("x".into()),
+            SelfieError::Truncated,
+            SelfieError::UnsupportedFormat,
+        ] {
+            assert_eq!(UiError::from(e).code, ErrorCode::ImageInvalid);
+        }
+    }
+
+    #[test]
+    fn rejects_oversize_before_looking() {
+        let limits = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            process_with(&[0u8; 11], &limits),
+            Err(SelfieError::TooLarge { bytes: 11 })
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Crop + resize with a separable triangle filter (area-like when downscaling,
+//! bilinear when upscaling), streaming one output row at a time so the only extra
+//! memory is one row of accumulators. Then the EXIF orientation is applied to the
+//! small result.
+
+/// An 8-bit image with 1 (grey) or 3 (RGB) interleaved channels.
+#[derive(Debug, Clone)]
+pub(crate) struct Raster {
+    pub width: usize,
+    pub height: usize,
+    pub channels: usize,
+    pub data: Vec<u8>,
+}
+
+/// Filter taps for one axis: for each output index, the first source index and
+/// its normalised weights.
+struct Taps {
+    starts: Vec<usize>,
+    offsets: Vec<usize>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    /// Maps the source window `[origin, origin + window)` (in pixels, fractional)
+    /// of an axis of `src_len` pixels onto `dst_len` output pixels.
+    fn new(src_len: usize, origin: f64, window: f64, dst_len: usize) -> Taps {
+        let scale = window / dst_len as f64;
+        let support = scale.max(1.0);
+        let mut starts = Vec::with_capacity(dst_len);
+        let mut offsets = Vec::with_capacity(dst_len + 1);
+        let mut weights = Vec::new();
+        offsets.push(0);
+        let last = src_len.saturating_sub(1);
+        // Taps never reach outside the crop window.
+        let win_lo = origin.floor().max(0.0);
+        let win_hi = ((origin + window).ceil() as usize).min(src_len);
+        for i in 0..dst_len {
+            let centre = origin + (i as f64 + 0.5) * scale;
+            let lo = ((centre - support).floor().max(win_lo) as usize).min(last);
+            let hi = ((centre + support).ceil().max(0.0) as usize)
+                .min(win_hi)
+                .max(lo + 1);
+            let first = weights.len();
+            let mut sum = 0.0f64;
+            for j in lo..hi {
+                let d = ((j as f64 + 0.5) - centre).abs() / support;
+                let w = (1.0 - d).max(0.0);
+                sum += w;
+                weights.push(w);
+            }
+            if sum <= 0.0 {
+                // Cannot happen for a non-empty window; fall back to the nearest pixel.
+                weights.truncate(first);
+                let nearest = (centre.max(0.0) as usize).min(last);
+                starts.push(nearest);
+                weights.push(1.0);
+            } else {
+                for w in &mut weights[first..] {
+                    *w /= sum;
+                }
+                starts.push(lo);
+            }
+            offsets.push(weights.len());
+        }
+        Taps {
+            starts,
+            offsets,
+            weights: weights.into_iter().map(|w| w as f32).collect(),
+        }
+    }
+
+    fn get(&self, i: usize) -> (usize, &[f32]) {
+        (
+            self.starts[i],
+            &self.weights[self.offsets[i]..self.offsets[i + 1]],
+        )
+    }
+}
+
+/// Centre-crops `src` to the aspect ratio `dst_w:dst_h` and resizes it to exactly
+/// `dst_w × dst_h`. The crop may be fractional: the filter handles sub-pixel windows.
+pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+    let (sw, sh) = (src.width as f64, src.height as f64);
+    let target = dst_w as f64 / dst_h as f64;
+    let (cw, ch) = if sw / sh > target {
+        (sh * target, sh)
+    } else {
+        (sw, sw / target)
+    };
+    let (x0, y0) = ((sw - cw) / 2.0, (sh - ch) / 2.0);
+    let xt = Taps::new(src.width, x0, cw, dst_w);
+    let yt = Taps::new(src.height, y0, ch, dst_h);
+
+    let c = src.channels;
+    // Only the source columns some output column reads.
+    let col_lo = xt.starts.first().copied().unwrap_or(0);
+    let col_hi = (0..dst_w)
+        .map(|i| {
+            let (s, w) = xt.get(i);
+            s + w.len()
+        })
+        .max()
+        .unwrap_or(col_lo)
+        .max(col_lo);
+    let row_len = src.width * c;
+    let mut acc = vec![0f32; (col_hi - col_lo) * c];
+    let mut out = vec![0u8; dst_w * dst_h * c];
+
+    for (y, out_row) in out.chunks_exact_mut(dst_w * c).enumerate() {
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        let (start, wy) = yt.get(y);
+        for (k, &w) in wy.iter().enumerate() {
+            let row = start + k;
+            let src_row = &src.data[row * row_len + col_lo * c..row * row_len + col_hi * c];
+            for (a, &s) in acc.iter_mut().zip(src_row) {
+                *a += w * f32::from(s);
+            }
+        }
+        for (x, px) in out_row.chunks_exact_mut(c).enumerate() {
+            let (start, wx) = xt.get(x);
+            let base = (start - col_lo) * c;
+            let mut sum = [0f32; 3];
+            for (k, &w) in wx.iter().enumerate() {
+                let a = &acc[base + k * c..base + k * c + c];
+                for ch in 0..c {
+                    sum[ch] += w * a[ch];
+                }
+            }
+            for ch in 0..c {
+                px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    Raster {
+        width: dst_w,
+        height: dst_h,
+        channels: c,
+        data: out,
+    }
+}
+
+/// Do orientations 5–8 swap width and height?
+pub(crate) fn swaps_axes(orientation: u32) -> bool {
+    (5..=8).contains(&orientation)
+}
+
+/// Applies an EXIF orientation (1–8; anything else is treated as 1) and returns an
+/// upright image.
+pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
+    if !(2..=8).contains(&orientation) {
+        return src;
+    }
+    let (w, h, c) = (src.width, src.height, src.channels);
+    let (ow, oh) = if swaps_axes(orientation) {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    let mut out = vec![0u8; w * h * c];
+    for y in 0..oh {
+        for x in 0..ow {
+            // Source pixel shown at upright (x, y).
+            let (sx, sy) = match orientation {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (y, h - 1 - x),
+                7 => (w - 1 - y, h - 1 - x),
+                _ => (w - 1 - y, x), // 8
+            };
+            let s = (sy * w + sx) * c;
+            let d = (y * ow + x) * c;
+            out[d..d + c].copy_from_slice(&src.data[s..s + c]);
+        }
+    }
+    Raster {
+        width: ow,
+        height: oh,
+        channels: c,
+        data: out,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pattern(w: usize, h: usize) -> Raster {
+        let data = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+        Raster {
+            width: w,
+            height: h,
+            channels: 3,
+            data,
+        }
+    }
+
+    #[test]
+    fn orientation_matches_image_crate() {
+        use image::metadata::Orientation;
+        let src = pattern(5, 3);
+        for o in 1..=8u8 {
+            let got = orient(src.clone(), u32::from(o));
+            let mut img = image::DynamicImage::ImageRgb8(
+                image::RgbImage::from_raw(5, 3, src.data.clone()).unwrap(),
+            );
+            img.apply_orientation(Orientation::from_exif(o).unwrap());
+            assert_eq!(
+                (got.width as u32, got.height as u32),
+                (img.width(), img.height())
+            );
+            assert_eq!(got.data, img.to_rgb8().into_raw(), "orientation {o}");
+        }
+    }
+
+    #[test]
+    fn resize_keeps_flat_colour_and_exact_size() {
+        for (w, h) in [(4000, 3000), (300, 200), (7, 11), (1, 1)] {
+            let src = Raster {
+                width: w,
+                height: h,
+                channels: 3,
+                data: [10u8, 128, 250].repeat(w * h),
+            };
+            let out = crop_resize(&src, 60, 80);
+            assert_eq!((out.width, out.height), (60, 80));
+            assert!(out.data.chunks(3).all(|p| p == [10, 128, 250]), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn resize_crops_the_centre() {
+        // Landscape: left and right thirds black, centre white; a 3:4 crop is all white.
+        let (w, h) = (400, 300);
+        let mut data = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                if (w - 225) / 2 - 1 <= x && x < (w + 225) / 2 + 1 {
+                    data[y * w + x] = 255;
+                }
+            }
+        }
+        let src = Raster {
+            width: w,
+            height: h,
+            channels: 1,
+            data,
+        };
+        let out = crop_resize(&src, 30, 40);
+        assert!(out.data.iter().all(|&v| v >= 250), "{:?}", &out.data[..30]);
+    }
+}
