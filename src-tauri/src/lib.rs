@@ -17,6 +17,9 @@
 mod commands;
 
 use ikd_core::clock::SystemClock;
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+use ikd_core::vault::FileKeyStore;
+use ikd_core::vault::KeyStore;
 use ikd_core::view::AppState;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use std::path::PathBuf;
@@ -50,10 +53,26 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
     let server = tauri::async_runtime::block_on(ikd_server::start(config))
         .map_err(|e| format!("demo backend: {e}"))?;
     println!(
-        "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer/  (demo login: see the server's README; the dev outbox is at {url}/dev/outbox)",
-        url = server.base_url
+        "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer/  login {user} / {pass}\n[ikd-app] dev outbox (activation mails): {url}/dev/outbox\n[ikd-app] demo resident: NIK {nik} ({name})",
+        url = server.base_url,
+        user = ikd_server::demo::DEMO_OFFICER_USERNAME,
+        pass = ikd_server::demo::DEMO_OFFICER_PASSWORD,
+        nik = ikd_server::demo::SITI.nik,
+        name = ikd_server::demo::SITI.name,
     );
     Ok(server)
+}
+
+/// The platform's key store for the device secret and the device key.
+fn platform_keystore(data_dir: &std::path::Path) -> Arc<dyn KeyStore> {
+    #[cfg(target_os = "android")]
+    return Arc::new(ikd_core::vault::keystore::android::AndroidKeyStore::new(
+        data_dir,
+    ));
+    #[cfg(target_os = "ios")]
+    return Arc::new(ikd_core::vault::keystore::ios::IosKeychain::new(data_dir));
+    #[cfg(not(any(target_os = "android", target_os = "ios")))]
+    Arc::new(FileKeyStore::in_dir(data_dir))
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
@@ -76,10 +95,12 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("backend: {backend_url}");
 
     let wallet = Wallet::open(WalletConfig {
+        keystore: platform_keystore(&data_dir),
         data_dir,
         backend_url,
         dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),
         clock: Arc::new(SystemClock),
+        kdf: None,
     })?;
     let wallet = Arc::new(wallet);
     app.manage(Arc::clone(&wallet));
