@@ -941,3 +941,62 @@ impl Wallet {
         self.state().ok().and_then(|s| s.wire_status())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_follows_what_is_stored() {
+        let draft = EnrollmentState::Draft;
+        let submitted = EnrollmentState::Submitted;
+        assert_eq!(stage_of(false, false, false, false, &draft), Stage::Welcome);
+        assert_eq!(
+            stage_of(false, false, false, false, &submitted),
+            Stage::Enrolling
+        );
+        assert_eq!(
+            stage_of(false, false, false, true, &EnrollmentState::Activated),
+            Stage::NeedsPin
+        );
+        assert_eq!(stage_of(true, false, false, false, &draft), Stage::Locked);
+        assert_eq!(stage_of(true, true, false, false, &draft), Stage::Unlocked);
+        assert_eq!(stage_of(false, false, true, false, &draft), Stage::Locked);
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let ok = Settings {
+            language: "id".into(),
+            auto_lock_secs: DEFAULT_AUTO_LOCK_SECS,
+            backend_url: "https://x".into(),
+        };
+        validate_settings(&ok).unwrap();
+        let bad_lang = Settings {
+            language: "fr".into(),
+            ..ok.clone()
+        };
+        assert!(validate_settings(&bad_lang).is_err());
+        let too_short = Settings {
+            auto_lock_secs: MIN_AUTO_LOCK_SECS - 1,
+            ..ok
+        };
+        assert!(validate_settings(&too_short).is_err());
+    }
+
+    #[test]
+    fn sealed_records_open_only_with_the_same_secret_and_name() {
+        let ds = SecretBytes::new(vec![7u8; 32]);
+        let sealed = seal(&ds, "a", b"token").unwrap();
+        assert!(!sealed.contains("token"));
+        assert_eq!(open(&ds, "a", &sealed).unwrap().expose(), b"token");
+        assert_eq!(
+            open(&ds, "b", &sealed).unwrap_err().code,
+            ErrorCode::VaultCorrupt
+        );
+        let other = SecretBytes::new(vec![8u8; 32]);
+        assert!(open(&other, "a", &sealed).is_err());
+        assert!(open(&ds, "a", "!!").is_err());
+    }
+}
