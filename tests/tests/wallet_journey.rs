@@ -35,8 +35,10 @@ fn secret(s: &str) -> SecretString {
 }
 
 fn astronaut() -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"))
-        .unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
