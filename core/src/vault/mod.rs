@@ -314,13 +314,15 @@ impl Vault {
         }
     }
 
-    /// The lockout as the PIN pad shows it (saves the re-based wait if the clock was
-    /// turned back).
+    /// The lockout as the PIN pad shows it.
     pub fn lockout_state(&self) -> Result<LockoutView, VaultError> {
         let now = self.now();
         self.store.with_tx(|tx| {
             let mut a = rows::read_attempts(tx)?;
-            if lockout::observe(&mut a, now) {
+            // Save the observed time while a wait runs (so time seen passing counts
+            // even if the clock is turned back later) or after a re-base.
+            let rebased = lockout::observe(&mut a, now);
+            if rebased || lockout::remaining(&a, now).is_some() {
                 rows::write_attempts(tx, &a)?;
             }
             Ok(lockout::view(&a, now))
