@@ -53,7 +53,7 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
     let server = tauri::async_runtime::block_on(ikd_server::start(config))
         .map_err(|e| format!("demo backend: {e}"))?;
     println!(
-        "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer/  login {user} / {pass}\n[ikd-app] dev outbox (activation mails): {url}/dev/outbox\n[ikd-app] demo resident: NIK {nik} ({name})",
+        "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer  login {user} / {pass}\n[ikd-app] dev outbox (activation mails): {url}/dev/outbox\n[ikd-app] demo resident: NIK {nik} ({name})",
         url = server.base_url,
         user = ikd_server::demo::DEMO_OFFICER_USERNAME,
         pass = ikd_server::demo::DEMO_OFFICER_PASSWORD,
