@@ -359,6 +359,12 @@ async fn journey(ui: &mut Ui, h: &Harness, tmp: &Path) -> TestResult {
     // 1. Register.
     ui.screen("welcome").await?;
     ui.shot("welcome").await?;
+    // The language switch on the Welcome screen: English, then back to Indonesian.
+    ui.click("btn-lang").await?;
+    ui.wait_text("btn-daftar", |t| t == "Register").await?;
+    ui.shot("welcome-en").await?;
+    ui.click("btn-lang").await?;
+    ui.wait_text("btn-daftar", |t| t == "Daftar").await?;
     ui.click("btn-daftar").await?;
     ui.screen("register").await?;
     ui.type_into("input-nik", SITI_NIK).await?;
