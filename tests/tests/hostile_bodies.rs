@@ -96,8 +96,9 @@ impl Probe {
                 "{what}: got {status}, expected one of {allowed:?}: {text:.200}"
             );
         }
-        let e: ApiError = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{what}: {status} body is not ApiError JSON ({e}): {text:.200}"));
+        let e: ApiError = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("{what}: {status} body is not ApiError JSON ({e}): {text:.200}")
+        });
         assert!(!e.error.is_empty() && !e.message.is_empty(), "{what}");
         self.checked += 1;
         (status, e)
@@ -157,7 +158,10 @@ async fn hostile_bodies_on_every_post_endpoint_get_4xx_api_errors() {
             ("null", b"null".to_vec()),
             ("empty", Vec::new()),
             ("nul bytes", b"{\"\0\":\0}".to_vec()),
-            ("invalid utf-8", vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}']),
+            (
+                "invalid utf-8",
+                vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'],
+            ),
         ] {
             p.expect_4xx(
                 &format!("{name}: {what}"),
@@ -184,11 +188,7 @@ async fn hostile_bodies_on_every_post_endpoint_get_4xx_api_errors() {
         .await;
         // Deep nesting: 100 000 levels in ~200 KB (under the body limit).
         let depth = 100_000;
-        let deep = format!(
-            "{{\"{first}\":{}{}}}",
-            "[".repeat(depth),
-            "]".repeat(depth)
-        );
+        let deep = format!("{{\"{first}\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
         p.expect_4xx(
             &format!("{name}: deeply nested"),
             p.req(Method::POST, &path)
@@ -312,7 +312,10 @@ async fn hostile_bodies_on_every_post_endpoint_get_4xx_api_errors() {
         .submit(&enroll_request(SITI.nik, "siti@example.com", &device_key()))
         .await
         .unwrap();
-    println!("hostile bodies: {} requests, all 4xx ApiError JSON, no 5xx", p.checked);
+    println!(
+        "hostile bodies: {} requests, all 4xx ApiError JSON, no 5xx",
+        p.checked
+    );
 }
 
 /// A raw HTTP/1.1 POST with a chunked body of `n` chunks of `size` spaces; returns the
@@ -446,8 +449,11 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
         .await;
         p.expect_4xx(
             &format!("officer approve id {id:.40}"),
-            p.req(Method::POST, &format!("/officer/api/enrollments/{id}/approve"))
-                .header("cookie", &officer.cookie),
+            p.req(
+                Method::POST,
+                &format!("/officer/api/enrollments/{id}/approve"),
+            )
+            .header("cookie", &officer.cookie),
             &[StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST],
         )
         .await;
