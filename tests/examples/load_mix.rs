@@ -152,7 +152,7 @@ async fn main() {
     for e in shared.first_errors.lock().await.iter() {
         println!("error: {e}");
     }
-    if errors > 0 {
+    if errors > 0 || total == 0 {
         std::process::exit(1);
     }
 }
