@@ -202,8 +202,7 @@ async fn client(
             next_resident += 1;
             let email = format!("warga{k}-{journeys}@example.com");
             let key = device_key();
-            let sub = match timed!("submit", c.submit(&enroll_request(nik, &email, &key)).await)
-            {
+            let sub = match timed!("submit", c.submit(&enroll_request(nik, &email, &key)).await) {
                 Ok(sub) => sub,
                 Err(e) => {
                     s.error("submit", e).await;

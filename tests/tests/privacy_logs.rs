@@ -59,9 +59,21 @@ fn contains_number(hay: &str, needle: &str) -> bool {
 
 fn grouped(nik: &str) -> Vec<String> {
     vec![
-        format!("{} {} {} {}", &nik[..4], &nik[4..8], &nik[8..12], &nik[12..]),
+        format!(
+            "{} {} {} {}",
+            &nik[..4],
+            &nik[4..8],
+            &nik[8..12],
+            &nik[12..]
+        ),
         format!("{}.{}.{}.{}", &nik[..2], &nik[2..4], &nik[4..6], &nik[6..]),
-        format!("{}-{}-{}-{}", &nik[..4], &nik[4..8], &nik[8..12], &nik[12..]),
+        format!(
+            "{}-{}-{}-{}",
+            &nik[..4],
+            &nik[4..8],
+            &nik[8..12],
+            &nik[12..]
+        ),
     ]
 }
 
@@ -81,8 +93,7 @@ fn images_in(dir: &Path) -> Vec<String> {
             let jpeg_head = b.starts_with(&[0xFF, 0xD8, 0xFF]);
             let png_head = b.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]);
             let embedded = has(b"\xFF\xD8\xFF\xE0\x00\x10JFIF")
-                || has(b"\xFF\xD8\xFF\xE1")
-                    && has(b"Exif\x00\x00")
+                || has(b"\xFF\xD8\xFF\xE1") && has(b"Exif\x00\x00")
                 || has(b"\xFF\xD8\xFF\xDB\x00\x43\x00")
                 || has(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A])
                 || has(b"/9j/4");
@@ -169,9 +180,13 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
     }
     let refreshed = c.refresh(&refresh).await.unwrap();
     add("refreshed access token", refreshed.access_token.expose());
-    c.credential(&refreshed.access_token, KTP_CONFIGURATION, &h.proof(&key).await)
-        .await
-        .unwrap();
+    c.credential(
+        &refreshed.access_token,
+        KTP_CONFIGURATION,
+        &h.proof(&key).await,
+    )
+    .await
+    .unwrap();
     c.release(&refreshed.access_token, &h.proof(&key).await)
         .await
         .unwrap();
@@ -292,5 +307,9 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
         images.len()
     );
     println!("privacy: targets seen: {targets:?}");
-    assert!(leaks.is_empty(), "secrets in the logs:\n{}", leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "secrets in the logs:\n{}",
+        leaks.join("\n")
+    );
 }
