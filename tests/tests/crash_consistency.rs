@@ -271,6 +271,12 @@ fn report(what: &str, o: &Outcomes, seed: u64, wall: Duration) {
 }
 
 fn assert_clean(o: &Outcomes) {
+    // A torn refresh leaves valid documents (each verifies) from two refreshes; it is
+    // reported, and asserted only with CRASH_STRICT=1 until the wallet writes the three
+    // records in one transaction (see tests/HARDENING.md).
+    if std::env::var_os("CRASH_STRICT").is_some() {
+        assert_eq!(o.torn_refresh, 0, "{:?}", o.torn_example);
+    }
     assert!(
         o.failures.is_empty()
             && o.corrupt == 0
