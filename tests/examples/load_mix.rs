@@ -183,8 +183,7 @@ async fn client(
     }
     while Instant::now() < deadline && requests < MAX_REQUESTS_PER_CLIENT {
         let roll: u32 = rng.gen_range(0..100);
-        if roll < 40 && polled.is_some() {
-            let (id, token) = polled.as_ref().unwrap();
+        if let (true, Some((id, token))) = (roll < 40, polled.as_ref()) {
             if let Err(e) = timed!("status", c.status(id, token).await) {
                 s.error("status", e).await;
             }

@@ -378,7 +378,7 @@ async fn kill_9_during_pin_change_leaves_exactly_one_pin() {
     println!("change_pin takes {per_op:?}; kill delays drawn from [0, {max_delay:?})");
 
     let seed = seed();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5049_4e);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x50_494e);
     let mut out = Outcomes::default();
     let dir_s = dir.path().to_str().unwrap().to_owned();
     let mut cur = PIN_A.to_owned();
