@@ -117,6 +117,7 @@ pub struct LockoutView {
     pub attempts_left: u32,
     /// RFC 3339; the PIN pad waits until then.
     pub locked_until: Option<String>,
+    #[ts(type = "number | null")]
     pub retry_after_secs: Option<u64>,
 }
 

@@ -15,4 +15,4 @@ attempts_left: number,
 /**
  * RFC 3339; the PIN pad waits until then.
  */
-locked_until: string | null, retry_after_secs: bigint | null, };
+locked_until: string | null, retry_after_secs: number | null, };

@@ -1,1 +1,274 @@
-//! Shared test support (loopback SMTP receiver, server harness).
+//! Shared test support: a loopback SMTP receiver ([`smtp`]) and a server harness
+//! ([`Harness`]) that runs `ikd_server::start` on 127.0.0.1:0 with a temp data dir,
+//! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer.
+#![allow(clippy::unwrap_used)]
+
+pub mod smtp;
+
+use base64::Engine;
+use chrono::Utc;
+use ikd_core::client::{proof_header, proof_payload, BackendClient};
+use ikd_core::clock::ManualClock;
+use ikd_core::jose::EcKeyPair;
+use ikd_core::secret::SecretBytes;
+use ikd_core::wire::{DeskQr, EnrollRequest};
+use ikd_server::config::{Config, Limits, SmtpConfig, TlsMode};
+use ikd_server::RunningServer;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use smtp::{ReceivedMail, SmtpReceiver};
+
+pub const SEED: u64 = 7;
+pub const RESIDENTS: usize = 60;
+pub const MAIL_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Harness {
+    pub server: RunningServer,
+    pub smtp: SmtpReceiver,
+    pub clock: Arc<ManualClock>,
+    pub client: BackendClient,
+    pub base_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::start_with(Limits::default()).await
+    }
+
+    pub async fn start_with(limits: Limits) -> Self {
+        let smtp = SmtpReceiver::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let mut config = Config::demo(dir.path().to_path_buf());
+        config.seed_residents = RESIDENTS;
+        config.seed = SEED;
+        config.limits = limits;
+        config.clock = clock.clone();
+        config.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp.addr.port(),
+            tls: TlsMode::None,
+            username: None,
+            password: None,
+            from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
+        });
+        let server = ikd_server::start(config).await.unwrap();
+        let base_url = server.base_url.clone();
+        let client = BackendClient::new(&base_url).unwrap();
+        Self {
+            server,
+            smtp,
+            clock,
+            client,
+            base_url,
+            dir,
+        }
+    }
+
+    /// Logs in as the demo officer, as the console does.
+    pub async fn officer(&self) -> Officer {
+        Officer::login(
+            &self.base_url,
+            ikd_server::demo::DEMO_OFFICER_USERNAME,
+            ikd_server::demo::DEMO_OFFICER_PASSWORD,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A proof JWT for the issuer, signed by `key`, with a fresh nonce.
+    pub async fn proof(&self, key: &EcKeyPair) -> String {
+        let nonce = self.client.nonce().await.unwrap();
+        proof_jwt(key, &self.base_url, &nonce, self.clock_now_ts())
+    }
+
+    pub fn clock_now_ts(&self) -> i64 {
+        use ikd_core::clock::Clock;
+        self.clock.now().timestamp()
+    }
+}
+
+/// An officer's HTTP session (cookie kept by hand).
+pub struct Officer {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: String,
+}
+
+impl Officer {
+    pub async fn login(
+        base: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Self, reqwest::StatusCode> {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{base}/officer/api/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        if !r.status().is_success() {
+            return Err(r.status());
+        }
+        let set = r
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+        let cookie = set.split(';').next().unwrap().to_owned();
+        Ok(Self {
+            http,
+            base: base.to_owned(),
+            cookie,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie)
+    }
+
+    pub async fn desk_qr(&self) -> DeskQr {
+        let r = self.get("/officer/api/desk/qr").send().await.unwrap();
+        assert!(r.status().is_success(), "desk qr: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn queue(&self) -> Vec<serde_json::Value> {
+        self.get("/officer/api/queue")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn approve(&self, id: &str) -> reqwest::StatusCode {
+        self.post(&format!("/officer/api/enrollments/{id}/approve"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    pub async fn reject(&self, id: &str, reason: &str) -> reqwest::StatusCode {
+        self.post(&format!("/officer/api/enrollments/{id}/reject"))
+            .json(&serde_json::json!({ "reason": reason }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+/// A fresh P-256 device key.
+pub fn device_key() -> EcKeyPair {
+    let rng = ring::rand::SystemRandom::new();
+    let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    EcKeyPair::from_pkcs8(SecretBytes::new(doc.as_ref().to_vec())).unwrap()
+}
+
+/// An OpenID4VCI proof JWT signed by `key`.
+pub fn proof_jwt(key: &EcKeyPair, issuer: &str, nonce: &str, iat: i64) -> String {
+    key.sign_jws(
+        proof_header(&key.public_jwk()),
+        proof_payload(issuer, nonce, iat),
+    )
+    .unwrap()
+}
+
+/// A small valid JPEG standing in for a selfie.
+pub fn selfie_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(60, 80, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 3) as u8, 128])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+pub fn enroll_request(nik: &str, email: &str, key: &EcKeyPair) -> EnrollRequest {
+    EnrollRequest {
+        nik: nik.to_owned(),
+        email: email.to_owned(),
+        phone: "+6281234567890".to_owned(),
+        selfie_jpeg: base64::engine::general_purpose::STANDARD.encode(selfie_jpeg()),
+        device_jwk: key.public_jwk(),
+    }
+}
+
+/// The 6-digit code in an activation mail.
+pub fn code_in(mail: &ReceivedMail) -> String {
+    ikd_server::mail::extract_code(&mail.body()).expect("the mail carries a 6-digit code")
+}
+
+/// A resident that went through submit, scan and approval, with the mailed code.
+pub struct Approved {
+    pub enrollment_id: String,
+    pub token: ikd_core::secret::SecretString,
+    pub key: EcKeyPair,
+    pub code: ikd_core::secret::SecretString,
+    pub pre_authorized_code: String,
+}
+
+impl Harness {
+    /// Submit → scan the desk QR → officer approves → code arrives by SMTP.
+    pub async fn approved(&self, officer: &Officer, nik: &str, email: &str) -> Approved {
+        let key = device_key();
+        let sub = self
+            .client
+            .submit(&enroll_request(nik, email, &key))
+            .await
+            .unwrap();
+        let token = ikd_core::secret::SecretString::new(sub.enrollment_token);
+        let qr = officer.desk_qr().await;
+        self.client
+            .scan(&sub.enrollment_id, &token, &qr.text)
+            .await
+            .unwrap();
+        assert_eq!(
+            officer.approve(&sub.enrollment_id).await,
+            reqwest::StatusCode::OK
+        );
+        let mail = self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");
+        assert_eq!(mail.to, vec![email.to_owned()]);
+        let status = self
+            .client
+            .status(&sub.enrollment_id, &token)
+            .await
+            .unwrap();
+        let offer = status.credential_offer.expect("offer once approved");
+        let pac = offer
+            .grants
+            .pre_authorized_code
+            .expect("pre-authorised grant")
+            .pre_authorized_code;
+        Approved {
+            enrollment_id: sub.enrollment_id,
+            token,
+            key,
+            code: ikd_core::secret::SecretString::new(code_in(&mail)),
+            pre_authorized_code: pac,
+        }
+    }
+}

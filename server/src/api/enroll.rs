@@ -1,0 +1,371 @@
+//! Enrollment API: submit, status, scan the desk QR, resend the code.
+
+use super::{bearer, mask_email, mask_nik, ApiErr, JsonBody};
+use crate::crypto::{
+    b64_decode, b64url, ct_eq, hmac_hex, hmac_raw, jwk_thumbprint, random_code, random_id,
+    random_token, sha256_hex,
+};
+use crate::deskqr::{self, QrError};
+use crate::seed::eligibility;
+use crate::store::Enrollment;
+use crate::{AppState, SharedState};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use ikd_core::wire::{
+    CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
+    EnrollmentStatusWire, Grants, PreAuthorizedCodeGrant, ScanRequest, TxCode, KK_CONFIGURATION,
+    KTP_CONFIGURATION,
+};
+use std::net::SocketAddr;
+
+/// A selfie is at most this many bytes (decoded JPEG).
+pub const SELFIE_MAX_BYTES: usize = 200 * 1024;
+pub const CODE_TTL_HOURS: i64 = 24;
+pub const CODE_TRIES: u32 = 5;
+
+fn field_error(field: &str, message: &str) -> ApiErr {
+    ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
+}
+
+/// Structural NIK check: 16 digits, a real date (women: day + 40), serial not 0000.
+pub fn nik_ok(nik: &str) -> bool {
+    if nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let num = |a: usize| nik[a..a + 2].parse::<u32>().unwrap_or(0);
+    let mut day = num(6);
+    if day > 40 {
+        day -= 40;
+    }
+    let (month, yy) = (num(8), num(10));
+    let valid_date = [1900 + yy as i32, 2000 + yy as i32]
+        .iter()
+        .any(|y| chrono::NaiveDate::from_ymd_opt(*y, month, day).is_some());
+    valid_date && &nik[12..] != "0000" && &nik[..2] != "00"
+}
+
+fn email_ok(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+fn phone_ok(phone: &str) -> bool {
+    phone.strip_prefix("+628").is_some_and(|rest| {
+        (7..=11).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn jwk_ok(jwk: &EcJwk) -> bool {
+    let coord = |s: &str| crate::crypto::b64url_decode(s).is_some_and(|b| b.len() == 32);
+    jwk.kty == "EC" && jwk.crv == "P-256" && coord(&jwk.x) && coord(&jwk.y)
+}
+
+/// The pre-authorised code of an approved enrollment, derived from its salt.
+pub fn pre_authorized_code(state: &AppState, e: &Enrollment) -> Option<String> {
+    let salt = e.offer_salt.as_ref()?;
+    Some(b64url(&hmac_raw(
+        &state.hmac_key,
+        format!("offer|{}|{salt}", e.id).as_bytes(),
+    )))
+}
+
+pub fn code_hash(state: &AppState, enrollment_id: &str, code: &str) -> String {
+    hmac_hex(
+        &state.hmac_key,
+        &[b"code", enrollment_id.as_bytes(), code.as_bytes()],
+    )
+}
+
+/// Gives `e` a fresh activation code (5 tries, 24 h); returns it for the mail.
+pub fn new_code(state: &AppState, e: &mut Enrollment, now: DateTime<Utc>) -> String {
+    let code = random_code();
+    e.code_hash = Some(code_hash(state, &e.id, &code));
+    e.code_expires_at = Some(now + Duration::hours(CODE_TTL_HOURS));
+    e.code_attempts_left = CODE_TRIES;
+    e.code_void = false;
+    code
+}
+
+pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResponse {
+    let approved = e.status == EnrollmentStatusWire::Approved;
+    let credential_offer = if approved {
+        pre_authorized_code(state, e).map(|code| CredentialOffer {
+            credential_issuer: state.issuer.clone(),
+            credential_configuration_ids: vec![KTP_CONFIGURATION.into(), KK_CONFIGURATION.into()],
+            grants: Grants {
+                pre_authorized_code: Some(PreAuthorizedCodeGrant {
+                    pre_authorized_code: code,
+                    tx_code: Some(TxCode {
+                        input_mode: Some("numeric".into()),
+                        length: Some(6),
+                        description: Some(
+                            "Masukkan kode aktivasi 6 angka yang dikirim ke email Anda".into(),
+                        ),
+                    }),
+                }),
+            },
+        })
+    } else {
+        None
+    };
+    EnrollmentStatusResponse {
+        enrollment_id: e.id.clone(),
+        status: e.status,
+        desk_name: e.desk_name.clone(),
+        reject_reason: e.reject_reason.clone(),
+        credential_offer,
+        code_expires_at: approved
+            .then(|| e.code_expires_at.map(|t| t.to_rfc3339()))
+            .flatten(),
+        code_attempts_left: approved.then_some(if e.code_void { 0 } else { e.code_attempts_left }),
+        email_masked: Some(mask_email(&e.email)),
+    }
+}
+
+/// POST /api/v1/enrollments
+pub async fn submit(
+    State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(req): JsonBody<EnrollRequest>,
+) -> Result<Response, ApiErr> {
+    let now = state.clock.now();
+    let l = &state.limits;
+    state
+        .limiter
+        .check(
+            &format!("submit:{}", peer.ip()),
+            l.submit_burst,
+            l.submit_per_minute,
+            now,
+        )
+        .map_err(ApiErr::rate_limited)?;
+    let nik: String = req.nik.chars().filter(|c| c.is_ascii_digit()).collect();
+    if !nik_ok(&nik) || req.nik.chars().any(|c| c.is_alphabetic()) {
+        return Err(field_error("nik", "NIK tidak valid."));
+    }
+    let email = req.email.trim().to_lowercase();
+    if !email_ok(&email) {
+        return Err(field_error("email", "Alamat email tidak valid."));
+    }
+    if !phone_ok(&req.phone) {
+        return Err(field_error("phone", "Nomor ponsel tidak valid."));
+    }
+    if !jwk_ok(&req.device_jwk) {
+        return Err(field_error("device_jwk", "Kunci perangkat tidak valid."));
+    }
+    let selfie = b64_decode(&req.selfie_jpeg)
+        .filter(|b| b.len() >= 4 && b[..2] == [0xFF, 0xD8])
+        .ok_or_else(|| field_error("selfie_jpeg", "Foto swafoto tidak valid."))?;
+    if selfie.len() > SELFIE_MAX_BYTES {
+        return Err(ApiErr::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Foto swafoto terlalu besar.",
+        )
+        .detail(serde_json::json!({ "field": "selfie_jpeg" })));
+    }
+    let resident = state.store.resident(&nik)?.ok_or_else(|| {
+        tracing::info!(nik = %mask_nik(&nik), "enrollment refused: not verifiable");
+        ApiErr::not_found()
+    })?;
+    if let Err(why) = eligibility(&resident, now.date_naive()) {
+        tracing::info!(nik = %mask_nik(&nik), reason = why.reason(), "enrollment refused: ineligible");
+        return Err(
+            ApiErr::new(StatusCode::FORBIDDEN, "ineligible", why.message())
+                .detail(serde_json::json!({ "reason": why.reason() })),
+        );
+    }
+    let token = random_token();
+    let e = Enrollment {
+        id: random_id(),
+        token_hash: sha256_hex(token.as_bytes()),
+        nik,
+        email,
+        phone: req.phone.clone(),
+        selfie,
+        device_thumb: jwk_thumbprint(&req.device_jwk),
+        device_jwk: req.device_jwk.clone(),
+        status: EnrollmentStatusWire::Submitted,
+        created_at: now,
+        desk_id: None,
+        desk_name: None,
+        scanned_at: None,
+        reject_reason: None,
+        decided_by: None,
+        code_hash: None,
+        code_expires_at: None,
+        code_attempts_left: 0,
+        code_void: false,
+        offer_salt: None,
+        offer_hash: None,
+        resend_last_at: None,
+        resend_day: None,
+        resend_count: 0,
+    };
+    state.store.insert_enrollment(&e)?;
+    tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(EnrollResponse {
+            enrollment_id: e.id,
+            enrollment_token: token,
+            status: e.status,
+        }),
+    )
+        .into_response())
+}
+
+/// Loads an enrollment for its own bearer token; any mismatch is a generic 404.
+pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enrollment, ApiErr> {
+    let token = bearer(headers).ok_or_else(ApiErr::unauthorized)?;
+    let e = state.store.enrollment(id)?.ok_or_else(ApiErr::not_found)?;
+    if !ct_eq(&e.token_hash, &sha256_hex(token.as_bytes())) {
+        return Err(ApiErr::not_found());
+    }
+    Ok(e)
+}
+
+/// GET /api/v1/enrollments/{id}
+pub async fn status(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiErr> {
+    let e = authorized(&state, &headers, &id)?;
+    Ok(super::no_store(axum::Json(status_response(&state, &e))))
+}
+
+/// POST /api/v1/enrollments/{id}/scan
+pub async fn scan(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ScanRequest>,
+) -> Result<Response, ApiErr> {
+    let now = state.clock.now();
+    let claims = deskqr::verify(&state.hmac_key, &req.qr, now).map_err(|e| match e {
+        QrError::Invalid => ApiErr::new(
+            StatusCode::BAD_REQUEST,
+            "qr_invalid",
+            "Kode QR tidak dikenali. Pindai kode QR di loket Disdukcapil.",
+        ),
+        QrError::Expired => ApiErr::new(
+            StatusCode::GONE,
+            "qr_expired",
+            "Kode QR sudah kedaluwarsa. Pindai kode QR yang sedang tampil di loket.",
+        ),
+    })?;
+    let _guard = state.transition_lock();
+    let mut e = authorized(&state, &headers, &id)?;
+    if !matches!(
+        e.status,
+        EnrollmentStatusWire::Submitted | EnrollmentStatusWire::Scanned
+    ) {
+        return Err(ApiErr::invalid_state(
+            "Permohonan ini tidak lagi menunggu pemindaian.",
+        ));
+    }
+    e.status = EnrollmentStatusWire::Scanned;
+    e.desk_name = Some(state.desks.name(&claims.desk_id));
+    e.desk_id = Some(claims.desk_id.clone());
+    e.scanned_at = Some(now);
+    if !state.store.scan(&e, &claims.nonce)? {
+        return Err(ApiErr::new(
+            StatusCode::CONFLICT,
+            "qr_used",
+            "Kode QR ini sudah dipakai. Pindai kode QR yang baru di loket.",
+        ));
+    }
+    state.desks.mark_used(&claims.desk_id, &claims.nonce);
+    tracing::info!(enrollment = %e.id, desk = %claims.desk_id, "enrollment queued at desk");
+    Ok(super::no_store(axum::Json(status_response(&state, &e))))
+}
+
+/// POST /api/v1/enrollments/{id}/resend: a new code by email (1 a minute, 5 a day).
+pub async fn resend(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiErr> {
+    let now = state.clock.now();
+    let (e, code) = {
+        let _guard = state.transition_lock();
+        let mut e = authorized(&state, &headers, &id)?;
+        if e.status != EnrollmentStatusWire::Approved {
+            return Err(ApiErr::invalid_state(
+                "Belum ada kode aktivasi untuk dikirim ulang.",
+            ));
+        }
+        let l = &state.limits;
+        if let Some(last) = e.resend_last_at {
+            let wait = l.resend_min_interval_secs - (now - last).num_seconds();
+            if wait > 0 {
+                return Err(ApiErr::rate_limited(wait as u64));
+            }
+        }
+        let today = now.date_naive().to_string();
+        if e.resend_day.as_deref() != Some(today.as_str()) {
+            e.resend_day = Some(today);
+            e.resend_count = 0;
+        }
+        if e.resend_count >= l.resend_per_day {
+            let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+            let secs = (tomorrow
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now)
+                - now)
+                .num_seconds()
+                .max(1);
+            return Err(ApiErr::rate_limited(secs as u64));
+        }
+        e.resend_count += 1;
+        e.resend_last_at = Some(now);
+        let code = new_code(&state, &mut e, now);
+        state.store.update_enrollment(&e)?;
+        (e, code)
+    };
+    send_code(&state, &e, &code, now).await;
+    tracing::info!(enrollment = %e.id, "activation code re-sent");
+    Ok(super::no_store(axum::Json(status_response(&state, &e))))
+}
+
+/// Mails the activation code; a failure is logged (the resident can ask to resend).
+pub async fn send_code(state: &AppState, e: &Enrollment, code: &str, now: DateTime<Utc>) {
+    let body = crate::mail::activation_body(code, e.code_expires_at.unwrap_or(now));
+    if let Err(err) = state
+        .mailer
+        .send(&e.email, crate::mail::ACTIVATION_SUBJECT, &body, now)
+        .await
+    {
+        tracing::warn!(enrollment = %e.id, error = %err, "activation mail not sent");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_checks() {
+        assert!(nik_ok("1671014509900001"));
+        assert!(!nik_ok("1671019909900001"));
+        assert!(!nik_ok("167101450990000"));
+        assert!(email_ok("siti@example.com"));
+        assert!(!email_ok("siti@@example.com"));
+        assert!(!email_ok("siti example.com"));
+        assert!(phone_ok("+6281234567890"));
+        assert!(!phone_ok("081234567890"));
+    }
+}

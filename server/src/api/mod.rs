@@ -1,0 +1,308 @@
+//! HTTP API: routes, the JSON error body, extractors and auth helpers.
+
+pub mod credentials;
+pub mod enroll;
+pub mod officer;
+pub mod oid4vci;
+
+use crate::store::StoreError;
+use crate::SharedState;
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use ikd_core::wire::{paths, ApiError};
+use serde::de::DeserializeOwned;
+
+/// Request bodies above this are refused with 413 (a selfie is ≤ 200 KB base64).
+pub const BODY_LIMIT: usize = 512 * 1024;
+
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route(paths::ENROLLMENTS, post(enroll::submit))
+        .route(paths::ENROLLMENT, get(enroll::status))
+        .route(paths::ENROLLMENT_SCAN, post(enroll::scan))
+        .route(paths::ENROLLMENT_RESEND, post(enroll::resend))
+        .route(paths::DEVICE_RELEASE, post(oid4vci::release))
+        .route(
+            paths::CREDENTIAL_ISSUER_METADATA,
+            get(oid4vci::issuer_metadata),
+        )
+        .route("/.well-known/jwt-vc-issuer", get(oid4vci::jwt_vc_issuer))
+        .route(
+            paths::AUTHORIZATION_SERVER_METADATA,
+            get(oid4vci::as_metadata),
+        )
+        .route(paths::TOKEN, post(oid4vci::token))
+        .route(paths::NONCE, post(oid4vci::nonce))
+        .route(paths::CREDENTIAL, post(oid4vci::credential))
+        .route(paths::OFFICER_LOGIN, post(officer::login))
+        .route("/officer/api/logout", post(officer::logout))
+        .route("/officer/api/me", get(officer::me))
+        .route(paths::OFFICER_DESK_QR, get(officer::desk_qr))
+        .route(paths::OFFICER_DESK_QR_PNG, get(officer::desk_qr_png))
+        .route(paths::OFFICER_QUEUE, get(officer::queue))
+        .route("/officer/api/enrollments/{id}", get(officer::detail))
+        .route(paths::OFFICER_APPROVE, post(officer::approve))
+        .route(paths::OFFICER_REJECT, post(officer::reject))
+        .route(
+            "/officer/api/devices/{nik}/block",
+            post(officer::block_device),
+        )
+        .route("/officer", get(crate::console::page))
+        .route("/", get(crate::console::home))
+        .route("/openapi.json", get(crate::openapi::serve))
+        .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
+        .fallback(not_found_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found_route() -> ApiErr {
+    ApiErr::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Alamat tidak ditemukan.",
+    )
+}
+
+/// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
+#[derive(Debug)]
+pub struct ApiErr {
+    pub status: StatusCode,
+    pub body: ApiError,
+    pub oauth: bool,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiErr {
+    pub fn new(status: StatusCode, code: &str, message: &str) -> Self {
+        Self {
+            status,
+            body: ApiError {
+                error: code.to_owned(),
+                message: message.to_owned(),
+                detail: None,
+            },
+            oauth: false,
+            retry_after: None,
+        }
+    }
+
+    pub fn detail(mut self, d: serde_json::Value) -> Self {
+        self.body.detail = Some(d);
+        self
+    }
+
+    /// An RFC 6749 error (`error` is the OAuth code), with our finer code in `detail.code`.
+    pub fn oauth(status: StatusCode, error: &str, message: &str) -> Self {
+        let mut e = Self::new(status, error, message);
+        e.oauth = true;
+        e
+    }
+
+    pub fn bad_request(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Silakan masuk terlebih dahulu.",
+        )
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Terlalu banyak percobaan. Silakan coba lagi nanti.",
+        )
+        .detail(serde_json::json!({ "retry_after_secs": retry_after_secs }));
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    pub fn invalid_state(message: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, "invalid_state", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Terjadi kesalahan pada server. Silakan coba lagi.",
+        )
+    }
+
+    pub fn device_revoked() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            "Perangkat ini sudah tidak terdaftar untuk IKD Anda.",
+        )
+    }
+}
+
+impl From<StoreError> for ApiErr {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        Self::internal()
+    }
+}
+
+impl IntoResponse for ApiErr {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::to_value(&self.body).unwrap_or_default();
+        if self.oauth {
+            if let Some(o) = body.as_object_mut() {
+                o.insert(
+                    "error_description".into(),
+                    serde_json::Value::String(self.body.message.clone()),
+                );
+            }
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+/// JSON body extractor whose rejections are `ApiError` JSON (400, 413, 415).
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiErr;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiErr {
+    let status = rej.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiErr::new(
+            status,
+            "payload_too_large",
+            "Data yang dikirim terlalu besar.",
+        );
+    }
+    let status = if status.is_server_error() {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    ApiErr::new(status, "invalid_request", "Format permintaan tidak valid.")
+}
+
+/// Form body extractor (the token endpoint) with RFC 6749 error answers.
+pub struct FormBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for FormBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiErr;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(Self(v)),
+            Err(rej) => {
+                let status = match &rej {
+                    FormRejection::BytesRejection(_) => rej.status(),
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                let status = if status.is_server_error() {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    status
+                };
+                Err(ApiErr::oauth(
+                    status,
+                    "invalid_request",
+                    "Format permintaan tidak valid.",
+                ))
+            }
+        }
+    }
+}
+
+/// The `Authorization: Bearer …` token, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A cookie's value, if present.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A NIK for logs: region and serial hidden ("1671**********01").
+pub fn mask_nik(nik: &str) -> String {
+    let n: Vec<char> = nik.chars().collect();
+    if n.len() != 16 {
+        return "****".to_owned();
+    }
+    format!(
+        "{}{}{}",
+        n[..4].iter().collect::<String>(),
+        "*".repeat(10),
+        n[14..].iter().collect::<String>()
+    )
+}
+
+/// "s***@example.com"
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+pub fn no_store<T: IntoResponse>(t: T) -> Response {
+    let mut r = t.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

@@ -1,0 +1,159 @@
+//! Server configuration: built in code (tests, the app's demo mode) or read from a
+//! JSON file (`ikd-server serve --config FILE`).
+
+use ikd_core::clock::{Clock, SystemClock};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain SMTP (loopback test receivers, local relays).
+    #[default]
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// From address, e.g. "IKD Disdukcapil <noreply@ikd.example>".
+    #[serde(default = "default_from")]
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+fn default_from() -> String {
+    "IKD Disdukcapil <noreply@ikd.localhost>".to_owned()
+}
+
+/// Rate limits (token buckets: `burst` requests, refilled at `per_minute`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Limits {
+    /// Submit, per client IP.
+    pub submit_burst: u32,
+    pub submit_per_minute: u32,
+    /// Token endpoint (code entry), per client IP.
+    pub token_burst: u32,
+    pub token_per_minute: u32,
+    /// Resend: at most one per `resend_min_interval_secs`, and `resend_per_day` a day, per enrollment.
+    pub resend_min_interval_secs: i64,
+    pub resend_per_day: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            submit_burst: 20,
+            submit_per_minute: 10,
+            token_burst: 30,
+            token_per_minute: 20,
+            resend_min_interval_secs: 60,
+            resend_per_day: 5,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits for a load bench: many residents behind one loopback address.
+    pub fn generous() -> Self {
+        Self {
+            submit_burst: 100_000,
+            submit_per_minute: 100_000,
+            token_burst: 100_000,
+            token_per_minute: 100_000,
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// Where to listen; `127.0.0.1:0` for an ephemeral port.
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Public base URL (the issuer identifier). Default: `http://<bound addr>`.
+    pub public_url: Option<String>,
+    pub smtp: Option<SmtpConfig>,
+    /// Keep every mail in the dev outbox, readable at GET /dev/outbox.
+    pub dev_outbox: bool,
+    /// Seed residents (if the store is empty), the fixed demo residents and the demo officer.
+    pub demo: bool,
+    pub seed_residents: usize,
+    pub seed: u64,
+    pub limits: Limits,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    /// A loopback demo config on an ephemeral port.
+    pub fn demo(data_dir: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            public_url: None,
+            smtp: None,
+            dev_outbox: true,
+            demo: true,
+            seed_residents: 200,
+            seed: 42,
+            limits: Limits::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The JSON config file of `ikd-server serve --config FILE`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub public_url: Option<String>,
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    pub dev_outbox: bool,
+    #[serde(default)]
+    pub demo: bool,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+}
+
+impl FileConfig {
+    pub fn into_config(self) -> Config {
+        Config {
+            addr: self.addr,
+            data_dir: self.data_dir,
+            public_url: self.public_url,
+            smtp: self.smtp,
+            dev_outbox: self.dev_outbox,
+            demo: self.demo,
+            seed_residents: 200,
+            seed: 42,
+            limits: self.limits.unwrap_or_default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

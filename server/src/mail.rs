@@ -1,0 +1,147 @@
+//! Outgoing mail: SMTP (lettre) and/or the dev outbox (SQLite, GET /dev/outbox).
+
+use crate::config::{SmtpConfig, TlsMode};
+use crate::store::Store;
+use crate::ServerError;
+use chrono::{DateTime, FixedOffset, Utc};
+use ikd_core::wire::OutboxMail;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("bad address")]
+    Address,
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("SMTP: {0}")]
+    Smtp(String),
+    #[error("outbox: {0}")]
+    Outbox(String),
+}
+
+pub struct Mailer {
+    smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, String)>,
+    outbox: bool,
+    store: Arc<dyn Store>,
+}
+
+impl Mailer {
+    pub fn new(
+        smtp: Option<SmtpConfig>,
+        outbox: bool,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, ServerError> {
+        let smtp = match smtp {
+            None => None,
+            Some(c) => {
+                let mut b = match c.tls {
+                    TlsMode::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host)
+                    }
+                    TlsMode::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
+                            .map_err(|e| ServerError::Mail(e.to_string()))?
+                    }
+                    TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
+                        .map_err(|e| ServerError::Mail(e.to_string()))?,
+                }
+                .port(c.port)
+                .timeout(Some(std::time::Duration::from_secs(15)));
+                if let (Some(u), Some(p)) = (&c.username, &c.password) {
+                    b = b.credentials(Credentials::new(u.clone(), p.clone()));
+                }
+                Some((b.build(), c.from.clone()))
+            }
+        };
+        Ok(Self {
+            smtp,
+            outbox: outbox,
+            store,
+        })
+    }
+
+    pub async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), MailError> {
+        if self.outbox {
+            self.store
+                .push_outbox(&OutboxMail {
+                    to: to.to_owned(),
+                    subject: subject.to_owned(),
+                    body: body.to_owned(),
+                    sent_at: now.to_rfc3339(),
+                })
+                .map_err(|e| MailError::Outbox(e.to_string()))?;
+        }
+        if let Some((transport, from)) = &self.smtp {
+            let msg = Message::builder()
+                .from(from.parse().map_err(|_| MailError::Address)?)
+                .to(to.parse().map_err(|_| MailError::Address)?)
+                .subject(subject)
+                .header(ContentType::TEXT_PLAIN)
+                .body(body.to_owned())
+                .map_err(|e| MailError::Build(e.to_string()))?;
+            transport
+                .send(msg)
+                .await
+                .map_err(|e| MailError::Smtp(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+pub const ACTIVATION_SUBJECT: &str = "Kode Aktivasi IKD";
+
+/// The activation mail, in Bahasa Indonesia. The code is on its own line after
+/// "Kode Aktivasi IKD Anda:".
+pub fn activation_body(code: &str, expires_at: DateTime<Utc>) -> String {
+    let wib = FixedOffset::east_opt(7 * 3600).map(|tz| expires_at.with_timezone(&tz));
+    let until = match wib {
+        Some(t) => t.format("%d-%m-%Y pukul %H:%M WIB").to_string(),
+        None => expires_at.to_rfc3339(),
+    };
+    format!(
+        "Yth. Bapak/Ibu,\r\n\r\n\
+Permohonan Identitas Kependudukan Digital (IKD) Anda telah disetujui oleh petugas\r\n\
+Disdukcapil.\r\n\r\n\
+Kode Aktivasi IKD Anda:\r\n\r\n\
+    {code}\r\n\r\n\
+Masukkan kode ini di aplikasi IKD. Kode berlaku 24 jam (sampai {until}),\r\n\
+hanya dapat dipakai satu kali, dan tidak berlaku lagi setelah 5 kali salah.\r\n\r\n\
+Jangan berikan kode ini kepada siapa pun, termasuk petugas.\r\n\r\n\
+Hormat kami,\r\n\
+Dinas Kependudukan dan Pencatatan Sipil\r\n"
+    )
+}
+
+/// Finds the code in an activation mail body (used by tests and the demo).
+pub fn extract_code(body: &str) -> Option<String> {
+    let after = body.split("Kode Aktivasi IKD Anda:").nth(1)?;
+    let digits: String = after
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (digits.len() == 6).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn body_carries_the_code_and_validity() {
+        let b = activation_body("012345", Utc::now());
+        assert_eq!(extract_code(&b).as_deref(), Some("012345"));
+        assert!(b.contains("24 jam"));
+        assert!(b.is_ascii());
+    }
+}

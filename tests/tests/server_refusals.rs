@@ -1,0 +1,419 @@
+//! What the server refuses, over real HTTP.
+#![allow(clippy::unwrap_used)]
+
+use ikd_core::client::ClientError;
+use ikd_core::secret::SecretString;
+use ikd_core::wire::{ApiError, KTP_CONFIGURATION};
+use ikd_server::demo::{AHMAD, BUDI, RUDI, SITI, SUPARMAN};
+use ikd_tests::{device_key, enroll_request, Harness};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_ineligible_residents_are_refused() {
+    let h = Harness::start().await;
+    let key = device_key();
+    // A well-formed NIK nobody has: a generic answer.
+    let e = h
+        .client
+        .submit(&enroll_request("1671010101990999", "x@example.com", &key))
+        .await
+        .unwrap_err();
+    assert_eq!(e, ClientError::NotFound);
+    for (d, reason, message) in [
+        (AHMAD, "under_age", "Belum cukup umur untuk memiliki KTP-el"),
+        (
+            RUDI,
+            "not_recorded",
+            "Belum melakukan perekaman KTP-el. Silakan datang ke Disdukcapil untuk perekaman.",
+        ),
+        (SUPARMAN, "deceased", "NIK tidak aktif"),
+    ] {
+        let e = h
+            .client
+            .submit(&enroll_request(d.nik, "x@example.com", &key))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ClientError::Ineligible {
+                reason: reason.into(),
+                message: message.into()
+            },
+            "{}",
+            d.name
+        );
+    }
+    // A malformed NIK is an input error on the field.
+    let e = h
+        .client
+        .submit(&enroll_request("1234", "x@example.com", &key))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ClientError::InvalidRequest {
+            field: Some("nik".into())
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_qr_expired_replayed_and_garbage_are_refused() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let (a, b) = (device_key(), device_key());
+    let sa = h
+        .client
+        .submit(&enroll_request(SITI.nik, "siti@example.com", &a))
+        .await
+        .unwrap();
+    let sb = h
+        .client
+        .submit(&enroll_request(BUDI.nik, "budi@example.com", &b))
+        .await
+        .unwrap();
+    let (ta, tb) = (
+        SecretString::new(sa.enrollment_token.clone()),
+        SecretString::new(sb.enrollment_token.clone()),
+    );
+
+    // Garbage.
+    assert_eq!(
+        h.client
+            .scan(&sa.enrollment_id, &ta, "not a desk qr")
+            .await
+            .unwrap_err(),
+        ClientError::QrInvalid
+    );
+    // Expired: the server clock moves past the QR's 90 s.
+    let old = officer.desk_qr().await;
+    h.clock.advance(chrono::Duration::seconds(91));
+    assert_eq!(
+        h.client
+            .scan(&sa.enrollment_id, &ta, &old.text)
+            .await
+            .unwrap_err(),
+        ClientError::QrExpired
+    );
+    // Replayed: a QR admits one enrollment.
+    let qr = officer.desk_qr().await;
+    assert_ne!(qr.text, old.text);
+    h.client
+        .scan(&sa.enrollment_id, &ta, &qr.text)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.client
+            .scan(&sb.enrollment_id, &tb, &qr.text)
+            .await
+            .unwrap_err(),
+        ClientError::QrUsed
+    );
+    // The desk shows a new QR at once after a use.
+    let next = officer.desk_qr().await;
+    assert_ne!(next.text, qr.text);
+    h.client
+        .scan(&sb.enrollment_id, &tb, &next.text)
+        .await
+        .unwrap();
+
+    // Another resident's enrollment with my token: a generic not-found.
+    assert_eq!(
+        h.client.status(&sb.enrollment_id, &ta).await.unwrap_err(),
+        ClientError::NotFound
+    );
+    // Rejection shows in the status with the officer's reason.
+    assert_eq!(
+        officer.reject(&sb.enrollment_id, "Foto tidak sesuai").await,
+        reqwest::StatusCode::OK
+    );
+    let st = h.client.status(&sb.enrollment_id, &tb).await.unwrap();
+    assert_eq!(st.status, ikd_core::wire::EnrollmentStatusWire::Rejected);
+    assert_eq!(st.reject_reason.as_deref(), Some("Foto tidak sesuai"));
+    assert!(st.credential_offer.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_codes_void_it_and_a_used_code_is_refused() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let budi = h.approved(&officer, BUDI.nik, "budi@example.com").await;
+    let right = budi.code.expose().clone();
+    let wrong = SecretString::new(
+        if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+        .to_owned(),
+    );
+    for left in (1..=4).rev() {
+        assert_eq!(
+            h.client
+                .token(&budi.pre_authorized_code, &wrong)
+                .await
+                .unwrap_err(),
+            ClientError::CodeWrong {
+                attempts_left: left
+            }
+        );
+    }
+    assert_eq!(
+        h.client
+            .token(&budi.pre_authorized_code, &wrong)
+            .await
+            .unwrap_err(),
+        ClientError::CodeVoid
+    );
+    assert_eq!(
+        h.client
+            .token(&budi.pre_authorized_code, &budi.code)
+            .await
+            .unwrap_err(),
+        ClientError::CodeVoid
+    );
+    let st = h
+        .client
+        .status(&budi.enrollment_id, &budi.token)
+        .await
+        .unwrap();
+    assert_eq!(st.code_attempts_left, Some(0));
+
+    // A resend gives a new code (then the resend is rate limited).
+    h.client
+        .resend(&budi.enrollment_id, &budi.token)
+        .await
+        .unwrap();
+    let mail = h.smtp.next(ikd_tests::MAIL_TIMEOUT).await.unwrap();
+    let fresh = SecretString::new(ikd_tests::code_in(&mail));
+    match h
+        .client
+        .resend(&budi.enrollment_id, &budi.token)
+        .await
+        .unwrap_err()
+    {
+        ClientError::RateLimited { retry_after_secs } => assert!(retry_after_secs.unwrap() > 0),
+        other => panic!("expected rate limit, got {other:?}"),
+    }
+    h.client
+        .token(&budi.pre_authorized_code, &fresh)
+        .await
+        .unwrap();
+    // Used once: refused after.
+    assert_eq!(
+        h.client
+            .token(&budi.pre_authorized_code, &fresh)
+            .await
+            .unwrap_err(),
+        ClientError::CodeVoid
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_code_is_refused() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let siti = h.approved(&officer, SITI.nik, "siti@example.com").await;
+    h.clock.advance(chrono::Duration::hours(24));
+    assert_eq!(
+        h.client
+            .token(&siti.pre_authorized_code, &siti.code)
+            .await
+            .unwrap_err(),
+        ClientError::CodeExpired
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_bound_to_their_device_and_one_device_per_resident() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let first = h.approved(&officer, SITI.nik, "siti@example.com").await;
+    let tokens = h
+        .client
+        .token(&first.pre_authorized_code, &first.code)
+        .await
+        .unwrap();
+    // Device A's token with a proof signed by device B: refused.
+    let other = device_key();
+    let err = h
+        .client
+        .credential(
+            &tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&other).await,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ClientError::Api {
+            status: 400,
+            error: "invalid_proof".into()
+        }
+    );
+    // A wrong audience is refused too.
+    let nonce = h.client.nonce().await.unwrap();
+    let bad_aud = ikd_tests::proof_jwt(
+        &first.key,
+        "https://elsewhere.example",
+        &nonce,
+        h.clock_now_ts(),
+    );
+    assert!(h
+        .client
+        .credential(&tokens.access_token, KTP_CONFIGURATION, &bad_aud)
+        .await
+        .is_err());
+    // The right device works.
+    h.client
+        .credential(
+            &tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&first.key).await,
+        )
+        .await
+        .unwrap();
+
+    // Activating on a new device revokes the old one.
+    let second = h.approved(&officer, SITI.nik, "siti@example.com").await;
+    let t2 = h
+        .client
+        .token(&second.pre_authorized_code, &second.code)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.client
+            .credential(
+                &tokens.access_token,
+                KTP_CONFIGURATION,
+                &h.proof(&first.key).await
+            )
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+    h.client
+        .credential(
+            &t2.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&second.key).await,
+        )
+        .await
+        .unwrap();
+    // An officer blocks the device.
+    let r = officer
+        .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        h.client
+            .credential(
+                &t2.access_token,
+                KTP_CONFIGURATION,
+                &h.proof(&second.key).await
+            )
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_get_json_errors_not_5xx() {
+    let h = Harness::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/enrollments", h.base_url);
+    // Oversized.
+    let big = format!(r#"{{"nik":"{}"}}"#, "1".repeat(600 * 1024));
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.error, "payload_too_large");
+    // Malformed JSON.
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+    let e: ApiError = r.json().await.unwrap();
+    assert_eq!(e.error, "invalid_request");
+    // Missing fields.
+    let r = http
+        .post(&url)
+        .json(&serde_json::json!({"nik": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let _: ApiError = r.json().await.unwrap();
+    // Token endpoint: unknown grant type, garbage form.
+    let r = http
+        .post(format!("{}/token", h.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "unsupported_grant_type");
+    // Officer API without a session.
+    let r = http
+        .get(format!("{}/officer/api/queue", h.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+    // Wrong officer password.
+    assert_eq!(
+        ikd_tests::Officer::login(&h.base_url, "petugas", "salah-sekali")
+            .await
+            .err(),
+        Some(reqwest::StatusCode::UNAUTHORIZED)
+    );
+    // Credential without a token.
+    let r = http
+        .post(format!("{}/credential", h.base_url))
+        .json(&serde_json::json!({"credential_configuration_id":"ktp","proofs":{"jwt":["x"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_is_rate_limited_per_ip() {
+    let limits = ikd_server::Limits {
+        submit_burst: 3,
+        submit_per_minute: 1,
+        ..Default::default()
+    };
+    let h = Harness::start_with(limits).await;
+    let key = device_key();
+    for _ in 0..3 {
+        let _ = h
+            .client
+            .submit(&enroll_request("1671010101990999", "x@example.com", &key))
+            .await;
+    }
+    match h
+        .client
+        .submit(&enroll_request(SITI.nik, "x@example.com", &key))
+        .await
+        .unwrap_err()
+    {
+        ClientError::RateLimited { retry_after_secs } => assert!(retry_after_secs.unwrap() >= 1),
+        other => panic!("expected rate limit, got {other:?}"),
+    }
+}

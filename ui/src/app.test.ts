@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { isMobileUa, screenFor } from './app';
+import { nextDelay } from './screens/enroll';
+import { hhmm, mmss, secsUntil } from './format';
+import { toUiError } from './api';
+import type { AppState, EnrollmentStatusWire, Stage } from './types';
+
+const state = (stage: Stage, status?: EnrollmentStatusWire): AppState => ({
+  stage,
+  enrollment: status ? { status, desk_name: null, reject_reason: null, code_expires_at: null, code_attempts_left: null, email_masked: null } : null,
+  lockout: null,
+  settings: { language: 'id', auto_lock_secs: 120, backend_url: '' },
+  dev_build: false,
+  documents_wiped: false,
+});
+
+describe('routing from app_state', () => {
+  it('picks the screen for each stage', () => {
+    expect(screenFor(state('welcome'))).toBe('welcome');
+    expect(screenFor(state('draft'))).toBe('register');
+    expect(screenFor(state('enrolling', 'submitted'))).toBe('submitted');
+    expect(screenFor(state('enrolling', 'scanned'))).toBe('status');
+    expect(screenFor(state('enrolling', 'approved'))).toBe('status');
+    expect(screenFor(state('enrolling', 'rejected'))).toBe('status');
+    expect(screenFor(state('needs_pin'))).toBe('create-pin');
+    expect(screenFor(state('locked'))).toBe('pin');
+    expect(screenFor(state('unlocked'))).toBe('home');
+  });
+
+  it('detects phones by user agent', () => {
+    expect(isMobileUa('Mozilla/5.0 (Linux; Android 14; Pixel 8)')).toBe(true);
+    expect(isMobileUa('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)')).toBe(true);
+    expect(isMobileUa('Mozilla/5.0 (X11; Linux x86_64)')).toBe(false);
+  });
+});
+
+describe('status polling and time', () => {
+  it('backs off 2, 4, 8, 16, 30, 30 s', () => {
+    const seq: number[] = [];
+    let d: number | null = null;
+    for (let i = 0; i < 6; i++) { d = nextDelay(d); seq.push(d); }
+    expect(seq).toEqual([2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+
+  it('formats countdowns', () => {
+    expect(hhmm(23 * 3600 + 59 * 60)).toBe('23:59');
+    expect(hhmm(61)).toBe('00:02');
+    expect(mmss(30)).toBe('0:30');
+    expect(mmss(125)).toBe('2:05');
+    expect(secsUntil('2026-01-01T00:01:00Z', Date.parse('2026-01-01T00:00:00Z'))).toBe(60);
+  });
+
+  it('normalises thrown values to UiError', () => {
+    expect(toUiError({ code: 'wrong_pin', message: 'x', detail: { attempts_left: 2 } }).detail).toEqual({ attempts_left: 2 });
+    expect(toUiError('boom').code).toBe('internal');
+    expect(toUiError({ code: 'brand_new_code', message: 'x' }).code).toBe('internal');
+  });
+});

@@ -1,0 +1,121 @@
+// The router: one screen at a time, chosen from app_state.
+import { h, replace } from './dom';
+import { setLang, t } from './i18n';
+import { api, onLocked, toUiError } from './api';
+import { errorBanner, frame, type Screen } from './ui';
+import type { Ctx, ScreenName } from './ctx';
+import type { AppState } from './types';
+import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
+import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
+import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
+
+const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
+  welcome: welcomeScreen,
+  register: registerScreen,
+  selfie: selfieScreen,
+  submitted: submittedScreen,
+  scan: scanScreen,
+  status: statusScreen,
+  code: codeScreen,
+  'create-pin': createPinScreen,
+  home: homeScreen,
+  pin: pinScreen,
+  ktp: ktpScreen,
+  kk: kkScreen,
+  history: historyScreen,
+  settings: settingsScreen,
+};
+
+const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings'];
+
+export function screenFor(s: AppState): ScreenName {
+  switch (s.stage) {
+    case 'welcome': return 'welcome';
+    case 'draft': return 'register';
+    case 'enrolling': {
+      const st = s.enrollment?.status;
+      return st === 'submitted' ? 'submitted' : 'status';
+    }
+    case 'needs_pin': return 'create-pin';
+    case 'locked': return 'pin';
+    case 'unlocked': return 'home';
+  }
+}
+
+export function isMobileUa(ua: string): boolean {
+  return /Android|iPhone|iPad|iPod/i.test(ua);
+}
+
+export function startApp(root: HTMLElement): Ctx {
+  let current: Screen | null = null;
+  let currentName: ScreenName | null = null;
+
+  const ctx: Ctx = {
+    state: null,
+    form: { nik: '', email: '', phone: '', consent: false },
+    nikInfo: null,
+    selfie: null,
+    justSubmitted: false,
+    show(name) {
+      current?.destroy?.();
+      currentName = name;
+      current = screens[name](ctx);
+      replace(root, current.el);
+      const h1 = current.el.querySelector('h1');
+      if (h1 && typeof (h1 as HTMLElement).focus === 'function') (h1 as HTMLElement).focus({ preventScroll: true });
+      window.scrollTo?.(0, 0);
+    },
+    async route() {
+      try {
+        const s = await api.appState();
+        ctx.state = s;
+        setLang(s.settings.language);
+        ctx.show(screenFor(s));
+      } catch (e) {
+        current?.destroy?.();
+        current = null;
+        currentName = null;
+        replace(root, frame('error', t('app_short'), {}, errorBanner(toUiError(e), () => void ctx.route())));
+      }
+    },
+    rerender() {
+      if (currentName) ctx.show(currentName);
+    },
+    isMobile() {
+      const p = (ctx.state as unknown as { platform?: string } | null)?.platform;
+      if (p) return p === 'android' || p === 'ios';
+      return isMobileUa(navigator.userAgent);
+    },
+  };
+
+  // The shell locks on idle or background: show the PIN pad.
+  void onLocked((s) => {
+    ctx.state = s;
+    if (currentName !== 'pin' && s.stage === 'locked') ctx.show('pin');
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    if (currentName && UNLOCKED_SCREENS.includes(currentName)) {
+      api.appState().then((s) => {
+        ctx.state = s;
+        if (s.stage === 'locked') ctx.show('pin');
+      }, () => { /* keep the screen */ });
+    }
+  });
+
+  // User activity resets the shell's idle timer (at most once per 10 s).
+  let lastTouch = 0;
+  const touch = () => {
+    if (ctx.state?.stage !== 'unlocked') return;
+    const now = Date.now();
+    if (now - lastTouch < 10000) return;
+    lastTouch = now;
+    api.touch().catch(() => { /* not important */ });
+  };
+  document.addEventListener('pointerdown', touch, { passive: true });
+  document.addEventListener('keydown', touch);
+
+  replace(root, h('div', { class: 'boot', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('loading')));
+  void ctx.route();
+  return ctx;
+}

@@ -1,0 +1,339 @@
+// Welcome, Register, Selfie, Submit/Visit.
+import { h, replace, uid } from '../dom';
+import { errorText, lang, setLang, t } from '../i18n';
+import { api, toUiError } from '../api';
+import { button, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
+import type { Ctx } from '../ctx';
+import { icon } from '../icons';
+import type { NikInfo, SelfieVerdict, UiError } from '../types';
+
+export function welcomeScreen(ctx: Ctx): Screen {
+  const slot = h('div', { class: 'slot' });
+  const toggleLang = () => {
+    const next = lang() === 'id' ? 'en' : 'id';
+    setLang(next);
+    const s = ctx.state?.settings;
+    if (s) {
+      s.language = next;
+      api.setSettings({ ...s }).catch(() => { /* the choice still applies for this session */ });
+    }
+    ctx.rerender();
+  };
+  const aktivasi = () => {
+    const e = ctx.state?.enrollment;
+    if (!e) {
+      replace(slot, notice(t('no_enrollment'), 'warn'));
+      return;
+    }
+    ctx.show(e.status === 'submitted' ? 'submitted' : e.status === 'approved' ? 'code' : 'status');
+  };
+  const el = frame('welcome', t('app_short'), {
+    actions: h('button', { type: 'button', class: 'btn-lang', 'aria-label': t('lang_switch_label'), onclick: toggleLang }, t('lang_switch')),
+  },
+  h('div', { class: 'hero', 'aria-hidden': 'true' }, h('div', { class: 'hero-card' }, h('span', null, 'KTP-el'), h('span', { class: 'hero-lines' }))),
+  h('h2', { class: 'lead' }, t('welcome_title')),
+  h('p', null, t('welcome_body')),
+  h('ol', { class: 'steps' },
+    h('li', null, t('welcome_step1')), h('li', null, t('welcome_step2')),
+    h('li', null, t('welcome_step3')), h('li', null, t('welcome_step4'))),
+  slot,
+  h('div', { class: 'actions' },
+    button(t('btn_daftar'), 'btn-daftar', () => ctx.show('register')),
+    button(t('btn_aktivasi'), 'btn-aktivasi', aktivasi, 'secondary')));
+  return { el };
+}
+
+function placeText(info: NikInfo): { text: string; missing: string[] } {
+  const missing: string[] = [];
+  const part = (prefix: string, r: { code: string; name: string | null }) => {
+    if (!r.name) {
+      missing.push(r.code);
+      return null;
+    }
+    return prefix ? `${prefix} ${r.name}` : r.name;
+  };
+  const parts = [part('Kec.', info.district), part('', info.regency), part('', info.province)].filter(Boolean);
+  return { text: parts.join(', '), missing };
+}
+
+function field(label: string, hint: string, input: HTMLInputElement, msg: HTMLElement): HTMLElement {
+  const id = uid('f');
+  const hintId = `${id}-hint`;
+  input.id = id;
+  input.setAttribute('aria-describedby', `${hintId} ${msg.id}`);
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    h('p', { class: 'hint', id: hintId }, hint),
+    input,
+    msg);
+}
+
+export function registerScreen(ctx: Ctx): Screen {
+  const f = ctx.form;
+  const mk = (testid: string, type: string, value: string, extra: Record<string, unknown> = {}) =>
+    h('input', { type, 'data-testid': testid, value, autocomplete: 'off', ...extra });
+  const nik = mk('input-nik', 'text', f.nik, { inputmode: 'numeric', maxlength: 24, autocomplete: 'off' });
+  const email = mk('input-email', 'email', f.email, { autocomplete: 'email' });
+  const phone = mk('input-phone', 'tel', f.phone, { inputmode: 'tel', autocomplete: 'tel' });
+  const nikMsg = h('div', { class: 'field-msg', id: uid('m'), 'data-testid': 'nik-info', 'aria-live': 'polite' });
+  const emailMsg = h('div', { class: 'field-msg', id: uid('m'), 'aria-live': 'polite' });
+  const phoneMsg = h('div', { class: 'field-msg', id: uid('m'), 'aria-live': 'polite' });
+  const consent = h('input', { type: 'checkbox', 'data-testid': 'check-consent', id: uid('c'), checked: f.consent });
+  const next = button(t('next'), 'btn-register-next', () => goNext());
+  const slot = h('div', { class: 'slot' });
+
+  let nikOk = false;
+  let emailOk = false;
+  let phoneOk = false;
+  let seq = 0;
+
+  const setMsg = (el: HTMLElement, text: string, kind: 'ok' | 'error' | 'warn' | 'info') => {
+    el.className = `field-msg ${kind}`;
+    el.textContent = text;
+  };
+  const update = () => {
+    next.disabled = !(nikOk && emailOk && phoneOk && consent.checked);
+  };
+
+  async function checkNik(): Promise<void> {
+    const digits = nik.value.replace(/\D/g, '');
+    f.nik = digits;
+    nikOk = false;
+    ctx.nikInfo = null;
+    nik.removeAttribute('aria-invalid');
+    if (digits.length < 16) {
+      setMsg(nikMsg, digits.length ? t('nik_digits', { n: digits.length }) : '', 'info');
+      update();
+      return;
+    }
+    const my = ++seq;
+    setMsg(nikMsg, t('checking'), 'info');
+    try {
+      const info = await api.checkNik(digits);
+      if (my !== seq) return;
+      ctx.nikInfo = info;
+      nikOk = true;
+      const { text, missing } = placeText(info);
+      replace(nikMsg);
+      nikMsg.className = 'field-msg ok';
+      nikMsg.append(h('span', null, t('nik_registered_at', { place: text })));
+      if (missing.length || info.warnings.length) {
+        nikMsg.append(h('span', { class: 'warn-inline' }, t('nik_unknown_region', { codes: missing.join(', ') || info.warnings.join(', ') })));
+      }
+    } catch (e) {
+      if (my !== seq) return;
+      nik.setAttribute('aria-invalid', 'true');
+      setMsg(nikMsg, errorText(toUiError(e)), 'error');
+    }
+    update();
+  }
+
+  async function checkOther(kind: 'email' | 'phone'): Promise<void> {
+    const input = kind === 'email' ? email : phone;
+    const msg = kind === 'email' ? emailMsg : phoneMsg;
+    const v = input.value.trim();
+    if (kind === 'email') { f.email = v; emailOk = false; } else { f.phone = v; phoneOk = false; }
+    input.removeAttribute('aria-invalid');
+    if (!v) { setMsg(msg, '', 'info'); update(); return; }
+    try {
+      const norm = kind === 'email' ? await api.checkEmail(v) : await api.checkPhone(v);
+      if (input.value.trim() !== v) return;
+      if (kind === 'email') emailOk = true; else phoneOk = true;
+      setMsg(msg, `✓ ${norm}`, 'ok');
+    } catch (e) {
+      if (input.value.trim() !== v) return;
+      input.setAttribute('aria-invalid', 'true');
+      setMsg(msg, errorText(toUiError(e)), 'error');
+    }
+    update();
+  }
+
+  let emailTimer: ReturnType<typeof setTimeout> | undefined;
+  let phoneTimer: ReturnType<typeof setTimeout> | undefined;
+  nik.addEventListener('input', () => { void checkNik(); });
+  email.addEventListener('input', () => { clearTimeout(emailTimer); emailOk = false; update(); emailTimer = setTimeout(() => void checkOther('email'), 400); });
+  email.addEventListener('blur', () => { clearTimeout(emailTimer); void checkOther('email'); });
+  phone.addEventListener('input', () => { clearTimeout(phoneTimer); phoneOk = false; update(); phoneTimer = setTimeout(() => void checkOther('phone'), 400); });
+  phone.addEventListener('blur', () => { clearTimeout(phoneTimer); void checkOther('phone'); });
+  consent.addEventListener('change', () => { f.consent = consent.checked; update(); });
+
+  function goNext(): void {
+    if (!(nikOk && emailOk && phoneOk)) return;
+    if (!consent.checked) {
+      replace(slot, errorBanner({ code: 'consent_required', message: '', detail: null }));
+      return;
+    }
+    ctx.show('selfie');
+  }
+
+  const el = frame('register', t('register_title'), { back: () => ctx.show('welcome') },
+    h('p', null, t('register_intro')),
+    field(t('nik_label'), t('nik_hint'), nik, nikMsg),
+    field(t('email_label'), t('email_hint'), email, emailMsg),
+    field(t('phone_label'), t('phone_hint'), phone, phoneMsg),
+    h('section', { class: 'terms', 'aria-labelledby': 'terms-h' },
+      h('h2', { id: 'terms-h' }, t('terms_title')),
+      h('p', null, t('terms_text'))),
+    h('div', { class: 'check' }, consent, h('label', { for: consent.id }, t('consent_label'))),
+    slot,
+    h('div', { class: 'actions' }, next));
+  update();
+  if (f.nik) void checkNik();
+  if (f.email) void checkOther('email');
+  if (f.phone) void checkOther('phone');
+  return { el };
+}
+
+function verdictText(v: SelfieVerdict): { title: string; help: string } {
+  switch (v.kind) {
+    case 'too_dark': return { title: t('verdict_too_dark'), help: t('verdict_too_dark_help') };
+    case 'too_bright': return { title: t('verdict_too_bright'), help: t('verdict_too_bright_help') };
+    case 'blurry': return { title: t('verdict_blurry'), help: t('verdict_blurry_help') };
+  }
+}
+
+export function selfieScreen(ctx: Ctx): Screen {
+  const slot = h('div', { class: 'slot' });
+  const body = h('div', { class: 'selfie-body' });
+  let stream: MediaStream | null = null;
+
+  const fileInput = h('input', { type: 'file', accept: 'image/jpeg,image/png', 'data-testid': 'input-selfie-file', class: 'file-input', id: uid('file') });
+  const fileLabel = h('label', { for: fileInput.id, class: 'btn btn-secondary file-label' }, t('btn_choose_photo'));
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
+    if (!file) return;
+    const b64 = await fileToBase64(file);
+    fileInput.value = '';
+    process(b64);
+  });
+
+  function stopCamera(): void {
+    stream?.getTracks().forEach((tr) => tr.stop());
+    stream = null;
+  }
+
+  function process(b64: string): void {
+    stopCamera();
+    void step({
+      slot, busyOn: el, text: t('selfie_processing'),
+      run: () => api.processSelfie(b64),
+      ok: (v) => { ctx.selfie = v; showPreview(); },
+      fail: (err) => { replace(slot, errorBanner(err)); showPicker(); return true; },
+    });
+  }
+
+  function showPreview(): void {
+    const v = ctx.selfie;
+    if (!v) { showPicker(); return; }
+    const verdicts = v.verdicts.map(verdictText);
+    replace(body,
+      h('img', { class: 'selfie-preview', 'data-testid': 'selfie-preview', src: `data:image/jpeg;base64,${v.preview_jpeg}`, alt: t('selfie_title') }),
+      h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status' },
+        v.acceptable
+          ? h('p', null, '✓ ', t('selfie_ok'))
+          : [h('ul', null, verdicts.map((x) => h('li', null, h('strong', null, x.title), ' — ', x.help))),
+            h('p', null, t('selfie_not_acceptable'))],
+        h('p', { class: 'small' }, t('verdict_numbers', { b: Math.round(v.brightness), s: Math.round(v.sharpness) }))),
+      h('div', { class: 'actions' },
+        button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted'), 'primary', { disabled: !v.acceptable }),
+        button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }, 'secondary')));
+  }
+
+  function showPicker(): void {
+    const camSlot = h('div', { class: 'camera' });
+    replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel)));
+    void startCamera(camSlot);
+  }
+
+  async function startCamera(camSlot: HTMLElement): Promise<void> {
+    const md = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
+    if (!md || typeof md.getUserMedia !== 'function') {
+      replace(camSlot, notice(t('camera_unavailable'), 'info'));
+      return;
+    }
+    try {
+      stream = await md.getUserMedia({ video: { facingMode: 'user' }, audio: false });
+    } catch (e) {
+      const denied = e instanceof Error && (e.name === 'NotAllowedError' || e.name === 'SecurityError');
+      replace(camSlot, notice(t(denied ? 'camera_denied' : 'camera_unavailable'), 'info'));
+      return;
+    }
+    if (!el.isConnected) { stopCamera(); return; }
+    const video = h('video', { 'data-testid': 'selfie-video', autoplay: true, playsinline: true, muted: true, class: 'selfie-video', 'aria-label': t('selfie_title') });
+    video.muted = true;
+    video.srcObject = stream;
+    const capture = button(t('btn_capture'), 'btn-capture', () => {
+      const w = video.videoWidth || 640;
+      const hh = video.videoHeight || 480;
+      const canvas = document.createElement('canvas');
+      canvas.width = w;
+      canvas.height = hh;
+      const c2d = canvas.getContext('2d');
+      if (!c2d) return;
+      c2d.drawImage(video, 0, 0, w, hh);
+      const data = canvas.toDataURL('image/jpeg', 0.9);
+      process(data.slice(data.indexOf(',') + 1));
+    });
+    replace(camSlot, video, h('div', { class: 'actions' }, capture));
+  }
+
+  const el = frame('selfie', t('selfie_title'), { back: () => { stopCamera(); ctx.show('register'); } },
+    h('p', null, t('selfie_intro')),
+    slot,
+    body);
+  if (ctx.selfie) showPreview(); else showPicker();
+  return { el, destroy: stopCamera };
+}
+
+export function submittedScreen(ctx: Ctx): Screen {
+  const slot = h('div', { class: 'slot' });
+  const content = h('div');
+  const el = frame('submitted', t('submit_title'), {});
+
+  function showVisit(): void {
+    const h1 = el.querySelector('h1');
+    if (h1) h1.textContent = t('visit_title');
+    el.querySelector('[data-testid="btn-back"]')?.remove();
+    replace(content,
+      notice(t('visit_intro'), 'success'),
+      h('ol', { class: 'steps' },
+        h('li', null, t('visit_step1')), h('li', null, t('visit_step2')),
+        h('li', null, t('visit_step3')), h('li', null, t('visit_step4'))),
+      h('div', { class: 'actions' }, button(t('btn_scan_qr'), 'btn-scan-qr', () => ctx.show('scan'))));
+  }
+
+  function showReview(): void {
+    const f = ctx.form;
+    const submit = button(t('btn_submit'), 'btn-submit', () => {
+      void step({
+        slot, busyOn: el, text: t('submitting'), progressTestId: 'submit-progress', disable: [submit],
+        run: () => api.submitEnrollment({ nik: f.nik, email: f.email, phone: f.phone, consent: f.consent }),
+        ok: async (v) => {
+          if (ctx.state) ctx.state.enrollment = v;
+          ctx.justSubmitted = true;
+          showVisit();
+        },
+        fail: (err: UiError) => {
+          if (err.code === 'invalid_state') { void ctx.route(); return true; }
+          return false;
+        },
+      });
+    });
+    const back = h('button', { type: 'button', class: 'btn-icon', 'data-testid': 'btn-back', 'aria-label': t('back'), onclick: () => ctx.show('selfie') }, icon('back'));
+    el.querySelector('.bar')?.prepend(back);
+    replace(content,
+      h('p', null, t('submit_intro')),
+      h('div', { class: 'review' },
+        ctx.selfie ? h('img', { src: `data:image/jpeg;base64,${ctx.selfie.preview_jpeg}`, alt: t('selfie_title'), class: 'review-photo' }) : null,
+        h('dl', null,
+          h('dt', null, 'NIK'), h('dd', null, f.nik),
+          h('dt', null, t('email_label')), h('dd', null, f.email),
+          h('dt', null, t('phone_label')), h('dd', null, f.phone))),
+      h('div', { class: 'actions' }, submit));
+  }
+
+  el.querySelector('.content')?.append(content, slot);
+  const st = ctx.state?.enrollment?.status;
+  if (st === 'submitted' && (ctx.justSubmitted || ctx.state?.stage === 'enrolling')) showVisit(); else showReview();
+  return { el };
+}

@@ -1,0 +1,334 @@
+// Create PIN, unlock PIN pad, Home, KTP-el, KK, History, Settings.
+import { h, replace, uid } from '../dom';
+import { errorCodeText, errorText, historyText, setLang, t } from '../i18n';
+import { api } from '../api';
+import { button, errorBanner, frame, notice, step, type Screen } from '../ui';
+import { createPinPad, type PinPad } from '../components/pinpad';
+import { renderKtpCard } from '../components/ktpcard';
+import { renderKk } from '../components/kkview';
+import { localDateTime } from '../format';
+import { icon, type IconName } from '../icons';
+import type { Ctx } from '../ctx';
+import type { LockoutView, UiError } from '../types';
+
+/** Enter a new PIN twice with core's policy check; calls done(pin, confirm). */
+function newPinFlow(host: HTMLElement, firstPrompt: string, confirmPrompt: string, done: (pin: string, confirm: string, pad: PinPad) => void): PinPad {
+  let first: string | null = null;
+  const pad: PinPad = createPinPad({
+    prompt: firstPrompt,
+    onComplete: (pin) => {
+      if (first === null) {
+        pad.setDisabled(true);
+        api.checkPin(pin).then(() => {
+          first = pin;
+          pad.setDisabled(false);
+          pad.clear();
+          pad.setMessage(null);
+          setPrompt(confirmPrompt);
+        }, (err: UiError) => {
+          pad.setDisabled(false);
+          pad.clear();
+          pad.setMessage(errorText(err));
+        });
+      } else {
+        const f = first;
+        first = null;
+        if (f !== pin) {
+          pad.clear();
+          setPrompt(firstPrompt);
+          pad.setMessage(errorText({ code: 'pin_mismatch', message: '', detail: null }));
+          return;
+        }
+        done(f, pin, pad);
+      }
+    },
+  });
+  const setPrompt = (p: string) => {
+    const el = pad.el.querySelector('.pin-prompt');
+    if (el) el.textContent = p;
+  };
+  replace(host, pad.el);
+  return pad;
+}
+
+export function createPinScreen(ctx: Ctx): Screen {
+  const host = h('div');
+  const slot = h('div', { class: 'slot' });
+  const el = frame('create-pin', t('create_pin_title'), {}, h('p', { class: 'hint' }, t('pin_rules')), host, slot);
+  let pad: PinPad | null = null;
+  const start = () => {
+    pad = newPinFlow(host, t('create_pin_first'), t('create_pin_confirm'), (pin, confirm, p) => {
+      p.setDisabled(true);
+      void step({
+        slot, busyOn: el, text: t('pin_saving'),
+        run: () => api.setPin(pin, confirm),
+        ok: (s) => { ctx.state = s; void ctx.route(); },
+        fail: (err) => { p.destroy(); start(); pad?.setMessage(errorText(err)); return true; },
+      });
+    });
+  };
+  start();
+  return { el, destroy: () => pad?.destroy() };
+}
+
+function applyLockout(pad: PinPad, lo: LockoutView | null | undefined, showAttempts: boolean): void {
+  if (!lo) return;
+  if (showAttempts && lo.failures > 0) pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
+  let until: number | null = null;
+  if (lo.locked_until) {
+    const v = Date.parse(lo.locked_until);
+    if (!Number.isNaN(v)) until = v;
+  }
+  if (until === null && lo.retry_after_secs) until = Date.now() + lo.retry_after_secs * 1000;
+  if (until !== null && until > Date.now()) pad.lockUntil(until, () => pad.setMessage(null));
+}
+
+export function pinScreen(ctx: Ctx): Screen {
+  const slot = h('div', { class: 'slot' });
+  const pad = createPinPad({
+    prompt: t('pin_intro'),
+    onComplete: (pin) => {
+      pad.setDisabled(true);
+      void step({
+        slot, busyOn: el, text: t('unlocking'),
+        run: () => api.unlock(pin),
+        ok: (s) => { ctx.state = s; pad.destroy(); void ctx.route(); },
+        fail: (err) => {
+          pad.setDisabled(false);
+          pad.clear();
+          const lo = err.detail as LockoutView | null;
+          if (err.code === 'wrong_pin' || err.code === 'locked_out') {
+            pad.setMessage(errorCodeText(err.code));
+            if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
+            applyLockout(pad, lo, false);
+            return true;
+          }
+          if (err.code === 'vault_wiped') {
+            pad.setMessage(errorText(err), 'info');
+            return true;
+          }
+          return false;
+        },
+      });
+    },
+  });
+  const el = frame('pin', t('pin_title'), {},
+    ctx.state?.documents_wiped ? notice(errorText({ code: 'vault_wiped', message: '', detail: null }), 'warn') : null,
+    pad.el, slot);
+  applyLockout(pad, ctx.state?.lockout, true);
+  return { el, destroy: () => pad.destroy() };
+}
+
+export function homeScreen(ctx: Ctx): Screen {
+  const body = h('div', { class: 'home-body' });
+  const slot = h('div', { class: 'slot' });
+  const lockBtn = h('button', { type: 'button', class: 'btn-lock', 'data-testid': 'btn-lock', onclick: () => void step({
+    slot, text: t('busy'), run: () => api.lock(), ok: (s) => { ctx.state = s; void ctx.route(); },
+  }) }, icon('lock'), ' ', t('btn_lock'));
+  const el = frame('home', t('home_title'), { actions: lockBtn }, slot, body);
+  const tile = (testid: string, ic: IconName, title: string, sub: string, go: () => void) =>
+    h('button', { type: 'button', class: 'tile', 'data-testid': testid, onclick: go },
+      icon(ic, 'tile-icon'),
+      h('span', { class: 'tile-text' }, h('span', { class: 'tile-title' }, title), h('span', { class: 'tile-sub' }, sub)));
+  const load = () => void step({
+    slot: body, busyOn: el, text: t('loading'),
+    run: () => api.home(),
+    ok: (v) => {
+      replace(body,
+        h('section', { class: 'profile' },
+          h('img', { class: 'profile-photo', 'data-testid': 'home-photo', src: `data:image/jpeg;base64,${v.foto}`, alt: t('photo_alt', { name: v.nama }) }),
+          h('div', null,
+            h('p', { class: 'small' }, t('greeting')),
+            h('p', { class: 'profile-name', 'data-testid': 'home-name' }, v.nama),
+            h('p', { class: 'profile-nik' }, 'NIK ', h('span', { 'data-testid': 'home-nik' }, v.nik_masked)))),
+        ctx.state?.documents_wiped ? notice(t('docs_wiped_note'), 'warn') : null,
+        h('nav', { class: 'tiles', 'aria-label': t('home_title') },
+          tile('tile-dokumen', 'card', t('tile_dokumen'), t('tile_dokumen_sub'), () => ctx.show('ktp')),
+          tile('tile-keluarga', 'family', t('tile_keluarga'), t('tile_keluarga_sub'), () => ctx.show('kk')),
+          tile('tile-histori', 'history', t('tile_histori'), t('tile_histori_sub'), () => ctx.show('history')),
+          tile('tile-pengaturan', 'settings', t('tile_pengaturan'), t('tile_pengaturan_sub'), () => ctx.show('settings'))));
+    },
+    fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
+  });
+  load();
+  return { el };
+}
+
+function docScreen(ctx: Ctx, name: 'ktp' | 'kk', title: string, fill: (body: HTMLElement, el: HTMLElement) => void): Screen {
+  const body = h('div');
+  const el = frame(name, title, { back: () => ctx.show('home') }, body);
+  fill(body, el);
+  return { el };
+}
+
+export function ktpScreen(ctx: Ctx): Screen {
+  return docScreen(ctx, 'ktp', t('ktp_title'), (body, el) => {
+    void step({
+      slot: body, busyOn: el, text: t('loading'),
+      run: () => api.ktp(),
+      ok: (v) => {
+        const wrap = h('div', { class: 'ktp-wrap' }, renderKtpCard(v));
+        const zoom = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'btn-ktp-zoom', 'aria-pressed': 'false' }, t('ktp_zoom'));
+        const backdrop = h('div', { class: 'ktp-backdrop', hidden: true });
+        const setZoom = (on: boolean) => {
+          wrap.classList.toggle('zoomed', on);
+          backdrop.hidden = !on;
+          zoom.setAttribute('aria-pressed', String(on));
+          zoom.textContent = on ? t('ktp_unzoom') : t('ktp_zoom');
+          zoom.classList.toggle('zoom-close', on);
+        };
+        zoom.addEventListener('click', () => setZoom(!wrap.classList.contains('zoomed')));
+        backdrop.addEventListener('click', () => setZoom(false));
+        replace(body,
+          v.verified ? null : notice(t('ktp_unverified'), 'warn', 'ktp-unverified'),
+          backdrop,
+          wrap,
+          h('p', { class: 'ktp-note' }, t('ktp_note')),
+          h('p', { class: 'small' }, t('issued_by', { issuer: v.issuer })),
+          h('div', { class: 'actions' }, zoom, button(t('open_kk'), 'btn-open-kk', () => ctx.show('kk'), 'secondary')));
+      },
+      fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
+    });
+  });
+}
+
+export function kkScreen(ctx: Ctx): Screen {
+  return docScreen(ctx, 'kk', t('kk_title'), (body, el) => {
+    void step({
+      slot: body, busyOn: el, text: t('loading'),
+      run: () => api.kk(),
+      ok: (v) => replace(body,
+        v.verified ? h('p', { class: 'badge-ok' }, icon('check'), ' ', t('ktp_verified')) : notice(t('ktp_unverified'), 'warn'),
+        renderKk(v),
+        h('p', { class: 'ktp-note' }, t('ktp_note'))),
+      fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
+    });
+  });
+}
+
+export function historyScreen(ctx: Ctx): Screen {
+  const body = h('div');
+  const el = frame('history', t('history_title'), { back: () => ctx.show('home') }, body);
+  void step({
+    slot: body, busyOn: el, text: t('loading'),
+    run: () => api.history(),
+    ok: (list) => replace(body, list.length === 0
+      ? h('p', { 'data-testid': 'history-list' }, t('history_empty'))
+      : h('ol', { class: 'history', 'data-testid': 'history-list' }, list.map((e) =>
+        h('li', { class: `hist hist-${e.kind}` },
+          h('span', { class: 'hist-what' }, historyText(e.kind)),
+          e.detail ? h('span', { class: 'hist-detail' }, e.detail) : null,
+          h('time', { datetime: e.at, class: 'hist-when' }, localDateTime(e.at)))))),
+  });
+  return { el };
+}
+
+export function settingsScreen(ctx: Ctx): Screen {
+  const body = h('div');
+  const slot = h('div', { class: 'slot' });
+  const el = frame('settings', t('settings_title'), { back: () => ctx.show('home') }, slot, body);
+  let pad: PinPad | null = null;
+
+  function main(): void {
+    pad?.destroy();
+    pad = null;
+    const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '' };
+    const langId = uid('lang');
+    const lockId = uid('al');
+    const urlId = uid('url');
+    const langSel = h('select', { id: langId, 'data-testid': 'select-language' },
+      h('option', { value: 'id', selected: s.language !== 'en' }, 'Bahasa Indonesia'),
+      h('option', { value: 'en', selected: s.language === 'en' }, 'English'));
+    const lockSel = h('select', { id: lockId, 'data-testid': 'select-autolock' },
+      [60, 120, 300, 600].map((secs) => h('option', { value: String(secs), selected: s.auto_lock_secs === secs }, t('minutes', { n: secs / 60 }))));
+    const save = (patch: Partial<typeof s>, after?: () => void) => void step({
+      slot, busyOn: el, text: t('busy'),
+      run: () => api.setSettings({ ...s, ...patch }),
+      ok: (ns) => {
+        if (ctx.state) ctx.state.settings = ns;
+        setLang(ns.language);
+        after?.();
+        slot.append(notice(t('saved'), 'success'));
+      },
+    });
+    langSel.addEventListener('change', () => save({ language: langSel.value }, () => ctx.rerender()));
+    lockSel.addEventListener('change', () => save({ auto_lock_secs: Number(lockSel.value) }));
+    let urlRow: HTMLElement | null = null;
+    if (ctx.state?.dev_build) {
+      const url = h('input', { id: urlId, type: 'url', 'data-testid': 'input-backend-url', value: s.backend_url, autocomplete: 'off' });
+      urlRow = h('div', { class: 'field' }, h('label', { for: urlId }, t('backend_url')), url,
+        button(t('btn_save'), 'btn-save-url', () => save({ backend_url: url.value.trim() }), 'secondary'));
+    }
+    const refresh = button(t('refresh_docs'), 'btn-refresh-docs', () => void step({
+      slot, busyOn: el, text: t('refreshing'), disable: [refresh],
+      run: () => api.refreshDocuments(),
+      ok: () => {
+        if (ctx.state) ctx.state.documents_wiped = false;
+        slot.append(notice(t('refreshed'), 'success'));
+      },
+    }), 'secondary');
+    replace(body,
+      h('section', { class: 'group' },
+        button(t('change_pin'), 'btn-change-pin', changePin, 'secondary'),
+        h('div', { class: 'field' }, h('label', { for: langId }, t('language')), langSel),
+        h('div', { class: 'field' }, h('label', { for: lockId }, t('autolock')), lockSel),
+        urlRow,
+        refresh),
+      h('section', { class: 'group' },
+        h('h2', null, t('about')),
+        h('p', null, t('about_version', { v: __APP_VERSION__ })),
+        h('p', null, t('about_open_source')),
+        h('p', null, t('about_stored'))),
+      h('section', { class: 'group danger-zone' },
+        button(t('release_device'), 'btn-release-device', confirmRelease, 'danger')));
+  }
+
+  function changePin(): void {
+    replace(slot);
+    let oldPin = '';
+    const host = h('div');
+    replace(body, host, h('div', { class: 'actions' }, button(t('cancel'), 'btn-cancel', main, 'secondary')));
+    pad = createPinPad({
+      prompt: t('change_pin_old'),
+      onComplete: (pin) => {
+        oldPin = pin;
+        pad?.destroy();
+        pad = newPinFlow(host, t('change_pin_new'), t('change_pin_confirm'), (newPin, _c, p) => {
+          p.setDisabled(true);
+          void step({
+            slot, busyOn: el, text: t('pin_saving'),
+            run: () => api.changePin(oldPin, newPin),
+            ok: () => { main(); slot.append(notice(t('change_pin_done'), 'success')); },
+            fail: (err) => { main(); replace(slot, errorBanner(err)); return true; },
+          });
+        });
+      },
+    });
+    replace(host, pad.el);
+  }
+
+  function confirmRelease(): void {
+    const titleId = uid('dlg');
+    const close = () => overlay.remove();
+    const yes = button(t('release_confirm_yes'), 'btn-confirm-release', () => {
+      close();
+      void step({
+        slot, busyOn: el, text: t('releasing'),
+        run: () => api.releaseDevice(),
+        ok: (s) => { ctx.state = s; void ctx.route(); },
+      });
+    }, 'danger');
+    const no = button(t('cancel'), 'btn-cancel-release', close, 'secondary');
+    const overlay = h('div', { class: 'overlay' },
+      h('div', { class: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': titleId },
+        h('h2', { id: titleId }, t('release_confirm_title')),
+        h('p', null, t('release_confirm_body')),
+        h('div', { class: 'actions' }, no, yes)));
+    overlay.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') close(); });
+    el.append(overlay);
+    no.focus();
+  }
+
+  main();
+  return { el, destroy: () => pad?.destroy() };
+}
