@@ -184,6 +184,11 @@ pub async fn submit(
         resend_count: 0,
     };
     state.store.insert_enrollment(&e)?;
+    // Draw the SIAK photo now, off the request path: the officer's detail view and the
+    // KTP credential need it later.
+    tokio::task::spawn_blocking(move || {
+        crate::api::officer::siak_photo(&resident);
+    });
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
     Ok((
         StatusCode::CREATED,
