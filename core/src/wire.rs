@@ -134,6 +134,10 @@ pub const KK_VCT: &str = "urn:ikd:kk:1";
 /// `typ` of the proof JWT (OpenID4VCI 1.0, Appendix F.1).
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
 
+// Optional OpenID4VCI members are left out when absent, never sent as `null`: standard
+// wallets (e.g. @openid4vc/openid4vci) reject `null` where a string is expected.
+// (Plain comments, not doc comments, so the generated OpenAPI text stays the same.)
+
 /// Credential Offer (OpenID4VCI 1.0 §4.1.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -146,7 +150,11 @@ pub struct CredentialOffer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grants {
-    #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]
+    #[serde(
+        rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pre_authorized_code: Option<PreAuthorizedCodeGrant>,
 }
 
@@ -155,6 +163,7 @@ pub struct Grants {
 pub struct PreAuthorizedCodeGrant {
     #[serde(rename = "pre-authorized_code")]
     pub pre_authorized_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_code: Option<TxCode>,
 }
 
@@ -162,9 +171,12 @@ pub struct PreAuthorizedCodeGrant {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxCode {
     /// "numeric"
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
     /// 6
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -174,7 +186,10 @@ pub struct TxCode {
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    // Absent (not `null`) when none is issued, e.g. on the refresh grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
 
