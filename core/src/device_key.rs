@@ -258,4 +258,13 @@ mod tests {
             DeviceKeyError::Key
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_proofs_never_panic(s in ".*", t in "[A-Za-z0-9_.-]{0,200}") {
+            let now = now();
+            let _ = verify_proof_jwt(&s, AUD, "n", now, Duration::minutes(5));
+            let _ = verify_proof_jwt(&t, AUD, "n", now, Duration::minutes(5));
+        }
+    }
 }

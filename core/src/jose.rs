@@ -399,4 +399,14 @@ mod tests {
         with_d["d"] = json!("AAAA");
         assert!(jwk_from_value(&with_d).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_jws_never_panics(s in ".*", t in "[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,90}") {
+            let jwk = EcKeyPair::generate().unwrap().public_jwk();
+            let _ = verify_jws(&s, &jwk);
+            let _ = verify_jws(&t, &jwk);
+            let _ = decode_unverified(&s);
+        }
+    }
 }

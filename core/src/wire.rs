@@ -34,6 +34,7 @@ pub mod paths {
 
 /// The device's P-256 public key as a JWK (`kty` EC, `crv` P-256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct EcJwk {
     pub kty: String,
@@ -44,6 +45,7 @@ pub struct EcJwk {
 
 /// POST /api/v1/enrollments
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     pub nik: String,
     pub email: String,
@@ -56,6 +58,7 @@ pub struct EnrollRequest {
 
 /// 201 answer to submit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     pub enrollment_id: String,
     /// Secret. Bearer token for this enrollment's later calls.
@@ -64,6 +67,7 @@ pub struct EnrollResponse {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum EnrollmentStatusWire {
@@ -77,6 +81,7 @@ pub enum EnrollmentStatusWire {
 
 /// GET /api/v1/enrollments/{id}
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentStatusResponse {
     pub enrollment_id: String,
     pub status: EnrollmentStatusWire,
@@ -96,6 +101,7 @@ pub struct EnrollmentStatusResponse {
 
 /// POST /api/v1/enrollments/{id}/scan
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanRequest {
     /// The desk QR's text, exactly as scanned.
     pub qr: String,
@@ -103,6 +109,7 @@ pub struct ScanRequest {
 
 /// Error body of every non-2xx JSON answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// A stable machine code, e.g. "not_found", "ineligible", "qr_expired", "qr_used",
     /// "code_wrong", "code_expired", "code_void", "rate_limited", "device_revoked",
@@ -112,6 +119,7 @@ pub struct ApiError {
     pub message: String,
     /// e.g. `{"reason": "under_age"}`, `{"attempts_left": 3}`, `{"retry_after_secs": 30}`
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub detail: Option<serde_json::Value>,
 }
 
@@ -126,8 +134,13 @@ pub const KK_VCT: &str = "urn:ikd:kk:1";
 /// `typ` of the proof JWT (OpenID4VCI 1.0, Appendix F.1).
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
 
+// Optional OpenID4VCI members are left out when absent, never sent as `null`: standard
+// wallets (e.g. @openid4vc/openid4vci) reject `null` where a string is expected.
+// (Plain comments, not doc comments, so the generated OpenAPI text stays the same.)
+
 /// Credential Offer (OpenID4VCI 1.0 §4.1.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialOffer {
     pub credential_issuer: String,
     pub credential_configuration_ids: Vec<String>,
@@ -135,61 +148,81 @@ pub struct CredentialOffer {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grants {
-    #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]
+    #[serde(
+        rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pre_authorized_code: Option<PreAuthorizedCodeGrant>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreAuthorizedCodeGrant {
     #[serde(rename = "pre-authorized_code")]
     pub pre_authorized_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_code: Option<TxCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxCode {
     /// "numeric"
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<String>,
     /// 6
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 /// Token Response (RFC 6749 + OpenID4VCI).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    // Absent (not `null`) when none is issued, e.g. on the refresh grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
 
 /// POST /nonce answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NonceResponse {
     pub c_nonce: String,
 }
 
 /// Credential Request (OpenID4VCI 1.0 §8.2).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialRequest {
     pub credential_configuration_id: String,
     pub proofs: Proofs,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Proofs {
     pub jwt: Vec<String>,
 }
 
 /// Credential Response (OpenID4VCI 1.0 §8.3).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialResponse {
     pub credentials: Vec<IssuedCredential>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedCredential {
     /// The SD-JWT VC, compact: `<jwt>~<disclosure>~…~`
     pub credential: String,
@@ -198,12 +231,14 @@ pub struct IssuedCredential {
 /// POST /api/v1/device/release: body is a fresh proof JWT (aud = issuer, nonce from
 /// /nonce) signed by the device key; header carries the access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRequest {
     pub proof: String,
 }
 
 /// One mail in the dev outbox (GET /dev/outbox returns a JSON array, newest last).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxMail {
     pub to: String,
     pub subject: String,
@@ -213,6 +248,7 @@ pub struct OutboxMail {
 
 /// GET /officer/api/desk/qr
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeskQr {
     pub desk_id: String,
     pub desk_name: String,

@@ -470,6 +470,8 @@ proptest! {
     fn arbitrary_strings_never_panic(s in ".*") {
         let k = EcKeyPair::generate().unwrap().public_jwk();
         let _ = sdjwt::verify(&s, &k, Some(&k), now());
+        let _ = sdjwt::verify_presentation(&s, &k, "a", "n", now(), Duration::minutes(1));
+        let _ = sdjwt::present(&s, |_| true);
     }
 
     #[test]

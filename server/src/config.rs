@@ -157,3 +157,24 @@ impl FileConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn json_config_parses_and_hides_the_smtp_password() {
+        let fc: FileConfig = serde_json::from_str(
+            r#"{"addr":"127.0.0.1:0","data_dir":"/tmp/x","public_url":"https://ikd.example",
+                "smtp":{"host":"smtp.example","port":587,"tls":"starttls","username":"u","password":"p4ss"}}"#,
+        )
+        .unwrap();
+        let c = fc.into_config();
+        let smtp = c.smtp.unwrap();
+        assert_eq!(smtp.tls, TlsMode::Starttls);
+        assert!(!format!("{smtp:?}").contains("p4ss"));
+        assert!(!c.dev_outbox);
+        assert_eq!(c.limits.resend_per_day, 5);
+    }
+}

@@ -1,4 +1,7 @@
-//! The officer console (server-rendered HTML, small inline JS, Bahasa Indonesia).
+//! The officer console: one server-rendered page (Bahasa Indonesia) with a little
+//! inline JS over the officer API: login, the desk QR (refreshed every 30 s and after
+//! each scan), the queue (polled), the resident's selfie beside the SIAK photo and
+//! data, approve and reject.
 
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -6,9 +9,210 @@ pub async fn home() -> Response {
     Redirect::to("/officer").into_response()
 }
 
-pub async fn page() -> Html<&'static str> {
-    Html(CONSOLE_HTML)
+pub async fn page() -> Response {
+    let mut r = Html(CONSOLE_HTML).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    r
 }
 
-const CONSOLE_HTML: &str =
-    "<!doctype html><html lang=\"id\"><title>Konsol Petugas IKD</title><body>TODO</body></html>";
+pub const CONSOLE_HTML: &str = r##"<!doctype html>
+<html lang="id">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Konsol Petugas IKD</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; background: #f3f5f8; color: #1d2733; }
+  header { background: #0b4f8a; color: #fff; padding: 12px 20px; display: flex; justify-content: space-between; align-items: center; }
+  header h1 { font-size: 20px; margin: 0; }
+  main { display: grid; grid-template-columns: 360px 1fr; gap: 16px; padding: 16px; }
+  .card { background: #fff; border-radius: 8px; padding: 16px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
+  #login { max-width: 360px; margin: 60px auto; }
+  label { display: block; margin: 8px 0 4px; font-weight: 600; }
+  input, textarea { width: 100%; box-sizing: border-box; padding: 8px; font-size: 15px; border: 1px solid #b8c2cc; border-radius: 4px; }
+  button { padding: 8px 16px; font-size: 15px; border: 0; border-radius: 4px; cursor: pointer; background: #0b4f8a; color: #fff; }
+  button.approve { background: #1b7f3b; } button.reject { background: #b3261e; }
+  button.link { background: transparent; color: #fff; text-decoration: underline; }
+  #qr-img { width: 100%; image-rendering: pixelated; border: 1px solid #ddd; }
+  .muted { color: #5b6776; font-size: 13px; }
+  ul#queue { list-style: none; padding: 0; margin: 0; }
+  ul#queue li { padding: 8px; border-bottom: 1px solid #e3e7ec; cursor: pointer; }
+  ul#queue li:hover, ul#queue li.sel { background: #e8f0fa; }
+  .photos { display: flex; gap: 16px; }
+  .photos figure { margin: 0; text-align: center; }
+  .photos img { width: 210px; height: 280px; object-fit: cover; border: 1px solid #ccd; border-radius: 4px; }
+  table { border-collapse: collapse; width: 100%; margin-top: 12px; font-size: 14px; }
+  td { padding: 4px 8px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
+  td:first-child { color: #5b6776; width: 40%; }
+  .err { color: #b3261e; min-height: 1.2em; }
+  .actions { display: flex; gap: 8px; margin-top: 12px; align-items: flex-start; }
+  [hidden] { display: none !important; }
+</style>
+</head>
+<body>
+<header><h1>Konsol Petugas IKD</h1><span id="who"></span></header>
+
+<section id="login" class="card" hidden>
+  <h2>Masuk Petugas</h2>
+  <form id="login-form">
+    <label for="username">Nama pengguna</label>
+    <input id="username" name="username" autocomplete="username" required>
+    <label for="password">Kata sandi</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <p class="err" id="login-err"></p>
+    <button type="submit" id="login-btn">Masuk</button>
+  </form>
+</section>
+
+<main id="desk" hidden>
+  <div>
+    <div class="card">
+      <h2 id="desk-name">Loket</h2>
+      <p class="muted">Minta pemohon memindai kode QR ini dengan aplikasi IKD. Kode berganti setiap 30 detik.</p>
+      <img id="qr-img" alt="Kode QR loket">
+      <p class="muted">Berlaku sampai <span id="qr-exp">-</span></p>
+    </div>
+    <div class="card" style="margin-top:16px">
+      <h2>Antrean</h2>
+      <ul id="queue"></ul>
+      <p class="muted" id="queue-empty">Belum ada pemohon.</p>
+    </div>
+  </div>
+  <div class="card" id="detail">
+    <p class="muted" id="detail-empty">Pilih pemohon dari antrean.</p>
+    <div id="detail-body" hidden>
+      <h2 id="d-nama"></h2>
+      <div class="photos">
+        <figure><img id="d-selfie" alt="Swafoto pemohon"><figcaption>Swafoto pemohon</figcaption></figure>
+        <figure><img id="d-siak" alt="Foto SIAK"><figcaption>Foto SIAK</figcaption></figure>
+      </div>
+      <table id="d-table"></table>
+      <div class="actions">
+        <button class="approve" id="approve-btn">Setujui</button>
+        <div style="flex:1">
+          <textarea id="reason" rows="2" placeholder="Alasan penolakan"></textarea>
+          <button class="reject" id="reject-btn" style="margin-top:6px">Tolak</button>
+        </div>
+      </div>
+      <p class="err" id="detail-err"></p>
+    </div>
+  </div>
+</main>
+
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+let current = null, qrTimer = null, queueTimer = null, lastQueue = "";
+const LABELS = [
+  ["nik","NIK"],["nama","Nama"],["tempat_lahir","Tempat Lahir"],["tanggal_lahir","Tanggal Lahir"],
+  ["jenis_kelamin","Jenis Kelamin"],["golongan_darah","Gol. Darah"],["alamat","Alamat"],["rt_rw","RT/RW"],
+  ["kel_desa","Kel/Desa"],["kecamatan","Kecamatan"],["kabupaten_kota","Kabupaten/Kota"],["provinsi","Provinsi"],
+  ["agama","Agama"],["status_perkawinan","Status Perkawinan"],["pekerjaan","Pekerjaan"],
+  ["kewarganegaraan","Kewarganegaraan"],["kk","No. KK"],["hubungan","Hubungan"]
+];
+async function api(method, path, body) {
+  const opt = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) { opt.headers["Content-Type"] = "application/json"; opt.body = JSON.stringify(body); }
+  const r = await fetch(path, opt);
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (r.status === 401 && path !== "/officer/api/login") { showLogin(); }
+  if (!r.ok) { throw new Error((data && data.message) || ("Galat " + r.status)); }
+  return data;
+}
+function showLogin() {
+  clearInterval(qrTimer); clearInterval(queueTimer);
+  $("desk").hidden = true; $("login").hidden = false; $("who").textContent = "";
+}
+function showDesk(me) {
+  $("login").hidden = true; $("desk").hidden = false;
+  $("desk-name").textContent = me.desk_name;
+  $("who").innerHTML = "";
+  const span = document.createElement("span"); span.textContent = me.username + " \u00b7 ";
+  const out = document.createElement("button"); out.className = "link"; out.textContent = "Keluar";
+  out.onclick = async () => { await fetch("/officer/api/logout", {method: "POST"}); showLogin(); };
+  $("who").append(span, out);
+  refreshQr(); refreshQueue();
+  qrTimer = setInterval(refreshQr, 30000);
+  queueTimer = setInterval(refreshQueue, 3000);
+}
+async function refreshQr() {
+  try {
+    const q = await api("GET", "/officer/api/desk/qr");
+    $("qr-img").src = "/officer/api/desk/qr.png?t=" + Date.now();
+    $("qr-exp").textContent = new Date(q.expires_at).toLocaleTimeString("id-ID");
+  } catch (e) { /* shown on next poll */ }
+}
+async function refreshQueue() {
+  let items;
+  try { items = await api("GET", "/officer/api/queue"); } catch (e) { return; }
+  const key = JSON.stringify(items.map(i => i.enrollment_id));
+  if (key !== lastQueue) { if (lastQueue !== "") refreshQr(); lastQueue = key; }
+  const ul = $("queue"); ul.innerHTML = "";
+  $("queue-empty").hidden = items.length > 0;
+  for (const it of items) {
+    const li = document.createElement("li");
+    li.textContent = it.nama + " \u2014 " + it.nik;
+    li.dataset.id = it.enrollment_id;
+    if (it.enrollment_id === current) li.className = "sel";
+    li.onclick = () => openDetail(it.enrollment_id);
+    ul.append(li);
+  }
+}
+async function openDetail(id) {
+  current = id; $("detail-err").textContent = "";
+  let d;
+  try { d = await api("GET", "/officer/api/enrollments/" + encodeURIComponent(id)); }
+  catch (e) { $("detail-err").textContent = e.message; return; }
+  $("detail-empty").hidden = true; $("detail-body").hidden = false;
+  $("d-nama").textContent = d.siak.nama;
+  $("d-selfie").src = "data:image/jpeg;base64," + d.selfie_jpeg;
+  $("d-siak").src = "data:image/jpeg;base64," + d.siak_photo_jpeg;
+  const t = $("d-table"); t.innerHTML = "";
+  const rows = LABELS.map(([k, l]) => [l, d.siak[k]]).concat([["Email", d.email], ["Ponsel", d.phone]]);
+  for (const [l, v] of rows) {
+    const tr = document.createElement("tr");
+    const a = document.createElement("td"); a.textContent = l;
+    const b = document.createElement("td"); b.textContent = v == null ? "-" : String(v);
+    tr.append(a, b); t.append(tr);
+  }
+  refreshQueue();
+}
+async function decide(kind) {
+  if (!current) return;
+  $("detail-err").textContent = "";
+  try {
+    if (kind === "approve") {
+      await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/approve");
+    } else {
+      const reason = $("reason").value.trim();
+      if (!reason) { $("detail-err").textContent = "Isi alasan penolakan."; return; }
+      await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/reject", { reason });
+    }
+    current = null; $("reason").value = "";
+    $("detail-body").hidden = true; $("detail-empty").hidden = false;
+    $("detail-empty").textContent = kind === "approve" ? "Disetujui. Kode aktivasi dikirim ke email pemohon." : "Permohonan ditolak.";
+    refreshQueue();
+  } catch (e) { $("detail-err").textContent = e.message; }
+}
+$("approve-btn").onclick = () => decide("approve");
+$("reject-btn").onclick = () => decide("reject");
+$("login-form").onsubmit = async (ev) => {
+  ev.preventDefault(); $("login-err").textContent = "";
+  try {
+    const me = await api("POST", "/officer/api/login", { username: $("username").value, password: $("password").value });
+    $("password").value = ""; showDesk(me);
+  } catch (e) { $("login-err").textContent = e.message; }
+};
+(async () => {
+  try { showDesk(await api("GET", "/officer/api/me")); } catch (e) { showLogin(); }
+})();
+</script>
+</body>
+</html>
+"##;

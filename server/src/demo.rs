@@ -131,6 +131,8 @@ pub fn demo_residents() -> Vec<Resident> {
         "SUMIATI",
     );
     rudi.recorded = false;
+    rudi.kk_tanggal_terbit = "2020-01-02".to_owned();
+    rudi.tanggal_perkawinan = None;
     rudi.alamat = "JL. SUDIRMAN NO. 45".to_owned();
     let mut suparman = person(
         &SUPARMAN,
@@ -145,6 +147,8 @@ pub fn demo_residents() -> Vec<Resident> {
         "SAINAH",
     );
     suparman.deceased = true;
+    suparman.kk_tanggal_terbit = "2010-01-03".to_owned();
+    suparman.tanggal_perkawinan = None;
     suparman.alamat = "LORONG MAWAR NO. 3".to_owned();
     vec![
         person(

@@ -58,7 +58,7 @@ impl Mailer {
         };
         Ok(Self {
             smtp,
-            outbox: outbox,
+            outbox,
             store,
         })
     }

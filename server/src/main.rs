@@ -187,11 +187,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Cmd::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&ikd_server::openapi::document())
-                    .map_err(|e| e.to_string())?
-            );
+            print!("{}", ikd_server::openapi::document_pretty());
             Ok(())
         }
     }

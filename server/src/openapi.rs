@@ -1,9 +1,67 @@
-//! OpenAPI 3.1 description of the API (utoipa).
+//! OpenAPI 3.1 description of the API, generated from the code (utoipa).
+//! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
+use crate::api::{enroll, officer, oid4vci};
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "enrollment_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "access_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "officer_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ikd_officer"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "IKD server API",
+        description = "Reference backend of IKD: enrollment, officer desk, OpenID4VCI 1.0 (pre-authorised code) issuer of SD-JWT VC KTP-el and KK.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        enroll::submit, enroll::status, enroll::scan, enroll::resend,
+        officer::login, officer::logout, officer::me, officer::desk_qr, officer::desk_qr_png,
+        officer::queue, officer::detail, officer::approve, officer::reject, officer::block_device,
+        officer::dev_outbox,
+        oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
+        oid4vci::nonce, oid4vci::credential, oid4vci::release,
+    ),
+    components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
+    modifiers(&Security),
+    tags(
+        (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),
+        (name = "officer", description = "The officer desk (session cookie)"),
+        (name = "openid4vci", description = "OpenID4VCI 1.0 issuer"),
+        (name = "device", description = "Device management"),
+        (name = "dev", description = "Demo/dev only"),
+    )
+)]
+pub struct ApiDoc;
 
 pub fn document() -> serde_json::Value {
-    serde_json::json!({})
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
+/// The document as committed in `gen/openapi.json` (pretty, trailing newline).
+pub fn document_pretty() -> String {
+    let mut s = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 pub async fn serve() -> Response {

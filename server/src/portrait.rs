@@ -75,11 +75,11 @@ pub fn draw(seed: u64, birth_year: i32, female: bool) -> RgbImage {
             }
             // eyes
             for ex in [cx - 25.0, cx + 25.0] {
-                if in_ellipse(xf, yf, ex, cy - 5.0, 9.0, 5.0) {
-                    return Rgb([250, 250, 250]);
-                }
                 if in_ellipse(xf, yf, ex, cy - 5.0, 4.0, 4.0) {
                     return Rgb([30, 25, 20]);
+                }
+                if in_ellipse(xf, yf, ex, cy - 5.0, 9.0, 5.0) {
+                    return Rgb([250, 250, 250]);
                 }
                 // eyebrows
                 if (yf - (cy - 20.0)).abs() < 2.5 && (xf - ex).abs() < 12.0 {

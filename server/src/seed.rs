@@ -150,14 +150,9 @@ pub fn reference_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default()
 }
 
-/// A NIK from its parts: district(6) DDMMYY (women: day + 40) serial(4).
+/// A NIK from its parts (core's rule): district(6) DDMMYY (women: day + 40) serial(4).
 pub fn format_nik(district6: &str, birth: NaiveDate, female: bool, serial: u32) -> String {
-    let day = birth.day() + if female { 40 } else { 0 };
-    format!(
-        "{district6}{day:02}{:02}{:02}{serial:04}",
-        birth.month(),
-        birth.year().rem_euclid(100)
-    )
+    ikd_core::identity::nik::format_nik(district6, birth, female, (serial % 10_000) as u16)
 }
 
 /// A KK number: district(6) DDMMYY of issue serial(4).
@@ -448,7 +443,7 @@ impl Gen {
                 golongan_darah: g.pick(GOLONGAN_DARAH).to_owned(),
                 alamat: alamat.clone(),
                 rt_rw: rt_rw.clone(),
-                kel_desa: village.to_owned(),
+                kel_desa: village.to_uppercase(),
                 kecamatan: place.kecamatan.clone(),
                 kabupaten_kota: place.kabupaten_kota.clone(),
                 provinsi: place.provinsi.clone(),
@@ -631,6 +626,17 @@ mod tests {
             assert!(AGAMA.contains(&r.agama.as_str()));
             assert!(STATUS_PERKAWINAN.contains(&r.status_perkawinan.as_str()));
             assert!(PENDIDIKAN.contains(&r.pendidikan.as_str()));
+        }
+        for r in a.iter().take(50) {
+            let d = &r.nik[..6];
+            assert!(region::district_name(d).is_some(), "real district {d}");
+            assert!(crate::villages::villages_of(d)
+                .iter()
+                .any(|v| v.to_uppercase() == r.kel_desa));
+            assert_eq!(
+                region::regency_name(&d[..4]).unwrap().to_uppercase(),
+                r.kabupaten_kota
+            );
         }
         let refusals = a
             .iter()

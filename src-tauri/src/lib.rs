@@ -1,1 +1,224 @@
-//! ikd-app. STUB: owned by the app work.
+//! ikd-app: the Tauri 2 shell over ikd-core.
+//!
+//! Nothing is decided here: the shell opens the [`Wallet`] in the app data dir, exposes
+//! its methods as commands (`commands.rs`, contract in `COMMANDS.md`), and turns platform
+//! events into `wallet.on_background()` / `wallet.lock_if_idle()` plus a `locked` event.
+//!
+//! Environment (development and tests):
+//! - `IKD_BACKEND_URL`: the backend to use (overrides the built-in default and the demo backend);
+//! - `IKD_DATA_DIR`: the app data dir (default: the platform's app data dir);
+//! - `IKD_MOCK_CAMERA=1` (Linux): WebKitGTK's mock capture devices, camera permission allowed.
+//!
+//! Lock on background: on phones, `WindowEvent::Focused(false)` (the activity/scene left
+//! the foreground). On desktop, focus loss is too aggressive (a second window, a dialog),
+//! so the shell locks when the window is minimised (`Resized` + `is_minimized()`), and
+//! otherwise relies on the idle timer. Tauri 2 has no "suspended" run event to use.
+
+mod commands;
+
+use ikd_core::clock::SystemClock;
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+use ikd_core::vault::FileKeyStore;
+use ikd_core::vault::KeyStore;
+use ikd_core::view::AppState;
+use ikd_core::wallet::{Wallet, WalletConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
+
+/// The backend a release build talks to unless configured otherwise.
+pub const DEFAULT_BACKEND_URL: &str = "https://api.ikd.go.id";
+/// The event the UI listens for to show the PIN pad.
+pub const LOCKED_EVENT: &str = "locked";
+/// How often the idle timer looks at the wallet.
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn emit_locked(app: &AppHandle, state: Option<AppState>) {
+    if let Some(state) = state {
+        if let Err(e) = app.emit(LOCKED_EVENT, state) {
+            tracing::warn!("could not emit the locked event: {e}");
+        }
+    }
+}
+
+/// The embedded reference backend (feature `demo`): started in-process on loopback.
+#[cfg(feature = "demo")]
+fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningServer, String> {
+    let config = ikd_server::Config::demo(data_dir.join("demo-backend"));
+    let server = tauri::async_runtime::block_on(ikd_server::start(config))
+        .map_err(|e| format!("demo backend: {e}"))?;
+    println!(
+        "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer/  login {user} / {pass}\n[ikd-app] dev outbox (activation mails): {url}/dev/outbox\n[ikd-app] demo resident: NIK {nik} ({name})",
+        url = server.base_url,
+        user = ikd_server::demo::DEMO_OFFICER_USERNAME,
+        pass = ikd_server::demo::DEMO_OFFICER_PASSWORD,
+        nik = ikd_server::demo::SITI.nik,
+        name = ikd_server::demo::SITI.name,
+    );
+    Ok(server)
+}
+
+/// The platform's key store for the device secret and the device key.
+fn platform_keystore(data_dir: &std::path::Path) -> Arc<dyn KeyStore> {
+    #[cfg(target_os = "android")]
+    return Arc::new(ikd_core::vault::keystore::android::AndroidKeyStore::new(
+        data_dir,
+    ));
+    #[cfg(target_os = "ios")]
+    return Arc::new(ikd_core::vault::keystore::ios::IosKeychain::new(data_dir));
+    #[cfg(not(any(target_os = "android", target_os = "ios")))]
+    Arc::new(FileKeyStore::in_dir(data_dir))
+}
+
+fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = match env_nonempty("IKD_DATA_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => app.path().app_data_dir()?,
+    };
+    std::fs::create_dir_all(&data_dir)?;
+
+    #[allow(unused_mut)]
+    let mut backend_url = env_nonempty("IKD_BACKEND_URL");
+    #[cfg(feature = "demo")]
+    if backend_url.is_none() {
+        let server = start_demo_backend(&data_dir)?;
+        backend_url = Some(server.base_url.clone());
+        // Dropping the handle stops the server: keep it for the app's lifetime.
+        app.manage(server);
+    }
+    let backend_url = backend_url.unwrap_or_else(|| DEFAULT_BACKEND_URL.to_owned());
+    tracing::info!("backend: {backend_url}");
+
+    let wallet = Wallet::open(WalletConfig {
+        keystore: platform_keystore(&data_dir),
+        data_dir,
+        backend_url,
+        dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),
+        clock: Arc::new(SystemClock),
+        kdf: None,
+    })?;
+    let wallet = Arc::new(wallet);
+    app.manage(Arc::clone(&wallet));
+
+    // The idle timer: locks the documents after the configured quiet time.
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval(IDLE_CHECK_EVERY);
+        loop {
+            every.tick().await;
+            emit_locked(&handle, wallet.lock_if_idle());
+        }
+    });
+
+    #[cfg(target_os = "linux")]
+    if env_nonempty("IKD_MOCK_CAMERA").as_deref() == Some("1") {
+        if let Some(webview) = app.get_webview_window("main") {
+            mock_camera::enable(&webview)?;
+        }
+    }
+    Ok(())
+}
+
+/// Test support: WebKitGTK's fake camera, and camera permission granted without a prompt.
+#[cfg(target_os = "linux")]
+mod mock_camera {
+    use webkit2gtk::glib::prelude::ObjectExt;
+    use webkit2gtk::{PermissionRequestExt, SettingsExt, UserMediaPermissionRequest, WebViewExt};
+
+    pub fn enable(webview: &tauri::WebviewWindow) -> tauri::Result<()> {
+        webview.with_webview(|platform| {
+            let view = platform.inner();
+            if let Some(settings) = WebViewExt::settings(&view) {
+                settings.set_enable_media_stream(true);
+                settings.set_enable_mock_capture_devices(true);
+            }
+            view.connect_permission_request(|_, request| {
+                if request.is::<UserMediaPermissionRequest>() {
+                    request.allow();
+                    true
+                } else {
+                    false
+                }
+            });
+        })?;
+        tracing::info!("mock camera enabled (IKD_MOCK_CAMERA=1)");
+        Ok(())
+    }
+}
+
+fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
+    let background = match event {
+        #[cfg(mobile)]
+        WindowEvent::Focused(false) => true,
+        #[cfg(desktop)]
+        WindowEvent::Resized(_) => window.is_minimized().unwrap_or(false),
+        _ => false,
+    };
+    if background {
+        if let Some(wallet) = window.try_state::<Arc<Wallet>>() {
+            emit_locked(window.app_handle(), wallet.on_background());
+        }
+    }
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    let app = builder
+        .setup(setup)
+        .on_window_event(on_window_event)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::check_nik,
+            commands::check_email,
+            commands::check_phone,
+            commands::process_selfie,
+            commands::submit_enrollment,
+            commands::decode_qr_image,
+            commands::scan_desk_qr,
+            commands::refresh_status,
+            commands::resend_code,
+            commands::activate,
+            commands::check_pin,
+            commands::set_pin,
+            commands::unlock,
+            commands::lock,
+            commands::touch,
+            commands::home,
+            commands::ktp,
+            commands::kk,
+            commands::history,
+            commands::change_pin,
+            commands::settings,
+            commands::set_settings,
+            commands::refresh_documents,
+            commands::release_device,
+            commands::reset_enrollment,
+        ])
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("[ikd-app] could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_handle, event| {
+        if let RunEvent::Resumed = event {
+            tracing::debug!("resumed");
+        }
+    });
+}

@@ -38,11 +38,16 @@ impl Harness {
     }
 
     pub async fn start_with(limits: Limits) -> Self {
+        Self::start_seeded(limits, RESIDENTS).await
+    }
+
+    /// With `residents` synthetic residents (seed [`SEED`]).
+    pub async fn start_seeded(limits: Limits, residents: usize) -> Self {
         let smtp = SmtpReceiver::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let mut config = Config::demo(dir.path().to_path_buf());
-        config.seed_residents = RESIDENTS;
+        config.seed_residents = residents;
         config.seed = SEED;
         config.limits = limits;
         config.clock = clock.clone();

@@ -124,8 +124,16 @@ async fn resident_enrolls_activates_refreshes_and_releases() {
     assert_eq!(v.claims["kel_desa"], "26 ILIR");
     assert_eq!(v.claims["rt_rw"], "004/002");
     assert_eq!(v.claims["berlaku_hingga"], "SEUMUR HIDUP");
+    // The KK through the device-key helper the app uses.
+    let device = ikd_core::device_key::DeviceKey::from_pkcs8(key.pkcs8().clone()).unwrap();
     let kk = c
-        .credential(&tokens.access_token, KK_CONFIGURATION, &h.proof(&key).await)
+        .fetch_credential(
+            &tokens.access_token,
+            KK_CONFIGURATION,
+            &device,
+            &meta.credential_issuer,
+            now,
+        )
         .await
         .unwrap();
     let v = sdjwt::verify(&kk, &meta.issuer_jwk, Some(&key.public_jwk()), now).unwrap();

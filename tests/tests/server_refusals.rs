@@ -417,3 +417,40 @@ async fn submit_is_rate_limited_per_ip() {
         other => panic!("expected rate limit, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_is_dev_only_and_the_issuer_key_persists_privately() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ikd_server::Config::demo(dir.path().to_path_buf());
+    config.dev_outbox = false;
+    config.seed_residents = 5;
+    let s = ikd_server::start(config.clone()).await.unwrap();
+    let r = reqwest::get(format!("{}/dev/outbox", s.base_url))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    let meta = ikd_core::client::BackendClient::new(&s.base_url)
+        .unwrap()
+        .issuer_metadata()
+        .await
+        .unwrap();
+    s.shutdown().await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("issuer-key.p8"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Same data dir, same issuer key.
+    let s = ikd_server::start(config).await.unwrap();
+    let again = ikd_core::client::BackendClient::new(&s.base_url)
+        .unwrap()
+        .issuer_metadata()
+        .await
+        .unwrap();
+    assert_eq!(again.issuer_jwk, meta.issuer_jwk);
+    s.shutdown().await;
+}

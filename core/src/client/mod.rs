@@ -60,6 +60,8 @@ pub enum ClientError {
     Unauthorized,
     #[error("issuer key changed from the pinned key")]
     IssuerKeyChanged,
+    #[error("device key: {0}")]
+    DeviceKey(String),
     #[error("server error {status}: {error}")]
     Api { status: u16, error: String },
     #[error("unexpected answer: {0}")]
@@ -109,6 +111,7 @@ impl From<ClientError> for UiError {
             ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
             ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
             ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
+            ClientError::DeviceKey(_) => UiError::new(ErrorCode::KeyStore, msg),
             ClientError::Api { .. } | ClientError::Protocol(_) => {
                 UiError::new(ErrorCode::Internal, msg)
             }
@@ -473,6 +476,40 @@ impl BackendClient {
     }
 }
 
+impl BackendClient {
+    /// Nonce, then a proof JWT from the device key (aud = `issuer`), then the credential.
+    pub async fn fetch_credential(
+        &self,
+        access_token: &SecretString,
+        configuration_id: &str,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.credential(access_token, configuration_id, &proof)
+            .await
+    }
+
+    /// Lepas Perangkat with a fresh proof from the device key.
+    pub async fn release_device(
+        &self,
+        access_token: &SecretString,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.release(access_token, &proof).await
+    }
+}
+
 fn transport_error(e: reqwest::Error) -> ClientError {
     if e.is_timeout() {
         ClientError::Timeout
@@ -634,5 +671,65 @@ mod tests {
         ));
         assert_eq!(ui.code, ErrorCode::Ineligible);
         assert_eq!(ui.detail.unwrap()["reason"], "under_age");
+    }
+
+    /// A loopback HTTP server that answers every request 503 and counts them.
+    async fn busy_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        (format!("http://{addr}"), hits)
+    }
+
+    #[tokio::test]
+    async fn idempotent_calls_retry_and_submit_does_not() {
+        use std::sync::atomic::Ordering;
+        let (url, hits) = busy_server().await;
+        let c = BackendClient::new(&url).unwrap();
+        let token = SecretString::new("t".into());
+        assert_eq!(
+            c.status("e1", &token).await.unwrap_err(),
+            ClientError::ServerBusy
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 3, "status: 3 tries");
+        hits.store(0, Ordering::SeqCst);
+        let req = EnrollRequest {
+            nik: "1671014509900001".into(),
+            email: "a@b.co".into(),
+            phone: "+6281234567890".into(),
+            selfie_jpeg: String::new(),
+            device_jwk: EcJwk {
+                kty: "EC".into(),
+                crv: "P-256".into(),
+                x: String::new(),
+                y: String::new(),
+            },
+        };
+        assert_eq!(c.submit(&req).await.unwrap_err(), ClientError::ServerBusy);
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "submit: never retried");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_offline() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let c = BackendClient::new(&format!("http://{addr}")).unwrap();
+        let e = c.nonce().await.unwrap_err();
+        assert_eq!(e, ClientError::Offline);
+        assert_eq!(UiError::from(e).code, ErrorCode::Offline);
     }
 }

@@ -6,8 +6,9 @@
 //! array element, and its digest is base64url(SHA-256(ASCII of the disclosure)).
 //!
 //! A trailing Key Binding JWT (`…~<kb-jwt>`) is tolerated and ignored by [`verify`]:
-//! it is syntactically checked (three dot-separated parts) but not verified. Callers
-//! that need key binding must check it themselves.
+//! it is syntactically checked (three dot-separated parts) but not verified. Verifiers
+//! that need key binding use [`verify_presentation`]; holders add one with
+//! [`add_key_binding`] (RFC 9901 §4.3: `typ: kb+jwt`, `iat`, `aud`, `nonce`, `sd_hash`).
 
 use crate::error::{ErrorCode, UiError};
 use crate::jose::{self, b64u_decode, b64u_encode, EcKeyPair, JoseError};
@@ -86,6 +87,10 @@ pub enum SdJwtError {
     ReservedClaim,
     #[error("signing failed")]
     Signing,
+    #[error("key binding JWT missing")]
+    KeyBindingMissing,
+    #[error("key binding JWT invalid")]
+    KeyBindingInvalid,
 }
 
 impl From<SdJwtError> for UiError {
@@ -173,6 +178,20 @@ pub fn digest(disclosure: &str) -> String {
     ))
 }
 
+/// A decoy digest (RFC 9901 §4.2.5): the digest of random bytes.
+fn decoy() -> Result<String, SdJwtError> {
+    Ok(digest(&salt()?))
+}
+
+/// 1 to 4 decoys, at random.
+fn decoy_count() -> Result<usize, SdJwtError> {
+    let mut b = [0u8; 1];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| SdJwtError::Signing)?;
+    Ok(1 + usize::from(b[0] % 4))
+}
+
 fn make_disclosure(parts: Value) -> Result<String, SdJwtError> {
     let s = serde_json::to_string(&parts).map_err(|_| SdJwtError::Malformed)?;
     Ok(b64u_encode(s))
@@ -197,6 +216,11 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
                 out.push(json!({ "...": digest(&d) }));
                 disclosures.push(d);
             }
+            // Decoys hide how many elements there are (e.g. family size). They go at
+            // the end so that element positions stay those of the document.
+            for _ in 0..decoy_count()? {
+                out.push(json!({ "...": decoy()? }));
+            }
             payload.insert(name.clone(), Value::Array(out));
         } else {
             let d = make_disclosure(json!([salt()?, name, value]))?;
@@ -204,7 +228,10 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
             disclosures.push(d);
         }
     }
-    // Sorted digests do not reveal the claims' order.
+    for _ in 0..decoy_count()? {
+        sd.push(decoy()?);
+    }
+    // Sorted digests do not reveal the claims' order (nor which ones are decoys).
     sd.sort();
     payload.insert("iss".into(), json!(req.issuer));
     payload.insert("iat".into(), json!(req.issued_at.timestamp()));
@@ -510,25 +537,103 @@ pub fn verify(
 }
 
 /// Makes a presentation: keeps the issuer JWT and only the disclosures for which
-/// `keep(name)` is true (`name` is the claim name, or `None` for an array element —
-/// array elements are kept when their enclosing claim is kept, or always for arrays in
-/// the clear). Drops any KB-JWT. The result ends with `~`.
+/// `keep(name)` is true (`name` is the claim name; array-element disclosures are all
+/// kept — use [`present_by`] to choose among them). Drops any KB-JWT. The result ends
+/// with `~`.
 pub fn present(sd_jwt: &str, keep: impl Fn(&str) -> bool) -> Result<String, SdJwtError> {
+    present_by(sd_jwt, |name, _| name.is_none_or(&keep))
+}
+
+/// Makes a presentation keeping the disclosures for which `keep(name, value)` is true:
+/// `name` is `Some(claim)` for an object property, `None` for an array element (e.g.
+/// one `anggota` of a KK, whose `value` is the member object). Drops any KB-JWT.
+///
+/// Note: keeping a nested disclosure whose parent disclosure is dropped is harmless
+/// for us but makes [`verify`] reject it as unreferenced; callers keep parents.
+pub fn present_by(
+    sd_jwt: &str,
+    keep: impl Fn(Option<&str>, &Value) -> bool,
+) -> Result<String, SdJwtError> {
     let parts = split(sd_jwt)?;
     let mut out = String::from(parts.jwt);
     out.push('~');
     for d in parts.disclosures {
         let parsed = parse_disclosure(d)?;
-        let kept = match &parsed.name {
-            Some(n) => keep(n),
-            None => true,
-        };
-        if kept {
+        if keep(parsed.name.as_deref(), &parsed.value) {
             out.push_str(d);
             out.push('~');
         }
     }
     Ok(out)
+}
+
+/// The `typ` of a Key Binding JWT.
+pub const KB_TYP: &str = "kb+jwt";
+
+/// How far in the future a KB-JWT's `iat` may be (clock skew).
+pub const KB_MAX_FUTURE_SKEW_SECS: i64 = 60;
+
+/// Holder side: appends a KB-JWT signed by `holder` (the key in `cnf.jwk`) to a
+/// presentation `<jwt>~<d>~…~` (as made by [`present`]).
+pub fn add_key_binding(
+    presentation: &str,
+    holder: &EcKeyPair,
+    aud: &str,
+    nonce: &str,
+    iat: DateTime<Utc>,
+) -> Result<String, SdJwtError> {
+    let parts = split(presentation)?;
+    if parts.kb_jwt.is_some() {
+        return Err(SdJwtError::Malformed);
+    }
+    let payload = json!({
+        "iat": iat.timestamp(),
+        "aud": aud,
+        "nonce": nonce,
+        "sd_hash": digest(presentation),
+    });
+    let kb = holder.sign_jws(json!({ "typ": KB_TYP }), payload)?;
+    Ok(format!("{presentation}{kb}"))
+}
+
+/// Verifier side: [`verify`] plus a required KB-JWT signed by the `cnf.jwk` holder key,
+/// for `aud` and `nonce`, with `iat` at most `max_age` old, and whose `sd_hash` covers
+/// exactly the presented issuer JWT and disclosures.
+pub fn verify_presentation(
+    sd_jwt: &str,
+    issuer_jwk: &EcJwk,
+    aud: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+    max_age: chrono::Duration,
+) -> Result<Verified, SdJwtError> {
+    let verified = verify(sd_jwt, issuer_jwk, None, now)?;
+    let kb = split(sd_jwt)?.kb_jwt.ok_or(SdJwtError::KeyBindingMissing)?;
+    let jws = jose::decode_unverified(kb).map_err(|_| SdJwtError::KeyBindingInvalid)?;
+    match jws.header.get("typ") {
+        Some(Value::String(t)) if t == KB_TYP => {}
+        _ => return Err(SdJwtError::KeyBindingInvalid),
+    }
+    jose::verify_decoded(&jws, &verified.holder_jwk).map_err(|_| SdJwtError::KeyBindingInvalid)?;
+    let p = &jws.payload;
+    let covered = &sd_jwt[..sd_jwt.len() - kb.len()];
+    let ok = p.get("aud").and_then(Value::as_str) == Some(aud)
+        && p.get("nonce").and_then(Value::as_str) == Some(nonce)
+        && p.get("sd_hash").and_then(Value::as_str) == Some(digest(covered).as_str());
+    if !ok {
+        return Err(SdJwtError::KeyBindingInvalid);
+    }
+    let iat = p
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(SdJwtError::KeyBindingInvalid)?;
+    let now_s = now.timestamp();
+    if iat > now_s.saturating_add(KB_MAX_FUTURE_SKEW_SECS)
+        || iat < now_s.saturating_sub(max_age.num_seconds())
+    {
+        return Err(SdJwtError::KeyBindingInvalid);
+    }
+    Ok(verified)
 }
 
 #[cfg(test)]
@@ -581,6 +686,14 @@ mod tests {
             .payload
             .to_string();
         assert!(!payload.contains("BUDI"));
+        // decoys: more digests than disclosed claims, more array entries than elements
+        let p = jose::decode_unverified(split(&s).unwrap().jwt)
+            .unwrap()
+            .payload;
+        let n_sd = p["_sd"].as_array().unwrap().len();
+        let n_anak = p["anak"].as_array().unwrap().len();
+        assert!((4..=7).contains(&n_sd), "{n_sd}");
+        assert!((3..=6).contains(&n_anak), "{n_anak}");
         assert!(!payload.contains("3171234567890123"));
     }
 
@@ -617,5 +730,59 @@ mod tests {
         assert_eq!(v.claims["nama"], "BUDI");
         assert!(!v.claims.contains_key("nik"));
         assert_eq!(v.claims["anak"].as_array().unwrap().len(), 2);
+        // only the second child, and its enclosing claim stays in the clear
+        let p = present_by(&s, |n, v| n.is_none() && v["nama"] == "B").unwrap();
+        let v = verify(&p, &ik.public_jwk(), None, now()).unwrap();
+        assert_eq!(v.claims["anak"], json!([{"nama": "B"}]));
+        assert!(!v.claims.contains_key("nama"));
+    }
+
+    #[test]
+    fn key_binding_round_trip_and_rejections() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = EcKeyPair::generate().unwrap();
+        let s = sample(&ik, &hk.public_jwk());
+        let p = present(&s, |n| n == "nama").unwrap();
+        let age = Duration::minutes(5);
+        let kb = add_key_binding(&p, &hk, "https://rp", "n1", now()).unwrap();
+        let v = verify_presentation(&kb, &ik.public_jwk(), "https://rp", "n1", now(), age).unwrap();
+        assert_eq!(v.claims["nama"], "BUDI");
+        let e = |s: &str, aud: &str, nonce: &str, at| {
+            verify_presentation(s, &ik.public_jwk(), aud, nonce, at, age).unwrap_err()
+        };
+        assert_eq!(
+            e(&p, "https://rp", "n1", now()),
+            SdJwtError::KeyBindingMissing
+        );
+        assert_eq!(
+            e(&kb, "https://other", "n1", now()),
+            SdJwtError::KeyBindingInvalid
+        );
+        assert_eq!(
+            e(&kb, "https://rp", "n2", now()),
+            SdJwtError::KeyBindingInvalid
+        );
+        let later = now() + Duration::minutes(6);
+        assert_eq!(
+            e(&kb, "https://rp", "n1", later),
+            SdJwtError::KeyBindingInvalid
+        );
+        // signed by someone else than the cnf key
+        let thief = EcKeyPair::generate().unwrap();
+        let stolen = add_key_binding(&p, &thief, "https://rp", "n1", now()).unwrap();
+        assert_eq!(
+            e(&stolen, "https://rp", "n1", now()),
+            SdJwtError::KeyBindingInvalid
+        );
+        // KB-JWT moved onto a presentation with other disclosures
+        let kb_part = kb.rsplit('~').next().unwrap();
+        let p_all = present(&s, |_| true).unwrap();
+        let moved = format!("{p_all}{kb_part}");
+        assert_eq!(
+            e(&moved, "https://rp", "n1", now()),
+            SdJwtError::KeyBindingInvalid
+        );
+        // no double key binding
+        assert!(add_key_binding(&kb, &hk, "a", "n", now()).is_err());
     }
 }

@@ -80,6 +80,14 @@ impl Taps {
 /// Centre-crops `src` to the aspect ratio `dst_w:dst_h` and resizes it to exactly
 /// `dst_w × dst_h`. The crop may be fractional: the filter handles sub-pixel windows.
 pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+    if src.channels == 1 {
+        crop_resize_n::<1>(src, dst_w, dst_h)
+    } else {
+        crop_resize_n::<3>(src, dst_w, dst_h)
+    }
+}
+
+fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
     let (sw, sh) = (src.width as f64, src.height as f64);
     let target = dst_w as f64 / dst_h as f64;
     let (cw, ch) = if sw / sh > target {
@@ -91,7 +99,6 @@ pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
     let xt = Taps::new(src.width, x0, cw, dst_w);
     let yt = Taps::new(src.height, y0, ch, dst_h);
 
-    let c = src.channels;
     // Only the source columns some output column reads.
     let col_lo = xt.starts.first().copied().unwrap_or(0);
     let col_hi = (0..dst_w)
@@ -102,31 +109,30 @@ pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
         .max()
         .unwrap_or(col_lo)
         .max(col_lo);
-    let row_len = src.width * c;
-    let mut acc = vec![0f32; (col_hi - col_lo) * c];
-    let mut out = vec![0u8; dst_w * dst_h * c];
+    let row_len = src.width * C;
+    let mut acc = vec![0f32; (col_hi - col_lo) * C];
+    let mut out = vec![0u8; dst_w * dst_h * C];
 
-    for (y, out_row) in out.chunks_exact_mut(dst_w * c).enumerate() {
+    for (y, out_row) in out.chunks_exact_mut(dst_w * C).enumerate() {
         acc.iter_mut().for_each(|a| *a = 0.0);
         let (start, wy) = yt.get(y);
         for (k, &w) in wy.iter().enumerate() {
             let row = start + k;
-            let src_row = &src.data[row * row_len + col_lo * c..row * row_len + col_hi * c];
+            let src_row = &src.data[row * row_len + col_lo * C..row * row_len + col_hi * C];
             for (a, &s) in acc.iter_mut().zip(src_row) {
                 *a += w * f32::from(s);
             }
         }
-        for (x, px) in out_row.chunks_exact_mut(c).enumerate() {
+        for (x, px) in out_row.chunks_exact_mut(C).enumerate() {
             let (start, wx) = xt.get(x);
-            let base = (start - col_lo) * c;
-            let mut sum = [0f32; 3];
-            for (k, &w) in wx.iter().enumerate() {
-                let a = &acc[base + k * c..base + k * c + c];
-                for ch in 0..c {
+            let taps = &acc[(start - col_lo) * C..(start - col_lo + wx.len()) * C];
+            let mut sum = [0f32; C];
+            for (&w, a) in wx.iter().zip(taps.chunks_exact(C)) {
+                for ch in 0..C {
                     sum[ch] += w * a[ch];
                 }
             }
-            for ch in 0..c {
+            for ch in 0..C {
                 px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
@@ -134,7 +140,7 @@ pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
     Raster {
         width: dst_w,
         height: dst_h,
-        channels: c,
+        channels: C,
         data: out,
     }
 }

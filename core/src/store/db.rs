@@ -14,6 +14,8 @@ use std::time::Duration;
 pub struct Store {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// Held across a whole PIN check (see [`Store::attempt_guard`]).
+    attempts: Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -65,6 +67,7 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
             path,
+            attempts: Mutex::new(()),
         })
     }
 
@@ -82,6 +85,12 @@ impl Store {
         // A panic while holding the lock cannot leave a half transaction behind
         // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Serializes PIN checks on this store (held from the lockout gate until the
+    /// outcome is recorded).
+    pub(crate) fn attempt_guard(&self) -> MutexGuard<'_, ()> {
+        self.attempts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` on the connection (single statements; autocommit).

@@ -213,9 +213,9 @@ impl Vault {
         Ok(key)
     }
 
-    /// Opens the vault. Refused without looking at the PIN while a wait runs. The
-    /// attempt is counted before the PIN is checked (killing the app mid-check gives
-    /// no free guess) and the count is reset when the PIN is right. An envelope with
+    /// Opens the vault. Refused without looking at the PIN while a wait runs. A wrong
+    /// PIN is counted (committed) before the answer is returned; a right one resets
+    /// the count. Attempts on one store are serialized. An envelope with
     /// weaker KDF parameters than [`Self::kdf_params`] is re-wrapped on success.
     pub fn unlock(&self, pin: &SecretString) -> Result<UnlockedKey, VaultError> {
         let (key, env, ds) = self.open_key(pin.expose())?;
@@ -262,10 +262,13 @@ impl Vault {
     fn open_key(&self, pin: &str) -> Result<(UnlockedKey, Envelope, SecretBytes), VaultError> {
         let (env, ds) = self.load_envelope()?;
         pin::check_format(pin)?;
+        // One PIN check at a time per store: parallel attempts cannot all slip past
+        // the gate before the first failure is counted.
+        let _one_at_a_time = self.store.attempt_guard();
         let now = self.now();
         let gate = self.store.with_tx(|tx| -> Result<Gate, VaultError> {
             let mut a = rows::read_attempts(tx)?;
-            lockout::observe(&mut a, now);
+            let rebased = lockout::observe(&mut a, now);
             if lockout::remaining(&a, now).is_some() {
                 rows::write_attempts(tx, &a)?;
                 return Ok(Gate::Locked(lockout::view(&a, now)));
@@ -274,8 +277,9 @@ impl Vault {
                 wipe_in(tx, now, WIPE_TOO_MANY)?;
                 return Ok(Gate::Wiped);
             }
-            lockout::record_failure(&mut a, now);
-            rows::write_attempts(tx, &a)?;
+            if rebased {
+                rows::write_attempts(tx, &a)?;
+            }
             Ok(Gate::Proceed)
         })?;
         match gate {
@@ -283,14 +287,20 @@ impl Vault {
             Gate::Locked(v) => return Err(VaultError::LockedOut(v)),
             Gate::Wiped => return Err(VaultError::Wiped),
         }
+        // The outcome is recorded (and committed, synchronous = FULL) before it is
+        // returned, so nothing learns whether the PIN was right before the counter
+        // has it; killing the app mid-check gives no answer and so no free guess.
         match env.unwrap_key(pin, &ds) {
             Ok(key) => {
                 let now = self.now();
                 self.store.with_tx(|tx| -> Result<(), VaultError> {
                     let mut a = rows::read_attempts(tx)?;
-                    lockout::observe(&mut a, now);
-                    lockout::reset(&mut a, now);
-                    rows::write_attempts(tx, &a)?;
+                    // Nothing to write on the usual path (no failures pending).
+                    if a.failures > 0 || a.locked_until.is_some() || a.last_failure_at.is_some() {
+                        lockout::observe(&mut a, now);
+                        lockout::reset(&mut a, now);
+                        rows::write_attempts(tx, &a)?;
+                    }
                     Ok(())
                 })?;
                 Ok((key, env, ds))
@@ -301,7 +311,9 @@ impl Vault {
                     .with_tx(|tx| -> Result<VaultError, VaultError> {
                         let mut a = rows::read_attempts(tx)?;
                         lockout::observe(&mut a, now);
+                        lockout::record_failure(&mut a, now);
                         if a.failures >= lockout::WIPE_AFTER {
+                            rows::write_attempts(tx, &a)?;
                             wipe_in(tx, now, WIPE_TOO_MANY)?;
                             return Ok(VaultError::Wiped);
                         }
@@ -314,13 +326,15 @@ impl Vault {
         }
     }
 
-    /// The lockout as the PIN pad shows it (saves the re-based wait if the clock was
-    /// turned back).
+    /// The lockout as the PIN pad shows it.
     pub fn lockout_state(&self) -> Result<LockoutView, VaultError> {
         let now = self.now();
         self.store.with_tx(|tx| {
             let mut a = rows::read_attempts(tx)?;
-            if lockout::observe(&mut a, now) {
+            // Save the observed time while a wait runs (so time seen passing counts
+            // even if the clock is turned back later) or after a re-base.
+            let rebased = lockout::observe(&mut a, now);
+            if rebased || lockout::remaining(&a, now).is_some() {
                 rows::write_attempts(tx, &a)?;
             }
             Ok(lockout::view(&a, now))

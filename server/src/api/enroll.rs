@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
+use ikd_core::identity::{email, nik, phone};
 use ikd_core::wire::{
     CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
     EnrollmentStatusWire, Grants, PreAuthorizedCodeGrant, ScanRequest, TxCode, KK_CONFIGURATION,
@@ -27,43 +28,6 @@ pub const CODE_TRIES: u32 = 5;
 
 fn field_error(field: &str, message: &str) -> ApiErr {
     ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
-}
-
-/// Structural NIK check: 16 digits, a real date (women: day + 40), serial not 0000.
-pub fn nik_ok(nik: &str) -> bool {
-    if nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let num = |a: usize| nik[a..a + 2].parse::<u32>().unwrap_or(0);
-    let mut day = num(6);
-    if day > 40 {
-        day -= 40;
-    }
-    let (month, yy) = (num(8), num(10));
-    let valid_date = [1900 + yy as i32, 2000 + yy as i32]
-        .iter()
-        .any(|y| chrono::NaiveDate::from_ymd_opt(*y, month, day).is_some());
-    valid_date && &nik[12..] != "0000" && &nik[..2] != "00"
-}
-
-fn email_ok(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    email.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-}
-
-fn phone_ok(phone: &str) -> bool {
-    phone.strip_prefix("+628").is_some_and(|rest| {
-        (7..=11).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
-    })
 }
 
 fn jwk_ok(jwk: &EcJwk) -> bool {
@@ -134,6 +98,16 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
 }
 
 /// POST /api/v1/enrollments
+#[utoipa::path(post, path = "/api/v1/enrollments", tag = "enrollment",
+    request_body = ikd_core::wire::EnrollRequest,
+    responses(
+        (status = 201, description = "Submitted", body = ikd_core::wire::EnrollResponse),
+        (status = 400, description = "Invalid input (detail.field)", body = ikd_core::wire::ApiError),
+        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn submit(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -150,17 +124,13 @@ pub async fn submit(
             now,
         )
         .map_err(ApiErr::rate_limited)?;
-    let nik: String = req.nik.chars().filter(|c| c.is_ascii_digit()).collect();
-    if !nik_ok(&nik) || req.nik.chars().any(|c| c.is_alphabetic()) {
-        return Err(field_error("nik", "NIK tidak valid."));
-    }
-    let email = req.email.trim().to_lowercase();
-    if !email_ok(&email) {
-        return Err(field_error("email", "Alamat email tidak valid."));
-    }
-    if !phone_ok(&req.phone) {
-        return Err(field_error("phone", "Nomor ponsel tidak valid."));
-    }
+    let nik = nik::parse(&req.nik, now.date_naive())
+        .map_err(|e| field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
+        .nik;
+    let email = email::normalize(&req.email)
+        .map_err(|e| field_error("email", "Alamat email tidak valid.").with_reason(e.reason()))?;
+    let phone = phone::normalize(&req.phone)
+        .map_err(|e| field_error("phone", "Nomor ponsel tidak valid.").with_reason(e.reason()))?;
     if !jwk_ok(&req.device_jwk) {
         return Err(field_error("device_jwk", "Kunci perangkat tidak valid."));
     }
@@ -192,7 +162,7 @@ pub async fn submit(
         token_hash: sha256_hex(token.as_bytes()),
         nik,
         email,
-        phone: req.phone.clone(),
+        phone,
         selfie,
         device_thumb: jwk_thumbprint(&req.device_jwk),
         device_jwk: req.device_jwk.clone(),
@@ -214,6 +184,11 @@ pub async fn submit(
         resend_count: 0,
     };
     state.store.insert_enrollment(&e)?;
+    // Draw the SIAK photo now, off the request path: the officer's detail view and the
+    // KTP credential need it later.
+    tokio::task::spawn_blocking(move || {
+        crate::api::officer::siak_photo(&resident);
+    });
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
     Ok((
         StatusCode::CREATED,
@@ -237,6 +212,13 @@ pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enr
 }
 
 /// GET /api/v1/enrollments/{id}
+#[utoipa::path(get, path = "/api/v1/enrollments/{id}", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    responses(
+        (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn status(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -247,6 +229,16 @@ pub async fn status(
 }
 
 /// POST /api/v1/enrollments/{id}/scan
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/scan", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    request_body = ikd_core::wire::ScanRequest,
+    responses(
+        (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 400, description = "qr_invalid", body = ikd_core::wire::ApiError),
+        (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
+        (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn scan(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -293,6 +285,14 @@ pub async fn scan(
 }
 
 /// POST /api/v1/enrollments/{id}/resend: a new code by email (1 a minute, 5 a day).
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/resend", tag = "enrollment",
+    params(("id" = String, Path, description = "Enrollment id")),
+    security(("enrollment_token" = [])),
+    responses(
+        (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn resend(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -336,36 +336,27 @@ pub async fn resend(
         state.store.update_enrollment(&e)?;
         (e, code)
     };
-    send_code(&state, &e, &code, now).await;
+    send_code(&state, &e, code, now);
     tracing::info!(enrollment = %e.id, "activation code re-sent");
     Ok(super::no_store(axum::Json(status_response(&state, &e))))
 }
 
-/// Mails the activation code; a failure is logged (the resident can ask to resend).
-pub async fn send_code(state: &AppState, e: &Enrollment, code: &str, now: DateTime<Utc>) {
-    let body = crate::mail::activation_body(code, e.code_expires_at.unwrap_or(now));
-    if let Err(err) = state
-        .mailer
-        .send(&e.email, crate::mail::ACTIVATION_SUBJECT, &body, now)
-        .await
-    {
-        tracing::warn!(enrollment = %e.id, error = %err, "activation mail not sent");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_checks() {
-        assert!(nik_ok("1671014509900001"));
-        assert!(!nik_ok("1671019909900001"));
-        assert!(!nik_ok("167101450990000"));
-        assert!(email_ok("siti@example.com"));
-        assert!(!email_ok("siti@@example.com"));
-        assert!(!email_ok("siti example.com"));
-        assert!(phone_ok("+6281234567890"));
-        assert!(!phone_ok("081234567890"));
-    }
+/// Mails the activation code in the background (the answer does not wait for SMTP);
+/// a failure is logged, and the resident can ask to resend.
+pub fn send_code(state: &SharedState, e: &Enrollment, code: String, now: DateTime<Utc>) {
+    let state = state.clone();
+    let code = ikd_core::secret::SecretString::new(code);
+    let (id, email) = (e.id.clone(), e.email.clone());
+    let expires = e.code_expires_at.unwrap_or(now);
+    tokio::spawn(async move {
+        // The code goes into the mail body only.
+        let body = crate::mail::activation_body(code.expose(), expires);
+        if let Err(err) = state
+            .mailer
+            .send(&email, crate::mail::ACTIVATION_SUBJECT, &body, now)
+            .await
+        {
+            tracing::warn!(enrollment = %id, error = %err, "activation mail not sent");
+        }
+    });
 }

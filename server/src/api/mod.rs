@@ -91,6 +91,20 @@ impl ApiErr {
         }
     }
 
+    /// Adds `reason` to the detail object (keeps other members).
+    pub fn with_reason(mut self, reason: &str) -> Self {
+        let mut d = match self.body.detail.take() {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        d.insert(
+            "reason".into(),
+            serde_json::Value::String(reason.to_owned()),
+        );
+        self.body.detail = Some(serde_json::Value::Object(d));
+        self
+    }
+
     pub fn detail(mut self, d: serde_json::Value) -> Self {
         self.body.detail = Some(d);
         self
@@ -275,29 +289,14 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A NIK for logs: region and serial hidden ("1671**********01").
+/// A NIK for logs (core's mask: first four and last four digits).
 pub fn mask_nik(nik: &str) -> String {
-    let n: Vec<char> = nik.chars().collect();
-    if n.len() != 16 {
-        return "****".to_owned();
-    }
-    format!(
-        "{}{}{}",
-        n[..4].iter().collect::<String>(),
-        "*".repeat(10),
-        n[14..].iter().collect::<String>()
-    )
+    ikd_core::identity::nik::mask(nik)
 }
 
 /// "s***@example.com"
 pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".to_owned(),
-    }
+    ikd_core::identity::email::mask(email)
 }
 
 pub fn no_store<T: IntoResponse>(t: T) -> Response {

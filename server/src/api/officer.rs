@@ -96,6 +96,12 @@ fn view(o: &Officer) -> OfficerView {
 }
 
 /// POST /officer/api/login
+#[utoipa::path(post, path = "/officer/api/login", tag = "officer",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; sets the ikd_officer session cookie (HttpOnly, SameSite=Strict)", body = OfficerView),
+        (status = 401, description = "Wrong name or password", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn login(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -111,7 +117,7 @@ pub async fn login(
         .as_ref()
         .map(|o| o.password_hash.clone())
         // Verify against a dummy hash too, so unknown names take as long.
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        .unwrap_or_else(dummy_hash);
     let password = req.password.clone();
     let ok = tokio::task::spawn_blocking(move || crate::demo::verify_password(&password, &hash))
         .await
@@ -145,11 +151,16 @@ pub async fn login(
     Ok(resp)
 }
 
-/// An Argon2id hash of a random password, for timing-even refusals.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zr1j0yF1Kqf0xk9wQy6mD3uD2yM3x3cQ0p8oT8i6Ykc";
+/// An Argon2id hash of a random password, so unknown names cost as much as wrong
+/// passwords.
+fn dummy_hash() -> String {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| crate::demo::hash_password(&random_token()).unwrap_or_default())
+        .clone()
+}
 
 /// POST /officer/api/logout
+#[utoipa::path(post, path = "/officer/api/logout", tag = "officer", responses((status = 204, description = "Cookie cleared")))]
 pub async fn logout() -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
@@ -160,6 +171,8 @@ pub async fn logout() -> Response {
 }
 
 /// GET /officer/api/me
+#[utoipa::path(get, path = "/officer/api/me", tag = "officer", security(("officer_session" = [])),
+    responses((status = 200, body = OfficerView), (status = 401, body = ikd_core::wire::ApiError)))]
 pub async fn me(State(state): State<SharedState>, headers: HeaderMap) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
     Ok(axum::Json(view(&o)).into_response())
@@ -178,6 +191,8 @@ fn current_qr(state: &AppState, o: &Officer) -> DeskQr {
 }
 
 /// GET /officer/api/desk/qr
+#[utoipa::path(get, path = "/officer/api/desk/qr", tag = "officer", security(("officer_session" = [])),
+    responses((status = 200, description = "The desk's current QR (rotates every 30 s, expires after 90 s)", body = ikd_core::wire::DeskQr), (status = 401, body = ikd_core::wire::ApiError)))]
 pub async fn desk_qr(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -200,6 +215,8 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
 }
 
 /// GET /officer/api/desk/qr.png
+#[utoipa::path(get, path = "/officer/api/desk/qr.png", tag = "officer", security(("officer_session" = [])),
+    responses((status = 200, description = "The desk QR as PNG", content_type = "image/png", body = Vec<u8>), (status = 401, body = ikd_core::wire::ApiError)))]
 pub async fn desk_qr_png(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -216,6 +233,8 @@ pub async fn desk_qr_png(
 }
 
 /// GET /officer/api/queue
+#[utoipa::path(get, path = "/officer/api/queue", tag = "officer", security(("officer_session" = [])),
+    responses((status = 200, body = Vec<QueueItem>), (status = 401, body = ikd_core::wire::ApiError)))]
 pub async fn queue(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -238,7 +257,25 @@ pub async fn queue(
     Ok(super::no_store(axum::Json(items)))
 }
 
-pub fn siak_photo(r: &Resident) -> Vec<u8> {
+/// The SIAK photo of a resident (generated once, then cached).
+pub fn siak_photo(r: &Resident) -> std::sync::Arc<Vec<u8>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&r.nik) {
+        return p.clone();
+    }
+    let photo = Arc::new(draw_siak_photo(r));
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() > 10_000 {
+        c.clear();
+    }
+    c.insert(r.nik.clone(), photo.clone());
+    photo
+}
+
+fn draw_siak_photo(r: &Resident) -> Vec<u8> {
     let seed =
         u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16).unwrap_or(0);
     let year: i32 = r
@@ -250,6 +287,9 @@ pub fn siak_photo(r: &Resident) -> Vec<u8> {
 }
 
 /// GET /officer/api/enrollments/{id}
+#[utoipa::path(get, path = "/officer/api/enrollments/{id}", tag = "officer", security(("officer_session" = [])),
+    params(("id" = String, Path, description = "Enrollment id")),
+    responses((status = 200, body = EnrollmentDetail), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn detail(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -282,6 +322,9 @@ pub async fn detail(
 }
 
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
+#[utoipa::path(post, path = "/officer/api/enrollments/{id}/approve", tag = "officer", security(("officer_session" = [])),
+    params(("id" = String, Path, description = "Enrollment id")),
+    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
 pub async fn approve(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -311,7 +354,7 @@ pub async fn approve(
         (e, code)
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, &code, now).await;
+    send_code(&state, &e, code, now);
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -320,6 +363,10 @@ pub async fn approve(
 }
 
 /// POST /officer/api/enrollments/{id}/reject
+#[utoipa::path(post, path = "/officer/api/enrollments/{id}/reject", tag = "officer", security(("officer_session" = [])),
+    params(("id" = String, Path, description = "Enrollment id")),
+    request_body = RejectRequest,
+    responses((status = 200, body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
 pub async fn reject(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -356,6 +403,9 @@ pub async fn reject(
 }
 
 /// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id)
+#[utoipa::path(post, path = "/officer/api/devices/{nik}/block", tag = "officer", security(("officer_session" = [])),
+    params(("nik" = String, Path, description = "NIK, or an enrollment id")),
+    responses((status = 200, body = BlockResponse), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn block_device(
     State(state): State<SharedState>,
     Path(key): Path<String>,
@@ -377,6 +427,8 @@ pub async fn block_device(
 }
 
 /// GET /dev/outbox (dev mode only; 404 otherwise)
+#[utoipa::path(get, path = "/dev/outbox", tag = "dev",
+    responses((status = 200, description = "Dev mode only", body = Vec<ikd_core::wire::OutboxMail>), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     if !state.dev_mode {
         return Err(ApiErr::new(

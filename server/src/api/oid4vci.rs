@@ -47,6 +47,8 @@ fn configuration(vct: &str, name: &str) -> serde_json::Value {
 }
 
 /// GET /.well-known/openid-credential-issuer
+#[utoipa::path(get, path = "/.well-known/openid-credential-issuer", tag = "openid4vci",
+    responses((status = 200, description = "Credential issuer metadata (OpenID4VCI 1.0 §12.2), with the issuer's `jwks`", body = Object)))]
 pub async fn issuer_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
     axum::Json(json!({
@@ -65,6 +67,8 @@ pub async fn issuer_metadata(State(state): State<SharedState>) -> Response {
 }
 
 /// GET /.well-known/jwt-vc-issuer (SD-JWT VC issuer metadata)
+#[utoipa::path(get, path = "/.well-known/jwt-vc-issuer", tag = "openid4vci",
+    responses((status = 200, description = "SD-JWT VC issuer metadata", body = Object)))]
 pub async fn jwt_vc_issuer(State(state): State<SharedState>) -> Response {
     axum::Json(json!({
         "issuer": state.issuer,
@@ -74,6 +78,8 @@ pub async fn jwt_vc_issuer(State(state): State<SharedState>) -> Response {
 }
 
 /// GET /.well-known/oauth-authorization-server
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "openid4vci",
+    responses((status = 200, description = "Authorization server metadata (RFC 8414)", body = Object)))]
 pub async fn as_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
     axum::Json(json!({
@@ -124,6 +130,13 @@ fn new_token(
 }
 
 /// POST /token
+#[utoipa::path(post, path = "/token", tag = "openid4vci",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = ikd_core::wire::TokenResponse),
+        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_core::wire::ApiError),
+        (status = 429, body = ikd_core::wire::ApiError),
+    ))]
 pub async fn token(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -279,6 +292,8 @@ fn refresh(
 }
 
 /// POST /nonce
+#[utoipa::path(post, path = "/nonce", tag = "openid4vci",
+    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_core::wire::NonceResponse)))]
 pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     let n = random_token();
     state
@@ -359,6 +374,14 @@ fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), Api
 }
 
 /// POST /credential
+#[utoipa::path(post, path = "/credential", tag = "openid4vci", security(("access_token" = [])),
+    request_body = ikd_core::wire::CredentialRequest,
+    responses(
+        (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration", body = ikd_core::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn credential(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -413,6 +436,9 @@ pub struct ReleaseResponse {
 }
 
 /// POST /api/v1/device/release (Lepas Perangkat)
+#[utoipa::path(post, path = "/api/v1/device/release", tag = "device", security(("access_token" = [])),
+    request_body = ikd_core::wire::DeviceRequest,
+    responses((status = 200, body = ReleaseResponse), (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError)))]
 pub async fn release(
     State(state): State<SharedState>,
     headers: HeaderMap,

@@ -1,0 +1,205 @@
+//! Load bench: N concurrent residents (default 64) from enrollment to credential on
+//! loopback against an in-process server, with SMTP to the loopback receiver.
+//! Prints throughput and p50/p99 per step.
+//!
+//!     cargo run -p ikd-tests --example load [--release] [-- RESIDENTS]
+#![allow(clippy::unwrap_used)]
+
+use chrono::Utc;
+use ikd_core::client::ClientError;
+use ikd_core::secret::SecretString;
+use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
+use ikd_server::config::Limits;
+use ikd_server::seed::{eligibility, generate};
+use ikd_tests::{device_key, enroll_request, Harness, Officer, SEED};
+
+const POPULATION: usize = 400;
+const DESKS: usize = 8;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const STEPS: [&str; 5] = ["submit", "scan", "approve", "token", "credential"];
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(64);
+    let h = Arc::new(Harness::start_seeded(Limits::generous(), POPULATION).await);
+    // Residents queue at DESKS desks; each desk shows one QR at a time.
+    let mut desks = Vec::new();
+    for d in 0..DESKS {
+        let (user, pass) = (format!("petugas{d}"), "rahasia-loket");
+        ikd_server::demo::add_officer(
+            &h.server.state,
+            &user,
+            pass,
+            &format!("loket-{d}"),
+            &format!("Loket {d}"),
+        )
+        .unwrap();
+        let o = Officer::login(&h.base_url, &user, pass).await.unwrap();
+        desks.push(Arc::new((o, tokio::sync::Mutex::new(()))));
+    }
+    let today = Utc::now().date_naive();
+    let people: Vec<String> = generate(POPULATION, SEED)
+        .into_iter()
+        .chain(ikd_server::demo::demo_residents())
+        .filter(|r| eligibility(r, today).is_ok())
+        .map(|r| r.nik)
+        .collect();
+    assert!(
+        people.len() >= n,
+        "only {} eligible residents in the harness seed",
+        people.len()
+    );
+
+    // Mails, by recipient, from the SMTP receiver.
+    let mails: Arc<tokio::sync::Mutex<HashMap<String, String>>> = Arc::default();
+    let notify = Arc::new(tokio::sync::Notify::new());
+    {
+        let (h, mails, notify) = (h.clone(), mails.clone(), notify.clone());
+        tokio::spawn(async move {
+            while let Some(m) = h.smtp.next(Duration::from_secs(120)).await {
+                let code = ikd_tests::code_in(&m);
+                mails.lock().await.insert(m.to[0].clone(), code);
+                notify.notify_waiters();
+            }
+        });
+    }
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, nik) in people.into_iter().take(n).enumerate() {
+        let (h, desk, mails, notify) = (
+            h.clone(),
+            desks[i % DESKS].clone(),
+            mails.clone(),
+            notify.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let (officer, line) = &*desk;
+            resident(
+                &h,
+                officer,
+                line,
+                &nik,
+                &format!("warga{i}@example.com"),
+                &mails,
+                &notify,
+            )
+            .await
+        }));
+    }
+    let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
+    let mut qr_retries = 0;
+    for t in tasks {
+        let (steps, retries) = t.await.unwrap();
+        qr_retries += retries;
+        for (k, d) in steps {
+            times.entry(k).or_default().push(d);
+        }
+    }
+    let wall = started.elapsed();
+    println!(
+        "{n} residents, enrollment to credential: {:.2} s wall, {:.1} residents/s {DESKS} desks ({} QR re-scans after a race)",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        qr_retries
+    );
+    println!(
+        "{:<12} {:>6} {:>10} {:>10} {:>10}",
+        "step", "count", "p50 ms", "p99 ms", "max ms"
+    );
+    for s in STEPS {
+        let mut v = times.remove(s).unwrap_or_default();
+        v.sort();
+        let pct = |p: f64| {
+            v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1))
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
+        };
+        println!(
+            "{:<12} {:>6} {:>10.2} {:>10.2} {:>10.2}",
+            s,
+            v.len(),
+            pct(0.50),
+            pct(0.99),
+            pct(1.0)
+        );
+    }
+}
+
+async fn resident(
+    h: &Harness,
+    officer: &Officer,
+    line: &tokio::sync::Mutex<()>,
+    nik: &str,
+    email: &str,
+    mails: &tokio::sync::Mutex<HashMap<String, String>>,
+    notify: &tokio::sync::Notify,
+) -> (Vec<(&'static str, Duration)>, usize) {
+    let c = &h.client;
+    let mut out = Vec::new();
+    let key = device_key();
+    let req = enroll_request(nik, email, &key);
+
+    let t = Instant::now();
+    let sub = c.submit(&req).await.unwrap();
+    out.push(("submit", t.elapsed()));
+    let token = SecretString::new(sub.enrollment_token);
+
+    let mut retries = 0;
+    let turn = line.lock().await;
+    loop {
+        let qr = officer.desk_qr().await;
+        let t = Instant::now();
+        match c.scan(&sub.enrollment_id, &token, &qr.text).await {
+            Ok(_) => {
+                out.push(("scan", t.elapsed()));
+                break;
+            }
+            Err(ClientError::QrUsed) => retries += 1,
+            Err(e) => panic!("scan: {e:?}"),
+        }
+    }
+    drop(turn);
+
+    let t = Instant::now();
+    assert!(officer.approve(&sub.enrollment_id).await.is_success());
+    out.push(("approve", t.elapsed()));
+
+    let code = loop {
+        let waiting = notify.notified();
+        if let Some(code) = mails.lock().await.get(email).cloned() {
+            break code;
+        }
+        tokio::time::timeout(Duration::from_secs(60), waiting)
+            .await
+            .expect("the activation mail arrives");
+    };
+    let status = c.status(&sub.enrollment_id, &token).await.unwrap();
+    let pac = status
+        .credential_offer
+        .unwrap()
+        .grants
+        .pre_authorized_code
+        .unwrap()
+        .pre_authorized_code;
+
+    let t = Instant::now();
+    let tokens = c.token(&pac, &SecretString::new(code)).await.unwrap();
+    out.push(("token", t.elapsed()));
+
+    for cfg in [KTP_CONFIGURATION, KK_CONFIGURATION] {
+        let t = Instant::now();
+        let proof = h.proof(&key).await;
+        c.credential(&tokens.access_token, cfg, &proof)
+            .await
+            .unwrap();
+        out.push(("credential", t.elapsed()));
+    }
+    (out, retries)
+}

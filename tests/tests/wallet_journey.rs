@@ -1,0 +1,195 @@
+//! The wallet facade (what the app's commands call) against a real `ikd_server` on
+//! loopback, with real SQLite files and real SMTP: enroll → scan → approve → code by
+//! mail → activate → restart → PIN → documents → wrong PIN → lock → restart → release.
+#![allow(clippy::unwrap_used)]
+
+use ikd_core::clock::SystemClock;
+use ikd_core::error::ErrorCode;
+use ikd_core::secret::SecretString;
+use ikd_core::vault::{FileKeyStore, KdfParams};
+use ikd_core::view::{HistoryKind, RegisterForm, Stage};
+use ikd_core::wallet::{Wallet, WalletConfig};
+use ikd_core::wire::EnrollmentStatusWire;
+use ikd_server::demo::{BUDI, SITI};
+use ikd_tests::{code_in, Harness, MAIL_TIMEOUT};
+use std::path::Path;
+use std::sync::Arc;
+
+const EMAIL: &str = "siti.rahmawati@example.com";
+const PIN: &str = "240517";
+
+fn open(dir: &Path, base_url: &str) -> Wallet {
+    Wallet::open(WalletConfig {
+        data_dir: dir.to_path_buf(),
+        backend_url: base_url.to_owned(),
+        dev_build: true,
+        clock: Arc::new(SystemClock),
+        keystore: Arc::new(FileKeyStore::in_dir(dir)),
+        kdf: Some(KdfParams::insecure_for_tests()),
+    })
+    .unwrap()
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::new(s.to_owned())
+}
+
+fn astronaut() -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_journey_from_enrollment_to_release() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.app_state().unwrap().stage, Stage::Welcome);
+    assert_eq!(w.check_nik(SITI.nik).unwrap().nik, SITI.nik);
+    assert_eq!(w.check_phone("0812-3456-7890").unwrap(), "+6281234567890");
+
+    // Submit without a selfie is refused; with one it goes through.
+    let form = RegisterForm {
+        nik: SITI.nik.into(),
+        email: EMAIL.into(),
+        phone: "081234567890".into(),
+        consent: true,
+    };
+    let no_consent = RegisterForm {
+        consent: false,
+        ..form.clone()
+    };
+    assert_eq!(
+        w.submit_enrollment(no_consent).await.unwrap_err().code,
+        ErrorCode::ConsentRequired
+    );
+    assert_eq!(
+        w.submit_enrollment(form.clone()).await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+    let selfie = w.process_selfie(&astronaut()).unwrap();
+    assert_eq!((selfie.width, selfie.height), (600, 800));
+    let v = w.submit_enrollment(form).await.unwrap();
+    assert_eq!(v.status, EnrollmentStatusWire::Submitted);
+    assert!(v.email_masked.unwrap().ends_with("@example.com"));
+    assert_eq!(w.app_state().unwrap().stage, Stage::Enrolling);
+
+    // The desk QR.
+    let qr = officer.desk_qr().await;
+    assert_eq!(
+        w.scan_desk_qr("not-a-desk-qr").await.unwrap_err().code,
+        ErrorCode::QrInvalid
+    );
+    let v = w.scan_desk_qr(&qr.text).await.unwrap();
+    assert_eq!(v.status, EnrollmentStatusWire::Scanned);
+    assert!(v.desk_name.is_some());
+
+    // The officer approves; the code comes by SMTP.
+    let id = officer
+        .queue()
+        .await
+        .iter()
+        .find(|q| q["nama"] == SITI.name)
+        .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
+        .unwrap();
+    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    let mail = h.smtp.next(MAIL_TIMEOUT).await.unwrap();
+    let code = code_in(&mail);
+    let v = w.refresh_status().await.unwrap();
+    assert_eq!(v.status, EnrollmentStatusWire::Approved);
+    assert_eq!(v.code_attempts_left, Some(5));
+
+    // A wrong code, then the right one.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let e = w.activate(secret(wrong)).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CodeWrong);
+    let st = w.activate(secret(&code)).await.unwrap();
+    assert_eq!(st.stage, Stage::NeedsPin);
+
+    // Restart between activation and PIN: the held credentials survive.
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.app_state().unwrap().stage, Stage::NeedsPin);
+
+    // PIN policy: her birth date (1990-09-05 → 050990) and sequences are refused.
+    assert_eq!(
+        w.check_pin(&secret("050990")).unwrap_err().code,
+        ErrorCode::PinPolicy
+    );
+    assert_eq!(
+        w.check_pin(&secret("123456")).unwrap_err().code,
+        ErrorCode::PinPolicy
+    );
+    w.check_pin(&secret(PIN)).unwrap();
+    assert_eq!(
+        w.set_pin(secret(PIN), secret("240518")).unwrap_err().code,
+        ErrorCode::PinMismatch
+    );
+    let st = w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    assert_eq!(st.stage, Stage::Unlocked);
+
+    // The documents, verified against the pinned issuer key.
+    let ktp = w.ktp().unwrap();
+    assert!(ktp.verified);
+    assert_eq!(ktp.ktp.nik, SITI.nik);
+    assert_eq!(ktp.ktp.nama, SITI.name);
+    let kk = w.kk().unwrap();
+    assert!(kk.verified);
+    assert_eq!(kk.kk.kepala_keluarga, BUDI.name);
+    assert!(kk.kk.anggota.iter().any(|a| a.nama == SITI.name));
+    let home = w.home().unwrap();
+    assert_eq!(home.nama, SITI.name);
+    assert!(!home.nik_masked.contains("4509900"));
+
+    // Lock; a wrong PIN shows the attempts left; the right PIN opens.
+    assert_eq!(w.lock().unwrap().stage, Stage::Locked);
+    assert_eq!(w.ktp().unwrap_err().code, ErrorCode::VaultLocked);
+    let e = w.unlock(secret("913468")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::WrongPin);
+    assert_eq!(e.detail.unwrap()["attempts_left"], 9);
+    assert_eq!(w.unlock(secret(PIN)).unwrap().stage, Stage::Unlocked);
+
+    // Going to the background locks.
+    assert_eq!(w.on_background().unwrap().stage, Stage::Locked);
+    assert!(w.on_background().is_none());
+
+    // Restart: locked, same documents after unlocking.
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.app_state().unwrap().stage, Stage::Locked);
+    w.unlock(secret(PIN)).unwrap();
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+
+    // Fresh documents with the device token.
+    w.refresh_documents().await.unwrap();
+    assert_eq!(w.kk().unwrap().kk.kepala_keluarga, BUDI.name);
+
+    let kinds: Vec<HistoryKind> = w.history().unwrap().iter().map(|e| e.kind).collect();
+    for k in [
+        HistoryKind::Registered,
+        HistoryKind::DeskScanned,
+        HistoryKind::Approved,
+        HistoryKind::Activated,
+        HistoryKind::PinSet,
+        HistoryKind::Unlocked,
+        HistoryKind::UnlockFailed,
+        HistoryKind::DocumentsRefreshed,
+    ] {
+        assert!(kinds.contains(&k), "history lacks {k:?}: {kinds:?}");
+    }
+    // Newest first.
+    assert_eq!(kinds[0], HistoryKind::DocumentsRefreshed);
+
+    // Lepas Perangkat: the backend is told, local data is gone.
+    let st = w.release_device().await.unwrap();
+    assert_eq!(st.stage, Stage::Welcome);
+    assert!(st.enrollment.is_none());
+    assert_eq!(w.ktp().unwrap_err().code, ErrorCode::VaultLocked);
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.app_state().unwrap().stage, Stage::Welcome);
+}
