@@ -1,7 +1,7 @@
 //! Officer desk API: login (session cookie), desk QR, queue, detail, approve, reject,
 //! block a device; and the dev outbox.
 
-use super::enroll::{new_code, send_code};
+use super::enroll::{new_code, send_code, CodeMail};
 use super::{cookie, mask_nik, ApiErr, JsonBody};
 use crate::crypto::{b64, random_id, random_token, sha256_hex};
 use crate::store::{DeviceStatus, Officer, Resident};
@@ -354,7 +354,7 @@ pub async fn approve(
         (e, code)
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, code, now);
+    send_code(&state, &e, code, now, CodeMail::Activation);
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
