@@ -18,6 +18,8 @@ pub mod paths {
     pub const ENROLLMENT_SCAN: &str = "/api/v1/enrollments/{id}/scan"; // POST
     pub const ENROLLMENT_RESEND: &str = "/api/v1/enrollments/{id}/resend"; // POST
     pub const DEVICE_RELEASE: &str = "/api/v1/device/release"; // POST
+    /// POST re-authentication ("Lupa PIN"): enrollment token + device proof.
+    pub const ENROLLMENT_REAUTH: &str = "/api/v1/enrollments/{id}/reauth";
     pub const CREDENTIAL_ISSUER_METADATA: &str = "/.well-known/openid-credential-issuer";
     pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const TOKEN: &str = "/token"; // POST form
@@ -234,6 +236,26 @@ pub struct IssuedCredential {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRequest {
     pub proof: String,
+}
+
+/// 200 answer to POST /api/v1/enrollments/{id}/reauth ("Lupa PIN", or documents wiped
+/// after 10 wrong PINs). The request carries `Authorization: Bearer <enrollment_token>`
+/// and a [`DeviceRequest`] whose proof is signed by the enrolled device key (fresh nonce,
+/// aud = issuer). The server revokes the device's access and refresh tokens, mails a new
+/// 6-digit code ("Kode untuk mengatur ulang PIN IKD"; 24 h, 5 tries, single use) and
+/// answers with a new credential offer for this device only. Redeem it at /token with
+/// the mailed code as `tx_code`, then fetch the credentials again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReauthResponse {
+    pub enrollment_id: String,
+    pub credential_offer: CredentialOffer,
+    /// When the mailed code stops working (RFC 3339).
+    pub code_expires_at: String,
+    /// Wrong tries left on the code (5 at first).
+    pub code_attempts_left: u32,
+    /// Where the code went: "s***@example.com".
+    pub email_masked: String,
 }
 
 /// One mail in the dev outbox (GET /dev/outbox returns a JSON array, newest last).

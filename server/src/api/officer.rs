@@ -1,7 +1,7 @@
 //! Officer desk API: login (session cookie), desk QR, queue, detail, approve, reject,
 //! block a device; and the dev outbox.
 
-use super::enroll::{new_code, send_code};
+use super::enroll::{new_code, send_code, CodeMail};
 use super::{cookie, mask_nik, ApiErr, JsonBody};
 use crate::crypto::{b64, random_id, random_token, sha256_hex};
 use crate::store::{DeviceStatus, Officer, Resident};
@@ -117,7 +117,7 @@ pub async fn login(
         .as_ref()
         .map(|o| o.password_hash.clone())
         // Verify against a dummy hash too, so unknown names take as long.
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        .unwrap_or_else(dummy_hash);
     let password = req.password.clone();
     let ok = tokio::task::spawn_blocking(move || crate::demo::verify_password(&password, &hash))
         .await
@@ -151,9 +151,13 @@ pub async fn login(
     Ok(resp)
 }
 
-/// An Argon2id hash of a random password, for timing-even refusals.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zr1j0yF1Kqf0xk9wQy6mD3uD2yM3x3cQ0p8oT8i6Ykc";
+/// An Argon2id hash of a random password, so unknown names cost as much as wrong
+/// passwords.
+fn dummy_hash() -> String {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| crate::demo::hash_password(&random_token()).unwrap_or_default())
+        .clone()
+}
 
 /// POST /officer/api/logout
 #[utoipa::path(post, path = "/officer/api/logout", tag = "officer", responses((status = 204, description = "Cookie cleared")))]
@@ -350,7 +354,7 @@ pub async fn approve(
         (e, code)
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, code, now);
+    send_code(&state, &e, code, now, CodeMail::Activation);
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),

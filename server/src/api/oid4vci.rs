@@ -109,7 +109,7 @@ fn grant_error(code: &str, message: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
 }
 
-fn new_token(
+pub(crate) fn new_token(
     kind: TokenKind,
     d: &Device,
     now: chrono::DateTime<chrono::Utc>,
@@ -190,6 +190,7 @@ fn pre_authorized(
         .ok_or_else(|| grant_error("not_found", "Kode penawaran tidak dikenal."))?;
     match e.status {
         EnrollmentStatusWire::Approved => {}
+        EnrollmentStatusWire::Activated if e.reauth_pending => {}
         EnrollmentStatusWire::Activated => {
             return Err(grant_error("code_used", "Kode aktivasi sudah dipakai."));
         }
@@ -229,6 +230,9 @@ fn pre_authorized(
         return Err(grant_error("code_wrong", "Kode aktivasi salah.")
             .detail(json!({ "code": "code_wrong", "attempts_left": e.code_attempts_left })));
     }
+    if e.reauth_pending {
+        return finish_reauth(state, e, now);
+    }
     // Activation: single use, one device per resident.
     e.status = EnrollmentStatusWire::Activated;
     e.code_hash = None;
@@ -246,6 +250,40 @@ fn pre_authorized(
         .store
         .activate(&e, &device, &[access_row, refresh_row])?;
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "device activated");
+    Ok(super::no_store(axum::Json(TokenResponse {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: Some(ACCESS_TOKEN_SECS as u64),
+        refresh_token: Some(refresh),
+    })))
+}
+
+/// The re-authentication code was right: new tokens for the same, still active device.
+fn finish_reauth(
+    state: &AppState,
+    mut e: crate::store::Enrollment,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Response, ApiErr> {
+    let revoked = || {
+        grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
+            .detail(json!({ "code": "device_revoked" }))
+    };
+    let device = state
+        .store
+        .device(&e.device_thumb)?
+        .filter(|d| d.enrollment_id == e.id)
+        .ok_or_else(revoked)?;
+    e.reauth_pending = false;
+    e.code_hash = None;
+    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    if !state
+        .store
+        .finish_reauth(&e, &device.thumb, &[access_row, refresh_row])?
+    {
+        return Err(revoked());
+    }
+    tracing::info!(enrollment = %e.id, "device re-authenticated");
     Ok(super::no_store(axum::Json(TokenResponse {
         access_token: access,
         token_type: "Bearer".into(),
@@ -334,7 +372,7 @@ fn device_of_token(state: &AppState, headers: &HeaderMap) -> Result<Device, ApiE
 }
 
 /// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
-fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
+pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
     let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
         .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
