@@ -106,6 +106,48 @@ impl From<Tokens> for StoredTokens {
 struct Issuer {
     id: String,
     jwk: EcJwk,
+    /// The issuer's display name from its metadata (`display[].name`), if it has one.
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The issuer's display name from OpenID4VCI metadata: the `id` locale first, else the
+/// first entry.
+fn display_name(meta: &serde_json::Value) -> Option<String> {
+    let list = meta.get("display")?.as_array()?;
+    let name_of = |d: &serde_json::Value| {
+        d.get("name")
+            .and_then(|n| n.as_str())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+    };
+    list.iter()
+        .find(|d| {
+            d.get("locale")
+                .and_then(|l| l.as_str())
+                .is_some_and(|l| l == "id" || l.starts_with("id-"))
+        })
+        .and_then(name_of)
+        .or_else(|| list.iter().find_map(name_of))
+}
+
+/// How the documents screen names the issuer: its display name with its host, or the
+/// host alone (never a bare URL).
+fn issuer_label(name: Option<&str>, issuer_url: &str) -> String {
+    let host = url::Url::parse(issuer_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| issuer_url.to_owned());
+    match name {
+        Some(n) => format!("{n} ({host})"),
+        None => host,
+    }
 }
 
 struct Inner {
@@ -453,6 +495,11 @@ impl Wallet {
         )?)
     }
 
+    fn issuer_display(&self, issuer_url: &str) -> String {
+        let name = self.issuer().ok().and_then(|i| i.name);
+        issuer_label(name.as_deref(), issuer_url)
+    }
+
     fn birth_date_of(ktp: &Ktp) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&ktp.tanggal_lahir, "%Y-%m-%d").ok()
     }
@@ -639,6 +686,7 @@ impl Wallet {
         let issuer = Issuer {
             id: meta.credential_issuer.clone(),
             jwk: meta.issuer_jwk.clone(),
+            name: display_name(&meta.raw),
         };
         let held = Held {
             ktp,
@@ -694,28 +742,31 @@ impl Wallet {
             .ok_or_else(|| err(ErrorCode::InvalidState, "nothing to protect yet"))?;
         let birth = self.pending_birth_date()?;
         let pin = Pin::from_secret(pin, birth)?;
-        let key = self.vault.create(&pin)?;
-        self.vault
-            .put_document(&key, DOC_KTP, held.ktp.as_bytes())?;
-        self.vault.put_document(&key, DOC_KK, held.kk.as_bytes())?;
-        self.vault
-            .put_document(&key, DOC_TOKENS, to_json(&held.tokens)?.as_bytes())?;
         let next = match self.state()?.set_pin() {
             Ok(s) => s,
             Err(_) => EnrollmentState::PinSet,
         };
         let state_json = next.to_json();
-        self.store
-            .with_tx(|tx| -> Result<(), crate::store::StoreError> {
-                tx.execute("DELETE FROM kv WHERE key = ?1", [KV_PENDING])?;
-                tx.execute(
-                    "INSERT INTO kv (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [KV_STATE, state_json.as_str()],
-                )?;
-                crate::store::db::append_history(tx, self.now(), HistoryKind::PinSet, None)?;
+        let tokens_json = SecretString::new(to_json(&held.tokens)?);
+        let now = self.now();
+        // One transaction: the vault, the three documents, the held credentials gone
+        // and the state at PinSet, or (on any failure, or a crash) none of it: the
+        // credentials stay sealed under the device key and the PIN can be set again.
+        let key = self.vault.create_with(
+            &pin,
+            &[
+                (DOC_KTP, held.ktp.as_bytes()),
+                (DOC_KK, held.kk.as_bytes()),
+                (DOC_TOKENS, tokens_json.expose().as_bytes()),
+            ],
+            |tx| {
+                tx.execute("DELETE FROM kv WHERE key = ?1", [KV_PENDING])
+                    .map_err(crate::store::StoreError::from)?;
+                crate::store::db::set_kv(tx, KV_STATE, &state_json)?;
+                crate::store::db::append_history(tx, now, HistoryKind::PinSet, None)?;
                 Ok(())
-            })?;
+            },
+        )?;
         {
             let mut inner = self.inner();
             inner.session = Some(key);
@@ -767,7 +818,7 @@ impl Wallet {
     /// The KTP, its issuer signature checked again with the pinned key.
     pub fn ktp(&self) -> Result<KtpView, UiError> {
         let v = self.verify(&self.doc(DOC_KTP)?)?;
-        let issuer = v.issuer.clone();
+        let issuer = self.issuer_display(&v.issuer);
         Ok(KtpView {
             ktp: Ktp::from_claims(v.claims)?,
             verified: true,
@@ -777,7 +828,7 @@ impl Wallet {
 
     pub fn kk(&self) -> Result<KkView, UiError> {
         let v = self.verify(&self.doc(DOC_KK)?)?;
-        let issuer = v.issuer.clone();
+        let issuer = self.issuer_display(&v.issuer);
         Ok(KkView {
             kk: Kk::from_claims(v.claims)?,
             verified: true,
@@ -792,8 +843,13 @@ impl Wallet {
     pub fn change_pin(&self, old_pin: SecretString, new_pin: SecretString) -> Result<(), UiError> {
         let birth = self.unlocked_birth_date();
         let new_pin = Pin::from_secret(new_pin, birth)?;
-        self.vault.change_pin(&old_pin, &new_pin)?;
-        self.history_add(HistoryKind::PinChanged, None)
+        let now = self.now();
+        // The new envelope and its history entry: one write.
+        self.vault.change_pin_with(&old_pin, &new_pin, |tx| {
+            crate::store::db::append_history(tx, now, HistoryKind::PinChanged, None)?;
+            Ok(())
+        })?;
+        Ok(())
     }
 
     pub fn settings(&self) -> Result<Settings, UiError> {
@@ -842,15 +898,29 @@ impl Wallet {
             refresh_token: tokens.refresh_token.or(old.refresh_token),
             ..tokens
         };
-        let tokens_json = to_json(&tokens)?;
+        let tokens_json = SecretString::new(to_json(&tokens)?);
+        let now = self.now();
+        // Both documents, the tokens and the history entry: one transaction.
         self.with_key(|key| {
-            self.vault.put_document(key, DOC_KTP, ktp.as_bytes())?;
-            self.vault.put_document(key, DOC_KK, kk.as_bytes())?;
-            self.vault
-                .put_document(key, DOC_TOKENS, tokens_json.as_bytes())?;
+            self.vault.put_documents(
+                key,
+                &[
+                    (DOC_KTP, ktp.as_bytes()),
+                    (DOC_KK, kk.as_bytes()),
+                    (DOC_TOKENS, tokens_json.expose().as_bytes()),
+                ],
+                |tx| {
+                    crate::store::db::append_history(
+                        tx,
+                        now,
+                        HistoryKind::DocumentsRefreshed,
+                        None,
+                    )?;
+                    Ok(())
+                },
+            )?;
             Ok(())
-        })?;
-        self.history_add(HistoryKind::DocumentsRefreshed, None)
+        })
     }
 
     /// Lepas Perangkat: tells the backend (needs the documents unlocked), then wipes
@@ -983,6 +1053,23 @@ mod tests {
             ..ok
         };
         assert!(validate_settings(&too_short).is_err());
+    }
+
+    #[test]
+    fn issuer_is_named_by_its_display_name_and_host() {
+        let meta = serde_json::json!({ "display": [
+            { "name": "Dukcapil", "locale": "en" },
+            { "name": "Ditjen Dukcapil", "locale": "id-ID" } ] });
+        assert_eq!(display_name(&meta).as_deref(), Some("Ditjen Dukcapil"));
+        let only = serde_json::json!({ "display": [{ "name": "IKD" }] });
+        assert_eq!(display_name(&only).as_deref(), Some("IKD"));
+        assert_eq!(display_name(&serde_json::json!({})), None);
+        assert_eq!(
+            issuer_label(Some("IKD"), "http://127.0.0.1:8787"),
+            "IKD (127.0.0.1:8787)"
+        );
+        assert_eq!(issuer_label(None, "https://ikd.go.id/x"), "ikd.go.id");
+        assert_eq!(issuer_label(None, "not a url"), "not a url");
     }
 
     #[test]

@@ -193,3 +193,137 @@ async fn wallet_journey_from_enrollment_to_release() {
     let w = open(dir.path(), &h.base_url);
     assert_eq!(w.app_state().unwrap().stage, Stage::Welcome);
 }
+
+/// Enroll, scan, approve, code by mail, activate: a wallet holding Siti's credentials.
+async fn activated(h: &Harness, dir: &Path) -> Wallet {
+    let officer = h.officer().await;
+    let w = open(dir, &h.base_url);
+    w.process_selfie(&astronaut()).unwrap();
+    w.submit_enrollment(RegisterForm {
+        nik: SITI.nik.into(),
+        email: EMAIL.into(),
+        phone: "081234567890".into(),
+        consent: true,
+    })
+    .await
+    .unwrap();
+    w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
+    let id = officer
+        .queue()
+        .await
+        .iter()
+        .find(|q| q["nama"] == SITI.name)
+        .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
+        .unwrap();
+    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
+    w.refresh_status().await.unwrap();
+    assert_eq!(
+        w.activate(secret(&code)).await.unwrap().stage,
+        Stage::NeedsPin
+    );
+    w
+}
+
+/// A second connection to the wallet's SQLite file, for looking and for injecting a
+/// failure: a trigger that aborts the write of one history entry. Each of the wallet's
+/// multi-step writes ends with its history entry, so the abort lands after every
+/// other write of that transaction (the vault, the documents, the state) was made.
+fn db(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join(ikd_core::wallet::DB_FILE)).unwrap()
+}
+
+fn fail_on_history(c: &rusqlite::Connection, kind: &str) {
+    c.execute_batch(&format!(
+        "CREATE TRIGGER inject_failure BEFORE INSERT ON history WHEN NEW.kind = '{kind}'
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+    ))
+    .unwrap();
+}
+
+fn stop_failing(c: &rusqlite::Connection) {
+    c.execute_batch("DROP TRIGGER inject_failure;").unwrap();
+}
+
+fn count(c: &rusqlite::Connection, sql: &str) -> i64 {
+    c.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn kv(c: &rusqlite::Connection, key: &str) -> Option<String> {
+    use rusqlite::OptionalExtension;
+    c.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_creation_refresh_and_pin_change_are_all_or_nothing() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated(&h, dir.path()).await;
+    let c = db(dir.path());
+    let held_before = kv(&c, "activation.sealed").expect("credentials held sealed");
+    let state_before = kv(&c, "enrollment.state").unwrap();
+
+    // 1. Setting the PIN fails at its last write: nothing of it is kept.
+    fail_on_history(&c, "pin_set");
+    let e = w.set_pin(secret(PIN), secret(PIN)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Storage);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM envelope"), 0);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM documents"), 0);
+    assert_eq!(
+        kv(&c, "activation.sealed").as_deref(),
+        Some(held_before.as_str())
+    );
+    assert_eq!(
+        kv(&c, "enrollment.state").as_deref(),
+        Some(state_before.as_str())
+    );
+    assert_eq!(w.app_state().unwrap().stage, Stage::NeedsPin);
+    // As after a crash: a restart finds the pre-PIN state, the held credentials
+    // still open under the device key (the PIN policy reads her birth date from them).
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.app_state().unwrap().stage, Stage::NeedsPin);
+    assert_eq!(
+        w.check_pin(&secret("050990")).unwrap_err().code,
+        ErrorCode::PinPolicy
+    );
+    // The resident simply sets the PIN again.
+    stop_failing(&c);
+    assert_eq!(
+        w.set_pin(secret(PIN), secret(PIN)).unwrap().stage,
+        Stage::Unlocked
+    );
+    assert_eq!(kv(&c, "activation.sealed"), None);
+    assert_eq!(count(&c, "SELECT COUNT(*) FROM envelope"), 1);
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+    let versions = "SELECT COUNT(*) FROM documents WHERE version = 1";
+    assert_eq!(count(&c, versions), 3);
+
+    // 2. A refresh that fails at its last write keeps every old document.
+    fail_on_history(&c, "documents_refreshed");
+    assert_eq!(
+        w.refresh_documents().await.unwrap_err().code,
+        ErrorCode::Storage
+    );
+    assert_eq!(count(&c, versions), 3);
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+    assert_eq!(w.kk().unwrap().kk.kepala_keluarga, BUDI.name);
+    stop_failing(&c);
+
+    // 3. A PIN change that fails keeps the old PIN.
+    fail_on_history(&c, "pin_changed");
+    assert_eq!(
+        w.change_pin(secret(PIN), secret("861357"))
+            .unwrap_err()
+            .code,
+        ErrorCode::Storage
+    );
+    stop_failing(&c);
+    w.lock().unwrap();
+    assert_eq!(w.unlock(secret(PIN)).unwrap().stage, Stage::Unlocked);
+    w.change_pin(secret(PIN), secret("861357")).unwrap();
+    w.lock().unwrap();
+    assert_eq!(w.unlock(secret("861357")).unwrap().stage, Stage::Unlocked);
+}

@@ -192,10 +192,30 @@ impl Vault {
     /// previous vault and its documents (one transaction); the attempt counter and
     /// the `documents_wiped` flag start over. Returns the open key.
     pub fn create(&self, pin: &Pin) -> Result<UnlockedKey, VaultError> {
+        self.create_with(pin, &[], |_| Ok(()))
+    }
+
+    /// [`Self::create`], and in the same transaction: stores `docs` under the new key
+    /// and runs `also` (the caller's own writes, e.g. its state change). Nothing is
+    /// written unless all of it succeeds, so a failure (or a crash) midway leaves the
+    /// store exactly as it was.
+    pub fn create_with(
+        &self,
+        pin: &Pin,
+        docs: &[(&str, &[u8])],
+        also: impl FnOnce(&Connection) -> Result<(), VaultError>,
+    ) -> Result<UnlockedKey, VaultError> {
         self.check_new_params()?;
+        for (id, _) in docs {
+            Self::check_id(id)?;
+        }
         let ds = keystore::device_secret(self.keystore.as_ref())?;
         let key = UnlockedKey::generate()?;
         let env = Envelope::seal(&key, pin.expose(), &self.params, &ds)?;
+        let sealed = docs
+            .iter()
+            .map(|(id, plain)| Ok((*id, document::seal(&key, id, 1, plain)?)))
+            .collect::<Result<Vec<_>, VaultError>>()?;
         let now = self.now();
         self.store.with_tx(|tx| -> Result<(), VaultError> {
             let old = rows::read_attempts(tx)?;
@@ -208,7 +228,10 @@ impl Vault {
             lockout::reset(&mut a, now);
             rows::write_attempts(tx, &a)?;
             rows::set_documents_wiped(tx, false)?;
-            Ok(())
+            for (id, row) in &sealed {
+                rows::write_document(tx, id, row, now)?;
+            }
+            also(tx)
         })?;
         Ok(key)
     }
@@ -236,11 +259,24 @@ impl Vault {
     /// document key under `new` with fresh salt and the current parameters. The
     /// documents are not touched.
     pub fn change_pin(&self, old: &SecretString, new: &Pin) -> Result<(), VaultError> {
+        self.change_pin_with(old, new, |_| Ok(()))
+    }
+
+    /// [`Self::change_pin`], with the caller's `also` in the same transaction as the
+    /// new envelope (e.g. its history entry): both land, or neither.
+    pub fn change_pin_with(
+        &self,
+        old: &SecretString,
+        new: &Pin,
+        also: impl FnOnce(&Connection) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
         self.check_new_params()?;
         let (key, _env, ds) = self.open_key(old.expose())?;
         let bytes = Envelope::seal(&key, new.expose(), &self.params, &ds)?;
-        self.store.with_conn(|c| rows::write_envelope(c, &bytes))?;
-        Ok(())
+        self.store.with_tx(|tx| -> Result<(), VaultError> {
+            rows::write_envelope(tx, &bytes)?;
+            also(tx)
+        })
     }
 
     fn load_envelope(&self) -> Result<(Envelope, SecretBytes), VaultError> {
@@ -364,7 +400,20 @@ impl Vault {
         id: &str,
         plaintext: &[u8],
     ) -> Result<(), VaultError> {
-        Self::check_id(id)?;
+        self.put_documents(key, &[(id, plaintext)], |_| Ok(()))
+    }
+
+    /// Stores several documents (each version up by one) and runs the caller's
+    /// `also`, all in one transaction: all of them are replaced, or none.
+    pub fn put_documents(
+        &self,
+        key: &UnlockedKey,
+        docs: &[(&str, &[u8])],
+        also: impl FnOnce(&Connection) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
+        for (id, _) in docs {
+            Self::check_id(id)?;
+        }
         let now = self.now();
         self.store.with_tx(|tx| -> Result<(), VaultError> {
             if rows::read_envelope(tx)?.is_none() {
@@ -374,13 +423,15 @@ impl Vault {
                     VaultError::NotCreated
                 });
             }
-            let version = rows::document_version(tx, id)?
-                .unwrap_or(0)
-                .checked_add(1)
-                .ok_or(VaultError::Corrupt)?;
-            let row = document::seal(key, id, version, plaintext)?;
-            rows::write_document(tx, id, &row, now)?;
-            Ok(())
+            for (id, plaintext) in docs {
+                let version = rows::document_version(tx, id)?
+                    .unwrap_or(0)
+                    .checked_add(1)
+                    .ok_or(VaultError::Corrupt)?;
+                let row = document::seal(key, id, version, plaintext)?;
+                rows::write_document(tx, id, &row, now)?;
+            }
+            also(tx)
         })
     }
 

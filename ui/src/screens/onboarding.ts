@@ -5,6 +5,7 @@ import { api, toUiError } from '../api';
 import { button, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
 import type { Ctx } from '../ctx';
 import { icon } from '../icons';
+import { grabFrame } from '../camera';
 import type { NikInfo, SelfieVerdict, UiError } from '../types';
 
 export function welcomeScreen(ctx: Ctx): Screen {
@@ -28,7 +29,7 @@ export function welcomeScreen(ctx: Ctx): Screen {
     ctx.show(e.status === 'submitted' ? 'submitted' : e.status === 'approved' ? 'code' : 'status');
   };
   const el = frame('welcome', t('app_short'), {
-    actions: h('button', { type: 'button', class: 'btn-lang', 'aria-label': t('lang_switch_label'), onclick: toggleLang }, t('lang_switch')),
+    actions: h('button', { type: 'button', class: 'btn-lang', 'data-testid': 'btn-lang', 'aria-label': t('lang_switch_label'), onclick: toggleLang }, t('lang_switch')),
   },
   h('div', { class: 'hero', 'aria-hidden': 'true' }, h('div', { class: 'hero-card' }, h('span', null, 'KTP-el'), h('span', { class: 'hero-lines' }))),
   h('h2', { class: 'lead' }, t('welcome_title')),
@@ -204,7 +205,7 @@ export function selfieScreen(ctx: Ctx): Screen {
     if (!file) return;
     const b64 = await fileToBase64(file);
     fileInput.value = '';
-    process(b64);
+    process(b64, 'file');
   });
 
   function stopCamera(): void {
@@ -212,8 +213,12 @@ export function selfieScreen(ctx: Ctx): Screen {
     stream = null;
   }
 
-  function process(b64: string): void {
+  /** Where the photo being shown came from (the preview's `data-source`). */
+  let source: 'camera' | 'file' | '' = '';
+
+  function process(b64: string, from: 'camera' | 'file'): void {
     stopCamera();
+    source = from;
     void step({
       slot, busyOn: el, text: t('selfie_processing'),
       run: () => api.processSelfie(b64),
@@ -227,7 +232,7 @@ export function selfieScreen(ctx: Ctx): Screen {
     if (!v) { showPicker(); return; }
     const verdicts = v.verdicts.map(verdictText);
     replace(body,
-      h('img', { class: 'selfie-preview', 'data-testid': 'selfie-preview', src: `data:image/jpeg;base64,${v.preview_jpeg}`, alt: t('selfie_title') }),
+      h('img', { class: 'selfie-preview', 'data-testid': 'selfie-preview', 'data-source': source, src: `data:image/jpeg;base64,${v.preview_jpeg}`, alt: t('selfie_title') }),
       h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status' },
         v.acceptable
           ? h('p', null, '✓ ', t('selfie_ok'))
@@ -262,19 +267,24 @@ export function selfieScreen(ctx: Ctx): Screen {
     const video = h('video', { 'data-testid': 'selfie-video', autoplay: true, playsinline: true, muted: true, class: 'selfie-video', 'aria-label': t('selfie_title') });
     video.muted = true;
     video.srcObject = stream;
-    const capture = button(t('btn_capture'), 'btn-capture', () => {
-      const w = video.videoWidth || 640;
-      const hh = video.videoHeight || 480;
-      const canvas = document.createElement('canvas');
-      canvas.width = w;
-      canvas.height = hh;
-      const c2d = canvas.getContext('2d');
-      if (!c2d) return;
-      c2d.drawImage(video, 0, 0, w, hh);
-      const data = canvas.toDataURL('image/jpeg', 0.9);
-      process(data.slice(data.indexOf(',') + 1));
+    void video.play().catch(() => { /* autoplay (muted) normally starts it */ });
+    const camMsg = h('div', { class: 'slot' });
+    let grabbing = false;
+    const capture = button(t('btn_capture'), 'btn-capture', async () => {
+      if (grabbing) return;
+      grabbing = true;
+      capture.disabled = true;
+      replace(camMsg);
+      const data = await grabFrame(video);
+      grabbing = false;
+      capture.disabled = false;
+      if (!data) {
+        replace(camMsg, notice(t('camera_no_picture'), 'warn', 'camera-no-picture'));
+        return;
+      }
+      process(data.slice(data.indexOf(',') + 1), 'camera');
     });
-    replace(camSlot, video, h('div', { class: 'actions' }, capture));
+    replace(camSlot, video, camMsg, h('div', { class: 'actions' }, capture));
   }
 
   const el = frame('selfie', t('selfie_title'), { back: () => { stopCamera(); ctx.show('register'); } },
@@ -337,3 +347,4 @@ export function submittedScreen(ctx: Ctx): Screen {
   if (st === 'submitted' && (ctx.justSubmitted || ctx.state?.stage === 'enrolling')) showVisit(); else showReview();
   return { el };
 }
+
