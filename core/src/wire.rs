@@ -49,11 +49,15 @@ pub struct EcJwk {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{16}$"))]
     pub nik: String,
+    #[cfg_attr(feature = "openapi", schema(format = "email"))]
     pub email: String,
     /// Normalised `+628…`
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\+?[0-9][0-9 -]{7,20}$"))]
     pub phone: String,
     /// Processed selfie, base64 (standard) JPEG, ≤ 150 KB.
+    #[cfg_attr(feature = "openapi", schema(min_length = 100))]
     pub selfie_jpeg: String,
     pub device_jwk: EcJwk,
 }
@@ -106,6 +110,7 @@ pub struct EnrollmentStatusResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanRequest {
     /// The desk QR's text, exactly as scanned.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub qr: String,
 }
 

@@ -107,6 +107,7 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
         (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
         (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
         (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
         (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
     ))]
 pub async fn submit(
@@ -222,6 +223,7 @@ pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enr
     security(("enrollment_token" = [])),
     responses(
         (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
         (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
     ))]
 pub async fn status(
@@ -240,9 +242,13 @@ pub async fn status(
     request_body = ikd_core::wire::ScanRequest,
     responses(
         (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 400, description = "qr_invalid", body = ikd_core::wire::ApiError),
+        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_core::wire::ApiError),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
         (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
         (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
     ))]
 pub async fn scan(
     State(state): State<SharedState>,
@@ -251,6 +257,9 @@ pub async fn scan(
     JsonBody(req): JsonBody<ScanRequest>,
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
+    // Authenticate before looking at the QR: an unauthenticated caller must not learn
+    // whether a text is a current desk QR (qr_invalid / qr_expired / qr_used oracle).
+    authorized(&state, &headers, &id)?;
     let claims = deskqr::verify(&state.hmac_key, &req.qr, now).map_err(|e| match e {
         QrError::Invalid => ApiErr::new(
             StatusCode::BAD_REQUEST,
@@ -295,6 +304,8 @@ pub async fn scan(
     security(("enrollment_token" = [])),
     responses(
         (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
         (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
         (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
     ))]

@@ -256,7 +256,9 @@ fn json_rejection(rej: JsonRejection) -> ApiErr {
             "Data yang dikirim terlalu besar.",
         );
     }
-    let status = if status.is_server_error() {
+    // JSON of the wrong shape is a 400 like malformed JSON (axum says 422), so every
+    // JSON body has one documented set of refusals: 400, 413, 415.
+    let status = if status.is_server_error() || status == StatusCode::UNPROCESSABLE_ENTITY {
         StatusCode::BAD_REQUEST
     } else {
         status

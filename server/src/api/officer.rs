@@ -59,6 +59,7 @@ pub struct EnrollmentDetail {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectRequest {
+    #[schema(min_length = 1)]
     pub reason: String,
 }
 
@@ -100,7 +101,11 @@ fn view(o: &Officer) -> OfficerView {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; sets the ikd_officer session cookie (HttpOnly, SameSite=Strict)", body = OfficerView),
+        (status = 400, description = "Malformed body", body = ikd_core::wire::ApiError),
         (status = 401, description = "Wrong name or password", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited", body = ikd_core::wire::ApiError),
     ))]
 pub async fn login(
     State(state): State<SharedState>,
@@ -289,7 +294,7 @@ fn draw_siak_photo(r: &Resident) -> Vec<u8> {
 /// GET /officer/api/enrollments/{id}
 #[utoipa::path(get, path = "/officer/api/enrollments/{id}", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, body = EnrollmentDetail), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = EnrollmentDetail), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn detail(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -324,7 +329,7 @@ pub async fn detail(
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/approve", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError)))]
 pub async fn approve(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -366,7 +371,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/reject", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
     request_body = RejectRequest,
-    responses((status = 200, body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = DecisionResponse), (status = 400, description = "Malformed body or empty reason", body = ikd_core::wire::ApiError), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError), (status = 413, description = "Body too large", body = ikd_core::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError)))]
 pub async fn reject(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -405,7 +410,7 @@ pub async fn reject(
 /// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id)
 #[utoipa::path(post, path = "/officer/api/devices/{nik}/block", tag = "officer", security(("officer_session" = [])),
     params(("nik" = String, Path, description = "NIK, or an enrollment id")),
-    responses((status = 200, body = BlockResponse), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = BlockResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn block_device(
     State(state): State<SharedState>,
     Path(key): Path<String>,

@@ -96,6 +96,7 @@ pub async fn as_metadata(State(state): State<SharedState>) -> Response {
 /// The token request form.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
+    #[schema(pattern = "^(urn:ietf:params:oauth:grant-type:pre-authorized_code|refresh_token)$")]
     pub grant_type: String,
     #[serde(rename = "pre-authorized_code", default)]
     pub pre_authorized_code: Option<String>,
@@ -416,9 +417,11 @@ pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Res
     request_body = ikd_core::wire::CredentialRequest,
     responses(
         (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration", body = ikd_core::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
         (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
         (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
     ))]
 pub async fn credential(
     State(state): State<SharedState>,
@@ -476,7 +479,14 @@ pub struct ReleaseResponse {
 /// POST /api/v1/device/release (Lepas Perangkat)
 #[utoipa::path(post, path = "/api/v1/device/release", tag = "device", security(("access_token" = [])),
     request_body = ikd_core::wire::DeviceRequest,
-    responses((status = 200, body = ReleaseResponse), (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError)))]
+    responses(
+        (status = 200, body = ReleaseResponse),
+        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn release(
     State(state): State<SharedState>,
     headers: HeaderMap,
