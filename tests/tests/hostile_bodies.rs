@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 /// A well-formed-looking id for path parameters.
 const ID: &str = "0123456789abcdef0123456789abcdef";
 
-/// Every POST endpoint with a body (JSON unless marked form), with a plausible body.
+/// Every JSON POST endpoint, with a plausible body.
 fn json_posts() -> Vec<(&'static str, String, serde_json::Value)> {
     vec![
         (
@@ -26,6 +26,11 @@ fn json_posts() -> Vec<(&'static str, String, serde_json::Value)> {
             "scan",
             format!("/api/v1/enrollments/{ID}/scan"),
             serde_json::json!({"qr": "x"}),
+        ),
+        (
+            "reauth",
+            format!("/api/v1/enrollments/{ID}/reauth"),
+            serde_json::json!({"proof": "x"}),
         ),
         (
             "release",
