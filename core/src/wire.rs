@@ -18,6 +18,8 @@ pub mod paths {
     pub const ENROLLMENT_SCAN: &str = "/api/v1/enrollments/{id}/scan"; // POST
     pub const ENROLLMENT_RESEND: &str = "/api/v1/enrollments/{id}/resend"; // POST
     pub const DEVICE_RELEASE: &str = "/api/v1/device/release"; // POST
+    /// POST re-authentication ("Lupa PIN"): enrollment token + device proof.
+    pub const ENROLLMENT_REAUTH: &str = "/api/v1/enrollments/{id}/reauth";
     pub const CREDENTIAL_ISSUER_METADATA: &str = "/.well-known/openid-credential-issuer";
     pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const TOKEN: &str = "/token"; // POST form
@@ -47,11 +49,15 @@ pub struct EcJwk {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{16}$"))]
     pub nik: String,
+    #[cfg_attr(feature = "openapi", schema(format = "email"))]
     pub email: String,
     /// Normalised `+628…`
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\+?[0-9][0-9 -]{7,20}$"))]
     pub phone: String,
     /// Processed selfie, base64 (standard) JPEG, ≤ 150 KB.
+    #[cfg_attr(feature = "openapi", schema(min_length = 100))]
     pub selfie_jpeg: String,
     pub device_jwk: EcJwk,
 }
@@ -104,6 +110,7 @@ pub struct EnrollmentStatusResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanRequest {
     /// The desk QR's text, exactly as scanned.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub qr: String,
 }
 
@@ -234,6 +241,26 @@ pub struct IssuedCredential {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRequest {
     pub proof: String,
+}
+
+/// 200 answer to POST /api/v1/enrollments/{id}/reauth ("Lupa PIN", or documents wiped
+/// after 10 wrong PINs). The request carries `Authorization: Bearer <enrollment_token>`
+/// and a [`DeviceRequest`] whose proof is signed by the enrolled device key (fresh nonce,
+/// aud = issuer). The server revokes the device's access and refresh tokens, mails a new
+/// 6-digit code ("Kode untuk mengatur ulang PIN IKD"; 24 h, 5 tries, single use) and
+/// answers with a new credential offer for this device only. Redeem it at /token with
+/// the mailed code as `tx_code`, then fetch the credentials again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReauthResponse {
+    pub enrollment_id: String,
+    pub credential_offer: CredentialOffer,
+    /// When the mailed code stops working (RFC 3339).
+    pub code_expires_at: String,
+    /// Wrong tries left on the code (5 at first).
+    pub code_attempts_left: u32,
+    /// Where the code went: "s***@example.com".
+    pub email_masked: String,
 }
 
 /// One mail in the dev outbox (GET /dev/outbox returns a JSON array, newest last).

@@ -60,6 +60,20 @@ pub struct Limits {
     /// Resend: at most one per `resend_min_interval_secs`, and `resend_per_day` a day, per enrollment.
     pub resend_min_interval_secs: i64,
     pub resend_per_day: u32,
+    /// Re-authentication requests ("Lupa PIN"), per client IP. Per enrollment, the
+    /// resend rules apply (one per `resend_min_interval_secs`, `resend_per_day` a day).
+    #[serde(default = "default_reauth_burst")]
+    pub reauth_burst: u32,
+    #[serde(default = "default_reauth_per_minute")]
+    pub reauth_per_minute: u32,
+}
+
+fn default_reauth_burst() -> u32 {
+    10
+}
+
+fn default_reauth_per_minute() -> u32 {
+    5
 }
 
 impl Default for Limits {
@@ -71,6 +85,8 @@ impl Default for Limits {
             token_per_minute: 20,
             resend_min_interval_secs: 60,
             resend_per_day: 5,
+            reauth_burst: default_reauth_burst(),
+            reauth_per_minute: default_reauth_per_minute(),
         }
     }
 }

@@ -121,9 +121,40 @@ Dinas Kependudukan dan Pencatatan Sipil\r\n"
     )
 }
 
-/// Finds the code in an activation mail body (used by tests and the demo).
+pub const REAUTH_SUBJECT: &str = "Kode untuk mengatur ulang PIN IKD";
+
+/// The re-authentication ("Lupa PIN") mail, in Bahasa Indonesia. The code is on its own
+/// line after "Kode untuk mengatur ulang PIN IKD Anda:".
+pub fn reauth_body(code: &str, expires_at: DateTime<Utc>) -> String {
+    format!(
+        "Yth. Bapak/Ibu,\r\n\r\n\
+Kami menerima permintaan untuk mengatur ulang PIN IKD dari perangkat yang terdaftar\r\n\
+untuk IKD Anda.\r\n\r\n\
+Kode untuk mengatur ulang PIN IKD Anda:\r\n\r\n\
+    {code}\r\n\r\n\
+Masukkan kode ini di aplikasi IKD. Kode berlaku 24 jam (sampai {}),\r\n\
+hanya dapat dipakai satu kali, dan tidak berlaku lagi setelah 5 kali salah.\r\n\r\n\
+Jika Anda tidak meminta pengaturan ulang PIN, abaikan email ini dan segera hubungi\r\n\
+Disdukcapil. Jangan berikan kode ini kepada siapa pun, termasuk petugas.\r\n\r\n\
+Hormat kami,\r\n\
+Dinas Kependudukan dan Pencatatan Sipil\r\n",
+        wib(expires_at)
+    )
+}
+
+fn wib(t: DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(7 * 3600).map(|tz| t.with_timezone(&tz)) {
+        Some(t) => t.format("%d-%m-%Y pukul %H:%M WIB").to_string(),
+        None => t.to_rfc3339(),
+    }
+}
+
+/// Finds the code in an activation or re-authentication mail body (tests, the demo).
 pub fn extract_code(body: &str) -> Option<String> {
-    let after = body.split("Kode Aktivasi IKD Anda:").nth(1)?;
+    let after = body
+        .split("Kode Aktivasi IKD Anda:")
+        .nth(1)
+        .or_else(|| body.split("Kode untuk mengatur ulang PIN IKD Anda:").nth(1))?;
     let digits: String = after
         .chars()
         .skip_while(|c| !c.is_ascii_digit())
@@ -143,5 +174,8 @@ mod tests {
         assert_eq!(extract_code(&b).as_deref(), Some("012345"));
         assert!(b.contains("24 jam"));
         assert!(b.is_ascii());
+        let r = reauth_body("987654", Utc::now());
+        assert_eq!(extract_code(&r).as_deref(), Some("987654"));
+        assert!(r.is_ascii() && r.contains("mengatur ulang PIN"));
     }
 }

@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 description of the API, generated from the code (utoipa).
 //! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
-use crate::api::{enroll, officer, oid4vci};
+use crate::api::{enroll, officer, oid4vci, reauth};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -39,7 +39,7 @@ impl Modify for Security {
         officer::queue, officer::detail, officer::approve, officer::reject, officer::block_device,
         officer::dev_outbox,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
-        oid4vci::nonce, oid4vci::credential, oid4vci::release,
+        oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
     ),
     components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
     modifiers(&Security),
@@ -47,7 +47,7 @@ impl Modify for Security {
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),
         (name = "officer", description = "The officer desk (session cookie)"),
         (name = "openid4vci", description = "OpenID4VCI 1.0 issuer"),
-        (name = "device", description = "Device management"),
+        (name = "device", description = "Device management: release (Lepas Perangkat), re-authentication (Lupa PIN)"),
         (name = "dev", description = "Demo/dev only"),
     )
 )]

@@ -86,6 +86,15 @@ pub struct Enrollment {
     pub resend_last_at: Option<DateTime<Utc>>,
     pub resend_day: Option<String>,
     pub resend_count: u32,
+    /// A re-authentication ("Lupa PIN") is pending: the offer and code belong to it.
+    #[serde(default)]
+    pub reauth_pending: bool,
+    #[serde(default)]
+    pub reauth_last_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reauth_day: Option<String>,
+    #[serde(default)]
+    pub reauth_count: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +182,13 @@ pub trait Store: Send + Sync {
     /// adds `device`, stores `tokens`.
     fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
 
+    /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
+    /// deletes every token of the device `thumb`; returns how many tokens were revoked.
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize>;
+    /// Re-authentication redeemed, one transaction: if the device `thumb` is still
+    /// active, saves `e` and stores `tokens` (true); otherwise writes nothing (false).
+    fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
+
     fn device(&self, thumb: &str) -> StoreResult<Option<Device>>;
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()>;
     /// Sets every active device of a resident to `status`; returns how many.
@@ -199,7 +215,8 @@ pub trait Store: Send + Sync {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE residents (
     nik TEXT PRIMARY KEY,
     kk TEXT NOT NULL,
@@ -262,7 +279,12 @@ CREATE TABLE outbox (
     body TEXT NOT NULL,
     sent_at TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: device tokens by device (re-authentication revokes them).
+    r#"
+CREATE INDEX tokens_device ON tokens(device_thumb);
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -517,6 +539,36 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        Self::write_enrollment(&tx, e, false)?;
+        let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM devices WHERE thumb = ?1",
+                [thumb],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if status.as_deref() != Some("active") {
+            return Ok(false);
+        }
+        Self::write_enrollment(&tx, e, false)?;
+        for t in tokens {
+            insert_token(&tx, t)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     fn device(&self, thumb: &str) -> StoreResult<Option<Device>> {

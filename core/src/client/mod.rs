@@ -9,8 +9,8 @@ use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use crate::wire::{
     paths, ApiError, CredentialOffer, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk,
-    EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs, ScanRequest,
-    TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
+    EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs, ReauthResponse,
+    ScanRequest, TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -474,6 +474,30 @@ impl BackendClient {
             .await?;
         Ok(())
     }
+
+    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; never retried): the enrollment
+    /// token plus a proof JWT from the enrolled device key. The server revokes the
+    /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
+    pub async fn reauth(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        proof_jwt: &str,
+    ) -> Result<ReauthResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_REAUTH,
+            enrollment_id,
+        ));
+        self.send(
+            self.http
+                .post(url)
+                .bearer_auth(enrollment_token.expose())
+                .json(&DeviceRequest {
+                    proof: proof_jwt.to_owned(),
+                }),
+        )
+        .await
+    }
 }
 
 impl BackendClient {
@@ -507,6 +531,22 @@ impl BackendClient {
             .proof_jwt(issuer, &nonce, now)
             .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
         self.release(access_token, &proof).await
+    }
+
+    /// Re-authentication with a fresh proof from the device key.
+    pub async fn reauth_device(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReauthResponse, ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.reauth(enrollment_id, enrollment_token, &proof).await
     }
 }
 

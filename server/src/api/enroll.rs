@@ -61,28 +61,29 @@ pub fn new_code(state: &AppState, e: &mut Enrollment, now: DateTime<Utc>) -> Str
     code
 }
 
+/// The credential offer of an enrollment with a live pre-authorised code.
+pub fn offer_for(state: &AppState, e: &Enrollment) -> Option<CredentialOffer> {
+    pre_authorized_code(state, e).map(|code| CredentialOffer {
+        credential_issuer: state.issuer.clone(),
+        credential_configuration_ids: vec![KTP_CONFIGURATION.into(), KK_CONFIGURATION.into()],
+        grants: Grants {
+            pre_authorized_code: Some(PreAuthorizedCodeGrant {
+                pre_authorized_code: code,
+                tx_code: Some(TxCode {
+                    input_mode: Some("numeric".into()),
+                    length: Some(6),
+                    description: Some(
+                        "Masukkan kode aktivasi 6 angka yang dikirim ke email Anda".into(),
+                    ),
+                }),
+            }),
+        },
+    })
+}
+
 pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResponse {
     let approved = e.status == EnrollmentStatusWire::Approved;
-    let credential_offer = if approved {
-        pre_authorized_code(state, e).map(|code| CredentialOffer {
-            credential_issuer: state.issuer.clone(),
-            credential_configuration_ids: vec![KTP_CONFIGURATION.into(), KK_CONFIGURATION.into()],
-            grants: Grants {
-                pre_authorized_code: Some(PreAuthorizedCodeGrant {
-                    pre_authorized_code: code,
-                    tx_code: Some(TxCode {
-                        input_mode: Some("numeric".into()),
-                        length: Some(6),
-                        description: Some(
-                            "Masukkan kode aktivasi 6 angka yang dikirim ke email Anda".into(),
-                        ),
-                    }),
-                }),
-            },
-        })
-    } else {
-        None
-    };
+    let credential_offer = if approved { offer_for(state, e) } else { None };
     EnrollmentStatusResponse {
         enrollment_id: e.id.clone(),
         status: e.status,
@@ -106,6 +107,7 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
         (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
         (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
         (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
         (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
     ))]
 pub async fn submit(
@@ -182,8 +184,17 @@ pub async fn submit(
         resend_last_at: None,
         resend_day: None,
         resend_count: 0,
+        reauth_pending: false,
+        reauth_last_at: None,
+        reauth_day: None,
+        reauth_count: 0,
     };
     state.store.insert_enrollment(&e)?;
+    // Draw the SIAK photo now, off the request path: the officer's detail view and the
+    // KTP credential need it later.
+    tokio::task::spawn_blocking(move || {
+        crate::api::officer::siak_photo(&resident);
+    });
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
     Ok((
         StatusCode::CREATED,
@@ -212,6 +223,7 @@ pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enr
     security(("enrollment_token" = [])),
     responses(
         (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
         (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
     ))]
 pub async fn status(
@@ -230,9 +242,13 @@ pub async fn status(
     request_body = ikd_core::wire::ScanRequest,
     responses(
         (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 400, description = "qr_invalid", body = ikd_core::wire::ApiError),
+        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_core::wire::ApiError),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
         (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
         (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
     ))]
 pub async fn scan(
     State(state): State<SharedState>,
@@ -241,6 +257,9 @@ pub async fn scan(
     JsonBody(req): JsonBody<ScanRequest>,
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
+    // Authenticate before looking at the QR: an unauthenticated caller must not learn
+    // whether a text is a current desk QR (qr_invalid / qr_expired / qr_used oracle).
+    authorized(&state, &headers, &id)?;
     let claims = deskqr::verify(&state.hmac_key, &req.qr, now).map_err(|e| match e {
         QrError::Invalid => ApiErr::new(
             StatusCode::BAD_REQUEST,
@@ -285,6 +304,8 @@ pub async fn scan(
     security(("enrollment_token" = [])),
     responses(
         (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
         (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
         (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
     ))]
@@ -315,15 +336,7 @@ pub async fn resend(
             e.resend_count = 0;
         }
         if e.resend_count >= l.resend_per_day {
-            let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
-            let secs = (tomorrow
-                .and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc())
-                .unwrap_or(now)
-                - now)
-                .num_seconds()
-                .max(1);
-            return Err(ApiErr::rate_limited(secs as u64));
+            return Err(ApiErr::rate_limited(super::secs_until_tomorrow(now)));
         }
         e.resend_count += 1;
         e.resend_last_at = Some(now);
@@ -331,27 +344,47 @@ pub async fn resend(
         state.store.update_enrollment(&e)?;
         (e, code)
     };
-    send_code(&state, &e, code, now);
+    send_code(&state, &e, code, now, CodeMail::Activation);
     tracing::info!(enrollment = %e.id, "activation code re-sent");
     Ok(super::no_store(axum::Json(status_response(&state, &e))))
 }
 
-/// Mails the activation code in the background (the answer does not wait for SMTP);
-/// a failure is logged, and the resident can ask to resend.
-pub fn send_code(state: &SharedState, e: &Enrollment, code: String, now: DateTime<Utc>) {
+/// Which mail carries a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMail {
+    /// "Kode Aktivasi IKD" after the officer's approval (or a resend).
+    Activation,
+    /// "Kode untuk mengatur ulang PIN IKD" after a re-authentication request.
+    Reauth,
+}
+
+/// Mails a code in the background (the answer does not wait for SMTP); a failure is
+/// logged, and the resident can ask again.
+pub fn send_code(
+    state: &SharedState,
+    e: &Enrollment,
+    code: String,
+    now: DateTime<Utc>,
+    kind: CodeMail,
+) {
     let state = state.clone();
     let code = ikd_core::secret::SecretString::new(code);
     let (id, email) = (e.id.clone(), e.email.clone());
     let expires = e.code_expires_at.unwrap_or(now);
     tokio::spawn(async move {
         // The code goes into the mail body only.
-        let body = crate::mail::activation_body(code.expose(), expires);
-        if let Err(err) = state
-            .mailer
-            .send(&email, crate::mail::ACTIVATION_SUBJECT, &body, now)
-            .await
-        {
-            tracing::warn!(enrollment = %id, error = %err, "activation mail not sent");
+        let (subject, body) = match kind {
+            CodeMail::Activation => (
+                crate::mail::ACTIVATION_SUBJECT,
+                crate::mail::activation_body(code.expose(), expires),
+            ),
+            CodeMail::Reauth => (
+                crate::mail::REAUTH_SUBJECT,
+                crate::mail::reauth_body(code.expose(), expires),
+            ),
+        };
+        if let Err(err) = state.mailer.send(&email, subject, &body, now).await {
+            tracing::warn!(enrollment = %id, error = %err, "code mail not sent");
         }
     });
 }

@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod enroll;
 pub mod officer;
 pub mod oid4vci;
+pub mod reauth;
 
 use crate::store::StoreError;
 use crate::SharedState;
@@ -25,6 +26,7 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::ENROLLMENT, get(enroll::status))
         .route(paths::ENROLLMENT_SCAN, post(enroll::scan))
         .route(paths::ENROLLMENT_RESEND, post(enroll::resend))
+        .route(paths::ENROLLMENT_REAUTH, post(reauth::reauth))
         .route(paths::DEVICE_RELEASE, post(oid4vci::release))
         .route(
             paths::CREDENTIAL_ISSUER_METADATA,
@@ -66,6 +68,34 @@ async fn not_found_route() -> ApiErr {
         "not_found",
         "Alamat tidak ditemukan.",
     )
+}
+
+/// Runs a handler's synchronous part (SQLite, signing, hashing) on tokio's blocking
+/// pool, so the async workers keep serving other requests meanwhile.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiErr>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiErr> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "blocking task failed");
+            Err(ApiErr::internal())
+        }
+    }
+}
+
+/// Seconds from `now` to the next UTC midnight (at least 1).
+pub fn secs_until_tomorrow(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    (tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now)
+        - now)
+        .num_seconds()
+        .max(1) as u64
 }
 
 /// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
@@ -226,7 +256,9 @@ fn json_rejection(rej: JsonRejection) -> ApiErr {
             "Data yang dikirim terlalu besar.",
         );
     }
-    let status = if status.is_server_error() {
+    // JSON of the wrong shape is a 400 like malformed JSON (axum says 422), so every
+    // JSON body has one documented set of refusals: 400, 413, 415.
+    let status = if status.is_server_error() || status == StatusCode::UNPROCESSABLE_ENTITY {
         StatusCode::BAD_REQUEST
     } else {
         status

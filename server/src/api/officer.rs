@@ -1,7 +1,7 @@
 //! Officer desk API: login (session cookie), desk QR, queue, detail, approve, reject,
 //! block a device; and the dev outbox.
 
-use super::enroll::{new_code, send_code};
+use super::enroll::{new_code, send_code, CodeMail};
 use super::{cookie, mask_nik, ApiErr, JsonBody};
 use crate::crypto::{b64, random_id, random_token, sha256_hex};
 use crate::store::{DeviceStatus, Officer, Resident};
@@ -59,6 +59,7 @@ pub struct EnrollmentDetail {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RejectRequest {
+    #[schema(min_length = 1)]
     pub reason: String,
 }
 
@@ -100,7 +101,11 @@ fn view(o: &Officer) -> OfficerView {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; sets the ikd_officer session cookie (HttpOnly, SameSite=Strict)", body = OfficerView),
+        (status = 400, description = "Malformed body", body = ikd_core::wire::ApiError),
         (status = 401, description = "Wrong name or password", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 429, description = "Rate limited", body = ikd_core::wire::ApiError),
     ))]
 pub async fn login(
     State(state): State<SharedState>,
@@ -117,7 +122,7 @@ pub async fn login(
         .as_ref()
         .map(|o| o.password_hash.clone())
         // Verify against a dummy hash too, so unknown names take as long.
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        .unwrap_or_else(dummy_hash);
     let password = req.password.clone();
     let ok = tokio::task::spawn_blocking(move || crate::demo::verify_password(&password, &hash))
         .await
@@ -151,9 +156,13 @@ pub async fn login(
     Ok(resp)
 }
 
-/// An Argon2id hash of a random password, for timing-even refusals.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zr1j0yF1Kqf0xk9wQy6mD3uD2yM3x3cQ0p8oT8i6Ykc";
+/// An Argon2id hash of a random password, so unknown names cost as much as wrong
+/// passwords.
+fn dummy_hash() -> String {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| crate::demo::hash_password(&random_token()).unwrap_or_default())
+        .clone()
+}
 
 /// POST /officer/api/logout
 #[utoipa::path(post, path = "/officer/api/logout", tag = "officer", responses((status = 204, description = "Cookie cleared")))]
@@ -285,7 +294,7 @@ fn draw_siak_photo(r: &Resident) -> Vec<u8> {
 /// GET /officer/api/enrollments/{id}
 #[utoipa::path(get, path = "/officer/api/enrollments/{id}", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, body = EnrollmentDetail), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = EnrollmentDetail), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn detail(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -320,7 +329,7 @@ pub async fn detail(
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/approve", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError)))]
 pub async fn approve(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -350,7 +359,7 @@ pub async fn approve(
         (e, code)
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, code, now);
+    send_code(&state, &e, code, now, CodeMail::Activation);
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -362,7 +371,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/reject", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
     request_body = RejectRequest,
-    responses((status = 200, body = DecisionResponse), (status = 409, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = DecisionResponse), (status = 400, description = "Malformed body or empty reason", body = ikd_core::wire::ApiError), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError), (status = 413, description = "Body too large", body = ikd_core::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError)))]
 pub async fn reject(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -401,7 +410,7 @@ pub async fn reject(
 /// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id)
 #[utoipa::path(post, path = "/officer/api/devices/{nik}/block", tag = "officer", security(("officer_session" = [])),
     params(("nik" = String, Path, description = "NIK, or an enrollment id")),
-    responses((status = 200, body = BlockResponse), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = BlockResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
 pub async fn block_device(
     State(state): State<SharedState>,
     Path(key): Path<String>,

@@ -96,6 +96,7 @@ pub async fn as_metadata(State(state): State<SharedState>) -> Response {
 /// The token request form.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
+    #[schema(pattern = "^(urn:ietf:params:oauth:grant-type:pre-authorized_code|refresh_token)$")]
     pub grant_type: String,
     #[serde(rename = "pre-authorized_code", default)]
     pub pre_authorized_code: Option<String>,
@@ -109,7 +110,7 @@ fn grant_error(code: &str, message: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
 }
 
-fn new_token(
+pub(crate) fn new_token(
     kind: TokenKind,
     d: &Device,
     now: chrono::DateTime<chrono::Utc>,
@@ -190,6 +191,7 @@ fn pre_authorized(
         .ok_or_else(|| grant_error("not_found", "Kode penawaran tidak dikenal."))?;
     match e.status {
         EnrollmentStatusWire::Approved => {}
+        EnrollmentStatusWire::Activated if e.reauth_pending => {}
         EnrollmentStatusWire::Activated => {
             return Err(grant_error("code_used", "Kode aktivasi sudah dipakai."));
         }
@@ -229,6 +231,9 @@ fn pre_authorized(
         return Err(grant_error("code_wrong", "Kode aktivasi salah.")
             .detail(json!({ "code": "code_wrong", "attempts_left": e.code_attempts_left })));
     }
+    if e.reauth_pending {
+        return finish_reauth(state, e, now);
+    }
     // Activation: single use, one device per resident.
     e.status = EnrollmentStatusWire::Activated;
     e.code_hash = None;
@@ -246,6 +251,40 @@ fn pre_authorized(
         .store
         .activate(&e, &device, &[access_row, refresh_row])?;
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "device activated");
+    Ok(super::no_store(axum::Json(TokenResponse {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: Some(ACCESS_TOKEN_SECS as u64),
+        refresh_token: Some(refresh),
+    })))
+}
+
+/// The re-authentication code was right: new tokens for the same, still active device.
+fn finish_reauth(
+    state: &AppState,
+    mut e: crate::store::Enrollment,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Response, ApiErr> {
+    let revoked = || {
+        grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
+            .detail(json!({ "code": "device_revoked" }))
+    };
+    let device = state
+        .store
+        .device(&e.device_thumb)?
+        .filter(|d| d.enrollment_id == e.id)
+        .ok_or_else(revoked)?;
+    e.reauth_pending = false;
+    e.code_hash = None;
+    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    if !state
+        .store
+        .finish_reauth(&e, &device.thumb, &[access_row, refresh_row])?
+    {
+        return Err(revoked());
+    }
+    tracing::info!(enrollment = %e.id, "device re-authenticated");
     Ok(super::no_store(axum::Json(TokenResponse {
         access_token: access,
         token_type: "Bearer".into(),
@@ -334,7 +373,7 @@ fn device_of_token(state: &AppState, headers: &HeaderMap) -> Result<Device, ApiE
 }
 
 /// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
-fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
+pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
     let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
         .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
@@ -378,9 +417,11 @@ fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), Api
     request_body = ikd_core::wire::CredentialRequest,
     responses(
         (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration", body = ikd_core::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
         (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
         (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
     ))]
 pub async fn credential(
     State(state): State<SharedState>,
@@ -438,7 +479,14 @@ pub struct ReleaseResponse {
 /// POST /api/v1/device/release (Lepas Perangkat)
 #[utoipa::path(post, path = "/api/v1/device/release", tag = "device", security(("access_token" = [])),
     request_body = ikd_core::wire::DeviceRequest,
-    responses((status = 200, body = ReleaseResponse), (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError)))]
+    responses(
+        (status = 200, body = ReleaseResponse),
+        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+    ))]
 pub async fn release(
     State(state): State<SharedState>,
     headers: HeaderMap,

@@ -1,0 +1,220 @@
+//! Re-authentication ("Lupa PIN") against the real server over HTTP: the enrolled device
+//! asks with its enrollment token and a proof from its key, a new code arrives over real
+//! SMTP, and the new offer yields new tokens and fresh credentials bound to the same key.
+#![allow(clippy::unwrap_used)]
+
+use ikd_core::client::ClientError;
+use ikd_core::clock::Clock;
+use ikd_core::credential::sdjwt;
+use ikd_core::secret::SecretString;
+use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION, KTP_VCT};
+use ikd_server::demo::SITI;
+use ikd_tests::{code_in, device_key, Approved, Harness, MAIL_TIMEOUT};
+
+const EMAIL: &str = "siti@example.com";
+
+/// Approved and activated: the first tokens.
+async fn activated(h: &Harness) -> (Approved, ikd_core::client::Tokens) {
+    let officer = h.officer().await;
+    let a = h.approved(&officer, SITI.nik, EMAIL).await;
+    let tokens = h
+        .client
+        .token(&a.pre_authorized_code, &a.code)
+        .await
+        .unwrap();
+    (a, tokens)
+}
+
+fn pac(r: &ikd_core::wire::ReauthResponse) -> String {
+    r.credential_offer
+        .grants
+        .pre_authorized_code
+        .clone()
+        .expect("pre-authorised grant")
+        .pre_authorized_code
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauth_mails_a_new_code_revokes_old_tokens_and_reissues() {
+    let h = Harness::start().await;
+    let c = &h.client;
+    let meta = c.issuer_metadata().await.unwrap();
+    let (a, old) = activated(&h).await;
+
+    let r = c
+        .reauth(&a.enrollment_id, &a.token, &h.proof(&a.key).await)
+        .await
+        .unwrap();
+    assert_eq!(r.enrollment_id, a.enrollment_id);
+    assert_eq!(r.code_attempts_left, 5);
+    assert_eq!(r.email_masked, "s***@example.com");
+    assert_eq!(r.credential_offer.credential_issuer, h.base_url);
+    let grant = r
+        .credential_offer
+        .grants
+        .pre_authorized_code
+        .clone()
+        .unwrap();
+    assert_eq!(grant.tx_code.unwrap().length, Some(6));
+    assert_ne!(grant.pre_authorized_code, a.pre_authorized_code);
+
+    let mail = h
+        .smtp
+        .next(MAIL_TIMEOUT)
+        .await
+        .expect("re-authentication mail");
+    assert_eq!(mail.to, vec![EMAIL.to_owned()]);
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Kode untuk mengatur ulang PIN IKD")
+    );
+    let code = SecretString::new(code_in(&mail));
+    assert_ne!(code.expose(), a.code.expose());
+
+    // The old access and refresh tokens stopped working at once.
+    assert!(c
+        .credential(&old.access_token, KTP_CONFIGURATION, &h.proof(&a.key).await)
+        .await
+        .is_err());
+    assert!(c
+        .refresh(old.refresh_token.as_ref().unwrap())
+        .await
+        .is_err());
+    // The old activation code and offer do not come back.
+    assert!(c.token(&a.pre_authorized_code, &a.code).await.is_err());
+
+    // A wrong code costs a try; the right one gives new tokens.
+    let wrong = SecretString::new(
+        if code.expose() == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+        .into(),
+    );
+    assert!(c.token(&grant.pre_authorized_code, &wrong).await.is_err());
+    let tokens = c.token(&grant.pre_authorized_code, &code).await.unwrap();
+    // Single use.
+    assert!(c.token(&grant.pre_authorized_code, &code).await.is_err());
+
+    let now = h.clock.now();
+    let ktp = c
+        .credential(
+            &tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&a.key).await,
+        )
+        .await
+        .unwrap();
+    let v = sdjwt::verify(&ktp, &meta.issuer_jwk, Some(&a.key.public_jwk()), now).unwrap();
+    assert_eq!(v.vct, KTP_VCT);
+    assert_eq!(v.claims["nik"], SITI.nik);
+    // Through the device-key helper the app uses.
+    let device = ikd_core::device_key::DeviceKey::from_pkcs8(a.key.pkcs8().clone()).unwrap();
+    let kk = c
+        .fetch_credential(
+            &tokens.access_token,
+            KK_CONFIGURATION,
+            &device,
+            &meta.credential_issuer,
+            now,
+        )
+        .await
+        .unwrap();
+    sdjwt::verify(&kk, &meta.issuer_jwk, Some(&a.key.public_jwk()), now).unwrap();
+    // The new refresh token works.
+    c.refresh(tokens.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+    h.server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauth_refuses_a_proof_from_another_key_and_keeps_tokens() {
+    let h = Harness::start().await;
+    let c = &h.client;
+    let (a, old) = activated(&h).await;
+
+    let other = device_key();
+    let err = c
+        .reauth(&a.enrollment_id, &a.token, &h.proof(&other).await)
+        .await
+        .unwrap_err();
+    assert!(!matches!(err, ClientError::Offline), "{err:?}");
+    // A stale nonce is refused too.
+    let stale = ikd_tests::proof_jwt(&a.key, &h.base_url, "not-a-nonce", h.clock_now_ts());
+    assert!(c.reauth(&a.enrollment_id, &a.token, &stale).await.is_err());
+    // Without the enrollment token: refused.
+    let bad = SecretString::new("not-the-token".into());
+    assert!(c
+        .reauth(&a.enrollment_id, &bad, &h.proof(&a.key).await)
+        .await
+        .is_err());
+
+    // Nothing was revoked.
+    c.credential(&old.access_token, KTP_CONFIGURATION, &h.proof(&a.key).await)
+        .await
+        .unwrap();
+    c.refresh(old.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+    h.server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauth_refuses_a_released_device() {
+    let h = Harness::start().await;
+    let c = &h.client;
+    let (a, old) = activated(&h).await;
+    c.release(&old.access_token, &h.proof(&a.key).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.reauth(&a.enrollment_id, &a.token, &h.proof(&a.key).await)
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+    h.server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauth_is_refused_when_the_device_is_blocked_mid_way() {
+    let h = Harness::start().await;
+    let c = &h.client;
+    let (a, _old) = activated(&h).await;
+    let r = c
+        .reauth(&a.enrollment_id, &a.token, &h.proof(&a.key).await)
+        .await
+        .unwrap();
+    let mail = h
+        .smtp
+        .next(MAIL_TIMEOUT)
+        .await
+        .expect("re-authentication mail");
+    let code = SecretString::new(code_in(&mail));
+    // An officer blocks the device before the code is redeemed.
+    let officer = h.officer().await;
+    let resp = officer
+        .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    assert!(c.token(&pac(&r), &code).await.is_err());
+    assert_eq!(
+        c.reauth(&a.enrollment_id, &a.token, &h.proof(&a.key).await)
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+    h.server.shutdown().await;
+}
+
+#[test]
+fn reauth_is_documented() {
+    let doc = ikd_server::openapi::document();
+    let op = &doc["paths"][ikd_core::wire::paths::ENROLLMENT_REAUTH]["post"];
+    assert!(op.is_object(), "reauth documented");
+    assert!(doc["components"]["schemas"]["ReauthResponse"].is_object());
+}
