@@ -76,6 +76,13 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
       <p class="muted">Minta pemohon memindai kode QR ini dengan aplikasi IKD. Kode berganti setiap 30 detik.</p>
       <img id="qr-img" alt="Kode QR loket">
       <p class="muted">Berlaku sampai <span id="qr-exp">-</span></p>
+      <details>
+        <summary>Untuk pengujian di desktop: teks dan gambar QR</summary>
+        <label for="qr-text" class="muted">Teks QR (tempel di aplikasi: "Tempel teks")</label>
+        <textarea id="qr-text" readonly rows="3" style="width:100%"></textarea>
+        <p><button type="button" id="qr-copy">Salin teks</button>
+        <a id="qr-dl" download="ikd-desk-qr.png" href="#">Unduh PNG</a></p>
+      </details>
     </div>
     <div class="card" style="margin-top:16px">
       <h2>Antrean</h2>
@@ -141,10 +148,17 @@ function showDesk(me) {
   qrTimer = setInterval(refreshQr, 30000);
   queueTimer = setInterval(refreshQueue, 3000);
 }
+$("qr-copy").addEventListener("click", async () => {
+  const t = $("qr-text");
+  try { await navigator.clipboard.writeText(t.value); }
+  catch (e) { t.select(); document.execCommand("copy"); }
+});
 async function refreshQr() {
   try {
     const q = await api("GET", "/officer/api/desk/qr");
     $("qr-img").src = "/officer/api/desk/qr.png?t=" + Date.now();
+    $("qr-text").value = q.text;
+    $("qr-dl").href = $("qr-img").src;
     $("qr-exp").textContent = new Date(q.expires_at).toLocaleTimeString("id-ID");
   } catch (e) { /* shown on next poll */ }
 }
