@@ -139,8 +139,12 @@ pub struct AppState {
     pub settings: Settings,
     /// Dev builds may change the backend URL.
     pub dev_build: bool,
-    /// The documents were wiped after too many wrong PINs; a refresh is needed.
+    /// The documents were wiped after too many wrong PINs; "Lupa PIN" downloads them
+    /// again.
     pub documents_wiped: bool,
+    /// "Lupa PIN" was asked for: a code went to the resident's email and waits to be
+    /// entered (`enrollment` carries its expiry, tries left and the masked address).
+    pub pin_reset_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -187,6 +191,8 @@ pub enum HistoryKind {
     DocumentsWiped,
     DeviceReleased,
     DeviceRevoked,
+    /// "Lupa PIN": a code to reset the PIN was mailed.
+    PinResetRequested,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

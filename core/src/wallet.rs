@@ -76,6 +76,10 @@ struct EnrollmentRecord {
     code_expires_at: Option<String>,
     code_attempts_left: Option<u32>,
     offer: Option<CredentialOffer>,
+    /// "Lupa PIN" asked for: `offer` is the re-authentication offer whose code went by
+    /// email.
+    #[serde(default)]
+    pin_reset_pending: bool,
 }
 
 /// Credentials fetched at activation, kept (sealed) until a PIN is set.
@@ -207,6 +211,11 @@ pub fn stage_of(
     holding_credentials: bool,
     state: &EnrollmentState,
 ) -> Stage {
+    // Held credentials wait for a PIN: after activation, and after "Lupa PIN" (where
+    // the old vault still exists until the new PIN replaces it).
+    if holding_credentials && !unlocked {
+        return Stage::NeedsPin;
+    }
     if vault_exists || documents_wiped {
         return if unlocked {
             Stage::Unlocked
@@ -401,6 +410,26 @@ impl Wallet {
         ])?)
     }
 
+    /// [`Self::save`] and a history entry, in one transaction.
+    fn save_with_history(
+        &self,
+        state: &EnrollmentState,
+        rec: &EnrollmentRecord,
+        kind: HistoryKind,
+    ) -> Result<(), UiError> {
+        let sealed = seal(&self.ds()?, KV_ENROLLMENT, to_json(rec)?.as_bytes())?;
+        let state_json = state.to_json();
+        let now = self.now();
+        self.store
+            .with_tx(|tx| -> Result<(), crate::store::StoreError> {
+                crate::store::db::set_kv(tx, KV_STATE, &state_json)?;
+                crate::store::db::set_kv(tx, KV_ENROLLMENT, &sealed)?;
+                crate::store::db::append_history(tx, now, kind, None)?;
+                Ok(())
+            })?;
+        Ok(())
+    }
+
     fn held(&self) -> Result<Option<Held>, UiError> {
         match self.store.get_kv(KV_PENDING)? {
             Some(s) => Ok(Some(from_secret_json(&open(&self.ds()?, KV_PENDING, &s)?)?)),
@@ -539,6 +568,8 @@ impl Wallet {
             (inner.session.is_some(), inner.settings.clone())
         };
         let stage = stage_of(vault_exists, unlocked, wiped, held, &state);
+        let pin_reset_pending =
+            !held && (vault_exists || wiped) && rec.as_ref().is_some_and(|r| r.pin_reset_pending);
         let lockout = if vault_exists {
             Some(self.vault.lockout_state()?)
         } else {
@@ -551,6 +582,7 @@ impl Wallet {
             settings,
             dev_build: self.dev_build,
             documents_wiped: wiped,
+            pin_reset_pending,
         })
     }
 
@@ -658,23 +690,7 @@ impl Wallet {
             .map(|g| g.pre_authorized_code.clone())
             .ok_or_else(|| err(ErrorCode::InvalidState, "not approved yet"))?;
         let client = self.client();
-        let tokens = match client.token(&pac, &code).await {
-            Ok(t) => t,
-            Err(e) => {
-                let ui: UiError = e.into();
-                if let Some(left) = ui
-                    .detail
-                    .as_ref()
-                    .and_then(|d| d.get("attempts_left"))
-                    .and_then(|v| v.as_u64())
-                {
-                    let mut rec = rec;
-                    rec.code_attempts_left = u32::try_from(left).ok();
-                    self.save(&state, &rec)?;
-                }
-                return Err(ui);
-            }
-        };
+        let tokens = self.redeem(&client, &state, rec, &pac, &code).await?;
         let meta = client.issuer_metadata().await?;
         let (ktp, kk) = self
             .fetch_credentials(&client, &meta.credential_issuer, &tokens.access_token)
@@ -702,6 +718,104 @@ impl Wallet {
             (KV_STATE, state_json.as_str()),
         ])?;
         self.history_add(HistoryKind::Activated, None)?;
+        self.app_state()
+    }
+
+    /// Redeems a pre-authorized code with the mailed code; a wrong code saves the tries
+    /// left (the backend's count) before the error goes back.
+    async fn redeem(
+        &self,
+        client: &BackendClient,
+        state: &EnrollmentState,
+        mut rec: EnrollmentRecord,
+        pac: &str,
+        code: &SecretString,
+    ) -> Result<Tokens, UiError> {
+        match client.token(pac, code).await {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                let ui: UiError = e.into();
+                if let Some(left) = ui
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.get("attempts_left"))
+                    .and_then(|v| v.as_u64())
+                {
+                    rec.code_attempts_left = u32::try_from(left).ok();
+                    self.save(state, &rec)?;
+                }
+                Err(ui)
+            }
+        }
+    }
+
+    /// "Lupa PIN" (and the way back after 10 wrong PINs wiped the documents): asks the
+    /// backend for a code by email, authenticated by the enrollment token and a proof
+    /// from this device's key. The backend revokes the device's tokens; the documents
+    /// lock. The old vault stays (the old PIN still opens it) until a new PIN replaces
+    /// it, so nothing is lost if the code never arrives.
+    pub async fn forgot_pin(&self) -> Result<EnrollmentView, UiError> {
+        if !(self.vault.exists()? || self.vault.documents_wiped()?) {
+            return Err(err(ErrorCode::InvalidState, "no PIN to reset"));
+        }
+        let mut rec = self.record_required()?;
+        let issuer = self.issuer()?;
+        let token = SecretString::new(rec.token.clone());
+        let resp = self
+            .client()
+            .reauth_device(&rec.id, &token, &self.device, &issuer.id, self.now())
+            .await?;
+        self.inner().session = None;
+        rec.offer = Some(resp.credential_offer);
+        rec.code_expires_at = Some(resp.code_expires_at);
+        rec.code_attempts_left = Some(resp.code_attempts_left);
+        rec.email_masked = Some(resp.email_masked);
+        rec.pin_reset_pending = true;
+        let state = self.state()?;
+        self.save_with_history(&state, &rec, HistoryKind::PinResetRequested)?;
+        Self::view_of(&state, &rec).ok_or_else(|| internal("enrollment view"))
+    }
+
+    /// The code from the "Lupa PIN" email: fetches KTP and KK again (checked against
+    /// the issuer key pinned at activation, not whatever the backend now says) and
+    /// holds them sealed until [`Self::set_pin`] replaces the old vault with a new one.
+    pub async fn reset_pin_with_code(&self, code: SecretString) -> Result<AppState, UiError> {
+        let state = self.state()?;
+        let rec = self.record_required()?;
+        if !rec.pin_reset_pending {
+            return Err(err(ErrorCode::InvalidState, "no PIN reset asked for"));
+        }
+        let pac = rec
+            .offer
+            .as_ref()
+            .and_then(|o| o.grants.pre_authorized_code.as_ref())
+            .map(|g| g.pre_authorized_code.clone())
+            .ok_or_else(|| err(ErrorCode::InvalidState, "no PIN reset asked for"))?;
+        let client = self.client();
+        let issuer = self.issuer()?;
+        let tokens = self.redeem(&client, &state, rec, &pac, &code).await?;
+        let (ktp, kk) = self
+            .fetch_credentials(&client, &issuer.id, &tokens.access_token)
+            .await?;
+        self.verify(&ktp)?;
+        self.verify(&kk)?;
+        let held = Held {
+            ktp,
+            kk,
+            tokens: tokens.into(),
+        };
+        let mut rec = self.record_required()?;
+        rec.pin_reset_pending = false;
+        rec.offer = None;
+        let ds = self.ds()?;
+        let sealed_held = seal(&ds, KV_PENDING, to_json(&held)?.as_bytes())?;
+        let sealed_rec = seal(&ds, KV_ENROLLMENT, to_json(&rec)?.as_bytes())?;
+        // Held credentials and the cleared reset flag: one write. The old vault goes
+        // only when the new PIN's vault replaces it (`set_pin`, one transaction).
+        self.store.set_kv_many(&[
+            (KV_PENDING, sealed_held.as_str()),
+            (KV_ENROLLMENT, sealed_rec.as_str()),
+        ])?;
         self.app_state()
     }
 
@@ -1033,6 +1147,17 @@ mod tests {
         assert_eq!(stage_of(true, false, false, false, &draft), Stage::Locked);
         assert_eq!(stage_of(true, true, false, false, &draft), Stage::Unlocked);
         assert_eq!(stage_of(false, false, true, false, &draft), Stage::Locked);
+        // After "Lupa PIN": re-downloaded credentials wait for a new PIN even though
+        // the old vault (or the wipe flag) is still there.
+        let pin_set = EnrollmentState::PinSet;
+        assert_eq!(
+            stage_of(true, false, false, true, &pin_set),
+            Stage::NeedsPin
+        );
+        assert_eq!(
+            stage_of(false, false, true, true, &pin_set),
+            Stage::NeedsPin
+        );
     }
 
     #[test]

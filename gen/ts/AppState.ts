@@ -10,6 +10,12 @@ export type AppState = { stage: Stage, enrollment: EnrollmentView | null, lockou
  */
 dev_build: boolean, 
 /**
- * The documents were wiped after too many wrong PINs; a refresh is needed.
+ * The documents were wiped after too many wrong PINs; "Lupa PIN" downloads them
+ * again.
  */
-documents_wiped: boolean, };
+documents_wiped: boolean, 
+/**
+ * "Lupa PIN" was asked for: a code went to the resident's email and waits to be
+ * entered (`enrollment` carries its expiry, tries left and the masked address).
+ */
+pin_reset_pending: boolean, };

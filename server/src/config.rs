@@ -66,6 +66,14 @@ pub struct Limits {
     pub reauth_burst: u32,
     #[serde(default = "default_reauth_per_minute")]
     pub reauth_per_minute: u32,
+    /// An enrollment not approved this many days after it was submitted expires: the
+    /// resident starts over (status `expired`), the officer's queue drops it.
+    #[serde(default = "default_enrollment_ttl_days")]
+    pub enrollment_ttl_days: i64,
+}
+
+fn default_enrollment_ttl_days() -> i64 {
+    14
 }
 
 fn default_reauth_burst() -> u32 {
@@ -87,6 +95,7 @@ impl Default for Limits {
             resend_per_day: 5,
             reauth_burst: default_reauth_burst(),
             reauth_per_minute: default_reauth_per_minute(),
+            enrollment_ttl_days: default_enrollment_ttl_days(),
         }
     }
 }

@@ -71,10 +71,21 @@ enum OfficerCmd {
     },
 }
 
+/// Logs go to stderr: human-readable by default, one JSON object a line with
+/// `IKD_LOG_FORMAT=json` (for a log collector). `RUST_LOG` sets the filter (default
+/// `info`). Neither format carries a NIK (masked), a code, a token or a PIN.
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let json = std::env::var("IKD_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 async fn serve_until_ctrl_c(config: Config) -> Result<(), String> {

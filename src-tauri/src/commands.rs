@@ -143,6 +143,14 @@ pub async fn release_device(w: W<'_>) -> R<AppState> {
     w.release_device().await
 }
 #[tauri::command]
+pub async fn forgot_pin(w: W<'_>) -> R<EnrollmentView> {
+    w.forgot_pin().await
+}
+#[tauri::command]
+pub async fn reset_pin_with_code(w: W<'_>, code: SecretString) -> R<AppState> {
+    w.reset_pin_with_code(code).await
+}
+#[tauri::command]
 pub async fn reset_enrollment(w: W<'_>) -> R<AppState> {
     w.reset_enrollment()
 }

@@ -207,6 +207,8 @@ pub fn run() {
             commands::refresh_documents,
             commands::release_device,
             commands::reset_enrollment,
+            commands::forgot_pin,
+            commands::reset_pin_with_code,
         ])
         .build(tauri::generate_context!());
     let app = match app {

@@ -223,6 +223,63 @@ async fn expired_code_is_refused() {
     );
 }
 
+/// An enrollment not approved within 14 days expires: its status says so, it leaves the
+/// officer's queue, and neither a scan nor an approval moves it on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollments_not_approved_in_time_expire() {
+    use ikd_core::wire::EnrollmentStatusWire;
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let (a, b) = (device_key(), device_key());
+    let sa = h
+        .client
+        .submit(&enroll_request(SITI.nik, "siti@example.com", &a))
+        .await
+        .unwrap();
+    let sb = h
+        .client
+        .submit(&enroll_request(BUDI.nik, "budi@example.com", &b))
+        .await
+        .unwrap();
+    let (ta, tb) = (
+        SecretString::new(sa.enrollment_token.clone()),
+        SecretString::new(sb.enrollment_token.clone()),
+    );
+    h.client
+        .scan(&sb.enrollment_id, &tb, &officer.desk_qr().await.text)
+        .await
+        .unwrap();
+    assert_eq!(officer.queue().await.len(), 1);
+
+    // 13 days on: still waiting.
+    h.clock.advance(chrono::Duration::days(13));
+    let st = h.client.status(&sa.enrollment_id, &ta).await.unwrap();
+    assert_eq!(st.status, EnrollmentStatusWire::Submitted);
+
+    // Past 14 days: expired.
+    h.clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::seconds(1));
+    let officer = h.officer().await;
+    assert!(
+        officer.queue().await.is_empty(),
+        "stale enrollments leave the queue"
+    );
+    assert_eq!(
+        officer.approve(&sb.enrollment_id).await,
+        reqwest::StatusCode::CONFLICT
+    );
+    let st = h.client.status(&sb.enrollment_id, &tb).await.unwrap();
+    assert_eq!(st.status, EnrollmentStatusWire::Expired);
+    let st = h.client.status(&sa.enrollment_id, &ta).await.unwrap();
+    assert_eq!(st.status, EnrollmentStatusWire::Expired);
+    let e = h
+        .client
+        .scan(&sa.enrollment_id, &ta, &officer.desk_qr().await.text)
+        .await
+        .unwrap_err();
+    assert_eq!(e, ClientError::InvalidState);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_bound_to_their_device_and_one_device_per_resident() {
     let h = Harness::start().await;

@@ -3,7 +3,7 @@
 //! mail → activate → restart → PIN → documents → wrong PIN → lock → restart → release.
 #![allow(clippy::unwrap_used)]
 
-use ikd_core::clock::SystemClock;
+use ikd_core::clock::{Clock, SystemClock};
 use ikd_core::error::ErrorCode;
 use ikd_core::secret::SecretString;
 use ikd_core::vault::{FileKeyStore, KdfParams};
@@ -19,11 +19,15 @@ const EMAIL: &str = "siti.rahmawati@example.com";
 const PIN: &str = "240517";
 
 fn open(dir: &Path, base_url: &str) -> Wallet {
+    open_with_clock(dir, base_url, Arc::new(SystemClock))
+}
+
+fn open_with_clock(dir: &Path, base_url: &str, clock: Arc<dyn Clock>) -> Wallet {
     Wallet::open(WalletConfig {
         data_dir: dir.to_path_buf(),
         backend_url: base_url.to_owned(),
         dev_build: true,
-        clock: Arc::new(SystemClock),
+        clock,
         keystore: Arc::new(FileKeyStore::in_dir(dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
     })
@@ -196,8 +200,11 @@ async fn wallet_journey_from_enrollment_to_release() {
 
 /// Enroll, scan, approve, code by mail, activate: a wallet holding Siti's credentials.
 async fn activated(h: &Harness, dir: &Path) -> Wallet {
+    activated_with(h, open(dir, &h.base_url)).await
+}
+
+async fn activated_with(h: &Harness, w: Wallet) -> Wallet {
     let officer = h.officer().await;
-    let w = open(dir, &h.base_url);
     w.process_selfie(&astronaut()).unwrap();
     w.submit_enrollment(RegisterForm {
         nik: SITI.nik.into(),
@@ -326,4 +333,115 @@ async fn pin_creation_refresh_and_pin_change_are_all_or_nothing() {
     w.change_pin(secret(PIN), secret("861357")).unwrap();
     w.lock().unwrap();
     assert_eq!(w.unlock(secret("861357")).unwrap().stage, Stage::Unlocked);
+}
+
+/// "Lupa PIN": the code goes by real SMTP; until it is entered the old PIN still opens
+/// the documents; a wrong code counts down; the right one downloads KTP and KK again
+/// and the new PIN replaces the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_pin_resets_the_pin_with_a_code_by_email() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated(&h, dir.path()).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    w.lock().unwrap();
+    assert!(!w.app_state().unwrap().pin_reset_pending);
+
+    let v = w.forgot_pin().await.unwrap();
+    assert_eq!(v.code_attempts_left, Some(5));
+    assert!(v.email_masked.unwrap().ends_with("@example.com"));
+    let st = w.app_state().unwrap();
+    assert_eq!(st.stage, Stage::Locked);
+    assert!(st.pin_reset_pending);
+    let mail = h.smtp.next(MAIL_TIMEOUT).await.unwrap();
+    let code = code_in(&mail);
+
+    // A restart keeps the pending reset.
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert!(w.app_state().unwrap().pin_reset_pending);
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let e = w.reset_pin_with_code(secret(wrong)).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CodeWrong);
+    assert_eq!(
+        w.app_state()
+            .unwrap()
+            .enrollment
+            .unwrap()
+            .code_attempts_left,
+        Some(4)
+    );
+    let st = w.reset_pin_with_code(secret(&code)).await.unwrap();
+    assert_eq!(st.stage, Stage::NeedsPin);
+    assert!(!st.pin_reset_pending);
+    // The code is single use.
+    assert_eq!(
+        w.reset_pin_with_code(secret(&code)).await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+
+    // The new PIN follows the policy (her birth date is refused) and replaces the old.
+    assert_eq!(
+        w.set_pin(secret("050990"), secret("050990"))
+            .unwrap_err()
+            .code,
+        ErrorCode::PinPolicy
+    );
+    let st = w.set_pin(secret("861357"), secret("861357")).unwrap();
+    assert_eq!(st.stage, Stage::Unlocked);
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+    assert_eq!(w.kk().unwrap().kk.kepala_keluarga, BUDI.name);
+    w.lock().unwrap();
+    assert_eq!(w.unlock(secret(PIN)).unwrap_err().code, ErrorCode::WrongPin);
+    assert_eq!(w.unlock(secret("861357")).unwrap().stage, Stage::Unlocked);
+    // The tokens from the reset work: a refresh goes through.
+    w.refresh_documents().await.unwrap();
+    let kinds: Vec<HistoryKind> = w.history().unwrap().iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&HistoryKind::PinResetRequested), "{kinds:?}");
+}
+
+/// Ten wrong PINs wipe the documents; "Lupa PIN" downloads them again. The wallet and
+/// the server share one manual clock, moved past each lockout wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_wiped_by_wrong_pins_come_back_after_a_pin_reset() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = h.clock.clone();
+    let w = activated_with(&h, open_with_clock(dir.path(), &h.base_url, clock)).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    w.lock().unwrap();
+
+    let mut wrong_answers = 0;
+    while !w.app_state().unwrap().documents_wiped {
+        let e = w.unlock(secret("913468")).unwrap_err();
+        match e.code {
+            ErrorCode::WrongPin | ErrorCode::VaultWiped => wrong_answers += 1,
+            ErrorCode::LockedOut => h.clock.advance(chrono::Duration::minutes(16)),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            wrong_answers <= 10,
+            "no wipe after {wrong_answers} wrong PINs"
+        );
+    }
+    assert_eq!(wrong_answers, 10);
+    let st = w.app_state().unwrap();
+    assert_eq!(st.stage, Stage::Locked);
+    // The right PIN no longer opens anything.
+    assert_eq!(
+        w.unlock(secret(PIN)).unwrap_err().code,
+        ErrorCode::VaultWiped
+    );
+
+    w.forgot_pin().await.unwrap();
+    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
+    assert_eq!(
+        w.reset_pin_with_code(secret(&code)).await.unwrap().stage,
+        Stage::NeedsPin
+    );
+    let st = w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    assert_eq!(st.stage, Stage::Unlocked);
+    assert!(!st.documents_wiped);
+    assert_eq!(w.ktp().unwrap().ktp.nama, SITI.name);
 }

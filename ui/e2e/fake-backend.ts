@@ -30,6 +30,7 @@ type S = {
   codeAttempts: number;
   history: HistoryEntry[];
   wiped: boolean;
+  resetPending: boolean;
 };
 
 const s: S = {
@@ -45,6 +46,7 @@ const s: S = {
   codeAttempts: 5,
   history: [],
   wiped: false,
+  resetPending: false,
 };
 
 // Tests may preset the state (kept across a reload).
@@ -76,6 +78,7 @@ function appState(): AppState {
     settings: { ...s.settings },
     dev_build: true,
     documents_wiped: s.wiped,
+    pin_reset_pending: s.resetPending,
   };
 }
 
@@ -358,6 +361,32 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'release_device': {
       log('device_released');
       Object.assign(s, { stage: 'welcome', enrollment: null, pin: null, selfie: null, failures: 0, lockedUntil: null, wiped: false });
+      return appState();
+    }
+    case 'forgot_pin': {
+      if (s.stage !== 'locked') fail('invalid_state');
+      s.resetPending = true;
+      s.codeAttempts = 5;
+      s.enrollment = {
+        status: 'activated', desk_name: null, reject_reason: null,
+        code_expires_at: new Date(Date.now() + 23 * 3600_000 + 59 * 60_000).toISOString(),
+        code_attempts_left: 5, email_masked: 's***@example.com',
+      };
+      log('pin_reset_requested');
+      return s.enrollment;
+    }
+    case 'reset_pin_with_code': {
+      if (!s.resetPending || !s.enrollment) fail('invalid_state');
+      if (String(a.code) !== '654321') {
+        s.codeAttempts -= 1;
+        s.enrollment = { ...s.enrollment!, code_attempts_left: s.codeAttempts };
+        fail('code_wrong', { attempts_left: s.codeAttempts });
+      }
+      s.resetPending = false;
+      s.wiped = false;
+      s.failures = 0;
+      s.lockedUntil = null;
+      s.stage = 'needs_pin';
       return appState();
     }
     case 'reset_enrollment': s.stage = 'welcome'; s.enrollment = null; s.selfie = null; return appState();

@@ -292,6 +292,40 @@ test('lockout countdown disables the keys', async () => {
   await context.close();
 });
 
+test('Lupa PIN after ten wrong PINs: code by email, new PIN, documents back', async () => {
+  const { context, page, errors } = await newPhone();
+  await screen(page, 'welcome');
+  await page.evaluate(() => {
+    sessionStorage.setItem('ikd-fake', JSON.stringify({ stage: 'locked', pin: '271828', failures: 9 }));
+  });
+  await page.reload();
+  await screen(page, 'pin');
+  await pinEnter(page, '000000');
+  await id(page, 'btn-redownload').waitFor();
+  await page.getByText(/dokumen di perangkat ini telah dihapus/).first().waitFor();
+  await shot(page, 'pin-wiped');
+  await id(page, 'btn-redownload').click();
+  await screen(page, 'forgot-pin');
+  await shot(page, 'forgot-pin');
+  await id(page, 'btn-reset-send').click();
+  await screen(page, 'reset-code');
+  assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 5/);
+  for (const d of '111111') await id(page, `keypad-${d}`).click();
+  await id(page, 'btn-reset-submit').click();
+  await id(page, 'error-banner').waitFor();
+  assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 4/);
+  await shot(page, 'reset-code-wrong');
+  for (const d of '654321') await id(page, `keypad-${d}`).click();
+  await id(page, 'btn-reset-submit').click();
+  await screen(page, 'create-pin');
+  await pinEnter(page, '582046');
+  await page.getByText('Masukkan PIN sekali lagi.').waitFor();
+  await pinEnter(page, '582046');
+  await screen(page, 'home');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('register words typed errors and unknown regions politely', async () => {
   const { context, page, errors } = await newPhone();
   await screen(page, 'welcome');

@@ -55,6 +55,8 @@ export const api = {
   refreshDocuments: () => call<null>('refresh_documents'),
   releaseDevice: () => call<AppState>('release_device'),
   resetEnrollment: () => call<AppState>('reset_enrollment'),
+  forgotPin: () => call<EnrollmentView>('forgot_pin'),
+  resetPinWithCode: (code: string) => call<AppState>('reset_pin_with_code', { code }),
 };
 
 /** Subscribes to the shell's `locked` event. Resolves to an unlisten function. */

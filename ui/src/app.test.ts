@@ -12,6 +12,7 @@ const state = (stage: Stage, status?: EnrollmentStatusWire): AppState => ({
   settings: { language: 'id', auto_lock_secs: 120, backend_url: '' },
   dev_build: false,
   documents_wiped: false,
+  pin_reset_pending: false,
 });
 
 describe('routing from app_state', () => {
@@ -25,6 +26,7 @@ describe('routing from app_state', () => {
     expect(screenFor(state('needs_pin'))).toBe('create-pin');
     expect(screenFor(state('locked'))).toBe('pin');
     expect(screenFor(state('unlocked'))).toBe('home');
+    expect(screenFor({ ...state('locked'), pin_reset_pending: true })).toBe('reset-code');
   });
 
   it('detects phones by user agent', () => {

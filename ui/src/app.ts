@@ -7,6 +7,7 @@ import type { Ctx, ScreenName } from './ctx';
 import type { AppState } from './types';
 import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
 import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
+import { forgotPinScreen, resetCodeScreen } from './screens/reset';
 import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
 
 const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
@@ -24,6 +25,8 @@ const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
   kk: kkScreen,
   history: historyScreen,
   settings: settingsScreen,
+  'forgot-pin': forgotPinScreen,
+  'reset-code': resetCodeScreen,
 };
 
 const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings'];
@@ -37,7 +40,7 @@ export function screenFor(s: AppState): ScreenName {
       return st === 'submitted' ? 'submitted' : 'status';
     }
     case 'needs_pin': return 'create-pin';
-    case 'locked': return 'pin';
+    case 'locked': return s.pin_reset_pending ? 'reset-code' : 'pin';
     case 'unlocked': return 'home';
   }
 }

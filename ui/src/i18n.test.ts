@@ -61,7 +61,7 @@ describe('i18n', () => {
 
   it('words every history kind', () => {
     const kinds = Object.keys(_dicts.histories.id) as HistoryKind[];
-    expect(kinds.length).toBe(13);
+    expect(kinds.length).toBe(14);
     for (const k of kinds) {
       expect(historyText(k)).toBeTruthy();
       expect(_dicts.histories.en[k]).toBeTruthy();

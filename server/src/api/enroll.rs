@@ -207,14 +207,28 @@ pub async fn submit(
         .into_response())
 }
 
-/// Loads an enrollment for its own bearer token; any mismatch is a generic 404.
+/// Loads an enrollment for its own bearer token; any mismatch is a generic 404. A
+/// stale one (see [`is_stale`]) is marked `expired` first.
 pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enrollment, ApiErr> {
     let token = bearer(headers).ok_or_else(ApiErr::unauthorized)?;
-    let e = state.store.enrollment(id)?.ok_or_else(ApiErr::not_found)?;
+    let mut e = state.store.enrollment(id)?.ok_or_else(ApiErr::not_found)?;
     if !ct_eq(&e.token_hash, &sha256_hex(token.as_bytes())) {
         return Err(ApiErr::not_found());
     }
+    if is_stale(state, &e, state.clock.now()) {
+        e.status = EnrollmentStatusWire::Expired;
+        state.store.update_enrollment(&e)?;
+        tracing::info!(enrollment = %e.id, "enrollment expired (not approved in time)");
+    }
     Ok(e)
+}
+
+/// Submitted or scanned, and not approved within `limits.enrollment_ttl_days`.
+pub fn is_stale(state: &AppState, e: &Enrollment, now: DateTime<Utc>) -> bool {
+    matches!(
+        e.status,
+        EnrollmentStatusWire::Submitted | EnrollmentStatusWire::Scanned
+    ) && now - e.created_at > chrono::Duration::days(state.limits.enrollment_ttl_days)
 }
 
 /// GET /api/v1/enrollments/{id}

@@ -246,7 +246,11 @@ pub async fn queue(
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
     let mut items = Vec::new();
+    let now = state.clock.now();
     for e in state.store.queue(&o.desk_id)? {
+        if super::enroll::is_stale(&state, &e, now) {
+            continue;
+        }
         let nama = state
             .store
             .resident(&e.nik)?
@@ -346,6 +350,13 @@ pub async fn approve(
         if e.status != EnrollmentStatusWire::Scanned {
             return Err(ApiErr::invalid_state(
                 "Permohonan ini tidak sedang menunggu keputusan.",
+            ));
+        }
+        if super::enroll::is_stale(&state, &e, now) {
+            e.status = EnrollmentStatusWire::Expired;
+            state.store.update_enrollment(&e)?;
+            return Err(ApiErr::invalid_state(
+                "Permohonan ini sudah kedaluwarsa; warga perlu mendaftar ulang.",
             ));
         }
         e.status = EnrollmentStatusWire::Approved;

@@ -104,7 +104,9 @@ export function pinScreen(ctx: Ctx): Screen {
             return true;
           }
           if (err.code === 'vault_wiped') {
-            pad.setMessage(errorText(err), 'info');
+            // Show the wiped notice and "Unduh ulang dokumen".
+            pad.destroy();
+            void ctx.route();
             return true;
           }
           return false;
@@ -112,9 +114,25 @@ export function pinScreen(ctx: Ctx): Screen {
       });
     },
   });
-  const el = frame('pin', t('pin_title'), {},
-    ctx.state?.documents_wiped ? notice(errorText({ code: 'vault_wiped', message: '', detail: null }), 'warn') : null,
-    pad.el, slot);
+  // After the wipe there is nothing for a PIN to open: only the way back.
+  const wiped = ctx.state?.documents_wiped ?? false;
+  const el = wiped
+    ? frame('pin', t('pin_title'), {},
+      notice(errorText({ code: 'vault_wiped', message: '', detail: null }), 'warn'),
+      ctx.state?.pin_reset_pending ? notice(t('reset_pending_note'), 'info') : null,
+      h('div', { class: 'actions' },
+        ctx.state?.pin_reset_pending
+          ? button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'))
+          : null,
+        button(t('btn_redownload'), 'btn-redownload', () => ctx.show('forgot-pin'),
+          ctx.state?.pin_reset_pending ? 'secondary' : 'primary')))
+    : frame('pin', t('pin_title'), {},
+      ctx.state?.pin_reset_pending
+        ? h('div', { class: 'actions' }, notice(t('reset_pending_note'), 'info'),
+          button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'), 'secondary'))
+        : null,
+      pad.el, slot,
+      h('div', { class: 'actions' }, button(t('btn_forgot_pin'), 'btn-forgot-pin', () => ctx.show('forgot-pin'), 'link')));
   applyLockout(pad, ctx.state?.lockout, true);
   return { el, destroy: () => pad.destroy() };
 }
