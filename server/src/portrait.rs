@@ -23,14 +23,22 @@ fn in_ellipse(x: f32, y: f32, cx: f32, cy: f32, rx: f32, ry: f32) -> bool {
     dx * dx + dy * dy <= 1.0
 }
 
-/// Draws a portrait and encodes it as JPEG (quality 85).
+/// Draws a portrait and encodes it as JPEG (quality 85, 4:2:0; the jpeg-encoder crate,
+/// several times faster than `image`'s encoder).
 pub fn portrait_jpeg(seed: u64, birth_year: i32, female: bool) -> Vec<u8> {
     let img = draw(seed, birth_year, female);
-    let mut out = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-    // Encoding an in-memory RGB buffer of fixed, valid size into a Vec cannot fail.
-    enc.encode_image(&img)
-        .expect("encoding an RGB buffer into memory does not fail");
+    let mut out = Vec::with_capacity(16 * 1024);
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    // WIDTH and HEIGHT are small constants and the buffer matches them, so encoding into
+    // memory cannot fail.
+    enc.encode(
+        img.as_raw(),
+        WIDTH as u16,
+        HEIGHT as u16,
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .expect("encoding an RGB buffer of the portrait's fixed size into memory does not fail");
     out
 }
 

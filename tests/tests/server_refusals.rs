@@ -3,7 +3,7 @@
 
 use ikd_core::client::ClientError;
 use ikd_core::secret::SecretString;
-use ikd_core::wire::{ApiError, KTP_CONFIGURATION};
+use ikd_core::wire::{ApiError, EnrollResponse, KTP_CONFIGURATION};
 use ikd_server::demo::{AHMAD, BUDI, RUDI, SITI, SUPARMAN};
 use ikd_tests::{device_key, enroll_request, Harness};
 
@@ -56,25 +56,36 @@ async fn unknown_and_ineligible_residents_are_refused() {
     );
 }
 
+/// Siti and Budi submitted, each with a device key of their own: (answer, token) each.
+async fn siti_and_budi_submitted(
+    h: &Harness,
+) -> (
+    (EnrollResponse, SecretString),
+    (EnrollResponse, SecretString),
+) {
+    let mut out = Vec::new();
+    for (nik, email) in [
+        (SITI.nik, "siti@example.com"),
+        (BUDI.nik, "budi@example.com"),
+    ] {
+        let sub = h
+            .client
+            .submit(&enroll_request(nik, email, &device_key()))
+            .await
+            .unwrap();
+        let token = SecretString::new(sub.enrollment_token.clone());
+        out.push((sub, token));
+    }
+    let b = out.pop().unwrap();
+    let a = out.pop().unwrap();
+    (a, b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desk_qr_expired_replayed_and_garbage_are_refused() {
     let h = Harness::start().await;
     let officer = h.officer().await;
-    let (a, b) = (device_key(), device_key());
-    let sa = h
-        .client
-        .submit(&enroll_request(SITI.nik, "siti@example.com", &a))
-        .await
-        .unwrap();
-    let sb = h
-        .client
-        .submit(&enroll_request(BUDI.nik, "budi@example.com", &b))
-        .await
-        .unwrap();
-    let (ta, tb) = (
-        SecretString::new(sa.enrollment_token.clone()),
-        SecretString::new(sb.enrollment_token.clone()),
-    );
+    let ((sa, ta), (sb, tb)) = siti_and_budi_submitted(&h).await;
 
     // Garbage.
     assert_eq!(
@@ -230,21 +241,7 @@ async fn enrollments_not_approved_in_time_expire() {
     use ikd_core::wire::EnrollmentStatusWire;
     let h = Harness::start().await;
     let officer = h.officer().await;
-    let (a, b) = (device_key(), device_key());
-    let sa = h
-        .client
-        .submit(&enroll_request(SITI.nik, "siti@example.com", &a))
-        .await
-        .unwrap();
-    let sb = h
-        .client
-        .submit(&enroll_request(BUDI.nik, "budi@example.com", &b))
-        .await
-        .unwrap();
-    let (ta, tb) = (
-        SecretString::new(sa.enrollment_token.clone()),
-        SecretString::new(sb.enrollment_token.clone()),
-    );
+    let ((sa, ta), (sb, tb)) = siti_and_budi_submitted(&h).await;
     h.client
         .scan(&sb.enrollment_id, &tb, &officer.desk_qr().await.text)
         .await

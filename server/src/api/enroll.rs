@@ -191,8 +191,11 @@ pub async fn submit(
     };
     state.store.insert_enrollment(&e)?;
     // Draw the SIAK photo now, off the request path: the officer's detail view and the
-    // KTP credential need it later.
+    // KTP credential need it later. One at a time (a burst of submissions must not
+    // take every core away from the requests themselves).
     tokio::task::spawn_blocking(move || {
+        static LANE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = LANE.lock().unwrap_or_else(|p| p.into_inner());
         crate::api::officer::siak_photo(&resident);
     });
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");

@@ -6,7 +6,7 @@ import { button, busyBox, errorBanner, fileToBase64, frame, notice, step, type S
 import { createCodeEntry } from '../components/codeentry';
 import { hhmm, secsUntil } from '../format';
 import type { Ctx } from '../ctx';
-import type { EnrollmentView, UiError } from '../types';
+import type { AppState, EnrollmentView, UiError } from '../types';
 
 function afterScan(ctx: Ctx, v: EnrollmentView): void {
   if (ctx.state) ctx.state.enrollment = v;
@@ -198,14 +198,30 @@ export function statusScreen(ctx: Ctx): Screen {
   };
 }
 
-export function codeScreen(ctx: Ctx): Screen {
+/** What differs between the activation code screen and the "Lupa PIN" code screen. */
+export type CodeScreenOpts = {
+  name: string;
+  title: string;
+  intro: string;
+  submitText: string;
+  submitTestId: string;
+  busyText: string;
+  run: (code: string) => Promise<AppState>;
+  back: () => void;
+  /** Where "ask for a new code" leads when the code expired or is void. */
+  again: { text: string; testid: string; go: () => void };
+  /** Also offer "ask again" as a link under the submit button. */
+  againLink?: boolean;
+};
+
+/** A 6-digit code screen: validity countdown, tries left, keypad/paste entry. */
+export function codeEntryScreen(ctx: Ctx, o: CodeScreenOpts): Screen {
   const e = ctx.state?.enrollment ?? null;
   const slot = h('div', { class: 'slot' });
   const validity = h('p', { class: 'code-validity', 'data-testid': 'code-validity' });
   const attempts = h('p', { class: 'code-attempts', 'data-testid': 'code-attempts' });
-  const submit = button(t('btn_code_submit'), 'btn-code-submit', () => doSubmit(), 'primary', { disabled: true });
+  const submit = button(o.submitText, o.submitTestId, () => doSubmit(), 'primary', { disabled: true });
   const entry = createCodeEntry({ onChange: (c) => { submit.disabled = c.length !== 6; } });
-  let timer: ReturnType<typeof setInterval> | null = null;
 
   const setAttempts = (n: number | null | undefined) => {
     attempts.hidden = n === null || n === undefined;
@@ -220,15 +236,15 @@ export function codeScreen(ctx: Ctx): Screen {
     validity.classList.toggle('expired', left <= 0);
   };
   tick();
-  timer = setInterval(tick, 15000);
+  const timer = setInterval(tick, 15000);
 
   function doSubmit(): void {
     const code = entry.value();
     if (code.length !== 6) return;
     entry.setDisabled(true);
     void step({
-      slot, busyOn: el, text: t('activating'), disable: [submit],
-      run: () => api.activate(code),
+      slot, busyOn: el, text: o.busyText, disable: [submit],
+      run: () => o.run(code),
       ok: (s) => { ctx.state = s; void ctx.route(); },
       fail: (err) => {
         entry.setDisabled(false);
@@ -240,7 +256,7 @@ export function codeScreen(ctx: Ctx): Screen {
           return true;
         }
         if (err.code === 'code_expired' || err.code === 'code_void') {
-          replace(slot, errorBanner(err), button(t('btn_resend'), 'btn-resend', () => ctx.show('status'), 'secondary'));
+          replace(slot, errorBanner(err), button(o.again.text, o.again.testid, o.again.go, 'secondary'));
           return true;
         }
         return false;
@@ -248,11 +264,26 @@ export function codeScreen(ctx: Ctx): Screen {
     });
   }
 
-  const el = frame('code', t('code_title'), { back: () => ctx.show('status') },
-    h('p', null, t('code_intro', { email: e?.email_masked ?? t('your_email') })),
+  const el = frame(o.name, o.title, { back: o.back },
+    h('p', null, o.intro),
     h('div', { class: 'code-meta' }, validity, attempts),
     entry.el,
     slot,
-    h('div', { class: 'actions' }, submit));
-  return { el, destroy: () => { if (timer) clearInterval(timer); } };
+    h('div', { class: 'actions' }, submit,
+      o.againLink ? button(o.again.text, `${o.again.testid}-link`, o.again.go, 'link') : null));
+  return { el, destroy: () => clearInterval(timer) };
+}
+
+export function codeScreen(ctx: Ctx): Screen {
+  return codeEntryScreen(ctx, {
+    name: 'code',
+    title: t('code_title'),
+    intro: t('code_intro', { email: ctx.state?.enrollment?.email_masked ?? t('your_email') }),
+    submitText: t('btn_code_submit'),
+    submitTestId: 'btn-code-submit',
+    busyText: t('activating'),
+    run: (code) => api.activate(code),
+    back: () => ctx.show('status'),
+    again: { text: t('btn_resend'), testid: 'btn-resend', go: () => ctx.show('status') },
+  });
 }

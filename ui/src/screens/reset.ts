@@ -4,8 +4,8 @@ import { h, replace } from '../dom';
 import { t } from '../i18n';
 import { api } from '../api';
 import { button, errorBanner, frame, notice, step, type Screen } from '../ui';
-import { createCodeEntry } from '../components/codeentry';
-import { hhmm, secsUntil } from '../format';
+import { codeEntryScreen } from './enroll';
+import { hhmm } from '../format';
 import type { Ctx } from '../ctx';
 
 /** Explains what happens, then asks the backend to mail a code. */
@@ -44,58 +44,16 @@ export function forgotPinScreen(ctx: Ctx): Screen {
 
 /** The 6-digit code from the reset email. */
 export function resetCodeScreen(ctx: Ctx): Screen {
-  const e = ctx.state?.enrollment ?? null;
-  const slot = h('div', { class: 'slot' });
-  const validity = h('p', { class: 'code-validity', 'data-testid': 'code-validity' });
-  const attempts = h('p', { class: 'code-attempts', 'data-testid': 'code-attempts' });
-  const submit = button(t('btn_reset_submit'), 'btn-reset-submit', () => doSubmit(), 'primary', { disabled: true });
-  const entry = createCodeEntry({ onChange: (c) => { submit.disabled = c.length !== 6; } });
-  const setAttempts = (n: number | null | undefined) => {
-    attempts.hidden = n === null || n === undefined;
-    attempts.textContent = n === null || n === undefined ? '' : t('code_attempts', { n });
-  };
-  setAttempts(e?.code_attempts_left);
-  const tick = () => {
-    if (!e?.code_expires_at) { validity.hidden = true; return; }
-    const left = secsUntil(e.code_expires_at);
-    validity.textContent = left > 0 ? t('code_validity', { hhmm: hhmm(left) }) : t('code_expired_now');
-    validity.classList.toggle('expired', left <= 0);
-  };
-  tick();
-  const timer = setInterval(tick, 15000);
-
-  function doSubmit(): void {
-    const code = entry.value();
-    if (code.length !== 6) return;
-    entry.setDisabled(true);
-    void step({
-      slot, busyOn: el, text: t('reset_verifying'), disable: [submit],
-      run: () => api.resetPinWithCode(code),
-      ok: (s) => { ctx.state = s; void ctx.route(); },
-      fail: (err) => {
-        entry.setDisabled(false);
-        entry.clear();
-        if (err.code === 'code_wrong') {
-          const n = err.detail?.attempts_left;
-          if (typeof n === 'number') setAttempts(n);
-          replace(slot, errorBanner(err));
-          return true;
-        }
-        if (err.code === 'code_expired' || err.code === 'code_void') {
-          replace(slot, errorBanner(err), button(t('btn_reset_again'), 'btn-reset-again', () => ctx.show('forgot-pin'), 'secondary'));
-          return true;
-        }
-        return false;
-      },
-    });
-  }
-
-  const el = frame('reset-code', t('reset_code_title'), { back: () => ctx.show('pin') },
-    h('p', null, t('reset_code_intro', { email: e?.email_masked ?? t('your_email') })),
-    h('div', { class: 'code-meta' }, validity, attempts),
-    entry.el,
-    slot,
-    h('div', { class: 'actions' }, submit,
-      button(t('btn_reset_again'), 'btn-reset-again', () => ctx.show('forgot-pin'), 'link')));
-  return { el, destroy: () => clearInterval(timer) };
+  return codeEntryScreen(ctx, {
+    name: 'reset-code',
+    title: t('reset_code_title'),
+    intro: t('reset_code_intro', { email: ctx.state?.enrollment?.email_masked ?? t('your_email') }),
+    submitText: t('btn_reset_submit'),
+    submitTestId: 'btn-reset-submit',
+    busyText: t('reset_verifying'),
+    run: (code) => api.resetPinWithCode(code),
+    back: () => ctx.show('pin'),
+    again: { text: t('btn_reset_again'), testid: 'btn-reset-again', go: () => ctx.show('forgot-pin') },
+    againLink: true,
+  });
 }
