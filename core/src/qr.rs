@@ -52,33 +52,14 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<String, QrError> {
     if bytes.len() > MAX_QR_FILE_BYTES {
         return Err(QrError::FileTooLarge(bytes.len()));
     }
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| QrError::NotAnImage)?;
-    match reader.format() {
-        Some(image::ImageFormat::Png) | Some(image::ImageFormat::Jpeg) => {}
-        _ => return Err(QrError::NotAnImage),
-    }
-    // Read the header first, so a huge image is refused before it is allocated.
-    let (w, h) = reader.into_dimensions().map_err(|_| QrError::NotAnImage)?;
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > MAX_QR_PIXELS {
-        return Err(QrError::TooManyPixels(pixels));
-    }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| QrError::NotAnImage)?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(w);
-    limits.max_image_height = Some(h);
-    limits.max_alloc = Some(MAX_QR_PIXELS * 4);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|_| QrError::NotAnImage)?;
-    let luma = img.to_luma8();
-    let (w, h) = (luma.width() as usize, luma.height() as usize);
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-        luma.get_pixel(x as u32, y as u32).0[0]
-    });
+    let (w, h, luma) = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        jpeg_luma(bytes)?
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        png_luma(bytes)?
+    } else {
+        return Err(QrError::NotAnImage);
+    };
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma[y * w + x]);
     let grids = prepared.detect_grids();
     if grids.is_empty() {
         return Err(QrError::NoQr);
@@ -89,6 +70,68 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<String, QrError> {
         }
     }
     Err(QrError::Unreadable)
+}
+
+fn check_pixels(w: u64, h: u64) -> Result<(), QrError> {
+    let pixels = w * h;
+    if pixels > MAX_QR_PIXELS {
+        return Err(QrError::TooManyPixels(pixels));
+    }
+    Ok(())
+}
+
+/// JPEG through jpeg-decoder (the selfie's decoder): the header first, so a huge image
+/// is refused before it is allocated; then grey levels (BT.601 luma).
+fn jpeg_luma(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
+    let mut dec = jpeg_decoder::Decoder::new(bytes);
+    dec.read_info().map_err(|_| QrError::NotAnImage)?;
+    let info = dec.info().ok_or(QrError::NotAnImage)?;
+    check_pixels(u64::from(info.width), u64::from(info.height))?;
+    let pixels = dec.decode().map_err(|_| QrError::NotAnImage)?;
+    let (w, h) = (usize::from(info.width), usize::from(info.height));
+    let luma: Vec<u8> = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => pixels,
+        jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).map(|p| p[0]).collect(),
+        jpeg_decoder::PixelFormat::RGB24 => pixels
+            .chunks_exact(3)
+            .map(|p| {
+                ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000)
+                    as u8
+            })
+            .collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .map(|p| {
+                // As the selfie decoder reads CMYK: each of R, G, B is (255 - ink) × (255 - K).
+                let k = 255 - u32::from(p[3]);
+                let [r, g, b] = [p[0], p[1], p[2]].map(|c| (255 - u32::from(c)) * k / 255);
+                ((299 * r + 587 * g + 114 * b) / 1000) as u8
+            })
+            .collect(),
+    };
+    if luma.len() != w * h {
+        return Err(QrError::NotAnImage);
+    }
+    Ok((w, h, luma))
+}
+
+/// PNG through `image`, with its allocation limit set from the header.
+fn png_luma(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
+    let reader = ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::Png);
+    let (w, h) = reader.into_dimensions().map_err(|_| QrError::NotAnImage)?;
+    check_pixels(u64::from(w), u64::from(h))?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::Png);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    limits.max_alloc = Some(MAX_QR_PIXELS * 4);
+    reader.limits(limits);
+    let luma = reader.decode().map_err(|_| QrError::NotAnImage)?.to_luma8();
+    Ok((
+        luma.width() as usize,
+        luma.height() as usize,
+        luma.into_raw(),
+    ))
 }
 
 #[cfg(test)]
@@ -124,6 +167,28 @@ mod tests {
             .write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)
             .unwrap();
         assert_eq!(decode_qr_image(&out).unwrap(), "desk-qr-123");
+    }
+
+    #[test]
+    fn too_many_pixels_in_a_jpeg_header_is_refused_before_decoding() {
+        let img = image::GrayImage::from_pixel(16, 16, Luma([255]));
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageLuma8(img)
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        // SOF0: FF C0, length (2), precision (1), height (2), width (2).
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        jpeg[sof + 5..sof + 7].copy_from_slice(&5_000u16.to_be_bytes());
+        jpeg[sof + 7..sof + 9].copy_from_slice(&10_000u16.to_be_bytes());
+        assert_eq!(
+            decode_qr_image(&jpeg),
+            Err(QrError::TooManyPixels(50_000_000))
+        );
+        // And a truncated JPEG is not an image.
+        let mut cut = jpeg.clone();
+        cut.truncate(40);
+        cut[sof.min(30)..].fill(0);
+        assert!(decode_qr_image(&cut).is_err());
     }
 
     #[test]

@@ -190,14 +190,6 @@ pub async fn submit(
         reauth_count: 0,
     };
     state.store.insert_enrollment(&e)?;
-    // Draw the SIAK photo now, off the request path: the officer's detail view and the
-    // KTP credential need it later. One at a time (a burst of submissions must not
-    // take every core away from the requests themselves).
-    tokio::task::spawn_blocking(move || {
-        static LANE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = LANE.lock().unwrap_or_else(|p| p.into_inner());
-        crate::api::officer::siak_photo(&resident);
-    });
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
     Ok((
         StatusCode::CREATED,
@@ -311,8 +303,23 @@ pub async fn scan(
         ));
     }
     state.desks.mark_used(&claims.desk_id, &claims.nonce);
+    prepare_siak_photo(&state, &e.nik);
     tracing::info!(enrollment = %e.id, desk = %claims.desk_id, "enrollment queued at desk");
     Ok(super::no_store(axum::Json(status_response(&state, &e))))
+}
+
+/// The resident is at the desk: draw their SIAK photo now, off the request path, so the
+/// officer's detail view (and later the KTP credential) finds it ready. One drawing at
+/// a time, so that a burst of arrivals cannot take every core away from the requests.
+fn prepare_siak_photo(state: &SharedState, nik: &str) {
+    let (state, nik) = (state.clone(), nik.to_owned());
+    tokio::task::spawn_blocking(move || {
+        static LANE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = LANE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Ok(Some(resident)) = state.store.resident(&nik) {
+            crate::api::officer::siak_photo(&resident);
+        }
+    });
 }
 
 /// POST /api/v1/enrollments/{id}/resend: a new code by email (1 a minute, 5 a day).
