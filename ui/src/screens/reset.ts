@@ -23,7 +23,8 @@ export function forgotPinScreen(ctx: Ctx): Screen {
       fail: (err) => {
         if (err.code === 'rate_limited') {
           const secs = Number((err.detail as { retry_after_secs?: number } | null)?.retry_after_secs ?? 0);
-          replace(slot, errorBanner(secs > 0 ? t('reset_wait', { hhmm: hhmm(secs) }) : err));
+          const wait = secs <= 120 ? t('resend_wait', { secs: Math.ceil(secs) }) : t('reset_wait', { hhmm: hhmm(secs) });
+          replace(slot, errorBanner(secs > 0 ? wait : err));
           return true;
         }
         return false;
