@@ -32,28 +32,14 @@ use std::sync::Arc;
 
 const PIN: &str = "246813";
 
+#[path = "../tests/common/samples.rs"]
+mod samples;
+
+/// The sample KTP with a photo of the given size.
 fn ktp(foto: String) -> Ktp {
     Ktp {
-        nik: "1671234567890001".into(),
-        nama: "SITI AMINAH".into(),
-        tempat_lahir: "PALEMBANG".into(),
-        tanggal_lahir: "1990-08-17".into(),
-        jenis_kelamin: "PEREMPUAN".into(),
-        golongan_darah: "O".into(),
-        alamat: "JL. MERDEKA NO. 12".into(),
-        rt_rw: "004/002".into(),
-        kel_desa: "20 ILIR D I".into(),
-        kecamatan: "ILIR TIMUR I".into(),
-        kabupaten_kota: "KOTA PALEMBANG".into(),
-        provinsi: "SUMATERA SELATAN".into(),
-        agama: "ISLAM".into(),
-        status_perkawinan: "KAWIN".into(),
-        pekerjaan: "GURU".into(),
-        kewarganegaraan: "WNI".into(),
-        berlaku_hingga: "SEUMUR HIDUP".into(),
         foto,
-        tempat_terbit: "KOTA PALEMBANG".into(),
-        tanggal_terbit: "2020-01-02".into(),
+        ..samples::ktp()
     }
 }
 

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::credential::model::{Anggota, Kk, Ktp};
+use ikd_core::credential::model::{Kk, Ktp};
 use ikd_core::credential::sdjwt;
 use ikd_core::credential::{kk_to_claims, ktp_to_claims};
 use ikd_core::jose::{b64u_encode, EcKeyPair};
@@ -18,6 +18,10 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+#[path = "../../core/tests/common/samples.rs"]
+mod samples;
+use samples::{kk, ktp};
 
 const ISS: &str = "https://ikd.example.go.id";
 
@@ -56,73 +60,6 @@ fn py(args: &[&str], stdin: &str) -> (bool, String, String) {
 
 fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-fn ktp() -> Ktp {
-    Ktp {
-        nik: "1671234567890001".into(),
-        nama: "SITI AMINAH".into(),
-        tempat_lahir: "PALEMBANG".into(),
-        tanggal_lahir: "1990-08-17".into(),
-        jenis_kelamin: "PEREMPUAN".into(),
-        golongan_darah: "O".into(),
-        alamat: "JL. MERDEKA NO. 12".into(),
-        rt_rw: "004/002".into(),
-        kel_desa: "20 ILIR D I".into(),
-        kecamatan: "ILIR TIMUR I".into(),
-        kabupaten_kota: "KOTA PALEMBANG".into(),
-        provinsi: "SUMATERA SELATAN".into(),
-        agama: "ISLAM".into(),
-        status_perkawinan: "KAWIN".into(),
-        pekerjaan: "GURU".into(),
-        kewarganegaraan: "WNI".into(),
-        berlaku_hingga: "SEUMUR HIDUP".into(),
-        foto: "/9j/4AAQSkZJRgABAQ==".into(),
-        tempat_terbit: "KOTA PALEMBANG".into(),
-        tanggal_terbit: "2020-01-02".into(),
-    }
-}
-
-fn anggota(nama: &str, nik: &str, hubungan: &str) -> Anggota {
-    Anggota {
-        nama: nama.into(),
-        nik: nik.into(),
-        jenis_kelamin: "LAKI-LAKI".into(),
-        tempat_lahir: "PALEMBANG".into(),
-        tanggal_lahir: "1988-01-01".into(),
-        agama: "ISLAM".into(),
-        pendidikan: "SLTA/SEDERAJAT".into(),
-        pekerjaan: "WIRASWASTA".into(),
-        golongan_darah: "A".into(),
-        status_perkawinan: "KAWIN".into(),
-        tanggal_perkawinan: Some("2012-05-05".into()),
-        hubungan: hubungan.into(),
-        kewarganegaraan: "WNI".into(),
-        paspor: None,
-        kitap: None,
-        ayah: "AYAH".into(),
-        ibu: "IBU".into(),
-    }
-}
-
-fn kk() -> Kk {
-    Kk {
-        nomor_kk: "1671010101010001".into(),
-        kepala_keluarga: "AHMAD".into(),
-        alamat: "JL. MERDEKA NO. 12".into(),
-        rt_rw: "004/002".into(),
-        kel_desa: "20 ILIR D I".into(),
-        kecamatan: "ILIR TIMUR I".into(),
-        kabupaten_kota: "KOTA PALEMBANG".into(),
-        provinsi: "SUMATERA SELATAN".into(),
-        kode_pos: "30111".into(),
-        tanggal_terbit: "2015-03-04".into(),
-        anggota: vec![
-            anggota("AHMAD", "1671234567890002", "KEPALA KELUARGA"),
-            anggota("SITI AMINAH", "1671234567890001", "ISTRI"),
-            anggota("RINA", "1671234567890003", "ANAK"),
-        ],
-    }
 }
 
 fn jwk_json(j: &EcJwk) -> String {
