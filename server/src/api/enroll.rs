@@ -117,15 +117,14 @@ pub async fn submit(
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
-    state
-        .limiter
-        .check(
-            &format!("submit:{}", peer.ip()),
-            l.submit_burst,
-            l.submit_per_minute,
-            now,
-        )
-        .map_err(ApiErr::rate_limited)?;
+    super::limit_per_ip(
+        &state,
+        "submit",
+        peer,
+        l.submit_burst,
+        l.submit_per_minute,
+        now,
+    )?;
     let nik = nik::parse(&req.nik, now.date_naive())
         .map_err(|e| field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
         .nik;

@@ -86,6 +86,22 @@ where
     }
 }
 
+/// The per-client-IP token bucket for `what` ("submit", "token", "reauth", "login"):
+/// `burst` requests, refilled at `per_minute`; a 429 with `retry_after_secs` when empty.
+pub fn limit_per_ip(
+    state: &crate::AppState,
+    what: &str,
+    peer: std::net::SocketAddr,
+    burst: u32,
+    per_minute: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiErr> {
+    state
+        .limiter
+        .check(&format!("{what}:{}", peer.ip()), burst, per_minute, now)
+        .map_err(ApiErr::rate_limited)
+}
+
 /// Seconds from `now` to the next UTC midnight (at least 1).
 pub fn secs_until_tomorrow(now: chrono::DateTime<chrono::Utc>) -> u64 {
     let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());

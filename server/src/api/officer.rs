@@ -113,10 +113,7 @@ pub async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
-    state
-        .limiter
-        .check(&format!("login:{}", peer.ip()), 10, 10, now)
-        .map_err(ApiErr::rate_limited)?;
+    super::limit_per_ip(&state, "login", peer, 10, 10, now)?;
     let officer = state.store.officer(&req.username)?;
     let hash = officer
         .as_ref()

@@ -145,15 +145,14 @@ pub async fn token(
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
-    state
-        .limiter
-        .check(
-            &format!("token:{}", peer.ip()),
-            l.token_burst,
-            l.token_per_minute,
-            now,
-        )
-        .map_err(ApiErr::rate_limited)?;
+    super::limit_per_ip(
+        &state,
+        "token",
+        peer,
+        l.token_burst,
+        l.token_per_minute,
+        now,
+    )?;
     match form.grant_type.as_str() {
         PRE_AUTHORIZED_GRANT => pre_authorized(&state, &form, now),
         "refresh_token" => refresh(&state, &form, now),

@@ -60,15 +60,14 @@ fn reauth_blocking(
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
-    state
-        .limiter
-        .check(
-            &format!("reauth:{}", peer.ip()),
-            l.reauth_burst,
-            l.reauth_per_minute,
-            now,
-        )
-        .map_err(ApiErr::rate_limited)?;
+    super::limit_per_ip(
+        &state,
+        "reauth",
+        peer,
+        l.reauth_burst,
+        l.reauth_per_minute,
+        now,
+    )?;
     let (e, code) = {
         let _guard = state.transition_lock();
         let mut e = authorized(&state, &headers, &id)?;
