@@ -276,4 +276,47 @@ impl Harness {
             pre_authorized_code: pac,
         }
     }
+
+    /// Through the wallet facade, as the app does: selfie → submit → the desk QR → the
+    /// officer approves the resident named `nama` → the code arrives by SMTP and the
+    /// status is refreshed. The wallet is left at "approved"; returns the mailed code.
+    pub async fn wallet_approved(
+        &self,
+        w: &ikd_core::wallet::Wallet,
+        nik: &str,
+        nama: &str,
+        email: &str,
+    ) -> String {
+        let officer = self.officer().await;
+        w.process_selfie(&astronaut_png()).unwrap();
+        w.submit_enrollment(ikd_core::view::RegisterForm {
+            nik: nik.into(),
+            email: email.into(),
+            phone: "081234567890".into(),
+            consent: true,
+        })
+        .await
+        .unwrap();
+        w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
+        let id = officer
+            .queue()
+            .await
+            .iter()
+            .find(|q| q["nama"] == nama)
+            .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
+            .expect("the resident waits in the officer's queue");
+        assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+        let code = code_in(&self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail"));
+        w.refresh_status().await.unwrap();
+        code
+    }
+}
+
+/// The public-domain astronaut portrait core's selfie tests use, as PNG bytes.
+pub fn astronaut_png() -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/fixtures/astronaut.png"),
+    )
+    .expect("core/tests/fixtures/astronaut.png")
 }

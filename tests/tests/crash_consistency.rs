@@ -16,10 +16,10 @@ use ikd_core::clock::SystemClock;
 use ikd_core::error::ErrorCode;
 use ikd_core::secret::SecretString;
 use ikd_core::vault::{FileKeyStore, KdfParams};
-use ikd_core::view::{RegisterForm, Stage};
+use ikd_core::view::Stage;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use ikd_server::demo::SITI;
-use ikd_tests::{code_in, Harness, MAIL_TIMEOUT};
+use ikd_tests::Harness;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::sync::Arc;
@@ -58,37 +58,12 @@ fn open(dir: &Path, base_url: &str) -> Result<Wallet, ikd_core::error::UiError> 
     })
 }
 
-fn astronaut() -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"),
-    )
-    .unwrap()
-}
-
 /// Enroll → desk QR → approval → mailed code → activation → PIN A, through the facade.
 async fn activate(h: &Harness, dir: &Path) {
-    let officer = h.officer().await;
     let w = open(dir, &h.base_url).unwrap();
-    w.process_selfie(&astronaut()).unwrap();
-    w.submit_enrollment(RegisterForm {
-        nik: SITI.nik.into(),
-        email: "siti@example.com".into(),
-        phone: "081234567890".into(),
-        consent: true,
-    })
-    .await
-    .unwrap();
-    w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
-    let id = officer
-        .queue()
-        .await
-        .iter()
-        .find(|q| q["nama"] == SITI.name)
-        .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
-        .unwrap();
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
-    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
-    w.refresh_status().await.unwrap();
+    let code = h
+        .wallet_approved(&w, SITI.nik, SITI.name, "siti@example.com")
+        .await;
     w.activate(secret(&code)).await.unwrap();
     assert_eq!(
         w.set_pin(secret(PIN_A), secret(PIN_A)).unwrap().stage,

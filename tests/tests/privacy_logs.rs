@@ -19,7 +19,7 @@ use ikd_core::clock::SystemClock;
 use ikd_core::error::ErrorCode;
 use ikd_core::secret::SecretString;
 use ikd_core::vault::{FileKeyStore, KdfParams};
-use ikd_core::view::{RegisterForm, Stage};
+use ikd_core::view::Stage;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::demo::{BUDI, SITI};
@@ -213,31 +213,8 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
         kdf: Some(KdfParams::insecure_for_tests()),
     })
     .unwrap();
-    let photo = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"),
-    )
-    .unwrap();
-    w.process_selfie(&photo).unwrap();
-    w.submit_enrollment(RegisterForm {
-        nik: BUDI.nik.into(),
-        email: budi_email.into(),
-        phone: "081234567890".into(),
-        consent: true,
-    })
-    .await
-    .unwrap();
-    w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
-    let id = officer
-        .queue()
-        .await
-        .iter()
-        .find(|q| q["nama"] == BUDI.name)
-        .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
-        .unwrap();
-    assert!(officer.approve(&id).await.is_success());
-    let budi_code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
+    let budi_code = h.wallet_approved(&w, BUDI.nik, BUDI.name, budi_email).await;
     add("activation code (Budi)", &budi_code);
-    w.refresh_status().await.unwrap();
     let wrong_code = if budi_code == "000000" {
         "111111"
     } else {

@@ -11,7 +11,7 @@ use ikd_core::view::{HistoryKind, RegisterForm, Stage};
 use ikd_core::wallet::{Wallet, WalletConfig};
 use ikd_core::wire::EnrollmentStatusWire;
 use ikd_server::demo::{BUDI, SITI};
-use ikd_tests::{code_in, Harness, MAIL_TIMEOUT};
+use ikd_tests::{astronaut_png, code_in, Harness, MAIL_TIMEOUT};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -36,13 +36,6 @@ fn open_with_clock(dir: &Path, base_url: &str, clock: Arc<dyn Clock>) -> Wallet 
 
 fn secret(s: &str) -> SecretString {
     SecretString::new(s.to_owned())
-}
-
-fn astronaut() -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/astronaut.png"),
-    )
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +68,7 @@ async fn wallet_journey_from_enrollment_to_release() {
         w.submit_enrollment(form.clone()).await.unwrap_err().code,
         ErrorCode::InvalidState
     );
-    let selfie = w.process_selfie(&astronaut()).unwrap();
+    let selfie = w.process_selfie(&astronaut_png()).unwrap();
     assert_eq!((selfie.width, selfie.height), (600, 800));
     let v = w.submit_enrollment(form).await.unwrap();
     assert_eq!(v.status, EnrollmentStatusWire::Submitted);
@@ -204,27 +197,7 @@ async fn activated(h: &Harness, dir: &Path) -> Wallet {
 }
 
 async fn activated_with(h: &Harness, w: Wallet) -> Wallet {
-    let officer = h.officer().await;
-    w.process_selfie(&astronaut()).unwrap();
-    w.submit_enrollment(RegisterForm {
-        nik: SITI.nik.into(),
-        email: EMAIL.into(),
-        phone: "081234567890".into(),
-        consent: true,
-    })
-    .await
-    .unwrap();
-    w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
-    let id = officer
-        .queue()
-        .await
-        .iter()
-        .find(|q| q["nama"] == SITI.name)
-        .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
-        .unwrap();
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
-    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
-    w.refresh_status().await.unwrap();
+    let code = h.wallet_approved(&w, SITI.nik, SITI.name, EMAIL).await;
     assert_eq!(
         w.activate(secret(&code)).await.unwrap().stage,
         Stage::NeedsPin
