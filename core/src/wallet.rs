@@ -68,7 +68,7 @@ pub struct WalletConfig {
 }
 
 /// The enrollment's secrets and last status, sealed in the store.
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone)]
 struct EnrollmentRecord {
     id: String,
     token: String,
@@ -683,14 +683,8 @@ impl Wallet {
         let state = self.state()?;
         let next = state.activate()?;
         let rec = self.record_required()?;
-        let pac = rec
-            .offer
-            .as_ref()
-            .and_then(|o| o.grants.pre_authorized_code.as_ref())
-            .map(|g| g.pre_authorized_code.clone())
-            .ok_or_else(|| err(ErrorCode::InvalidState, "not approved yet"))?;
         let client = self.client();
-        let tokens = self.redeem(&client, &state, rec, &pac, &code).await?;
+        let tokens = self.redeem(&client, &state, &rec, &code).await?;
         let meta = client.issuer_metadata().await?;
         let (ktp, kk) = self
             .fetch_credentials(&client, &meta.credential_issuer, &tokens.access_token)
@@ -721,16 +715,21 @@ impl Wallet {
         self.app_state()
     }
 
-    /// Redeems a pre-authorized code with the mailed code; a wrong code saves the tries
-    /// left (the backend's count) before the error goes back.
+    /// Redeems the record's offer (activation, or "Lupa PIN") with the mailed code; a
+    /// wrong code saves the tries left (the backend's count) before the error goes back.
     async fn redeem(
         &self,
         client: &BackendClient,
         state: &EnrollmentState,
-        mut rec: EnrollmentRecord,
-        pac: &str,
+        rec: &EnrollmentRecord,
         code: &SecretString,
     ) -> Result<Tokens, UiError> {
+        let pac = rec
+            .offer
+            .as_ref()
+            .and_then(|o| o.grants.pre_authorized_code.as_ref())
+            .map(|g| g.pre_authorized_code.as_str())
+            .ok_or_else(|| err(ErrorCode::InvalidState, "no code to redeem yet"))?;
         match client.token(pac, code).await {
             Ok(t) => Ok(t),
             Err(e) => {
@@ -741,7 +740,10 @@ impl Wallet {
                     .and_then(|d| d.get("attempts_left"))
                     .and_then(|v| v.as_u64())
                 {
-                    rec.code_attempts_left = u32::try_from(left).ok();
+                    let rec = EnrollmentRecord {
+                        code_attempts_left: u32::try_from(left).ok(),
+                        ..rec.clone()
+                    };
                     self.save(state, &rec)?;
                 }
                 Err(ui)
@@ -781,19 +783,13 @@ impl Wallet {
     /// holds them sealed until [`Self::set_pin`] replaces the old vault with a new one.
     pub async fn reset_pin_with_code(&self, code: SecretString) -> Result<AppState, UiError> {
         let state = self.state()?;
-        let rec = self.record_required()?;
+        let mut rec = self.record_required()?;
         if !rec.pin_reset_pending {
             return Err(err(ErrorCode::InvalidState, "no PIN reset asked for"));
         }
-        let pac = rec
-            .offer
-            .as_ref()
-            .and_then(|o| o.grants.pre_authorized_code.as_ref())
-            .map(|g| g.pre_authorized_code.clone())
-            .ok_or_else(|| err(ErrorCode::InvalidState, "no PIN reset asked for"))?;
         let client = self.client();
         let issuer = self.issuer()?;
-        let tokens = self.redeem(&client, &state, rec, &pac, &code).await?;
+        let tokens = self.redeem(&client, &state, &rec, &code).await?;
         let (ktp, kk) = self
             .fetch_credentials(&client, &issuer.id, &tokens.access_token)
             .await?;
@@ -804,7 +800,6 @@ impl Wallet {
             kk,
             tokens: tokens.into(),
         };
-        let mut rec = self.record_required()?;
         rec.pin_reset_pending = false;
         rec.offer = None;
         let ds = self.ds()?;

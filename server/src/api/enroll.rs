@@ -209,12 +209,23 @@ pub fn authorized(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Enr
     if !ct_eq(&e.token_hash, &sha256_hex(token.as_bytes())) {
         return Err(ApiErr::not_found());
     }
-    if is_stale(state, &e, state.clock.now()) {
-        e.status = EnrollmentStatusWire::Expired;
-        state.store.update_enrollment(&e)?;
-        tracing::info!(enrollment = %e.id, "enrollment expired (not approved in time)");
-    }
+    expire_if_stale(state, &mut e, state.clock.now())?;
     Ok(e)
+}
+
+/// Marks a stale enrollment (see [`is_stale`]) `expired` and saves it; true if it was.
+pub fn expire_if_stale(
+    state: &AppState,
+    e: &mut Enrollment,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiErr> {
+    if !is_stale(state, e, now) {
+        return Ok(false);
+    }
+    e.status = EnrollmentStatusWire::Expired;
+    state.store.update_enrollment(e)?;
+    tracing::info!(enrollment = %e.id, "enrollment expired (not approved in time)");
+    Ok(true)
 }
 
 /// Submitted or scanned, and not approved within `limits.enrollment_ttl_days`.

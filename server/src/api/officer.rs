@@ -349,9 +349,7 @@ pub async fn approve(
                 "Permohonan ini tidak sedang menunggu keputusan.",
             ));
         }
-        if super::enroll::is_stale(&state, &e, now) {
-            e.status = EnrollmentStatusWire::Expired;
-            state.store.update_enrollment(&e)?;
+        if super::enroll::expire_if_stale(&state, &mut e, now)? {
             return Err(ApiErr::invalid_state(
                 "Permohonan ini sudah kedaluwarsa; warga perlu mendaftar ulang.",
             ));

@@ -83,7 +83,20 @@ function applyLockout(pad: PinPad, lo: LockoutView | null | undefined, showAttem
   if (until !== null && until > Date.now()) pad.lockUntil(until, () => pad.setMessage(null));
 }
 
+/** After the wipe there is nothing for a PIN to open: only the way back. */
+function wipedScreen(ctx: Ctx): Screen {
+  const pending = ctx.state?.pin_reset_pending ?? false;
+  const el = frame('pin', t('pin_title'), {},
+    notice(errorText({ code: 'vault_wiped', message: '', detail: null }), 'warn'),
+    pending ? notice(t('reset_pending_note'), 'info') : null,
+    h('div', { class: 'actions' },
+      pending ? button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code')) : null,
+      button(t('btn_redownload'), 'btn-redownload', () => ctx.show('forgot-pin'), pending ? 'secondary' : 'primary')));
+  return { el };
+}
+
 export function pinScreen(ctx: Ctx): Screen {
+  if (ctx.state?.documents_wiped) return wipedScreen(ctx);
   const slot = h('div', { class: 'slot' });
   const pad = createPinPad({
     prompt: t('pin_intro'),
@@ -114,25 +127,13 @@ export function pinScreen(ctx: Ctx): Screen {
       });
     },
   });
-  // After the wipe there is nothing for a PIN to open: only the way back.
-  const wiped = ctx.state?.documents_wiped ?? false;
-  const el = wiped
-    ? frame('pin', t('pin_title'), {},
-      notice(errorText({ code: 'vault_wiped', message: '', detail: null }), 'warn'),
-      ctx.state?.pin_reset_pending ? notice(t('reset_pending_note'), 'info') : null,
-      h('div', { class: 'actions' },
-        ctx.state?.pin_reset_pending
-          ? button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'))
-          : null,
-        button(t('btn_redownload'), 'btn-redownload', () => ctx.show('forgot-pin'),
-          ctx.state?.pin_reset_pending ? 'secondary' : 'primary')))
-    : frame('pin', t('pin_title'), {},
-      ctx.state?.pin_reset_pending
-        ? h('div', { class: 'actions' }, notice(t('reset_pending_note'), 'info'),
-          button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'), 'secondary'))
-        : null,
-      pad.el, slot,
-      h('div', { class: 'actions' }, button(t('btn_forgot_pin'), 'btn-forgot-pin', () => ctx.show('forgot-pin'), 'link')));
+  const el = frame('pin', t('pin_title'), {},
+    ctx.state?.pin_reset_pending
+      ? h('div', { class: 'actions' }, notice(t('reset_pending_note'), 'info'),
+        button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'), 'secondary'))
+      : null,
+    pad.el, slot,
+    h('div', { class: 'actions' }, button(t('btn_forgot_pin'), 'btn-forgot-pin', () => ctx.show('forgot-pin'), 'link')));
   applyLockout(pad, ctx.state?.lockout, true);
   return { el, destroy: () => pad.destroy() };
 }
