@@ -117,6 +117,42 @@ impl DeviceKey {
     }
 }
 
+/// The DPoP proof `typ` (RFC 9449).
+pub const DPOP_TYP: &str = "dpop+jwt";
+
+impl DeviceKey {
+    /// A DPoP proof (RFC 9449 §4.2) for `htm` on `htu`: header `{typ: dpop+jwt, alg,
+    /// jwk}`, payload `{jti, htm, htu, iat}` and, when an access token is presented,
+    /// `ath` = base64url(SHA-256(token)).
+    pub fn dpop_proof(
+        &self,
+        htm: &str,
+        htu: &str,
+        access_token: Option<&str>,
+        iat: DateTime<Utc>,
+    ) -> Result<String, DeviceKeyError> {
+        use ring::rand::SecureRandom as _;
+        let mut jti = [0u8; 16];
+        ring::rand::SystemRandom::new()
+            .fill(&mut jti)
+            .map_err(|_| DeviceKeyError::Signing)?;
+        let header = json!({ "typ": DPOP_TYP, "jwk": jose::jwk_to_value(&self.public_jwk()) });
+        let mut payload = json!({
+            "jti": jose::b64u_encode(jti), "htm": htm, "htu": htu, "iat": iat.timestamp(),
+        });
+        if let Some(t) = access_token {
+            payload["ath"] = json!(jose::b64u_encode(ring::digest::digest(
+                &ring::digest::SHA256,
+                t.as_bytes()
+            )));
+        }
+        self.key.sign_jws(header, payload).map_err(|e| match e {
+            JoseError::Signing => DeviceKeyError::Signing,
+            _ => DeviceKeyError::Key,
+        })
+    }
+}
+
 /// Server side: verifies an OpenID4VCI proof JWT made by [`DeviceKey::proof_jwt`] and
 /// returns the key it was signed with (to compare with the enrolled device key).
 ///

@@ -47,6 +47,8 @@ pub enum ErrorCode {
     QrExpired,
     QrUsed,
     DeviceRevoked,
+    /// The backend refused a proof made with another key than the enrolled device key.
+    ProofKeyNotDevice,
     // flow
     InvalidState,
     // selfie

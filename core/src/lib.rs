@@ -17,6 +17,7 @@ pub mod vault;
 pub mod credential;
 pub mod device_key;
 pub mod jose;
+pub mod status_list;
 
 pub mod client;
 pub mod wire;

@@ -328,7 +328,9 @@ impl Wallet {
         if !cfg.dev_build {
             settings.backend_url = cfg.backend_url.clone();
         }
-        let client = Arc::new(BackendClient::new(&settings.backend_url)?);
+        let client = Arc::new(
+            BackendClient::new(&settings.backend_url)?.with_dpop(device.clone(), cfg.clock.clone()),
+        );
         if let Some(j) = store.get_kv(KV_ISSUER)? {
             if let Ok(issuer) = serde_json::from_str::<Issuer>(&j) {
                 client.pin_issuer_jwk(issuer.jwk);
@@ -972,7 +974,10 @@ impl Wallet {
             settings.backend_url = current.backend_url.clone();
             None
         } else if settings.backend_url != current.backend_url {
-            Some(Arc::new(BackendClient::new(&settings.backend_url)?))
+            Some(Arc::new(
+                BackendClient::new(&settings.backend_url)?
+                    .with_dpop(self.device.clone(), self.clock.clone()),
+            ))
         } else {
             None
         };

@@ -22,6 +22,8 @@ pub mod paths {
     pub const ENROLLMENT_REAUTH: &str = "/api/v1/enrollments/{id}/reauth";
     pub const CREDENTIAL_ISSUER_METADATA: &str = "/.well-known/openid-credential-issuer";
     pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
+    /// SD-JWT VC issuer metadata (`issuer`, `jwks`).
+    pub const JWT_VC_ISSUER_METADATA: &str = "/.well-known/jwt-vc-issuer";
     pub const TOKEN: &str = "/token"; // POST form
     pub const NONCE: &str = "/nonce"; // POST
     pub const CREDENTIAL: &str = "/credential"; // POST

@@ -68,7 +68,105 @@ fn ktp_round_trip() {
     assert_eq!(v.expires_at, Some(now() + Duration::days(30)));
     assert_eq!(Ktp::from_claims(v.claims).unwrap(), ktp());
     let (_, ds) = parts(&f.ktp);
-    assert_eq!(ds.len(), 20, "one disclosure per KTP field");
+    assert_eq!(
+        ds.len(),
+        24,
+        "one disclosure per KTP field, for age_equal_or_over and per age predicate"
+    );
+    // born 1990-08-17: 17, 18 and 21 or over in 2027
+    let v = sdjwt::verify(&f.ktp, &f.issuer.public_jwk(), Some(&f.holder), now()).unwrap();
+    assert_eq!(
+        v.claims["age_equal_or_over"],
+        json!({"17": true, "18": true, "21": true})
+    );
+}
+
+#[test]
+fn age_predicates_are_disclosable_one_by_one() {
+    use sdjwt::PathSeg::Key;
+    let issuer = EcKeyPair::generate().unwrap();
+    let holder = EcKeyPair::generate().unwrap().public_jwk();
+    let mut young = ktp();
+    young.tanggal_lahir = "2009-01-15".into(); // 2027-01-15: 18 today
+    let req = young.issue_request(ISS, &holder, now(), now() + Duration::days(30));
+    let s = sdjwt::issue(&issuer, &req).unwrap();
+    let only_18 = sdjwt::present_paths(&s, |p| {
+        matches!(p, [Key(a), Key(n)] if a == "age_equal_or_over" && n == "18")
+    })
+    .unwrap();
+    let v = sdjwt::verify(&only_18, &issuer.public_jwk(), None, now()).unwrap();
+    assert_eq!(v.claims.len(), 1, "{:?}", v.claims);
+    assert_eq!(v.claims["age_equal_or_over"], json!({"18": true}));
+    let all = sdjwt::verify(&s, &issuer.public_jwk(), None, now()).unwrap();
+    assert_eq!(
+        all.claims["age_equal_or_over"],
+        json!({"17": true, "18": true, "21": false})
+    );
+    // the birth date is in no clear text of the credential
+    let (jwt, _) = parts(&s);
+    let payload = String::from_utf8(b64u_decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert!(!payload.contains("2009"));
+    assert!(!payload.contains("true"));
+}
+
+#[test]
+fn status_kid_and_x5c_are_in_the_clear() {
+    use ikd_core::status_list::StatusRef;
+    let issuer = EcKeyPair::generate().unwrap();
+    let holder = EcKeyPair::generate().unwrap().public_jwk();
+    let status = StatusRef {
+        idx: 4711,
+        uri: format!("{ISS}/status-lists/1"),
+    };
+    let req = ktp()
+        .issue_request(ISS, &holder, now(), now() + Duration::days(30))
+        .with_status(status.clone())
+        .with_key_headers(Some("kid-1".into()), vec!["MIIB".into()]);
+    let s = sdjwt::issue(&issuer, &req).unwrap();
+    let (jwt, _) = parts(&s);
+    let header: Value =
+        serde_json::from_slice(&b64u_decode(jwt.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["kid"], "kid-1");
+    assert_eq!(header["x5c"], json!(["MIIB"]));
+    let payload: Value =
+        serde_json::from_slice(&b64u_decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(payload["status"]["status_list"]["idx"], 4711);
+    let v = sdjwt::verify(&s, &issuer.public_jwk(), Some(&holder), now()).unwrap();
+    assert_eq!(v.status, Some(status));
+    assert!(!v.claims.contains_key("status"));
+    // the holder's presentation without any disclosure still carries the status
+    let p = sdjwt::present(&s, |_| false).unwrap();
+    let v = sdjwt::verify(&p, &issuer.public_jwk(), None, now()).unwrap();
+    assert_eq!(v.status.unwrap().idx, 4711);
+}
+
+#[test]
+fn registered_claims_disclosed_selectively_are_refused() {
+    let f = fx();
+    for name in ["iss", "vct", "cnf", "exp", "nbf", "iat", "status"] {
+        let d = b64u_encode(format!(r#"["c2FsdA","{name}",{{"x":1}}]"#));
+        let mut extra = json!({"_sd": [sdjwt::digest(&d)]});
+        // a credential without the claim in the clear, hiding it in a disclosure
+        let mut s = hand_made(&f.issuer, &f.holder, extra.clone(), std::slice::from_ref(&d));
+        if matches!(name, "iss" | "vct" | "cnf" | "exp" | "iat") {
+            let mut payload = json!({
+                "iss": ISS, "iat": now().timestamp(), "exp": now().timestamp() + 60,
+                "vct": KTP_VCT, "cnf": {"jwk": f.holder}, "_sd_alg": "sha-256",
+            });
+            payload.as_object_mut().unwrap().remove(name);
+            payload["_sd"] = extra["_sd"].take();
+            let jwt = f.issuer.sign_jws(json!({"typ": "dc+sd-jwt"}), payload).unwrap();
+            s = join(&jwt, std::slice::from_ref(&d));
+        }
+        assert_eq!(err(&s, &f), SdJwtError::ReservedClaim, "{name}");
+    }
+    // our issuer refuses to make them disclosable in the first place
+    for name in ["iss", "vct", "cnf", "exp", "nbf", "iat", "status"] {
+        let mut c = Map::new();
+        c.insert(name.into(), json!(1));
+        let req = IssueRequest::new(ISS, KTP_VCT, c, &f.holder, now(), now());
+        assert_eq!(sdjwt::issue(&f.issuer, &req).unwrap_err(), SdJwtError::ReservedClaim);
+    }
 }
 
 #[test]
@@ -81,24 +179,80 @@ fn kk_round_trip_with_member_elements() {
     assert_eq!(v.vct, KK_VCT);
     assert_eq!(Kk::from_claims(v.claims).unwrap(), kk());
 
-    // 10 header fields + 3 members
-    let (jwt, ds) = parts(&s);
-    assert_eq!(ds.len(), 13);
-    // drop the member "RINA": the KK still verifies, with two members
-    let kept: Vec<String> = ds
-        .iter()
-        .filter(|d| {
-            !String::from_utf8(b64u_decode(d).unwrap())
-                .unwrap()
-                .contains("RINA")
-        })
-        .cloned()
-        .collect();
-    assert_eq!(kept.len(), 12);
-    let v = sdjwt::verify(&join(&jwt, &kept), &issuer.public_jwk(), None, now()).unwrap();
+    // 10 header fields + 3 members, each with its 17 fields
+    let (_, ds) = parts(&s);
+    assert_eq!(ds.len(), 10 + 3 + 3 * 17);
+    // drop the member "RINA" (the third): the KK still verifies, with two members
+    use sdjwt::PathSeg::{Index, Key};
+    let p = sdjwt::present_paths(
+        &s,
+        |p| !matches!(p, [Key(a), Index(2), ..] if a == "anggota"),
+    )
+    .unwrap();
+    let (_, kept) = parts(&p);
+    assert_eq!(kept.len(), 10 + 2 + 2 * 17);
+    let v = sdjwt::verify(&p, &issuer.public_jwk(), None, now()).unwrap();
     let back = Kk::from_claims(v.claims).unwrap();
     assert_eq!(back.anggota.len(), 2);
     assert!(back.anggota.iter().all(|a| a.nama != "RINA"));
+}
+
+#[test]
+fn kk_members_field_by_field() {
+    use sdjwt::PathSeg::{Index, Key};
+    let issuer = EcKeyPair::generate().unwrap();
+    let holder = EcKeyPair::generate().unwrap().public_jwk();
+    let req = kk().issue_request(ISS, &holder, now(), now() + Duration::days(30));
+    let s = sdjwt::issue(&issuer, &req).unwrap();
+    // anggota[*].nama and anggota[*].hubungan only
+    let p = sdjwt::present_paths(&s, |p| {
+        matches!(p, [Key(a), Index(_), Key(f)] if a == "anggota" && (f == "nama" || f == "hubungan"))
+    })
+    .unwrap();
+    let (_, kept) = parts(&p);
+    assert_eq!(kept.len(), 3 + 3 * 2, "3 member elements + 2 fields each");
+    let v = sdjwt::verify(&p, &issuer.public_jwk(), None, now()).unwrap();
+    assert_eq!(v.claims.len(), 1);
+    let members = v.claims["anggota"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    for m in members {
+        let m = m.as_object().unwrap();
+        let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["hubungan", "nama"]);
+    }
+    assert_eq!(members[2]["nama"], "RINA");
+    for d in &kept {
+        let raw = String::from_utf8(b64u_decode(d).unwrap()).unwrap();
+        assert!(!raw.contains("agama") && !raw.contains("ISLAM"), "{raw}");
+    }
+    // paths as the holder sees them
+    let infos = sdjwt::disclosures(&s).unwrap();
+    assert_eq!(infos.len(), 10 + 3 + 3 * 17);
+    let agama: Vec<_> = infos
+        .iter()
+        .filter(|i| i.name.as_deref() == Some("agama"))
+        .map(|i| i.path.clone())
+        .collect();
+    assert_eq!(agama.len(), 3);
+    assert_eq!(
+        agama[1],
+        [Key("anggota".into()), Index(1), Key("agama".into())]
+    );
+    // a member field without its element disclosure is unreferenced
+    let (jwt, ds) = parts(&s);
+    let orphan: Vec<String> = ds
+        .iter()
+        .filter(|d| {
+            let raw = String::from_utf8(b64u_decode(d).unwrap()).unwrap();
+            raw.contains("RINA") || raw.contains("nomor_kk")
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        sdjwt::verify(&join(&jwt, &orphan), &issuer.public_jwk(), None, now()).unwrap_err(),
+        SdJwtError::UnreferencedDisclosure
+    );
 }
 
 #[test]
@@ -394,6 +548,10 @@ fn issue_request_is_plain_map_friendly() {
         issued_at: now(),
         expires_at: now() + Duration::hours(1),
         disclosable_array_elements: Vec::new(),
+        disclosable_fields: Vec::new(),
+        status: None,
+        kid: None,
+        x5c: Vec::new(),
     };
     let s = sdjwt::issue(&k, &req).unwrap();
     let v = sdjwt::verify(&s, &k.public_jwk(), Some(&h), now()).unwrap();

@@ -129,6 +129,11 @@ pub struct Config {
     pub seed: u64,
     pub limits: Limits,
     pub clock: Arc<dyn Clock>,
+    /// PEM file: the issuer certificate (for the issuer key) first, then intermediates
+    /// up to, not including, the Dukcapil root; put in the credentials' `x5c` header.
+    /// None: the demo makes a root and certificate in the data dir (`x5c`), a non-demo
+    /// server issues without `x5c`.
+    pub issuer_certificates: Option<PathBuf>,
 }
 
 impl Config {
@@ -145,6 +150,7 @@ impl Config {
             seed: 42,
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
+            issuer_certificates: None,
         }
     }
 }
@@ -164,6 +170,9 @@ pub struct FileConfig {
     pub demo: bool,
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// See [`Config::issuer_certificates`].
+    #[serde(default)]
+    pub issuer_certificates: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -179,6 +188,7 @@ impl FileConfig {
             seed: 42,
             limits: self.limits.unwrap_or_default(),
             clock: Arc::new(SystemClock),
+            issuer_certificates: self.issuer_certificates,
         }
     }
 }

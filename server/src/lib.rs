@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod seed;
 pub mod store;
 pub mod villages;
+pub mod x5c;
 
 pub use config::{Config, Limits, SmtpConfig, TlsMode};
 
@@ -40,6 +41,9 @@ pub struct AppState {
     /// Public base URL, also the `credential_issuer` identifier.
     pub issuer: String,
     pub issuer_key: EcKeyPair,
+    /// The `x5c` chain put in the credentials' headers (base64 DER, the issuer
+    /// certificate first); empty when none is configured.
+    pub issuer_x5c: Vec<String>,
     /// Server secret for HMACs (desk QR, codes, derived offer codes).
     pub hmac_key: ring::hmac::Key,
     pub mailer: mail::Mailer,
@@ -108,6 +112,11 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
     let store = SqliteStore::open(&config.data_dir.join("ikd-server.sqlite3"))?;
     let store: Arc<dyn Store> = Arc::new(store);
     let issuer_key = crypto::load_or_create_issuer_key(&config.data_dir)?;
+    let issuer_x5c = match &config.issuer_certificates {
+        Some(path) => x5c::load_chain(path, &issuer_key)?,
+        None if config.demo => x5c::demo_chain(&config.data_dir, &issuer_key, &issuer)?,
+        None => Vec::new(),
+    };
     let hmac_key = crypto::load_or_create_hmac_key(&config.data_dir)?;
     let mailer = mail::Mailer::new(config.smtp.clone(), config.dev_outbox, store.clone())?;
     Ok(AppState {
@@ -115,6 +124,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         clock: config.clock.clone(),
         issuer,
         issuer_key,
+        issuer_x5c,
         hmac_key,
         mailer,
         limits: config.limits.clone(),

@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 description of the API, generated from the code (utoipa).
 //! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
-use crate::api::{enroll, officer, oid4vci, reauth};
+use crate::api::{enroll, officer, oid4vci, reauth, status_list};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -40,6 +40,7 @@ impl Modify for Security {
         officer::dev_outbox,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
+        status_list::serve,
     ),
     components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
     modifiers(&Security),

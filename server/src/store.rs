@@ -150,6 +150,19 @@ pub struct TokenRow {
     pub nik: String,
     pub enrollment_id: String,
     pub expires_at: DateTime<Utc>,
+    /// The DPoP key (JWK thumbprint) the token is bound to; `None` for a Bearer token.
+    pub dpop_jkt: Option<String>,
+}
+
+/// One issued credential's Token Status List entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// The entry's index in the status list (random, unique).
+    pub idx: u64,
+    pub nik: String,
+    pub vct: String,
+    pub device_thumb: String,
+    pub issued_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,13 +203,32 @@ pub trait Store: Send + Sync {
     fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
 
     fn device(&self, thumb: &str) -> StoreResult<Option<Device>>;
+    /// Sets a device's status; a device no longer active also has its credentials'
+    /// status entries set to invalid, in the same transaction.
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()>;
-    /// Sets every active device of a resident to `status`; returns how many.
+    /// Sets every active device of a resident to `status`; returns how many. As with
+    /// [`Store::set_device_status`], their credentials become invalid (one transaction).
     fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize>;
+
+    /// Records an issued credential's status entry, one transaction: false (nothing
+    /// written) when `row.idx` is taken; otherwise the resident's earlier credentials of
+    /// the same `vct` (the ones this one replaces) become invalid and `row` is stored.
+    fn record_credential(&self, row: &CredentialRow) -> StoreResult<bool>;
+    /// The indexes of every invalid status entry.
+    fn invalid_status_indexes(&self) -> StoreResult<Vec<u64>>;
+    /// The status value (0 valid, 1 invalid) of entry `idx`, if issued.
+    fn credential_status(&self, idx: u64) -> StoreResult<Option<u8>>;
     fn insert_token(&self, t: &TokenRow) -> StoreResult<()>;
     fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
 
     fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a DPoP proof's jti `key` until `keep_until`; false when it was seen.
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Consumes a nonce; true if it existed and had not expired.
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 
@@ -284,7 +316,31 @@ CREATE TABLE outbox (
     r#"
 CREATE INDEX tokens_device ON tokens(device_thumb);
 "#,
+    // 3: issued credentials' Token Status List entries (status 0 valid, 1 invalid).
+    r#"
+CREATE TABLE credentials (
+    idx INTEGER PRIMARY KEY,
+    nik TEXT NOT NULL,
+    vct TEXT NOT NULL,
+    device_thumb TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE INDEX credentials_holder ON credentials(nik, vct);
+CREATE INDEX credentials_device ON credentials(device_thumb);
+-- DPoP (RFC 9449): proofs' jti seen (single use), and the key a token is bound to.
+CREATE TABLE dpop_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
+"#,
 ];
+
+/// Sets the status entries of every credential of the devices matched by `devices`
+/// (an SQL condition on `devices`, e.g. `thumb = ?1`) to invalid.
+const INVALIDATE_CREDENTIALS_OF: &str =
+    "UPDATE credentials SET status = 1 WHERE status = 0 AND device_thumb IN (SELECT thumb FROM devices WHERE ";
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -517,6 +573,10 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         Self::write_enrollment(&tx, e, false)?;
         tx.execute(
+            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
+            params![device.nik, device.thumb],
+        )?;
+        tx.execute(
             "UPDATE devices SET status = 'revoked' WHERE nik = ?1 AND status = 'active' AND thumb <> ?2",
             params![device.nik, device.thumb],
         )?;
@@ -594,18 +654,85 @@ impl Store for SqliteStore {
     }
 
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if status != DeviceStatus::Active {
+            tx.execute(&format!("{INVALIDATE_CREDENTIALS_OF} thumb = ?1)"), [thumb])?;
+        }
+        tx.execute(
             "UPDATE devices SET status = ?2 WHERE thumb = ?1",
             params![thumb, status.as_str()],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
     fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize> {
-        Ok(self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if status != DeviceStatus::Active {
+            tx.execute(
+                &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active')"),
+                [nik],
+            )?;
+        }
+        let n = tx.execute(
             "UPDATE devices SET status = ?2 WHERE nik = ?1 AND status = 'active'",
             params![nik, status.as_str()],
-        )?)
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn record_credential(&self, row: &CredentialRow) -> StoreResult<bool> {
+        let idx = i64::try_from(row.idx).map_err(|_| StoreError::Corrupt("idx".into()))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let taken: Option<i64> = tx
+            .query_row("SELECT idx FROM credentials WHERE idx = ?1", [idx], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if taken.is_some() {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE credentials SET status = 1 WHERE nik = ?1 AND vct = ?2 AND status = 0",
+            params![row.nik, row.vct],
+        )?;
+        tx.execute(
+            "INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+            params![idx, row.nik, row.vct, row.device_thumb, ts(row.issued_at)],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn invalid_status_indexes(&self) -> StoreResult<Vec<u64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT idx FROM credentials WHERE status <> 0")?;
+        let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(u64::try_from(r?).map_err(|_| StoreError::Corrupt("idx".into()))?);
+        }
+        Ok(out)
+    }
+
+    fn credential_status(&self, idx: u64) -> StoreResult<Option<u8>> {
+        let Ok(idx) = i64::try_from(idx) else {
+            return Ok(None);
+        };
+        let v: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT status FROM credentials WHERE idx = ?1",
+                [idx],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(v.map(|s| u8::try_from(s).unwrap_or(1)))
     }
 
     fn insert_token(&self, t: &TokenRow) -> StoreResult<()> {
@@ -616,12 +743,12 @@ impl Store for SqliteStore {
         let row = self
             .conn()
             .query_row(
-                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at FROM tokens WHERE hash = ?1",
+                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = ?1",
                 [hash],
-                Self::read_device,
+                |r| Ok((Self::read_device(r)?, r.get::<_, Option<String>>(6)?)),
             )
             .optional()?;
-        row.map(|(hash, kind, device_thumb, nik, enrollment_id, expires)| {
+        row.map(|((hash, kind, device_thumb, nik, enrollment_id, expires), dpop_jkt)| {
             Ok(TokenRow {
                 hash,
                 kind: if kind == "refresh" {
@@ -633,6 +760,7 @@ impl Store for SqliteStore {
                 nik,
                 enrollment_id,
                 expires_at: parse_ts(&expires)?,
+                dpop_jkt,
             })
         })
         .transpose()
@@ -644,6 +772,23 @@ impl Store for SqliteStore {
             params![nonce, ts(expires_at)],
         )?;
         Ok(())
+    }
+
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM dpop_jtis WHERE expires_at < ?1", [ts(now)])?;
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO dpop_jtis (key, expires_at) VALUES (?1, ?2)",
+            params![key, ts(keep_until)],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -748,8 +893,8 @@ impl Store for SqliteStore {
 
 fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
     conn.execute(
-        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             t.hash,
             match t.kind {
@@ -759,7 +904,8 @@ fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
             t.device_thumb,
             t.nik,
             t.enrollment_id,
-            ts(t.expires_at)
+            ts(t.expires_at),
+            t.dpop_jkt
         ],
     )?;
     Ok(())
@@ -800,5 +946,28 @@ mod tests {
         // Reopening does not re-run migrations.
         let s = SqliteStore::open(&p).unwrap();
         assert_eq!(s.resident_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_new_credential_replaces_the_old_and_indexes_are_unique() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let row = |idx, vct: &str| CredentialRow {
+            idx,
+            nik: "1671234567890001".into(),
+            vct: vct.into(),
+            device_thumb: "t1".into(),
+            issued_at: Utc::now(),
+        };
+        assert!(s.record_credential(&row(7, "ktp")).unwrap());
+        assert!(s.record_credential(&row(9, "kk")).unwrap());
+        assert!(!s.record_credential(&row(7, "kk")).unwrap(), "idx taken");
+        assert_eq!(s.credential_status(7).unwrap(), Some(0));
+        // a refresh: the new KTP replaces the old one, the KK stays valid
+        assert!(s.record_credential(&row(11, "ktp")).unwrap());
+        assert_eq!(s.credential_status(7).unwrap(), Some(1));
+        assert_eq!(s.credential_status(9).unwrap(), Some(0));
+        assert_eq!(s.credential_status(11).unwrap(), Some(0));
+        assert_eq!(s.credential_status(12).unwrap(), None);
+        assert_eq!(s.invalid_status_indexes().unwrap(), vec![7]);
     }
 }

@@ -90,6 +90,9 @@ fn our_ktp_verifies_with_their_library() {
     assert_eq!(claims.remove("vct").unwrap(), KTP_VCT);
     assert_eq!(claims.remove("cnf").unwrap(), json!({ "jwk": holder }));
     assert!(claims.remove("iat").is_some() && claims.remove("exp").is_some());
+    // the age predicates, each a nested disclosure
+    let ages = claims.remove("age_equal_or_over").unwrap();
+    assert_eq!(ages, json!({"17": true, "18": true, "21": true}));
     assert_eq!(claims, ktp_to_claims(&ktp()));
     assert_eq!(Ktp::from_claims(claims).unwrap(), ktp());
 }
@@ -104,17 +107,12 @@ fn our_kk_with_disclosable_members_verifies_with_their_library() {
     assert_eq!(claims["vct"], KK_VCT);
     assert_eq!(Kk::from_claims(claims).unwrap(), kk());
 
-    // Our holder withholds one member; their verifier sees two members.
-    let p = sdjwt::present(&s, |_| true).unwrap();
-    let kept: Vec<&str> = p
-        .trim_end_matches('~')
-        .split('~')
-        .filter(|d| {
-            let raw = ikd_core::jose::b64u_decode(d).unwrap_or_default();
-            !String::from_utf8_lossy(&raw).contains("RINA")
-        })
-        .collect();
-    let p = format!("{}~", kept.join("~"));
+    // Our holder withholds one member (the third, RINA); their verifier sees two.
+    use sdjwt::PathSeg::{Index, Key};
+    let p = sdjwt::present_paths(&s, |p| {
+        !matches!(p, [Key(a), Index(2), ..] if a == "anggota")
+    })
+    .unwrap();
     let (_, claims) = their_verify(&p, &issuer.public_jwk());
     let names: Vec<&str> = claims["anggota"]
         .as_array()
@@ -123,6 +121,15 @@ fn our_kk_with_disclosable_members_verifies_with_their_library() {
         .map(|a| a["nama"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["AHMAD", "SITI AMINAH"]);
+    // ... or only each member's nama and hubungan (nested disclosures).
+    let p = sdjwt::present_paths(&s, |p| {
+        matches!(p, [Key(a), Index(_), Key(f)] if a == "anggota" && (f == "nama" || f == "hubungan"))
+    })
+    .unwrap();
+    let (_, claims) = their_verify(&p, &issuer.public_jwk());
+    let members = claims["anggota"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    assert_eq!(members[2], json!({"nama": "RINA", "hubungan": "ANAK"}));
 }
 
 #[test]

@@ -8,7 +8,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'vault_corrupt', 'no_documents', 'credential_invalid', 'offline', 'timeout', 'server_busy',
   'rate_limited', 'insecure_url', 'not_found', 'ineligible', 'rejected', 'code_wrong',
   'code_expired', 'code_void', 'qr_invalid', 'qr_expired', 'qr_used', 'device_revoked',
-  'invalid_state', 'image_too_large', 'image_invalid', 'storage', 'key_store', 'internal',
+  'proof_key_not_device', 'invalid_state', 'image_too_large', 'image_invalid', 'storage',
+  'key_store', 'internal',
 ];
 
 export type Lang = 'id' | 'en';
@@ -43,6 +44,7 @@ const idErrors: Record<ErrorCode, string> = {
   qr_expired: 'QR petugas sudah kedaluwarsa. Minta petugas menampilkan QR baru.',
   qr_used: 'QR ini sudah dipakai. Minta petugas menampilkan QR baru.',
   device_revoked: 'Perangkat ini sudah tidak terdaftar. Silakan daftar ulang.',
+  proof_key_not_device: 'Kunci bukti bukan kunci perangkat terdaftar. KTP dan KK hanya diterbitkan ke perangkat yang didaftarkan.',
   invalid_state: 'Langkah ini tidak dapat dilakukan sekarang.',
   image_too_large: 'Ukuran foto terlalu besar.',
   image_invalid: 'Berkas bukan foto yang dapat dibaca (gunakan JPEG atau PNG).',
@@ -81,6 +83,7 @@ const enErrors: Record<ErrorCode, string> = {
   qr_expired: 'The officer\'s QR has expired. Ask the officer to show a new one.',
   qr_used: 'This QR was already used. Ask the officer to show a new one.',
   device_revoked: 'This device is no longer registered. Please register again.',
+  proof_key_not_device: 'The proof key is not the registered device key. The KTP and KK are only issued to the device that registered.',
   invalid_state: 'This step cannot be done right now.',
   image_too_large: 'The photo is too large.',
   image_invalid: 'The file is not a readable photo (use JPEG or PNG).',

@@ -52,6 +52,8 @@ pub enum ClientError {
     QrUsed,
     #[error("device revoked")]
     DeviceRevoked,
+    #[error("the proof key is not the enrolled device key")]
+    ProofKeyNotDevice,
     #[error("invalid request ({field:?})")]
     InvalidRequest { field: Option<String> },
     #[error("not allowed in this state")]
@@ -98,6 +100,7 @@ impl From<ClientError> for UiError {
             ClientError::QrExpired => UiError::new(ErrorCode::QrExpired, msg),
             ClientError::QrUsed => UiError::new(ErrorCode::QrUsed, msg),
             ClientError::DeviceRevoked => UiError::new(ErrorCode::DeviceRevoked, msg),
+            ClientError::ProofKeyNotDevice => UiError::new(ErrorCode::ProofKeyNotDevice, msg),
             ClientError::InvalidRequest { field } => {
                 let code = match field.as_deref() {
                     Some("nik") => ErrorCode::InvalidNik,
@@ -192,6 +195,9 @@ pub struct BackendClient {
     base: Url,
     http: reqwest::Client,
     pinned_issuer_jwk: Mutex<Option<EcJwk>>,
+    /// When set, token, credential and release requests carry DPoP proofs (RFC 9449)
+    /// by this key, and access tokens go as `Authorization: DPoP`.
+    dpop: Option<(crate::device_key::DeviceKey, std::sync::Arc<dyn crate::clock::Clock>)>,
 }
 
 const RETRY_DELAYS_MS: [u64; 2] = [200, 800];
@@ -210,6 +216,42 @@ impl BackendClient {
             base,
             http,
             pinned_issuer_jwk: Mutex::new(None),
+            dpop: None,
+        })
+    }
+
+    /// Proves possession of `key` with DPoP at the token, credential and release
+    /// endpoints (the server then binds the tokens to that key). `clock` dates the proofs.
+    pub fn with_dpop(
+        mut self,
+        key: crate::device_key::DeviceKey,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Self {
+        self.dpop = Some((key, clock));
+        self
+    }
+
+    /// Adds the DPoP proof for `POST path` (and the access token's authorization:
+    /// `DPoP` with a proof, `Bearer` without).
+    fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+        path: &str,
+        access_token: Option<&str>,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        let Some((key, clock)) = &self.dpop else {
+            return Ok(match access_token {
+                Some(t) => req.bearer_auth(t),
+                None => req,
+            });
+        };
+        let proof = key
+            .dpop_proof("POST", &self.url(path), access_token, clock.now())
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        let req = req.header("DPoP", proof);
+        Ok(match access_token {
+            Some(t) => req.header(reqwest::header::AUTHORIZATION, format!("DPoP {t}")),
+            None => req,
         })
     }
 
@@ -341,7 +383,9 @@ impl BackendClient {
             .await
     }
 
-    /// GET the issuer metadata; pins the issuer key on first use and refuses a change.
+    /// GET the issuer metadata (OpenID4VCI) and the signing key from the SD-JWT VC
+    /// issuer metadata (`/.well-known/jwt-vc-issuer`, whose `issuer` must be the
+    /// `credential_issuer`); pins the issuer key on first use and refuses a change.
     pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
         let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
         let raw: serde_json::Value = self.send_retry(|| self.http.get(&url)).await?;
@@ -351,11 +395,16 @@ impl BackendClient {
                 .map(str::to_owned)
                 .ok_or_else(|| ClientError::Protocol(format!("metadata {k}")))
         };
-        let jwk: EcJwk = raw
+        let url = self.url(paths::JWT_VC_ISSUER_METADATA);
+        let vc: serde_json::Value = self.send_retry(|| self.http.get(&url)).await?;
+        if vc.get("issuer").and_then(|v| v.as_str()) != Some(s("credential_issuer")?.as_str()) {
+            return Err(ClientError::Protocol("jwt-vc-issuer issuer".into()));
+        }
+        let jwk: EcJwk = vc
             .pointer("/jwks/keys/0")
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or_else(|| ClientError::Protocol("metadata jwks".into()))?;
+            .ok_or_else(|| ClientError::Protocol("jwt-vc-issuer jwks".into()))?;
         {
             let mut pinned = self
                 .pinned_issuer_jwk
@@ -380,17 +429,15 @@ impl BackendClient {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let t: TokenResponse = self
-            .send(
-                self.http
-                    .post(self.url(paths::TOKEN))
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(body),
+        let req = self
+            .http
+            .post(self.url(paths::TOKEN))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
             )
-            .await?;
+            .body(body);
+        let t: TokenResponse = self.send(self.authorize(req, paths::TOKEN, None)?).await?;
         Ok(Tokens {
             access_token: SecretString::new(t.access_token),
             refresh_token: t.refresh_token.map(SecretString::new),
@@ -441,14 +488,9 @@ impl BackendClient {
                 jwt: vec![proof_jwt.to_owned()],
             },
         };
-        let r: CredentialResponse = self
-            .send(
-                self.http
-                    .post(self.url(paths::CREDENTIAL))
-                    .bearer_auth(access_token.expose())
-                    .json(&req),
-            )
-            .await?;
+        let http = self.http.post(self.url(paths::CREDENTIAL)).json(&req);
+        let http = self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))?;
+        let r: CredentialResponse = self.send(http).await?;
         r.credentials
             .into_iter()
             .next()
@@ -462,16 +504,14 @@ impl BackendClient {
         access_token: &SecretString,
         proof_jwt: &str,
     ) -> Result<(), ClientError> {
-        let _: serde_json::Value = self
-            .send(
-                self.http
-                    .post(self.url(paths::DEVICE_RELEASE))
-                    .bearer_auth(access_token.expose())
-                    .json(&DeviceRequest {
-                        proof: proof_jwt.to_owned(),
-                    }),
-            )
-            .await?;
+        let http = self
+            .http
+            .post(self.url(paths::DEVICE_RELEASE))
+            .json(&DeviceRequest {
+                proof: proof_jwt.to_owned(),
+            });
+        let http = self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))?;
+        let _: serde_json::Value = self.send(http).await?;
         Ok(())
     }
 
@@ -599,7 +639,9 @@ pub fn map_error(
         };
     };
     let code = match body.error.as_str() {
-        "invalid_grant" => d_str("code").unwrap_or_else(|| "invalid_grant".into()),
+        "invalid_grant" | "invalid_proof" | "invalid_dpop_proof" => {
+            d_str("code").unwrap_or_else(|| body.error.clone())
+        }
         other => other.to_owned(),
     };
     match code.as_str() {
@@ -620,6 +662,7 @@ pub fn map_error(
         "qr_expired" => ClientError::QrExpired,
         "qr_used" => ClientError::QrUsed,
         "device_revoked" => ClientError::DeviceRevoked,
+        "proof_key_not_device" => ClientError::ProofKeyNotDevice,
         "invalid_request" | "payload_too_large" => ClientError::InvalidRequest {
             field: d_str("field"),
         },

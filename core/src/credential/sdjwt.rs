@@ -12,6 +12,7 @@
 
 use crate::error::{ErrorCode, UiError};
 use crate::jose::{self, b64u_decode, b64u_encode, EcKeyPair, JoseError};
+use crate::status_list::StatusRef;
 use crate::wire::EcJwk;
 use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -116,7 +117,10 @@ impl From<JoseError> for SdJwtError {
 }
 
 /// What to issue. `disclosable` claims each become a disclosure; array values listed in
-/// `disclosable_array_elements` have each element made disclosable instead.
+/// `disclosable_array_elements` have each element made disclosable instead; claims
+/// listed in `disclosable_fields` have each of their object's fields made disclosable
+/// (nested disclosures: the object's own disclosure carries `{"_sd": [...]}`, or, for
+/// an array also in `disclosable_array_elements`, each element's disclosure does).
 pub struct IssueRequest<'a> {
     pub issuer: &'a str,
     pub vct: &'a str,
@@ -128,6 +132,15 @@ pub struct IssueRequest<'a> {
     /// disclosable (`{"...": digest}`) while the array itself stays in the clear.
     /// Empty by default (see [`IssueRequest::new`]).
     pub disclosable_array_elements: Vec<String>,
+    /// Names of object-valued claims (or arrays of objects) in `disclosable` whose
+    /// fields are each made disclosable. Empty by default.
+    pub disclosable_fields: Vec<String>,
+    /// The Token Status List entry (`status.status_list`), always in the clear.
+    pub status: Option<StatusRef>,
+    /// The `kid` header (the issuer key's id in its `jwt-vc-issuer` metadata).
+    pub kid: Option<String>,
+    /// The `x5c` header: base64 (standard) DER certificates, the issuer's first.
+    pub x5c: Vec<String>,
 }
 
 impl<'a> IssueRequest<'a> {
@@ -148,7 +161,35 @@ impl<'a> IssueRequest<'a> {
             issued_at,
             expires_at,
             disclosable_array_elements: Vec::new(),
+            disclosable_fields: Vec::new(),
+            status: None,
+            kid: None,
+            x5c: Vec::new(),
         }
+    }
+
+    /// Makes each field of the named object claims (or of each element of the named
+    /// arrays of objects) disclosable on its own.
+    pub fn with_fields<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.disclosable_fields = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds the `status` claim pointing at a Token Status List entry.
+    pub fn with_status(mut self, status: StatusRef) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets the `kid` and `x5c` headers.
+    pub fn with_key_headers(mut self, kid: Option<String>, x5c: Vec<String>) -> Self {
+        self.kid = kid;
+        self.x5c = x5c;
+        self
     }
 
     /// Makes each element of the named array claims disclosable instead of the claim.
@@ -197,11 +238,34 @@ fn make_disclosure(parts: Value) -> Result<String, SdJwtError> {
     Ok(b64u_encode(s))
 }
 
+/// Each field of `fields` as a disclosure (with decoys): `{"_sd": [sorted digests]}`.
+fn disclose_fields(
+    fields: &Map<String, Value>,
+    disclosures: &mut Vec<String>,
+) -> Result<Value, SdJwtError> {
+    let mut sd = Vec::with_capacity(fields.len() + 4);
+    for (name, value) in fields {
+        if name == "_sd" || name == "..." {
+            return Err(SdJwtError::ReservedClaim);
+        }
+        let d = make_disclosure(json!([salt()?, name, value]))?;
+        sd.push(digest(&d));
+        disclosures.push(d);
+    }
+    for _ in 0..decoy_count()? {
+        sd.push(decoy()?);
+    }
+    // Sorted digests do not reveal the claims' order (nor which ones are decoys).
+    sd.sort();
+    Ok(json!({ "_sd": sd }))
+}
+
 /// Issues an SD-JWT VC (`<jwt>~<d1>~…~`), `typ` = `dc+sd-jwt`.
 pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtError> {
     let mut disclosures = Vec::new();
     let mut payload = Map::new();
     let mut sd = Vec::new();
+    let fields_of = |name: &str| req.disclosable_fields.iter().any(|n| n == name);
     for (name, value) in &req.disclosable {
         if NEVER_DISCLOSABLE.contains(&name.as_str()) {
             return Err(SdJwtError::ReservedClaim);
@@ -212,6 +276,10 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
             };
             let mut out = Vec::with_capacity(items.len());
             for item in items {
+                let item = match item {
+                    Value::Object(m) if fields_of(name) => disclose_fields(m, &mut disclosures)?,
+                    other => other.clone(),
+                };
                 let d = make_disclosure(json!([salt()?, item]))?;
                 out.push(json!({ "...": digest(&d) }));
                 disclosures.push(d);
@@ -222,6 +290,13 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
                 out.push(json!({ "...": decoy()? }));
             }
             payload.insert(name.clone(), Value::Array(out));
+        } else if let (Value::Object(m), true) = (value, fields_of(name)) {
+            // Recursive: the object is a disclosure whose value has its own `_sd`, so
+            // a presentation without any of its fields does not show it at all.
+            let inner = disclose_fields(m, &mut disclosures)?;
+            let d = make_disclosure(json!([salt()?, name, inner]))?;
+            sd.push(digest(&d));
+            disclosures.push(d);
         } else {
             let d = make_disclosure(json!([salt()?, name, value]))?;
             sd.push(digest(&d));
@@ -241,11 +316,21 @@ pub fn issue(key: &EcKeyPair, req: &IssueRequest<'_>) -> Result<String, SdJwtErr
         "cnf".into(),
         json!({ "jwk": jose::jwk_to_value(req.holder_jwk) }),
     );
+    if let Some(status) = &req.status {
+        payload.insert("status".into(), status.to_claim());
+    }
     payload.insert("_sd_alg".into(), json!(SD_ALG));
     if !sd.is_empty() {
         payload.insert("_sd".into(), json!(sd));
     }
-    let jwt = key.sign_jws(json!({ "typ": TYP }), Value::Object(payload))?;
+    let mut header = json!({ "typ": TYP });
+    if let Some(kid) = &req.kid {
+        header["kid"] = json!(kid);
+    }
+    if !req.x5c.is_empty() {
+        header["x5c"] = json!(req.x5c);
+    }
+    let jwt = key.sign_jws(header, Value::Object(payload))?;
     let mut out = jwt;
     out.push('~');
     for d in &disclosures {
@@ -267,6 +352,9 @@ pub struct Verified {
     pub holder_jwk: EcJwk,
     pub issued_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The Token Status List entry, when the credential has one (the verifier fetches
+    /// the list; the holder's wallet does not need it to show the document).
+    pub status: Option<StatusRef>,
 }
 
 /// An SD-JWT split into its parts (no checks beyond syntax).
@@ -418,6 +506,11 @@ impl Resolver {
             self.note(&dg)?;
             match self.take(&dg) {
                 Some((Some(name), value)) => {
+                    // iss, vct, cnf, exp, nbf, iat, status … stay in the clear
+                    // (SD-JWT VC §3.2.2): a credential that hides one is refused.
+                    if depth == 0 && NEVER_DISCLOSABLE.contains(&name.as_str()) {
+                        return Err(SdJwtError::ReservedClaim);
+                    }
                     if out.contains_key(&name) {
                         return Err(SdJwtError::ClaimCollision);
                     }
@@ -523,6 +616,10 @@ pub fn verify(
             return Err(SdJwtError::HolderMismatch);
         }
     }
+    let status = match claims.get("status") {
+        None => None,
+        Some(s) => StatusRef::from_claim(s).map_err(|_| SdJwtError::Malformed)?,
+    };
     for r in REGISTERED {
         claims.remove(*r);
     }
@@ -533,38 +630,184 @@ pub fn verify(
         holder_jwk,
         issued_at,
         expires_at,
+        status,
     })
+}
+
+/// One step of a claim path: an object key, or a position in an issued array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// One disclosure of an SD-JWT with where it sits in the credential.
+#[derive(Debug, Clone)]
+pub struct DisclosureInfo<'a> {
+    /// The disclosure as issued (base64url).
+    pub encoded: &'a str,
+    /// Its claim path: e.g. `[Key("anggota"), Index(1), Key("nama")]` for the name of
+    /// the second member (positions are those of the issued array).
+    pub path: Vec<PathSeg>,
+    /// The claim name (`None` for an array element).
+    pub name: Option<String>,
+    /// The disclosed value as issued (nested disclosures still as `_sd` digests).
+    pub value: Value,
+    /// The index (in the returned list) of the disclosure that contains this one.
+    pub parent: Option<usize>,
+}
+
+struct PathWalker<'a> {
+    by_digest: HashMap<String, (&'a str, Option<String>, Value)>,
+    out: Vec<DisclosureInfo<'a>>,
+}
+
+impl<'a> PathWalker<'a> {
+    fn found(
+        &mut self,
+        dg: &str,
+        path: Vec<PathSeg>,
+        parent: Option<usize>,
+        depth: usize,
+    ) -> Result<(), SdJwtError> {
+        let Some((encoded, name, value)) = self.by_digest.remove(dg) else {
+            return Ok(()); // a decoy, or withheld
+        };
+        let mut path = path;
+        if let Some(n) = &name {
+            path.push(PathSeg::Key(n.clone()));
+        }
+        self.out.push(DisclosureInfo {
+            encoded,
+            path: path.clone(),
+            name,
+            value: value.clone(),
+            parent,
+        });
+        let me = Some(self.out.len() - 1);
+        self.walk(&value, &path, me, depth + 1)
+    }
+
+    fn walk(
+        &mut self,
+        v: &Value,
+        path: &[PathSeg],
+        parent: Option<usize>,
+        depth: usize,
+    ) -> Result<(), SdJwtError> {
+        if depth > MAX_DEPTH {
+            return Err(SdJwtError::Malformed);
+        }
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    if k == "_sd" {
+                        for dg in child.as_array().into_iter().flatten() {
+                            if let Some(dg) = dg.as_str() {
+                                self.found(dg, path.to_vec(), parent, depth)?;
+                            }
+                        }
+                    } else {
+                        let mut p = path.to_vec();
+                        p.push(PathSeg::Key(k.clone()));
+                        self.walk(child, &p, parent, depth + 1)?;
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut p = path.to_vec();
+                    p.push(PathSeg::Index(i));
+                    match item.as_object().and_then(|m| m.get("...")) {
+                        Some(Value::String(dg)) => self.found(dg, p, parent, depth)?,
+                        _ => self.walk(item, &p, parent, depth + 1)?,
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Every disclosure of `sd_jwt` that its issuer JWT references (directly or through
+/// another disclosure), with its claim path, parents before children. Checks syntax
+/// only (no signature): this is the holder's view of what it could disclose.
+pub fn disclosures(sd_jwt: &str) -> Result<Vec<DisclosureInfo<'_>>, SdJwtError> {
+    let parts = split(sd_jwt)?;
+    let jws = jose::decode_unverified(parts.jwt)?;
+    let mut by_digest = HashMap::new();
+    for d in &parts.disclosures {
+        let parsed = parse_disclosure(d)?;
+        by_digest.insert(digest(d), (*d, parsed.name, parsed.value));
+    }
+    let mut w = PathWalker {
+        by_digest,
+        out: Vec::new(),
+    };
+    w.walk(&jws.payload, &[], None, 0)?;
+    Ok(w.out)
+}
+
+/// Makes a presentation keeping the disclosures for which `keep(info)` is true and,
+/// so that it verifies, every disclosure that contains a kept one (a KK member's
+/// element when one of its fields is kept). Drops any KB-JWT. Ends with `~`.
+pub fn present_with(
+    sd_jwt: &str,
+    keep: impl Fn(&DisclosureInfo<'_>) -> bool,
+) -> Result<String, SdJwtError> {
+    let parts = split(sd_jwt)?;
+    let infos = disclosures(sd_jwt)?;
+    let mut kept = vec![false; infos.len()];
+    for (i, info) in infos.iter().enumerate() {
+        if keep(info) {
+            let mut at = Some(i);
+            while let Some(j) = at {
+                if kept[j] {
+                    break;
+                }
+                kept[j] = true;
+                at = infos[j].parent;
+            }
+        }
+    }
+    let mut out = String::from(parts.jwt);
+    out.push('~');
+    for (info, k) in infos.iter().zip(kept) {
+        if k {
+            out.push_str(info.encoded);
+            out.push('~');
+        }
+    }
+    Ok(out)
+}
+
+/// Makes a presentation keeping the disclosures whose claim path `keep(path)` accepts
+/// (and their parents, see [`present_with`]).
+pub fn present_paths(
+    sd_jwt: &str,
+    keep: impl Fn(&[PathSeg]) -> bool,
+) -> Result<String, SdJwtError> {
+    present_with(sd_jwt, |i| keep(&i.path))
 }
 
 /// Makes a presentation: keeps the issuer JWT and only the disclosures for which
 /// `keep(name)` is true (`name` is the claim name; array-element disclosures are all
-/// kept — use [`present_by`] to choose among them). Drops any KB-JWT. The result ends
-/// with `~`.
+/// kept — use [`present_by`] or [`present_paths`] to choose among them). Drops any
+/// KB-JWT. The result ends with `~`.
 pub fn present(sd_jwt: &str, keep: impl Fn(&str) -> bool) -> Result<String, SdJwtError> {
     present_by(sd_jwt, |name, _| name.is_none_or(&keep))
 }
 
 /// Makes a presentation keeping the disclosures for which `keep(name, value)` is true:
 /// `name` is `Some(claim)` for an object property, `None` for an array element (e.g.
-/// one `anggota` of a KK, whose `value` is the member object). Drops any KB-JWT.
-///
-/// Note: keeping a nested disclosure whose parent disclosure is dropped is harmless
-/// for us but makes [`verify`] reject it as unreferenced; callers keep parents.
+/// one `anggota` of a KK; its `value` is as issued, nested fields still digests), plus
+/// the disclosures that contain kept ones. Drops any KB-JWT.
 pub fn present_by(
     sd_jwt: &str,
     keep: impl Fn(Option<&str>, &Value) -> bool,
 ) -> Result<String, SdJwtError> {
-    let parts = split(sd_jwt)?;
-    let mut out = String::from(parts.jwt);
-    out.push('~');
-    for d in parts.disclosures {
-        let parsed = parse_disclosure(d)?;
-        if keep(parsed.name.as_deref(), &parsed.value) {
-            out.push_str(d);
-            out.push('~');
-        }
-    }
-    Ok(out)
+    present_with(sd_jwt, |i| keep(i.name.as_deref(), &i.value))
 }
 
 /// The `typ` of a Key Binding JWT.

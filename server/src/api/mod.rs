@@ -1,10 +1,12 @@
 //! HTTP API: routes, the JSON error body, extractors and auth helpers.
 
 pub mod credentials;
+pub mod dpop;
 pub mod enroll;
 pub mod officer;
 pub mod oid4vci;
 pub mod reauth;
+pub mod status_list;
 
 use crate::store::StoreError;
 use crate::SharedState;
@@ -32,11 +34,12 @@ pub fn router(state: SharedState) -> Router {
             paths::CREDENTIAL_ISSUER_METADATA,
             get(oid4vci::issuer_metadata),
         )
-        .route("/.well-known/jwt-vc-issuer", get(oid4vci::jwt_vc_issuer))
+        .route(paths::JWT_VC_ISSUER_METADATA, get(oid4vci::jwt_vc_issuer))
         .route(
             paths::AUTHORIZATION_SERVER_METADATA,
             get(oid4vci::as_metadata),
         )
+        .route(status_list::PATH, get(status_list::serve))
         .route(paths::TOKEN, post(oid4vci::token))
         .route(paths::NONCE, post(oid4vci::nonce))
         .route(paths::CREDENTIAL, post(oid4vci::credential))
@@ -317,10 +320,15 @@ where
 
 /// The `Authorization: Bearer …` token, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "bearer")
+}
+
+/// The credentials of an `Authorization: <scheme> <token>` header (scheme compared
+/// case-insensitively), e.g. `Bearer` or `DPoP`.
+pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    let (s, token) = v.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme)
         .then_some(token.trim())
         .filter(|t| !t.is_empty())
 }

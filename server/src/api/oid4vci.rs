@@ -48,7 +48,7 @@ fn configuration(vct: &str, name: &str) -> serde_json::Value {
 
 /// GET /.well-known/openid-credential-issuer
 #[utoipa::path(get, path = "/.well-known/openid-credential-issuer", tag = "openid4vci",
-    responses((status = 200, description = "Credential issuer metadata (OpenID4VCI 1.0 §12.2), with the issuer's `jwks`", body = Object)))]
+    responses((status = 200, description = "Credential issuer metadata (OpenID4VCI 1.0 §12.2). The signing key is published in the SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer`)", body = Object)))]
 pub async fn issuer_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
     axum::Json(json!({
@@ -61,14 +61,13 @@ pub async fn issuer_metadata(State(state): State<SharedState>) -> Response {
             KTP_CONFIGURATION: configuration(KTP_VCT, "KTP-el"),
             KK_CONFIGURATION: configuration(KK_VCT, "Kartu Keluarga"),
         },
-        "jwks": { "keys": [issuer_jwk_json(&state)] },
     }))
     .into_response()
 }
 
 /// GET /.well-known/jwt-vc-issuer (SD-JWT VC issuer metadata)
 #[utoipa::path(get, path = "/.well-known/jwt-vc-issuer", tag = "openid4vci",
-    responses((status = 200, description = "SD-JWT VC issuer metadata", body = Object)))]
+    responses((status = 200, description = "SD-JWT VC issuer metadata: `issuer` and `jwks` (the key that signs the credentials and the status list, by `kid` = its RFC 7638 thumbprint, the `kid` in their headers)", body = Object)))]
 pub async fn jwt_vc_issuer(State(state): State<SharedState>) -> Response {
     axum::Json(json!({
         "issuer": state.issuer,
@@ -79,7 +78,7 @@ pub async fn jwt_vc_issuer(State(state): State<SharedState>) -> Response {
 
 /// GET /.well-known/oauth-authorization-server
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "openid4vci",
-    responses((status = 200, description = "Authorization server metadata (RFC 8414)", body = Object)))]
+    responses((status = 200, description = "Authorization server metadata (RFC 8414). No authorization endpoint: only the pre-authorised code and refresh token grants are served; `response_types_supported` is RFC 8414's required member", body = Object)))]
 pub async fn as_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
     axum::Json(json!({
@@ -88,7 +87,8 @@ pub async fn as_metadata(State(state): State<SharedState>) -> Response {
         "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
         "pre-authorized_grant_anonymous_access_supported": true,
         "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": [],
+        "dpop_signing_alg_values_supported": ["ES256"],
+        "response_types_supported": ["code"],
     }))
     .into_response()
 }
@@ -114,6 +114,7 @@ pub(crate) fn new_token(
     kind: TokenKind,
     d: &Device,
     now: chrono::DateTime<chrono::Utc>,
+    dpop_jkt: Option<&str>,
 ) -> (String, TokenRow) {
     let t = random_token();
     let row = TokenRow {
@@ -126,8 +127,19 @@ pub(crate) fn new_token(
             TokenKind::Access => now + Duration::seconds(ACCESS_TOKEN_SECS),
             TokenKind::Refresh => now + Duration::days(REFRESH_TOKEN_DAYS),
         },
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     };
     (t, row)
+}
+
+/// The token response: `token_type` DPoP for tokens bound to a DPoP key.
+fn token_response(access: String, refresh: Option<String>, dpop: bool) -> Response {
+    super::no_store(axum::Json(TokenResponse {
+        access_token: access,
+        token_type: if dpop { "DPoP" } else { "Bearer" }.into(),
+        expires_in: Some(ACCESS_TOKEN_SECS as u64),
+        refresh_token: refresh,
+    }))
 }
 
 /// POST /token
@@ -135,12 +147,13 @@ pub(crate) fn new_token(
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = ikd_core::wire::TokenResponse),
-        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_core::wire::ApiError),
+        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked. invalid_dpop_proof (RFC 9449): a bad DPoP proof, or detail.code = proof_key_not_device (\"Kunci bukti bukan kunci perangkat terdaftar\") when the DPoP key is not the enrolled device key; then the activation code is not checked, so no attempt is spent", body = ikd_core::wire::ApiError),
         (status = 429, body = ikd_core::wire::ApiError),
     ))]
 pub async fn token(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     FormBody(form): FormBody<TokenForm>,
 ) -> Result<Response, ApiErr> {
     let now = state.clock.now();
@@ -153,9 +166,18 @@ pub async fn token(
         l.token_per_minute,
         now,
     )?;
+    let dpop = super::dpop::check(
+        &state,
+        &headers,
+        "POST",
+        paths::TOKEN,
+        None,
+        StatusCode::BAD_REQUEST,
+    )?;
+    let dpop = dpop.as_deref();
     match form.grant_type.as_str() {
-        PRE_AUTHORIZED_GRANT => pre_authorized(&state, &form, now),
-        "refresh_token" => refresh(&state, &form, now),
+        PRE_AUTHORIZED_GRANT => pre_authorized(&state, &form, now, dpop),
+        "refresh_token" => refresh(&state, &form, now, dpop),
         _ => Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -168,6 +190,7 @@ fn pre_authorized(
     state: &AppState,
     form: &TokenForm,
     now: chrono::DateTime<chrono::Utc>,
+    dpop: Option<&str>,
 ) -> Result<Response, ApiErr> {
     let pac = form.pre_authorized_code.as_deref().ok_or_else(|| {
         ApiErr::oauth(
@@ -188,6 +211,11 @@ fn pre_authorized(
         .store
         .enrollment_by_offer(&sha256_hex(pac.as_bytes()))?
         .ok_or_else(|| grant_error("not_found", "Kode penawaran tidak dikenal."))?;
+    // A DPoP key other than the enrolled device key: refused before the code is
+    // checked, so a generic wallet with its own key does not spend the code.
+    if dpop.is_some_and(|jkt| jkt != e.device_thumb) {
+        return Err(super::dpop::not_device_key(StatusCode::BAD_REQUEST));
+    }
     match e.status {
         EnrollmentStatusWire::Approved => {}
         EnrollmentStatusWire::Activated if e.reauth_pending => {}
@@ -231,7 +259,7 @@ fn pre_authorized(
             .detail(json!({ "code": "code_wrong", "attempts_left": e.code_attempts_left })));
     }
     if e.reauth_pending {
-        return finish_reauth(state, e, now);
+        return finish_reauth(state, e, now, dpop);
     }
     // Activation: single use, one device per resident.
     e.status = EnrollmentStatusWire::Activated;
@@ -244,18 +272,13 @@ fn pre_authorized(
         status: DeviceStatus::Active,
         created_at: now,
     };
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
-    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
     state
         .store
         .activate(&e, &device, &[access_row, refresh_row])?;
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "device activated");
-    Ok(super::no_store(axum::Json(TokenResponse {
-        access_token: access,
-        token_type: "Bearer".into(),
-        expires_in: Some(ACCESS_TOKEN_SECS as u64),
-        refresh_token: Some(refresh),
-    })))
+    Ok(token_response(access, Some(refresh), dpop.is_some()))
 }
 
 /// The re-authentication code was right: new tokens for the same, still active device.
@@ -263,6 +286,7 @@ fn finish_reauth(
     state: &AppState,
     mut e: crate::store::Enrollment,
     now: chrono::DateTime<chrono::Utc>,
+    dpop: Option<&str>,
 ) -> Result<Response, ApiErr> {
     let revoked = || {
         grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
@@ -275,8 +299,8 @@ fn finish_reauth(
         .ok_or_else(revoked)?;
     e.reauth_pending = false;
     e.code_hash = None;
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
-    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
     if !state
         .store
         .finish_reauth(&e, &device.thumb, &[access_row, refresh_row])?
@@ -284,18 +308,14 @@ fn finish_reauth(
         return Err(revoked());
     }
     tracing::info!(enrollment = %e.id, "device re-authenticated");
-    Ok(super::no_store(axum::Json(TokenResponse {
-        access_token: access,
-        token_type: "Bearer".into(),
-        expires_in: Some(ACCESS_TOKEN_SECS as u64),
-        refresh_token: Some(refresh),
-    })))
+    Ok(token_response(access, Some(refresh), dpop.is_some()))
 }
 
 fn refresh(
     state: &AppState,
     form: &TokenForm,
     now: chrono::DateTime<chrono::Utc>,
+    dpop: Option<&str>,
 ) -> Result<Response, ApiErr> {
     let rt = form.refresh_token.as_deref().ok_or_else(|| {
         ApiErr::oauth(
@@ -309,6 +329,15 @@ fn refresh(
         .token(&sha256_hex(rt.as_bytes()))?
         .filter(|t| t.kind == TokenKind::Refresh && t.expires_at > now)
         .ok_or_else(|| grant_error("invalid_token", "Token tidak berlaku."))?;
+    // A refresh token bound to a DPoP key needs a proof by that key (RFC 9449 §5).
+    if let Some(jkt) = &row.dpop_jkt {
+        if dpop != Some(jkt.as_str()) {
+            return Err(super::dpop::invalid(
+                StatusCode::BAD_REQUEST,
+                "Token ini memerlukan bukti DPoP dari kunci perangkat.",
+            ));
+        }
+    }
     let device = state
         .store
         .device(&row.device_thumb)?
@@ -319,14 +348,15 @@ fn refresh(
                 .detail(json!({ "code": "device_revoked" })),
         );
     }
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    // Bound as the refresh token is; an unbound one (issued before DPoP) proved with the
+    // device key gets a bound access token.
+    let bind = row
+        .dpop_jkt
+        .as_deref()
+        .or(dpop.filter(|jkt| *jkt == device.thumb));
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, bind);
     state.store.insert_token(&access_row)?;
-    Ok(super::no_store(axum::Json(TokenResponse {
-        access_token: access,
-        token_type: "Bearer".into(),
-        expires_in: Some(ACCESS_TOKEN_SECS as u64),
-        refresh_token: None,
-    })))
+    Ok(token_response(access, None, bind.is_some()))
 }
 
 /// POST /nonce
@@ -352,15 +382,46 @@ fn invalid_proof(msg: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_proof", msg)
 }
 
-/// The device behind an access token, checked active.
-fn device_of_token(state: &AppState, headers: &HeaderMap) -> Result<Device, ApiErr> {
+/// The key of a proof (or DPoP proof) is not the enrolled device key: `invalid_proof`
+/// (`invalid_dpop_proof` for DPoP) with `detail.code` = `proof_key_not_device`.
+pub(crate) fn proof_key_not_device() -> ApiErr {
+    invalid_proof("Kunci bukti bukan kunci perangkat terdaftar.")
+        .detail(json!({ "code": "proof_key_not_device" }))
+}
+
+/// The device behind an access token (presented on `path`), checked active. A token
+/// bound to a DPoP key needs `Authorization: DPoP` and a DPoP proof by that key.
+fn device_of_token(state: &AppState, headers: &HeaderMap, path: &str) -> Result<Device, ApiErr> {
     let now = state.clock.now();
-    let t = bearer(headers).ok_or_else(invalid_token)?;
+    let (scheme_dpop, t) = match (bearer(headers), super::authorization(headers, "dpop")) {
+        (Some(t), None) => (false, t),
+        (None, Some(t)) => (true, t),
+        _ => return Err(invalid_token()),
+    };
     let row = state
         .store
         .token(&sha256_hex(t.as_bytes()))?
         .filter(|r| r.kind == TokenKind::Access && r.expires_at > now)
         .ok_or_else(invalid_token)?;
+    match &row.dpop_jkt {
+        None if scheme_dpop => return Err(invalid_token()),
+        None => {}
+        Some(jkt) => {
+            let status = StatusCode::UNAUTHORIZED;
+            let proved =
+                super::dpop::check(state, headers, "POST", path, Some(t), status)?;
+            match proved {
+                Some(p) if &p == jkt && scheme_dpop => {}
+                Some(p) if &p != jkt => return Err(super::dpop::not_device_key(status)),
+                _ => {
+                    return Err(super::dpop::invalid(
+                        status,
+                        "Token ini memerlukan Authorization: DPoP dan bukti DPoP.",
+                    ))
+                }
+            }
+        }
+    }
     let device = state
         .store
         .device(&row.device_thumb)?
@@ -374,19 +435,21 @@ fn device_of_token(state: &AppState, headers: &HeaderMap) -> Result<Device, ApiE
 /// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
 pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
+    // A proof made with another key than the enrolled device key (a generic wallet
+    // with its own key) gets its own answer: the binding is by design.
+    let unverified = ikd_core::jose::decode_unverified(proof)
+        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
+    if let Some(jwk) = unverified.header.get("jwk") {
+        let jwk: EcJwk = serde_json::from_value(jwk.clone())
+            .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
+        if jwk_thumbprint(&jwk) != device.thumb {
+            return Err(proof_key_not_device());
+        }
+    }
     let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
         .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
     if header.get("typ").and_then(|v| v.as_str()) != Some(PROOF_JWT_TYP) {
         return Err(invalid_proof("typ bukti tidak sesuai."));
-    }
-    if let Some(jwk) = header.get("jwk") {
-        let jwk: EcJwk = serde_json::from_value(jwk.clone())
-            .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
-        if jwk_thumbprint(&jwk) != device.thumb {
-            return Err(invalid_proof(
-                "Kunci bukti bukan kunci perangkat terdaftar.",
-            ));
-        }
     }
     let aud_ok = match payload.get("aud") {
         Some(serde_json::Value::String(a)) => a == &state.issuer,
@@ -416,7 +479,7 @@ pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Res
     request_body = ikd_core::wire::CredentialRequest,
     responses(
         (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body). invalid_proof with detail.code = proof_key_not_device (\"Kunci bukti bukan kunci perangkat terdaftar\"): the proof's `jwk` is not the key enrolled with the registration; credentials are bound to the enrolled device key by design, so a wallet with its own key cannot be issued one", body = ikd_core::wire::ApiError),
         (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
         (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
         (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
@@ -427,7 +490,7 @@ pub async fn credential(
     headers: HeaderMap,
     JsonBody(req): JsonBody<CredentialRequest>,
 ) -> Result<Response, ApiErr> {
-    let device = device_of_token(&state, &headers)?;
+    let device = device_of_token(&state, &headers, paths::CREDENTIAL)?;
     let vct = match req.credential_configuration_id.as_str() {
         KTP_CONFIGURATION => KTP_VCT,
         KK_CONFIGURATION => KK_VCT,
@@ -449,21 +512,28 @@ pub async fn credential(
         .ok_or_else(ApiErr::internal)?;
     let now = state.clock.now();
     let expires = now + Duration::days(CREDENTIAL_DAYS);
-    let issue_req = if vct == KTP_VCT {
-        ktp_of(&resident).issue_request(&state.issuer, &device.jwk, now, expires)
-    } else {
+    let kk = if vct == KK_VCT {
         let family = state.store.family(&resident.kk)?;
-        kk_of(&family).ok_or_else(ApiErr::internal)?.issue_request(
-            &state.issuer,
-            &device.jwk,
-            now,
-            expires,
-        )
+        Some(kk_of(&family).ok_or_else(ApiErr::internal)?)
+    } else {
+        None
     };
-    let issued = sdjwt::issue(&state.issuer_key, &issue_req).map_err(|e| {
-        tracing::error!(error = %e, "credential issuance failed");
-        ApiErr::internal()
-    })?;
+    let ktp = ktp_of(&resident);
+    let kid = super::status_list::issuer_kid(&state);
+    let sign = |status| {
+        let req = match &kk {
+            Some(kk) => kk.issue_request(&state.issuer, &device.jwk, now, expires),
+            None => ktp.issue_request(&state.issuer, &device.jwk, now, expires),
+        }
+        .with_status(status)
+        .with_key_headers(Some(kid.clone()), state.issuer_x5c.clone());
+        sdjwt::issue(&state.issuer_key, &req).map_err(|e| {
+            tracing::error!(error = %e, "credential issuance failed");
+            ApiErr::internal()
+        })
+    };
+    let issued =
+        super::status_list::issue_with_status(&state, &device.nik, vct, &device.thumb, now, sign)?;
     tracing::info!(enrollment = %device.enrollment_id, configuration = %req.credential_configuration_id, "credential issued");
     Ok(super::no_store(axum::Json(CredentialResponse {
         credentials: vec![IssuedCredential { credential: issued }],
@@ -491,7 +561,7 @@ pub async fn release(
     headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
-    let device = device_of_token(&state, &headers)?;
+    let device = device_of_token(&state, &headers, paths::DEVICE_RELEASE)?;
     check_proof(&state, &device, &req.proof)?;
     state
         .store
