@@ -235,7 +235,11 @@ fn their_holder_presentation_with_kb_jwt_verifies_with_ours() {
     let holder_jwk = holder.public_jwk();
     let req = kk().issue_request(ISS, &holder_jwk, now(), now() + Duration::days(30));
     let s = sdjwt::issue(&issuer, &req).unwrap();
-    let disclose = json!({"nomor_kk": true, "anggota": [true, false, true]});
+    // Their holder picks members and, inside them, fields (nested disclosures).
+    let disclose = json!({
+        "nomor_kk": true,
+        "anggota": [{"nama": true, "hubungan": true}, false, {"nama": true}],
+    });
     let (ok, p, err) = py(
         &[
             "present",
@@ -285,6 +289,10 @@ fn their_holder_presentation_with_kb_jwt_verifies_with_ours() {
         .map(|a| a["nama"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["AHMAD", "RINA"]);
+    assert_eq!(
+        v.claims["anggota"],
+        json!([{"nama": "AHMAD", "hubungan": "KEPALA KELUARGA"}, {"nama": "RINA"}])
+    );
 }
 
 #[test]
