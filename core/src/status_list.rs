@@ -416,8 +416,7 @@ mod tests {
             StatusListError::WrongSubject
         );
         assert_eq!(
-            verify_token(&t, &k.public_jwk(), uri, now() + chrono::Duration::hours(2))
-                .unwrap_err(),
+            verify_token(&t, &k.public_jwk(), uri, now() + chrono::Duration::hours(2)).unwrap_err(),
             StatusListError::Expired
         );
         let wrong_typ = k.sign_jws(json!({"typ": "JWT"}), json!({})).unwrap();

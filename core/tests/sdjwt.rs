@@ -90,9 +90,10 @@ fn age_predicates_are_disclosable_one_by_one() {
     young.tanggal_lahir = "2009-01-15".into(); // 2027-01-15: 18 today
     let req = young.issue_request(ISS, &holder, now(), now() + Duration::days(30));
     let s = sdjwt::issue(&issuer, &req).unwrap();
-    let only_18 = sdjwt::present_paths(&s, |p| {
-        matches!(p, [Key(a), Key(n)] if a == "age_equal_or_over" && n == "18")
-    })
+    let only_18 = sdjwt::present_paths(
+        &s,
+        |p| matches!(p, [Key(a), Key(n)] if a == "age_equal_or_over" && n == "18"),
+    )
     .unwrap();
     let v = sdjwt::verify(&only_18, &issuer.public_jwk(), None, now()).unwrap();
     assert_eq!(v.claims.len(), 1, "{:?}", v.claims);
@@ -147,7 +148,12 @@ fn registered_claims_disclosed_selectively_are_refused() {
         let d = b64u_encode(format!(r#"["c2FsdA","{name}",{{"x":1}}]"#));
         let mut extra = json!({"_sd": [sdjwt::digest(&d)]});
         // a credential without the claim in the clear, hiding it in a disclosure
-        let mut s = hand_made(&f.issuer, &f.holder, extra.clone(), std::slice::from_ref(&d));
+        let mut s = hand_made(
+            &f.issuer,
+            &f.holder,
+            extra.clone(),
+            std::slice::from_ref(&d),
+        );
         if matches!(name, "iss" | "vct" | "cnf" | "exp" | "iat") {
             let mut payload = json!({
                 "iss": ISS, "iat": now().timestamp(), "exp": now().timestamp() + 60,
@@ -155,7 +161,10 @@ fn registered_claims_disclosed_selectively_are_refused() {
             });
             payload.as_object_mut().unwrap().remove(name);
             payload["_sd"] = extra["_sd"].take();
-            let jwt = f.issuer.sign_jws(json!({"typ": "dc+sd-jwt"}), payload).unwrap();
+            let jwt = f
+                .issuer
+                .sign_jws(json!({"typ": "dc+sd-jwt"}), payload)
+                .unwrap();
             s = join(&jwt, std::slice::from_ref(&d));
         }
         assert_eq!(err(&s, &f), SdJwtError::ReservedClaim, "{name}");
@@ -165,7 +174,10 @@ fn registered_claims_disclosed_selectively_are_refused() {
         let mut c = Map::new();
         c.insert(name.into(), json!(1));
         let req = IssueRequest::new(ISS, KTP_VCT, c, &f.holder, now(), now());
-        assert_eq!(sdjwt::issue(&f.issuer, &req).unwrap_err(), SdJwtError::ReservedClaim);
+        assert_eq!(
+            sdjwt::issue(&f.issuer, &req).unwrap_err(),
+            SdJwtError::ReservedClaim
+        );
     }
 }
 

@@ -748,21 +748,23 @@ impl Store for SqliteStore {
                 |r| Ok((Self::read_device(r)?, r.get::<_, Option<String>>(6)?)),
             )
             .optional()?;
-        row.map(|((hash, kind, device_thumb, nik, enrollment_id, expires), dpop_jkt)| {
-            Ok(TokenRow {
-                hash,
-                kind: if kind == "refresh" {
-                    TokenKind::Refresh
-                } else {
-                    TokenKind::Access
-                },
-                device_thumb,
-                nik,
-                enrollment_id,
-                expires_at: parse_ts(&expires)?,
-                dpop_jkt,
-            })
-        })
+        row.map(
+            |((hash, kind, device_thumb, nik, enrollment_id, expires), dpop_jkt)| {
+                Ok(TokenRow {
+                    hash,
+                    kind: if kind == "refresh" {
+                        TokenKind::Refresh
+                    } else {
+                        TokenKind::Access
+                    },
+                    device_thumb,
+                    nik,
+                    enrollment_id,
+                    expires_at: parse_ts(&expires)?,
+                    dpop_jkt,
+                })
+            },
+        )
         .transpose()
     }
 

@@ -103,11 +103,11 @@ fn url_host(url: &str) -> String {
 
 /// (root PEM, issuer certificate PEM).
 fn make_demo(issuer_key: &EcKeyPair, host: &str) -> Result<(String, String), ServerError> {
+    use chrono::Datelike as _;
     use rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
         KeyUsagePurpose,
     };
-    use chrono::Datelike as _;
     let rc = |_| err("cannot make the demo certificates");
     let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
     let day = |years_on: i32| {
@@ -162,10 +162,9 @@ mod tests {
         let key = EcKeyPair::generate().unwrap();
         let chain = demo_chain(dir.path(), &key, "http://127.0.0.1:8080").unwrap();
         assert_eq!(chain.len(), 1);
-        let root = pem_certificates(
-            &std::fs::read_to_string(dir.path().join(DEMO_ROOT_FILE)).unwrap(),
-        )
-        .unwrap();
+        let root =
+            pem_certificates(&std::fs::read_to_string(dir.path().join(DEMO_ROOT_FILE)).unwrap())
+                .unwrap();
         assert_eq!(root.len(), 1);
         assert_ne!(root[0], chain[0]);
         // the same chain on the next start

@@ -109,9 +109,10 @@ fn our_kk_with_disclosable_members_verifies_with_their_library() {
 
     // Our holder withholds one member (the third, RINA); their verifier sees two.
     use sdjwt::PathSeg::{Index, Key};
-    let p = sdjwt::present_paths(&s, |p| {
-        !matches!(p, [Key(a), Index(2), ..] if a == "anggota")
-    })
+    let p = sdjwt::present_paths(
+        &s,
+        |p| !matches!(p, [Key(a), Index(2), ..] if a == "anggota"),
+    )
     .unwrap();
     let (_, claims) = their_verify(&p, &issuer.public_jwk());
     let names: Vec<&str> = claims["anggota"]

@@ -26,7 +26,11 @@ fn require_verifier() -> PathBuf {
         node.as_ref().is_ok_and(|o| o.status.success()),
         "the SD-JWT VC interop test needs Node.js (`node` on PATH); then run `{INSTALL}`"
     );
-    for pkg in ["@sd-jwt/sd-jwt-vc", "@sd-jwt/jwt-status-list", "@sd-jwt/crypto-nodejs"] {
+    for pkg in [
+        "@sd-jwt/sd-jwt-vc",
+        "@sd-jwt/jwt-status-list",
+        "@sd-jwt/crypto-nodejs",
+    ] {
         let manifest = dir.join("node_modules").join(pkg).join("package.json");
         assert!(
             manifest.is_file(),
@@ -75,7 +79,11 @@ async fn their_verifier_checks_our_ktp_and_kk_and_reads_the_status_list() {
         .await
         .unwrap();
     let ktp = c
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     let kk = c
@@ -126,7 +134,11 @@ async fn their_verifier_checks_our_ktp_and_kk_and_reads_the_status_list() {
 
     // A refresh replaces the KTP: their verifier now refuses the old one by its status.
     let ktp2 = c
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     let err = their_verify(&dir, &ktp).await.unwrap_err();

@@ -51,7 +51,11 @@ async fn refresh_and_release_invalidate_the_old_credentials() {
         .unwrap();
     let holder = siti.key.public_jwk();
     let ktp = c
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     let kk = c
@@ -83,11 +87,20 @@ async fn refresh_and_release_invalidate_the_old_credentials() {
     assert_eq!(list.len(), 1 << 20);
     let header = decode_unverified(&jwt).unwrap().header;
     assert_eq!(header["typ"], "statuslist+jwt");
-    assert_eq!(header["kid"], decode_unverified(ktp.split('~').next().unwrap()).unwrap().header["kid"]);
+    assert_eq!(
+        header["kid"],
+        decode_unverified(ktp.split('~').next().unwrap())
+            .unwrap()
+            .header["kid"]
+    );
 
     // A refresh replaces the KTP: the old entry is invalid, the new one and the KK valid.
     let ktp2 = c
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     let e_ktp2 = entry_of(&ktp2, &h, &meta.issuer_jwk, &holder);
@@ -103,7 +116,11 @@ async fn refresh_and_release_invalidate_the_old_credentials() {
         .await
         .unwrap();
     let budi_ktp = c
-        .credential(&tb.access_token, KTP_CONFIGURATION, &h.proof(&budi.key).await)
+        .credential(
+            &tb.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&budi.key).await,
+        )
         .await
         .unwrap();
     let e_budi = entry_of(&budi_ktp, &h, &meta.issuer_jwk, &budi.key.public_jwk());
@@ -135,7 +152,11 @@ async fn an_officers_block_and_a_new_device_invalidate_the_credentials() {
         .await
         .unwrap();
     let kk1 = c
-        .credential(&t1.access_token, KK_CONFIGURATION, &h.proof(&first.key).await)
+        .credential(
+            &t1.access_token,
+            KK_CONFIGURATION,
+            &h.proof(&first.key).await,
+        )
         .await
         .unwrap();
     let e_kk1 = entry_of(&kk1, &h, &meta.issuer_jwk, &first.key.public_jwk());
@@ -146,7 +167,11 @@ async fn an_officers_block_and_a_new_device_invalidate_the_credentials() {
         .unwrap();
     assert_eq!(status_of(&h, &meta.issuer_jwk, &e_kk1).await, INVALID);
     let ktp = c
-        .credential(&t2.access_token, KTP_CONFIGURATION, &h.proof(&second.key).await)
+        .credential(
+            &t2.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&second.key).await,
+        )
         .await
         .unwrap();
     let e = entry_of(&ktp, &h, &meta.issuer_jwk, &second.key.public_jwk());
@@ -173,7 +198,11 @@ async fn issuer_key_discovery_and_metadata() {
     let kid = key["kid"].as_str().unwrap();
     assert_eq!(kid.len(), 43, "an RFC 7638 thumbprint");
 
-    let oid4vci = get_json(&format!("{}/.well-known/openid-credential-issuer", h.base_url)).await;
+    let oid4vci = get_json(&format!(
+        "{}/.well-known/openid-credential-issuer",
+        h.base_url
+    ))
+    .await;
     assert!(oid4vci.get("jwks").is_none(), "no non-standard jwks");
     let as_meta = get_json(&format!(
         "{}/.well-known/oauth-authorization-server",
@@ -195,7 +224,11 @@ async fn issuer_key_discovery_and_metadata() {
         .unwrap();
     let ktp = h
         .client
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     let header = decode_unverified(ktp.split('~').next().unwrap())
@@ -254,7 +287,11 @@ async fn a_proof_by_another_key_is_refused_as_not_the_device_key() {
     );
     // The enrolled key still works.
     h.client
-        .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&siti.key).await)
+        .credential(
+            &t.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&siti.key).await,
+        )
         .await
         .unwrap();
     h.server.shutdown().await;

@@ -197,7 +197,10 @@ pub struct BackendClient {
     pinned_issuer_jwk: Mutex<Option<EcJwk>>,
     /// When set, token, credential and release requests carry DPoP proofs (RFC 9449)
     /// by this key, and access tokens go as `Authorization: DPoP`.
-    dpop: Option<(crate::device_key::DeviceKey, std::sync::Arc<dyn crate::clock::Clock>)>,
+    dpop: Option<(
+        crate::device_key::DeviceKey,
+        std::sync::Arc<dyn crate::clock::Clock>,
+    )>,
 }
 
 const RETRY_DELAYS_MS: [u64; 2] = [200, 800];

@@ -44,7 +44,10 @@ pub fn age_on(birth: &str, on: chrono::NaiveDate) -> Option<u32> {
 /// `{"17": …, "18": …, "21": …}` for someone born on `birth`, at `at`. The date is
 /// taken in WIB (UTC+7), the westernmost Indonesian time zone, so a birthday never
 /// counts before it has started anywhere in Indonesia. `None` for an unreadable date.
-pub fn age_predicates(birth: &str, at: chrono::DateTime<chrono::Utc>) -> Option<Map<String, Value>> {
+pub fn age_predicates(
+    birth: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Map<String, Value>> {
     let wib = chrono::FixedOffset::east_opt(7 * 3600)?;
     let age = age_on(birth, at.with_timezone(&wib).date_naive())?;
     Some(

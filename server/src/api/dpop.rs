@@ -41,7 +41,10 @@ pub fn not_device_key(status: StatusCode) -> ApiErr {
 
 /// `ath`: base64url(SHA-256(access token)).
 pub fn ath(access_token: &str) -> String {
-    b64u_encode(ring::digest::digest(&ring::digest::SHA256, access_token.as_bytes()))
+    b64u_encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        access_token.as_bytes(),
+    ))
 }
 
 /// Checks the request's `DPoP` proof for `htm` on the issuer's `path`; `access_token`
@@ -84,7 +87,10 @@ pub fn check(
         return Err(bad("htu bukti DPoP tidak sesuai."));
     }
     let now = state.clock.now();
-    let iat = p.get("iat").and_then(Value::as_i64).ok_or_else(|| bad("iat bukti DPoP tidak ada."))?;
+    let iat = p
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| bad("iat bukti DPoP tidak ada."))?;
     if (now.timestamp() - iat).abs() > MAX_AGE_SECS {
         return Err(bad("Bukti DPoP sudah kedaluwarsa."));
     }

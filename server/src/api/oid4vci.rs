@@ -408,8 +408,7 @@ fn device_of_token(state: &AppState, headers: &HeaderMap, path: &str) -> Result<
         None => {}
         Some(jkt) => {
             let status = StatusCode::UNAUTHORIZED;
-            let proved =
-                super::dpop::check(state, headers, "POST", path, Some(t), status)?;
+            let proved = super::dpop::check(state, headers, "POST", path, Some(t), status)?;
             match proved {
                 Some(p) if &p == jkt && scheme_dpop => {}
                 Some(p) if &p != jkt => return Err(super::dpop::not_device_key(status)),
