@@ -1,7 +1,7 @@
 //! Selfie pipeline speed on a 12 MP (4000×3000) photo-like JPEG, next to a plain
 //! full-size decode with the same decoder.
 //!
-//! `cargo bench -p ikd-core --bench selfie -- --warm-up-time 1 --measurement-time 5 --sample-size 10`
+//! `cargo bench -p ikd-selfie --bench selfie -- --warm-up-time 1 --measurement-time 5 --sample-size 10`
 //!
 //! The bench also writes the sample to `target/selfie_4000x3000.jpg` so it can be
 //! compared with libjpeg-turbo: `hyperfine 'djpeg -outfile /dev/null target/selfie_4000x3000.jpg'`.
@@ -72,10 +72,10 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("selfie_4000x3000");
     g.bench_function("pipeline", |b| {
-        b.iter(|| ikd_core::selfie::process(std::hint::black_box(&jpeg)).expect("valid sample"))
+        b.iter(|| ikd_selfie::process(std::hint::black_box(&jpeg)).expect("valid sample"))
     });
     g.bench_function("pipeline_exif6", |b| {
-        b.iter(|| ikd_core::selfie::process(std::hint::black_box(&portrait)).expect("valid sample"))
+        b.iter(|| ikd_selfie::process(std::hint::black_box(&portrait)).expect("valid sample"))
     });
     g.bench_function("full_decode", |b| {
         b.iter(|| {
