@@ -8,8 +8,9 @@
 //!    the frame size from the JPEG SOF / PNG IHDR header and refuse more than 50
 //!    megapixels (decompression bombs), and refuse data that ends before the
 //!    JPEG EOI marker / PNG IEND chunk (truncated uploads are never grey-padded);
-//! 3. decode — JPEG at the smallest DCT scale (1/8, 1/4, 1/2, 1) that still
-//!    covers the output, so a 12 MP photo is never decoded at full size;
+//! 3. decode — JPEG with libjpeg-turbo at the smallest DCT scale M/8 (1/8 … 1)
+//!    that still covers the output, so a 12 MP photo is never decoded at full
+//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey;
 //! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
 //!    apply the EXIF orientation (1–8) to the small picture;
 //! 5. measure mean luma and the variance of the Laplacian; give verdicts;
@@ -121,8 +122,8 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
     let (out_w, out_h) = (OUT_WIDTH as usize, OUT_HEIGHT as usize);
     let decoded = match header::sniff(bytes)? {
         Format::Jpeg => {
-            header::walk_jpeg(bytes, limits.max_pixels)?;
-            decode::jpeg(bytes, out_w, out_h)?
+            let info = header::walk_jpeg(bytes, limits.max_pixels)?;
+            decode::jpeg(bytes, info.exif, out_w, out_h)?
         }
         Format::Png => {
             let (w, h) = header::walk_png(bytes, limits.max_pixels)?;

@@ -293,13 +293,26 @@ fn too_many_pixels_rejected_before_decoding() {
     );
 }
 
+/// Our EOI walk is the first guard against a cut upload; the decoder is the second.
+/// A cut JPEG with an end marker glued on passes the walk, and libjpeg-turbo would
+/// fill the missing rows with grey ("Premature end of data segment" is only a
+/// warning in libjpeg): the pipeline must refuse it instead.
 #[test]
-fn jpeg_decoder_itself_errors_on_truncation() {
-    // Our own EOI walk is the first guard; the decoder must not grey-pad either.
-    let jpeg = jpeg_bytes(&astronaut(), 90);
-    for cut in [jpeg.len() / 3, jpeg.len() / 2, jpeg.len() - 100] {
-        let mut d = jpeg_decoder::Decoder::new(&jpeg[..cut]);
-        assert!(d.decode().is_err(), "decoder accepted a cut at {cut}");
+fn cut_jpeg_with_an_end_marker_is_refused_by_the_decoder() {
+    for jpeg in [
+        jpeg_bytes(&astronaut(), 90),
+        jpeg_bytes(&photo_like(1600, 1200), 90),
+    ] {
+        let n = jpeg.len();
+        for cut in [n / 3, n / 2, n - 100] {
+            let mut glued = jpeg[..cut].to_vec();
+            glued.extend_from_slice(&[0xFF, 0xD9]);
+            let err = selfie::process(&glued).unwrap_err();
+            assert!(
+                matches!(err, SelfieError::Truncated | SelfieError::Corrupt(_)),
+                "cut at {cut} of {n}: {err:?}"
+            );
+        }
     }
 }
 
