@@ -99,7 +99,12 @@ impl From<&ikd_selfie::Processed> for SelfieView {
             bytes: u32::try_from(p.jpeg.len()).unwrap_or(u32::MAX),
             brightness: p.brightness,
             sharpness: p.sharpness,
-            verdicts: p.verdicts.iter().copied().map(SelfieVerdict::from).collect(),
+            verdicts: p
+                .verdicts
+                .iter()
+                .copied()
+                .map(SelfieVerdict::from)
+                .collect(),
             acceptable: p.verdicts.is_empty(),
         }
     }

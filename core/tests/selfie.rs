@@ -18,7 +18,10 @@ fn view_carries_the_jpeg_and_measurements() {
     assert!(view.verdicts.is_empty());
     assert_eq!((view.width, view.height), (600, 800));
     assert_eq!(view.bytes as usize, p.jpeg.len());
-    assert_eq!((view.brightness, view.sharpness), (p.brightness, p.sharpness));
+    assert_eq!(
+        (view.brightness, view.sharpness),
+        (p.brightness, p.sharpness)
+    );
     let back = base64::engine::general_purpose::STANDARD
         .decode(&view.preview_jpeg)
         .unwrap();

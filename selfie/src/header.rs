@@ -127,7 +127,8 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, S
             pos = skip_entropy_data(bytes, pos)?;
         }
     }
-    let (width, height) = dims.ok_or_else(|| SelfieError::Corrupt("JPEG without a frame".into()))?;
+    let (width, height) =
+        dims.ok_or_else(|| SelfieError::Corrupt("JPEG without a frame".into()))?;
     Ok(JpegInfo {
         width,
         height,

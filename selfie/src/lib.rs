@@ -211,10 +211,7 @@ mod tests {
             verdicts(250.0, 1000.0)[..],
             [Verdict::TooBright { .. }]
         ));
-        assert!(matches!(
-            verdicts(128.0, 1.0)[..],
-            [Verdict::Blurry { .. }]
-        ));
+        assert!(matches!(verdicts(128.0, 1.0)[..], [Verdict::Blurry { .. }]));
     }
 
     #[test]

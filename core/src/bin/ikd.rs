@@ -119,7 +119,11 @@ fn run(cli: Cli) -> Result<String, UiError> {
                 brightness: processed.brightness,
                 sharpness: processed.sharpness,
                 acceptable: processed.verdicts.is_empty(),
-                verdicts: processed.verdicts.into_iter().map(SelfieVerdict::from).collect(),
+                verdicts: processed
+                    .verdicts
+                    .into_iter()
+                    .map(SelfieVerdict::from)
+                    .collect(),
             })
         }
     }
