@@ -2,76 +2,34 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { serveDist, fakeBackendScript } from './serve.mjs';
+import { join } from 'node:path';
+import { startHarness, newPhone as phone, repoRoot, selfie, id, screen, pinEnter } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const uiRoot = join(here, '..');
-const repoRoot = join(uiRoot, '..');
 const shots = join(repoRoot, 'artifacts', 'ui-phone');
-const selfie = join(repoRoot, 'core', 'tests', 'fixtures', 'astronaut.png');
 
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-
-let server;
-let browser;
-let fake;
+let h;
 
 before(async () => {
   await mkdir(shots, { recursive: true });
-  fake = await fakeBackendScript(uiRoot);
-  server = await serveDist(join(uiRoot, 'dist'));
-  browser = await chromium.launch(LAUNCH);
+  h = await startHarness();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await h?.close();
 });
 
-async function newPhone() {
-  const context = await browser.newContext({
-    viewport: { width: 360, height: 800 }, deviceScaleFactor: 2, isMobile: false, hasTouch: true,
-    locale: 'id-ID', timezoneId: 'Asia/Jakarta', reducedMotion: 'reduce',
-  });
-  // No camera in the test browser: the selfie screen falls back to the file picker.
-  await context.addInitScript(() => {
-    if (navigator.mediaDevices) {
-      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no camera', 'NotFoundError'));
-    }
-  });
-  await context.addInitScript({ content: fake });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  return { context, page, errors };
-}
-
-const id = (page, testid) => page.getByTestId(testid);
+const newPhone = () => phone(h);
 let shotNo = 0;
 async function shot(page, name) {
   shotNo += 1;
   await page.evaluate(async () => { await document.fonts?.ready; window.scrollTo(0, 0); });
   await page.screenshot({ path: join(shots, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
-async function screen(page, name) {
-  await id(page, `screen-${name}`).waitFor({ state: 'visible' });
-}
 async function noPageOverflow(page) {
   return page.evaluate(() => {
     const doc = document.documentElement;
     return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, bodyScroll: document.body.scrollWidth };
   });
-}
-async function pinEnter(page, pin) {
-  for (const d of pin) await id(page, `pin-key-${d}`).click();
 }
 
 test('whole resident journey at 360×800', async () => {
@@ -354,10 +312,10 @@ test('register words typed errors and unknown regions politely', async () => {
 });
 
 test('desktop window: home and KTP at 1280×800 in English', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', reducedMotion: 'reduce' });
-  await context.addInitScript({ content: fake });
+  const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', reducedMotion: 'reduce' });
+  await context.addInitScript({ content: h.fake });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(h.server.url);
   await screen(page, 'welcome');
   await page.evaluate(() => sessionStorage.setItem('ikd-fake', JSON.stringify({
     stage: 'unlocked', pin: '271828', settings: { language: 'en', auto_lock_secs: 300, backend_url: 'https://ikd.example.go.id' },
