@@ -216,12 +216,13 @@ function layoutProblems(page) {
       if (ox === 'auto' || ox === 'scroll') continue;
       if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA') {
         if (el.type !== 'checkbox' && el.type !== 'file' && el.scrollWidth > el.clientWidth + 1) out.push(`${label(el)} value clipped (${el.scrollWidth} > ${el.clientWidth})`);
+        if (el.tagName === 'TEXTAREA' && el.scrollHeight > el.clientHeight + 1) out.push(`${label(el)} value clipped below (${el.scrollHeight} > ${el.clientHeight})`);
       } else if (cs.display !== 'inline' && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
         out.push(`${label(el)} content overflows its box (${el.scrollWidth} > ${el.clientWidth})`);
       }
     }
-    // A word split over two lines though it is narrower than the screen: squeezed, not reflowed.
-    const limit = vw - 40;
+    // A word split over two lines though it is narrower than 60 % of the screen: squeezed, not reflowed.
+    const limit = vw * 0.6;
     const range = document.createRange();
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
