@@ -102,7 +102,7 @@ test('whole resident journey at 360×800', async () => {
 
   // 7. Code: a wrong code by keypad, then paste the right one
   await screen(page, 'code');
-  assert.match(await id(page, 'code-validity').innerText(), /Berlaku 23:5\d lagi/);
+  assert.match(await id(page, 'code-validity').innerText(), /Berlaku 23 jam 5\d menit lagi/);
   assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 5/);
   for (const d of '111111') await id(page, `keypad-${d}`).click();
   await id(page, 'btn-code-submit').click();
@@ -156,14 +156,24 @@ test('whole resident journey at 360×800', async () => {
   await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
   await id(page, 'btn-ktp-zoom').click();
   await page.screenshot({ path: join(shots, `${String(++shotNo).padStart(2, '0')}-ktp-zoomed.png`) });
-  await id(page, 'btn-ktp-zoom').click();
+  await id(page, 'btn-ktp-unzoom').click();
+  await id(page, 'btn-ktp-large').click();
+  assert.match(await id(page, 'ktp-large').innerText(), /Tempat\/Tgl Lahir\s+PALEMBANG, 05-09-1990/);
+  await shot(page, 'ktp-large');
+  await id(page, 'btn-ktp-large').click();
+  await id(page, 'ktp-card').waitFor();
+  assert.equal(await id(page, 'ktp-issuer').innerText(), 'Diterbitkan oleh Ditjen Dukcapil, Kementerian Dalam Negeri');
 
   // 12. KK (from the KTP screen)
   await id(page, 'btn-open-kk').click();
   await screen(page, 'kk');
-  await id(page, 'kk-table-1').waitFor();
+  await id(page, 'kk-members').waitFor();
   assert.equal(await id(page, 'kk-nomor').innerText(), '1671012003150007');
   assert.equal(await id(page, 'kk-kepala').innerText(), 'AHMAD FAUZI');
+  const names = await page.locator('[data-testid=kk-members] h4').allInnerTexts();
+  assert.deepEqual(names, ['1. AHMAD FAUZI', '2. SITI RAHMAWATI', '3. RIZKY PRATAMA', '4. NURUL HIDAYAH']);
+  assert.match(await id(page, 'kk-member-1').innerText(), /KEPALA KELUARGA/);
+  await id(page, 'btn-kk-tables').click();
   const t1 = await id(page, 'kk-table-1').innerText();
   for (const n of ['AHMAD FAUZI', 'SITI RAHMAWATI', 'RIZKY PRATAMA', 'NURUL HIDAYAH']) assert.ok(t1.includes(n), n);
   assert.match(await id(page, 'kk-table-2').innerText(), /KEPALA KELUARGA/);
@@ -196,9 +206,12 @@ test('whole resident journey at 360×800', async () => {
   await page.getByRole('heading', { name: 'Pengaturan' }).waitFor();
   await id(page, 'select-autolock').selectOption('300');
   await page.getByText('Tersimpan.').first().waitFor();
-  // change PIN: old, then new twice
+  // change PIN: the old one is checked first (a wrong one is told at once), then the new one twice
   await id(page, 'btn-change-pin').click();
   await page.getByText('Masukkan PIN lama.').waitFor();
+  await pinEnter(page, '000000');
+  await page.getByText('PIN salah.').waitFor();
+  assert.match(await id(page, 'pin-attempts').innerText(), /Sisa percobaan: 9/);
   await pinEnter(page, '271828');
   await page.getByText('Masukkan PIN baru.').waitFor();
   await pinEnter(page, '314159');
@@ -272,6 +285,7 @@ test('Lupa PIN after ten wrong PINs: code by email, new PIN, documents back', as
   await id(page, 'btn-reset-submit').click();
   await id(page, 'error-banner').waitFor();
   assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 4/);
+  assert.match(await id(page, 'error-banner').innerText(), /^Kode atur ulang PIN salah\./);
   await shot(page, 'reset-code-wrong');
   for (const d of '654321') await id(page, `keypad-${d}`).click();
   await id(page, 'btn-reset-submit').click();
@@ -322,7 +336,7 @@ test('desktop window: home and KTP at 1280×800 in English', async () => {
   })));
   await page.reload();
   await screen(page, 'home');
-  await page.getByText('Population Documents').waitFor();
+  await page.getByText('Family Card (KK)').waitFor();
   await id(page, 'home-name').waitFor();
   await shot(page, 'desktop-home-en');
   await id(page, 'tile-dokumen').click();
