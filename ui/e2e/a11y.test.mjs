@@ -270,3 +270,152 @@ for (const st of STATES) {
     }
   });
 }
+
+// ---------- keyboard only ----------
+/** The focused element: its test id, else tag and text. */
+const focused = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  if (!a || a === document.body) return 'body';
+  return a.dataset?.testid ?? `${a.tagName.toLowerCase()}:${(a.textContent ?? '').trim().slice(0, 40)}`;
+});
+/** Presses Tab until `testid` has focus; fails after `max` presses. Returns the number of presses. */
+async function tabTo(page, testid, max = 8) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press('Tab');
+    if ((await focused(page)) === testid) return i;
+  }
+  assert.fail(`${testid} not reached in ${max} Tabs (focus on ${await focused(page)})`);
+}
+const kb = (preset) => newPhone(h, { preset, scale: 1 });
+
+test('keyboard: register from the welcome screen to the selfie', async () => {
+  const { context, page, errors } = await kb(null);
+  await screen(page, 'welcome');
+  await tabTo(page, 'btn-daftar', 4);
+  await page.keyboard.press('Enter');
+  await screen(page, 'register');
+  assert.equal(await focused(page), 'h1:Daftar', 'a new screen focuses its title');
+  await tabTo(page, 'input-nik', 2);
+  await page.keyboard.type('1671014509900001');
+  await page.getByText(/Terdaftar di:/).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'input-email');
+  await page.keyboard.type('siti.rahmawati@example.com');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'input-phone');
+  await page.keyboard.type('081234567890');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'check-consent');
+  await page.getByText('+6281234567890').waitFor();
+  assert.match(await id(page, 'next-why').innerText(), /centang persetujuan/);
+  await page.keyboard.press('Space');
+  assert.equal(await id(page, 'next-why').isHidden(), true, 'no reason left once everything is given');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'btn-register-next');
+  await page.keyboard.press('Enter');
+  await screen(page, 'selfie');
+  assert.equal(await focused(page), 'h1:Swafoto');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('keyboard: code entry — Enter submits, a wrong code puts focus on the first box', async () => {
+  const { context, page, errors } = await kb({ stage: 'enrolling', enrollment: APPROVED });
+  await screen(page, 'status');
+  await tabTo(page, 'btn-enter-code', 4);
+  await page.keyboard.press('Enter');
+  await screen(page, 'code');
+  await tabTo(page, 'code-box-0', 2);
+  await page.keyboard.type('111111');
+  assert.equal(await focused(page), 'code-box-5');
+  await page.keyboard.press('Enter');
+  await id(page, 'error-banner').waitFor();
+  assert.match(await id(page, 'error-banner').innerText(), /^Kode aktivasi salah\./);
+  assert.equal(await focused(page), 'code-box-0', 'focus back on the first box');
+  assert.equal(await id(page, 'code-box-0').inputValue(), '');
+  await page.keyboard.type('123456');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'btn-code-submit', 'the submit button follows the boxes (the keypad is out of the Tab order)');
+  await page.keyboard.press('Enter');
+  await screen(page, 'create-pin');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('keyboard: PIN — create, lock, a wrong PIN, unlock', async () => {
+  const { context, page, errors } = await kb({ stage: 'needs_pin' });
+  await screen(page, 'create-pin');
+  await page.keyboard.type('271828');
+  await page.getByText('Masukkan PIN sekali lagi.').waitFor();
+  await page.keyboard.type('271828');
+  await screen(page, 'home');
+  assert.equal(await focused(page), 'h1:Beranda');
+  await tabTo(page, 'btn-lock', 2);
+  await page.keyboard.press('Enter');
+  await screen(page, 'pin');
+  assert.equal(await focused(page), 'h1:Masukkan PIN');
+  await page.keyboard.type('000000');
+  await id(page, 'pin-attempts').waitFor();
+  assert.match(await id(page, 'pin-message').innerText(), /PIN salah\./);
+  assert.notEqual(await focused(page), 'body', 'focus is not lost after a wrong PIN');
+  await page.keyboard.type('271828');
+  await screen(page, 'home');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('keyboard: the Lepas Perangkat dialog traps Tab, closes with Escape, gives focus back', async () => {
+  const { context, page, errors } = await kb(UNLOCKED);
+  await toSettings(page);
+  await tabTo(page, 'btn-release-device', 12);
+  await page.keyboard.press('Enter');
+  await id(page, 'btn-confirm-release').waitFor();
+  assert.equal(await focused(page), 'btn-cancel-release');
+  const seen = [];
+  for (let i = 0; i < 4; i++) { await page.keyboard.press('Tab'); seen.push(await focused(page)); }
+  assert.deepEqual(seen, ['btn-confirm-release', 'btn-cancel-release', 'btn-confirm-release', 'btn-cancel-release'], 'Tab stays in the dialog');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(page), 'btn-confirm-release');
+  await page.keyboard.press('Escape');
+  await id(page, 'btn-confirm-release').waitFor({ state: 'detached' });
+  assert.equal(await focused(page), 'btn-release-device', 'focus returns to the opener');
+  await page.keyboard.press('Enter');
+  await id(page, 'btn-cancel-release').waitFor();
+  await page.keyboard.press('Enter');
+  await id(page, 'btn-cancel-release').waitFor({ state: 'detached' });
+  assert.equal(await focused(page), 'btn-release-device');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('keyboard: the KTP zoom traps Tab, closes with Escape, gives focus back', async () => {
+  const { context, page, errors } = await kb(UNLOCKED);
+  await toKtp(page);
+  await tabTo(page, 'btn-ktp-large', 6);
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'btn-ktp-zoom');
+  await page.keyboard.press('Enter');
+  await id(page, 'ktp-zoom').waitFor();
+  assert.equal(await focused(page), 'btn-ktp-unzoom');
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), 'btn-ktp-unzoom', 'nothing under the zoom is reachable');
+  }
+  assert.equal(await id(page, 'btn-open-kk').evaluate((b) => b.closest('[inert]') !== null), true, 'the page under the zoom is inert');
+  await page.keyboard.press('Escape');
+  await id(page, 'ktp-zoom').waitFor({ state: 'detached' });
+  assert.equal(await focused(page), 'btn-ktp-zoom');
+  await id(page, 'ktp-card').waitFor();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await id(page, 'ktp-zoom').waitFor({ state: 'detached' });
+  assert.equal(await focused(page), 'btn-ktp-zoom');
+  // Teks besar by keyboard
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(page), 'btn-ktp-large');
+  await page.keyboard.press('Space');
+  await id(page, 'ktp-large').waitFor();
+  assert.equal(await id(page, 'btn-ktp-large').getAttribute('aria-pressed'), 'true');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
