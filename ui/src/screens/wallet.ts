@@ -78,7 +78,7 @@ function attemptsText(left: number): string {
 
 function applyLockout(pad: PinPad, lo: LockoutView | null | undefined, showAttempts: boolean): void {
   if (!lo) return;
-  if (showAttempts && lo.failures > 0) pad.setAttempts(attemptsText(lo.attempts_left));
+  if (showAttempts && lo.failures > 0) pad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
   let until: number | null = null;
   if (lo.locked_until) {
     const v = Date.parse(lo.locked_until);
@@ -117,7 +117,7 @@ export function pinScreen(ctx: Ctx): Screen {
           const lo = err.detail as LockoutView | null;
           if (err.code === 'wrong_pin' || err.code === 'locked_out') {
             pad.setMessage(errorCodeText(err.code));
-            if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(attemptsText(lo.attempts_left));
+            if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
             applyLockout(pad, lo, false);
             return true;
           }
@@ -363,7 +363,7 @@ export function settingsScreen(ctx: Ctx): Screen {
             if (err.code === 'wrong_pin' || err.code === 'locked_out') {
               const lo = err.detail as LockoutView | null;
               oldPad.setMessage(errorCodeText(err.code));
-              if (lo && typeof lo.attempts_left === 'number') oldPad.setAttempts(attemptsText(lo.attempts_left));
+              if (lo && typeof lo.attempts_left === 'number') oldPad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
               applyLockout(oldPad, lo, false);
               return true;
             }
