@@ -421,3 +421,22 @@ kbTest('keyboard: the KTP zoom traps Tab, closes with Escape, gives focus back',
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a large system text size opens the KTP in the large-text view', { skip: SHOTS_ONLY }, async () => {
+  const context = await h.browser.newContext({ viewport: { width: 360, height: 800 }, locale: 'id-ID', reducedMotion: 'reduce' });
+  // The system's text size as the WebView sees it: 1rem = 32 px.
+  await context.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => { document.documentElement.style.fontSize = '200%'; });
+  });
+  await context.addInitScript((p) => sessionStorage.setItem('ikd-fake', p), JSON.stringify(UNLOCKED));
+  await context.addInitScript({ content: h.fake });
+  const page = await context.newPage();
+  await page.goto(h.server.url);
+  await screen(page, 'home');
+  await id(page, 'tile-dokumen').click();
+  await id(page, 'ktp-large').waitFor();
+  assert.equal(await id(page, 'btn-ktp-large').getAttribute('aria-pressed'), 'true');
+  assert.equal(await id(page, 'ktp-card').count(), 0);
+  assert.deepEqual(await layoutProblems(page), []);
+  await context.close();
+});
