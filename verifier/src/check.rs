@@ -13,7 +13,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::dcql::{self, ClaimQuery, CredentialQuery, DcqlQuery};
-use ikd_core::jose::{self, EcJwk};
+use ikd_core::jose;
+use ikd_core::wire::EcJwk;
 use ikd_core::sdjwt;
 use ikd_core::sdjwt_present;
 use ikd_core::x509::{Cert, TrustAnchors};

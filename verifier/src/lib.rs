@@ -23,7 +23,8 @@ use axum::{Form, Json, Router};
 use check::{Expectation, IssuerTrust, Refusal, StatusCache};
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::dcql::DcqlQuery;
-use ikd_core::jose::{b64u_encode, EcJwk};
+use ikd_core::jose::b64u_encode;
+use ikd_core::wire::EcJwk;
 use ikd_core::oid4vp::{
     self, jwe::DecryptionKey, AuthorizationRequest, ClientMetadata, ReceivedResponse,
     RequestSigner, RequestUriMethod, ResponseMode,
