@@ -22,6 +22,10 @@ import { DcqlQuery, DcqlPresentationResult } from 'dcql';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { digest, ES256 } from '@sd-jwt/crypto-nodejs';
 import * as jose from 'jose';
+import { setGlobalConfig } from '@openid4vc/oauth2';
+
+// The test servers are plain http on loopback.
+setGlobalConfig({ allowInsecureUrls: true });
 
 async function readStdin() {
   const chunks = [];
