@@ -16,7 +16,9 @@ use ikd_core::clock::SystemClock;
 use ikd_core::credential::model::Ktp;
 use ikd_core::dcql::{DcqlQuery, Evaluation, Held};
 use ikd_core::jose::EcKeyPair;
-use ikd_core::oid4vp::{self, jwe::DecryptionKey, AuthorizationRequest, ClientMetadata, ResponseMode};
+use ikd_core::oid4vp::{
+    self, jwe::DecryptionKey, AuthorizationRequest, ClientMetadata, ResponseMode,
+};
 use ikd_core::secret::SecretString;
 use ikd_core::store::Store;
 use ikd_core::vault::{FileKeyStore, KdfParams, Pin, Vault};
@@ -35,14 +37,21 @@ fn bench(c: &mut Criterion) {
     let db = dir.path().join("ikd.sqlite3");
     let issuer = EcKeyPair::generate().unwrap();
     let holder = EcKeyPair::generate().unwrap();
-    let photo: Vec<u8> = (0..55_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let photo: Vec<u8> = (0..55_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let doc = Ktp {
         foto: base64::engine::general_purpose::STANDARD.encode(&photo),
         ..samples::ktp()
     };
     let now = Utc::now();
     let holder_jwk = holder.public_jwk();
-    let req = doc.issue_request("https://ikd.example.go.id", &holder_jwk, now, now + Duration::days(365));
+    let req = doc.issue_request(
+        "https://ikd.example.go.id",
+        &holder_jwk,
+        now,
+        now + Duration::days(365),
+    );
     let credential = sdjwt::issue(&issuer, &req).unwrap();
     let issuer_jwk = issuer.public_jwk();
     {
@@ -52,7 +61,9 @@ fn bench(c: &mut Criterion) {
             Arc::new(SystemClock),
         );
         let key = vault.create(&Pin::new(PIN, None).unwrap()).unwrap();
-        vault.put_document(&key, "ktp", credential.as_bytes()).unwrap();
+        vault
+            .put_document(&key, "ktp", credential.as_bytes())
+            .unwrap();
     }
     let pin = SecretString::new(PIN.to_owned());
     let verifier_key = DecryptionKey::generate().unwrap();
@@ -94,11 +105,26 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let (text, verified) = unlock();
             let claims = Value::Object(verified.claims);
-            let held = [Held { id: "ktp", format: dcql::FORMAT_SD_JWT_VC, vct: &verified.vct, claims: &claims }];
-            let Evaluation::Match(m) = dcql::evaluate(&request.dcql_query, &held) else { panic!() };
-            let paths: Vec<&[dcql::PathElement]> = m[0].claims.iter().map(|c| c.path.as_slice()).collect();
+            let held = [Held {
+                id: "ktp",
+                format: dcql::FORMAT_SD_JWT_VC,
+                vct: &verified.vct,
+                claims: &claims,
+            }];
+            let Evaluation::Match(m) = dcql::evaluate(&request.dcql_query, &held) else {
+                panic!()
+            };
+            let paths: Vec<&[dcql::PathElement]> =
+                m[0].claims.iter().map(|c| c.path.as_slice()).collect();
             let selected = sdjwt_present::select(&text, &paths).unwrap();
-            let kb = sdjwt_present::key_binding(&selected, &holder, &request.client_id, &request.nonce, Utc::now()).unwrap();
+            let kb = sdjwt_present::key_binding(
+                &selected,
+                &holder,
+                &request.client_id,
+                &request.nonce,
+                Utc::now(),
+            )
+            .unwrap();
             black_box(oid4vp::response_body(&request, &json!({"ktp": [kb]})).unwrap())
         })
     });

@@ -306,9 +306,12 @@ fn pick_claims(q: &CredentialQuery, h: &Held<'_>) -> Option<Vec<ClaimQuery>> {
     }
 }
 
+/// A held credential (index) and the claims it answers with.
+type Found = (usize, Vec<ClaimQuery>);
+
 /// Evaluates `query` against `held`.
 pub fn evaluate(query: &DcqlQuery, held: &[Held<'_>]) -> Evaluation {
-    let mut per_query: Vec<(String, Option<(usize, Vec<ClaimQuery>)>)> = Vec::new();
+    let mut per_query: Vec<(String, Option<Found>)> = Vec::new();
     for q in &query.credentials {
         let found = if q.format != FORMAT_SD_JWT_VC {
             None
@@ -398,8 +401,18 @@ mod tests {
 
     fn held<'a>(ktp: &'a Value, kk: &'a Value) -> Vec<Held<'a>> {
         vec![
-            Held { id: "ktp", format: FORMAT_SD_JWT_VC, vct: "urn:ikd:ktp:1", claims: ktp },
-            Held { id: "kk", format: FORMAT_SD_JWT_VC, vct: "urn:ikd:kk:1", claims: kk },
+            Held {
+                id: "ktp",
+                format: FORMAT_SD_JWT_VC,
+                vct: "urn:ikd:ktp:1",
+                claims: ktp,
+            },
+            Held {
+                id: "kk",
+                format: FORMAT_SD_JWT_VC,
+                vct: "urn:ikd:kk:1",
+                claims: kk,
+            },
         ]
     }
 
@@ -411,7 +424,10 @@ mod tests {
         assert_eq!(path_label(&p), "anggota[*].nama");
         let p: ClaimPath = serde_json::from_value(json!(["anggota", 1, "hubungan"])).unwrap();
         assert_eq!(resolve(&k, &p), vec![&json!("ISTRI")]);
-        assert_eq!(serde_json::to_value(&p).unwrap(), json!(["anggota", 1, "hubungan"]));
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!(["anggota", 1, "hubungan"])
+        );
         assert!(serde_json::from_value::<ClaimPath>(json!([-1])).is_err());
     }
 
@@ -422,7 +438,9 @@ mod tests {
             "meta": {"vct_values": ["urn:ikd:ktp:1"]},
             "claims": [{"path": ["age_equal_or_over", "17"], "values": [true]}, {"path": ["foto"]}]}]}))
         .unwrap();
-        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else { panic!() };
+        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else {
+            panic!()
+        };
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].held, 0);
         assert_eq!(m[0].claims.len(), 2);
@@ -434,9 +452,18 @@ mod tests {
         let q = DcqlQuery::parse(&json!({"credentials": [{"id": "x", "format": "dc+sd-jwt",
             "claims": [{"path": ["age_equal_or_over", "18"], "values": [true]}]}]}))
         .unwrap();
-        assert_eq!(evaluate(&q, &held(&a, &b)), Evaluation::NoMatch { missing: vec!["x".into()] });
-        let q = DcqlQuery::parse(&json!({"credentials": [{"id": "x", "format": "mso_mdoc"}]})).unwrap();
-        assert!(matches!(evaluate(&q, &held(&a, &b)), Evaluation::NoMatch { .. }));
+        assert_eq!(
+            evaluate(&q, &held(&a, &b)),
+            Evaluation::NoMatch {
+                missing: vec!["x".into()]
+            }
+        );
+        let q =
+            DcqlQuery::parse(&json!({"credentials": [{"id": "x", "format": "mso_mdoc"}]})).unwrap();
+        assert!(matches!(
+            evaluate(&q, &held(&a, &b)),
+            Evaluation::NoMatch { .. }
+        ));
     }
 
     #[test]
@@ -448,7 +475,9 @@ mod tests {
                        {"id": "nama", "path": ["nama"]}],
             "claim_sets": [["a18", "nama"], ["a17"]]}]}))
         .unwrap();
-        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else { panic!() };
+        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else {
+            panic!()
+        };
         assert_eq!(m[0].claims.len(), 1);
         assert_eq!(m[0].claims[0].id.as_deref(), Some("a17"));
     }
@@ -462,9 +491,15 @@ mod tests {
                 {"id": "kk", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:ikd:kk:1"]}, "claims": [{"path": ["nomor_kk"]}]}],
             "credential_sets": [{"options": [["pass"], ["ktp"]]}, {"options": [["kk"]], "required": false}]}))
         .unwrap();
-        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else { panic!() };
-        assert_eq!(m.iter().map(|m| (m.query_id.as_str(), m.required)).collect::<Vec<_>>(),
-                   vec![("ktp", true), ("kk", false)]);
+        let Evaluation::Match(m) = evaluate(&q, &held(&a, &b)) else {
+            panic!()
+        };
+        assert_eq!(
+            m.iter()
+                .map(|m| (m.query_id.as_str(), m.required))
+                .collect::<Vec<_>>(),
+            vec![("ktp", true), ("kk", false)]
+        );
     }
 
     #[test]

@@ -98,13 +98,11 @@ impl Tree {
             Value::Array(a) => {
                 for item in a {
                     match self.element(item) {
-                        Some((Some(d), v)) => {
-                            if out.insert(d.to_owned()) {
-                                self.include_all(v, out, depth + 1);
-                            }
+                        Some((Some(d), v)) if out.insert(d.to_owned()) => {
+                            self.include_all(v, out, depth + 1)
                         }
                         Some((None, v)) => self.include_all(v, out, depth + 1),
-                        None => {}
+                        _ => {}
                     }
                 }
             }
@@ -283,13 +281,23 @@ mod tests {
         let mut claims = Map::new();
         claims.insert("nama".into(), json!("SITI"));
         claims.insert("nik".into(), json!("1671014509900001"));
-        claims.insert("alamat".into(), json!({"jalan": "JL. MERDEKA", "kota": "PALEMBANG"}));
+        claims.insert(
+            "alamat".into(),
+            json!({"jalan": "JL. MERDEKA", "kota": "PALEMBANG"}),
+        );
         claims.insert(
             "anggota".into(),
             json!([{"nama": "BUDI", "agama": "ISLAM"}, {"nama": "SITI", "agama": "ISLAM"}]),
         );
-        let req = IssueRequest::new("https://i", "urn:ikd:ktp:1", claims, holder, now(), now() + Duration::days(1))
-            .with_array_elements(["anggota"]);
+        let req = IssueRequest::new(
+            "https://i",
+            "urn:ikd:ktp:1",
+            claims,
+            holder,
+            now(),
+            now() + Duration::days(1),
+        )
+        .with_array_elements(["anggota"]);
         sdjwt::issue(issuer, &req).unwrap()
     }
 
@@ -302,15 +310,50 @@ mod tests {
         let pres = select(&s, &[&nama]).unwrap();
         assert_eq!(disclosures(&pres).unwrap().len(), 1);
         let kb = key_binding(&pres, &hk, "x509_hash:abc", "n1", now()).unwrap();
-        let v = sdjwt::verify_presentation(&kb, &ik.public_jwk(), "x509_hash:abc", "n1", now(), Duration::minutes(5)).unwrap();
+        let v = sdjwt::verify_presentation(
+            &kb,
+            &ik.public_jwk(),
+            "x509_hash:abc",
+            "n1",
+            now(),
+            Duration::minutes(5),
+        )
+        .unwrap();
         // the element array stays in the clear, with every element withheld
-        assert_eq!(Value::Object(v.claims.clone()), json!({"nama": "SITI", "anggota": []}));
+        assert_eq!(
+            Value::Object(v.claims.clone()),
+            json!({"nama": "SITI", "anggota": []})
+        );
         // wrong nonce / aud / key
-        assert!(sdjwt::verify_presentation(&kb, &ik.public_jwk(), "x509_hash:abc", "n2", now(), Duration::minutes(5)).is_err());
-        assert!(sdjwt::verify_presentation(&kb, &ik.public_jwk(), "x509_hash:xyz", "n1", now(), Duration::minutes(5)).is_err());
+        assert!(sdjwt::verify_presentation(
+            &kb,
+            &ik.public_jwk(),
+            "x509_hash:abc",
+            "n2",
+            now(),
+            Duration::minutes(5)
+        )
+        .is_err());
+        assert!(sdjwt::verify_presentation(
+            &kb,
+            &ik.public_jwk(),
+            "x509_hash:xyz",
+            "n1",
+            now(),
+            Duration::minutes(5)
+        )
+        .is_err());
         let other = EcKeyPair::generate().unwrap();
         let forged = key_binding(&pres, &other, "x509_hash:abc", "n1", now()).unwrap();
-        assert!(sdjwt::verify_presentation(&forged, &ik.public_jwk(), "x509_hash:abc", "n1", now(), Duration::minutes(5)).is_err());
+        assert!(sdjwt::verify_presentation(
+            &forged,
+            &ik.public_jwk(),
+            "x509_hash:abc",
+            "n1",
+            now(),
+            Duration::minutes(5)
+        )
+        .is_err());
     }
 
     #[test]
@@ -327,7 +370,10 @@ mod tests {
         assert_eq!(disclosures(&pres).unwrap().len(), 2);
         let pres = select(&s, &[&second]).unwrap();
         let v = sdjwt::verify(&pres, &ik.public_jwk(), None, now()).unwrap();
-        assert_eq!(v.claims["anggota"], json!([{"nama": "SITI", "agama": "ISLAM"}]));
+        assert_eq!(
+            v.claims["anggota"],
+            json!([{"nama": "SITI", "agama": "ISLAM"}])
+        );
         let missing = p(json!(["agama"]));
         assert!(select(&s, &[&missing]).is_err());
         // over-disclosure is visible to the verifier

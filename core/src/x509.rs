@@ -121,7 +121,11 @@ impl Cert {
             return Err(X509Error::ChainLength);
         }
         arr.iter()
-            .map(|e| e.as_str().ok_or(X509Error::Malformed).and_then(Self::from_x5c))
+            .map(|e| {
+                e.as_str()
+                    .ok_or(X509Error::Malformed)
+                    .and_then(Self::from_x5c)
+            })
             .collect()
     }
 
@@ -264,11 +268,7 @@ impl Cert {
             .tbs_certificate
             .to_der()
             .map_err(|_| X509Error::Malformed)?;
-        let sig = self
-            .cert
-            .signature
-            .as_bytes()
-            .ok_or(X509Error::Malformed)?;
+        let sig = self.cert.signature.as_bytes().ok_or(X509Error::Malformed)?;
         let key = issuer.public_point()?;
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &key)
             .verify(&tbs, sig)

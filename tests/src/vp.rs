@@ -12,7 +12,7 @@ use ikd_core::wallet::{Wallet, WalletConfig};
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_core::x509::TrustAnchors;
 use ikd_verifier::check::IssuerTrust;
-use ikd_verifier::{demo, Created, CreateRequest, RunningVerifier, VerifierConfig};
+use ikd_verifier::{demo, CreateRequest, Created, RunningVerifier, VerifierConfig};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -136,7 +136,11 @@ pub struct Holder {
 pub async fn holder(h: &Harness, nik: &str, email: &str) -> Holder {
     let officer = h.officer().await;
     let a = h.approved(&officer, nik, email).await;
-    let t = h.client.token(&a.pre_authorized_code, &a.code).await.unwrap();
+    let t = h
+        .client
+        .token(&a.pre_authorized_code, &a.code)
+        .await
+        .unwrap();
     let ktp = h
         .client
         .credential(&t.access_token, KTP_CONFIGURATION, &h.proof(&a.key).await)
@@ -165,7 +169,12 @@ pub async fn fetch_request(link: &str, anchors: &TrustAnchors) -> VerifiedReques
     else {
         panic!("by reference")
     };
-    let jwt = reqwest::get(&request_uri).await.unwrap().text().await.unwrap();
+    let jwt = reqwest::get(&request_uri)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     oid4vp::verify_request_object(&jwt, &client_id, anchors, chrono::Utc::now()).unwrap()
 }
 

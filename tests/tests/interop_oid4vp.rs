@@ -29,7 +29,10 @@ fn interop_dir() -> PathBuf {
     );
     for pkg in ["@openid4vc/openid4vp", "dcql", "@sd-jwt/sd-jwt-vc", "jose"] {
         assert!(
-            dir.join("node_modules").join(pkg).join("package.json").is_file(),
+            dir.join("node_modules")
+                .join(pkg)
+                .join("package.json")
+                .is_file(),
             "`{pkg}` is not installed in {}: run `{INSTALL}`",
             dir.display()
         );
@@ -58,9 +61,23 @@ fn identity_query() -> Value {
 async fn third_party_verifier_accepts_ikd_wallet_presentations() {
     let dir = interop_dir();
     let h = Harness::start().await;
-    let pki = ikd_verifier::demo::generate("Interop RP CA", "Pihak Ketiga Verifier", "verifier.localhost").unwrap();
+    let pki = ikd_verifier::demo::generate(
+        "Interop RP CA",
+        "Pihak Ketiga Verifier",
+        "verifier.localhost",
+    )
+    .unwrap();
     let wdir = tempfile::tempdir().unwrap();
-    let w = activated_wallet(&h, wdir.path(), SITI.nik, SITI.name, "siti.rahmawati@example.com", false, Some(&pki.ca_pem)).await;
+    let w = activated_wallet(
+        &h,
+        wdir.path(),
+        SITI.nik,
+        SITI.name,
+        "siti.rahmawati@example.com",
+        false,
+        Some(&pki.ca_pem),
+    )
+    .await;
     let client_id = pki.signer.client_id_x509_hash().unwrap();
     let x5c: Vec<String> = pki.signer.chain.iter().map(|c| c.to_x5c()).collect();
 
@@ -86,21 +103,33 @@ async fn third_party_verifier_accepts_ikd_wallet_presentations() {
         stdin.write_all(input.to_string().as_bytes()).await.unwrap();
         drop(stdin);
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first: Value = serde_json::from_str(&lines.next_line().await.unwrap().expect("url line")).unwrap();
+        let first: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().expect("url line")).unwrap();
         let url = first["url"].as_str().unwrap();
 
         let pending = w.presentation_request(url).await.unwrap();
-        assert_eq!(pending.view().verifier.trust, VerifierTrust::Registered, "{mode}");
+        assert_eq!(
+            pending.view().verifier.trust,
+            VerifierTrust::Registered,
+            "{mode}"
+        );
         assert_eq!(pending.view().response_mode, mode);
-        let out = w.present(&pending, secret(PIN), &ShareChoice::All).await.unwrap();
-        let result: Value = serde_json::from_str(&lines.next_line().await.unwrap().expect("result line")).unwrap();
+        let out = w
+            .present(&pending, secret(PIN), &ShareChoice::All)
+            .await
+            .unwrap();
+        let result: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().expect("result line")).unwrap();
         assert_eq!(result["ok"], true, "{mode}: {result}");
         assert_eq!(out.status, 200, "{mode}: {result}");
         assert_eq!(result["encrypted"], mode == "direct_post.jwt");
         let claims = &result["claims"]["ktp"];
         assert_eq!(claims["nama"], SITI.name);
         assert_eq!(claims["nik"], SITI.nik);
-        assert!(claims.get("tanggal_lahir").is_none(), "only what was asked: {claims}");
+        assert!(
+            claims.get("tanggal_lahir").is_none(),
+            "only what was asked: {claims}"
+        );
         assert_eq!(result["kb"]["aud"], client_id);
         assert!(child.wait().await.unwrap().success());
     }

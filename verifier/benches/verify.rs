@@ -23,19 +23,36 @@ mod samples;
 fn bench(c: &mut Criterion) {
     let issuer = EcKeyPair::generate().unwrap();
     let holder = EcKeyPair::generate().unwrap();
-    let photo: Vec<u8> = (0..55_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let photo: Vec<u8> = (0..55_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let doc = Ktp {
         foto: base64::engine::general_purpose::STANDARD.encode(&photo),
         ..samples::ktp()
     };
     let now = Utc::now();
     let hj = holder.public_jwk();
-    let credential = sdjwt::issue(&issuer, &doc.issue_request("https://ikd.example.go.id", &hj, now, now + Duration::days(365))).unwrap();
+    let credential = sdjwt::issue(
+        &issuer,
+        &doc.issue_request(
+            "https://ikd.example.go.id",
+            &hj,
+            now,
+            now + Duration::days(365),
+        ),
+    )
+    .unwrap();
     let query = Preset::Identity.query();
     let q = &query.credentials[0];
-    let paths: Vec<&[dcql::PathElement]> = q.claims.iter().flatten().map(|c| c.path.as_slice()).collect();
+    let paths: Vec<&[dcql::PathElement]> = q
+        .claims
+        .iter()
+        .flatten()
+        .map(|c| c.path.as_slice())
+        .collect();
     let selected = sdjwt_present::select(&credential, &paths).unwrap();
-    let kb = sdjwt_present::key_binding(&selected, &holder, "x509_hash:abc", "nonce-1", now).unwrap();
+    let kb =
+        sdjwt_present::key_binding(&selected, &holder, "x509_hash:abc", "nonce-1", now).unwrap();
     let vp_token = json!({"ktp": [kb]});
     let issuer_jwk = issuer.public_jwk();
     eprintln!("presentation size: {} bytes", kb.len());

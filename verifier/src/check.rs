@@ -14,9 +14,9 @@
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::dcql::{self, ClaimQuery, CredentialQuery, DcqlQuery};
 use ikd_core::jose;
-use ikd_core::wire::EcJwk;
 use ikd_core::sdjwt;
 use ikd_core::sdjwt_present;
+use ikd_core::wire::EcJwk;
 use ikd_core::x509::{Cert, TrustAnchors};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -98,12 +98,15 @@ pub fn key_source(
     let parts = sdjwt::split(sd_jwt).map_err(|e| Refusal::Credential(e.to_string()))?;
     let jws = jose::decode_unverified(parts.jwt).map_err(|e| Refusal::Credential(e.to_string()))?;
     if let Some(x5c) = jws.header.get("x5c") {
-        let chain = Cert::chain_from_x5c(x5c).map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
+        let chain =
+            Cert::chain_from_x5c(x5c).map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
         trust
             .roots
             .verify_chain(&chain, now)
             .map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
-        let leaf = chain.first().ok_or(Refusal::UntrustedIssuer("x5c".into()))?;
+        let leaf = chain
+            .first()
+            .ok_or(Refusal::UntrustedIssuer("x5c".into()))?;
         return leaf
             .public_jwk()
             .map(KeySource::Chain)
@@ -118,7 +121,11 @@ pub fn key_source(
     if !trust.issuers.iter().any(|i| i == &iss) {
         return Err(Refusal::UntrustedIssuer(iss));
     }
-    let kid = jws.header.get("kid").and_then(Value::as_str).map(str::to_owned);
+    let kid = jws
+        .header
+        .get("kid")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok(KeySource::Metadata { iss, kid })
 }
 
@@ -209,7 +216,8 @@ pub fn verify_one(
     }
     // The disclosed claims must answer one alternative, and the presented disclosures
     // must be exactly what that alternative needs.
-    let presented = sdjwt_present::disclosures(sd_jwt).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    let presented =
+        sdjwt_present::disclosures(sd_jwt).map_err(|e| Refusal::Malformed(e.to_string()))?;
     let without_kb = {
         let kb_len = sdjwt::split(sd_jwt)
             .ok()
@@ -265,9 +273,7 @@ pub fn presentations<'a>(
         .ok_or(Refusal::Malformed("vp_token is not an object".into()))?;
     let mut out = Vec::new();
     for (id, v) in obj {
-        let q = query
-            .credential(id)
-            .ok_or(Refusal::OverDisclosure)?;
+        let q = query.credential(id).ok_or(Refusal::OverDisclosure)?;
         let arr = v
             .as_array()
             .ok_or(Refusal::Malformed("vp_token entry is not an array".into()))?;
@@ -334,11 +340,17 @@ pub fn status_at(
         }
     }
     let sl = p.get("status_list").ok_or_else(|| st("no status_list"))?;
-    let bits = sl.get("bits").and_then(Value::as_u64).ok_or_else(|| st("bits"))?;
+    let bits = sl
+        .get("bits")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| st("bits"))?;
     if !matches!(bits, 1 | 2 | 4 | 8) {
         return Err(st("bits"));
     }
-    let lst = sl.get("lst").and_then(Value::as_str).ok_or_else(|| st("lst"))?;
+    let lst = sl
+        .get("lst")
+        .and_then(Value::as_str)
+        .ok_or_else(|| st("lst"))?;
     let compressed = jose::b64u_decode(lst).map_err(|_| st("lst"))?;
     let mut bytes = Vec::new();
     flate2::read::ZlibDecoder::new(compressed.as_slice())
@@ -366,7 +378,9 @@ pub const MAX_TTL_SECS: i64 = 24 * 3600;
 impl StatusCache {
     pub fn get(&self, uri: &str, now: DateTime<Utc>) -> Option<String> {
         let m = self.entries.lock().ok()?;
-        m.get(uri).filter(|(_, until)| now < *until).map(|(t, _)| t.clone())
+        m.get(uri)
+            .filter(|(_, until)| now < *until)
+            .map(|(t, _)| t.clone())
     }
     pub fn put(&self, uri: &str, token: String, ttl: Option<i64>, now: DateTime<Utc>) {
         let ttl = ttl.unwrap_or(DEFAULT_TTL_SECS).clamp(0, MAX_TTL_SECS);

@@ -41,7 +41,8 @@ fn validity(p: &mut CertificateParams) {
 pub fn generate(ca_name: &str, org: &str, dns: &str) -> Result<DemoPki, PkiError> {
     let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(g)?;
     let mut cp = CertificateParams::new(Vec::<String>::new()).map_err(g)?;
-    cp.distinguished_name.push(DnType::OrganizationName, ca_name);
+    cp.distinguished_name
+        .push(DnType::OrganizationName, ca_name);
     cp.distinguished_name.push(DnType::CommonName, ca_name);
     cp.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     validity(&mut cp);

@@ -24,11 +24,11 @@ use check::{Expectation, IssuerTrust, Refusal, StatusCache};
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::dcql::DcqlQuery;
 use ikd_core::jose::b64u_encode;
-use ikd_core::wire::EcJwk;
 use ikd_core::oid4vp::{
     self, jwe::DecryptionKey, AuthorizationRequest, ClientMetadata, ReceivedResponse,
     RequestSigner, RequestUriMethod, ResponseMode,
 };
+use ikd_core::wire::EcJwk;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -55,10 +55,20 @@ pub struct VerifierConfig {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Pending,
-    Valid { credentials: Vec<check::Checked> },
-    Revoked { credentials: Vec<check::Checked> },
-    Invalid { reason: Refusal, message: String },
-    Declined { error: String, description: Option<String> },
+    Valid {
+        credentials: Vec<check::Checked>,
+    },
+    Revoked {
+        credentials: Vec<check::Checked>,
+    },
+    Invalid {
+        reason: Refusal,
+        message: String,
+    },
+    Declined {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 struct Session {
@@ -257,7 +267,10 @@ impl Verifier {
 
     /// Takes the session a response belongs to, marking it answered (so a second
     /// response for the same `state` is refused as a replay).
-    fn claim_session(&self, resp: &ReceivedResponse) -> Result<(String, Option<DecryptionKey>), Refusal> {
+    fn claim_session(
+        &self,
+        resp: &ReceivedResponse,
+    ) -> Result<(String, Option<DecryptionKey>), Refusal> {
         let mut sessions = self.sessions();
         let now = Utc::now();
         let found = match resp {
@@ -292,7 +305,8 @@ impl Verifier {
     /// Handles a `response_uri` POST body. `Ok(id)` when it was accepted as valid (or a
     /// decline), `Err` with the refusal otherwise (also recorded as the outcome).
     pub async fn receive(&self, body: &[u8]) -> Result<(String, Outcome), Refusal> {
-        let resp = oid4vp::parse_response_form(body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        let resp =
+            oid4vp::parse_response_form(body).map_err(|e| Refusal::Malformed(e.to_string()))?;
         let (id, key) = self.claim_session(&resp)?;
         let result = self.process(&id, resp, key).await;
         let outcome = match &result {
@@ -315,12 +329,19 @@ impl Verifier {
         let (expected_state, client_id, nonce, query) = {
             let sessions = self.sessions();
             let s = sessions.get(id).ok_or(Refusal::Replay)?;
-            (s.state.clone(), s.client_id.clone(), s.nonce.clone(), s.query.clone())
+            (
+                s.state.clone(),
+                s.client_id.clone(),
+                s.nonce.clone(),
+                s.query.clone(),
+            )
         };
         let resp = match resp {
             ReceivedResponse::Encrypted { jwe } => {
                 let key = key.ok_or(Refusal::Malformed("unexpected encrypted response".into()))?;
-                let plain = key.decrypt(&jwe).map_err(|e| Refusal::Malformed(e.to_string()))?;
+                let plain = key
+                    .decrypt(&jwe)
+                    .map_err(|e| Refusal::Malformed(e.to_string()))?;
                 oid4vp::parse_decrypted(&plain).map_err(|e| Refusal::Malformed(e.to_string()))?
             }
             other => {
@@ -334,7 +355,11 @@ impl Verifier {
             }
         };
         match resp {
-            ReceivedResponse::Error { error, description, state } => {
+            ReceivedResponse::Error {
+                error,
+                description,
+                state,
+            } => {
                 if state.as_deref() != Some(expected_state.as_str()) {
                     return Err(Refusal::Replay);
                 }
@@ -358,7 +383,11 @@ impl Verifier {
     }
 
     /// Every check of [`check`] on a `vp_token`.
-    pub async fn check_vp_token(&self, vp_token: &Value, exp: &Expectation<'_>) -> Result<Outcome, Refusal> {
+    pub async fn check_vp_token(
+        &self,
+        vp_token: &Value,
+        exp: &Expectation<'_>,
+    ) -> Result<Outcome, Refusal> {
         let items = check::presentations(vp_token, exp.query)?;
         let mut out = Vec::new();
         let mut revoked = false;
@@ -384,11 +413,11 @@ impl Verifier {
         match check::key_source(sd_jwt, &self.cfg.trust, now)? {
             check::KeySource::Chain(k) => Ok(k),
             check::KeySource::Metadata { iss, kid } => {
-                let cached = self
-                    .metadata
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(&iss).filter(|(_, t)| now < *t).map(|(v, _)| v.clone()));
+                let cached = self.metadata.lock().ok().and_then(|m| {
+                    m.get(&iss)
+                        .filter(|(_, t)| now < *t)
+                        .map(|(v, _)| v.clone())
+                });
                 let meta = match cached {
                     Some(m) => m,
                     None => {
@@ -405,7 +434,10 @@ impl Verifier {
                             .await
                             .map_err(|e| Refusal::UntrustedIssuer(format!("metadata: {e}")))?;
                         if let Ok(mut c) = self.metadata.lock() {
-                            c.insert(iss.clone(), (m.clone(), now + Duration::seconds(check::DEFAULT_TTL_SECS)));
+                            c.insert(
+                                iss.clone(),
+                                (m.clone(), now + Duration::seconds(check::DEFAULT_TTL_SECS)),
+                            );
                         }
                         m
                     }
@@ -415,7 +447,13 @@ impl Verifier {
         }
     }
 
-    async fn status_of(&self, uri: &str, idx: usize, key: &EcJwk, now: DateTime<Utc>) -> Result<u8, Refusal> {
+    async fn status_of(
+        &self,
+        uri: &str,
+        idx: usize,
+        key: &EcJwk,
+        now: DateTime<Utc>,
+    ) -> Result<u8, Refusal> {
         let token = match self.status.get(uri, now) {
             Some(t) => t,
             None => {
@@ -486,7 +524,9 @@ async fn request_object(State(v): State<Shared>, Path(id): Path<String>) -> Resp
 
 async fn response_uri(State(v): State<Shared>, body: axum::body::Bytes) -> Response {
     match v.receive(&body).await {
-        Ok((id, _)) => Json(json!({"redirect_uri": format!("{}/demo/r/{id}", v.public_url)})).into_response(),
+        Ok((id, _)) => {
+            Json(json!({"redirect_uri": format!("{}/demo/r/{id}", v.public_url)})).into_response()
+        }
         Err(r) => refusal_response(&r),
     }
 }
@@ -573,7 +613,10 @@ pub enum StartError {
 pub async fn start(cfg: VerifierConfig, addr: SocketAddr) -> Result<RunningVerifier, StartError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let base_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let base_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let verifier = Arc::new(Verifier::new(cfg, base_url.clone()).map_err(StartError::Config)?);
     let app = router(verifier.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

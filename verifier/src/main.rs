@@ -6,7 +6,10 @@ use ikd_verifier::{demo, start, VerifierConfig};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "ikd-verifier", about = "IKD reference verifier (OpenID4VP 1.0)")]
+#[command(
+    name = "ikd-verifier",
+    about = "IKD reference verifier (OpenID4VP 1.0)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -36,7 +39,13 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter("info").init();
-    let Cmd::Demo { addr, trust_anchor_out, issuers, issuer_root, name } = Cli::parse().cmd;
+    let Cmd::Demo {
+        addr,
+        trust_anchor_out,
+        issuers,
+        issuer_root,
+        name,
+    } = Cli::parse().cmd;
     let pki = demo::generate("IKD Demo Relying Party CA", &name, "verifier.localhost")?;
     std::fs::write(&trust_anchor_out, &pki.ca_pem)?;
     let roots = match issuer_root {
@@ -53,7 +62,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         addr,
     )
     .await?;
-    println!("ikd-verifier: {} (trust anchor for wallets: {})", running.base_url, trust_anchor_out.display());
+    println!(
+        "ikd-verifier: {} (trust anchor for wallets: {})",
+        running.base_url,
+        trust_anchor_out.display()
+    );
     tokio::signal::ctrl_c().await?;
     running.shutdown().await;
     Ok(())

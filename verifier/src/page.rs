@@ -13,7 +13,10 @@ pub fn esc(s: &str) -> String {
 
 pub fn qr_png(text: &str) -> Option<Vec<u8>> {
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    let img = code.render::<image::Luma<u8>>().min_dimensions(320, 320).build();
+    let img = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(320, 320)
+        .build();
     let mut out = std::io::Cursor::new(Vec::new());
     image::DynamicImage::ImageLuma8(img)
         .write_to(&mut out, image::ImageFormat::Png)
@@ -83,7 +86,10 @@ pub fn request(id: &str, link: &str, outcome: &Outcome) -> String {
         ),
         Outcome::Valid { credentials } | Outcome::Revoked { credentials } => {
             let (cls, label) = if matches!(outcome, Outcome::Valid { .. }) {
-                ("ok", "SAH: tanda tangan penerbit, pengikatan perangkat dan status diperiksa")
+                (
+                    "ok",
+                    "SAH: tanda tangan penerbit, pengikatan perangkat dan status diperiksa",
+                )
             } else {
                 ("bad", "DICABUT: kredensial ini sudah tidak berlaku")
             };

@@ -90,7 +90,8 @@ pub fn encrypt(plaintext: &[u8], recipient: &Value, enc: Enc) -> Result<String, 
     let rng = SystemRandom::new();
     let eph = EphemeralPrivateKey::generate(&ECDH_P256, &rng).map_err(|_| JweError::Encrypt)?;
     let epk = eph.compute_public_key().map_err(|_| JweError::Encrypt)?;
-    let mut header = json!({"alg": ALG_ECDH_ES, "enc": enc.name(), "epk": point_to_jwk(epk.as_ref())});
+    let mut header =
+        json!({"alg": ALG_ECDH_ES, "enc": enc.name(), "epk": point_to_jwk(epk.as_ref())});
     if let Some(kid) = recipient.get("kid") {
         header["kid"] = kid.clone();
     }
@@ -104,9 +105,18 @@ pub fn encrypt(plaintext: &[u8], recipient: &Value, enc: Enc) -> Result<String, 
     let key = LessSafeKey::new(UnboundKey::new(enc.aead(), &cek).map_err(|_| JweError::Encrypt)?);
     let mut buf = plaintext.to_vec();
     let tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(h.as_bytes()), &mut buf)
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(h.as_bytes()),
+            &mut buf,
+        )
         .map_err(|_| JweError::Encrypt)?;
-    Ok(format!("{h}..{}.{}.{}", b64u_encode(iv), b64u_encode(&buf), b64u_encode(tag.as_ref())))
+    Ok(format!(
+        "{h}..{}.{}.{}",
+        b64u_encode(iv),
+        b64u_encode(&buf),
+        b64u_encode(tag.as_ref())
+    ))
 }
 
 /// A decoded JWE header (for picking the key before decrypting).
@@ -133,7 +143,11 @@ impl DecryptionKey {
     pub fn generate() -> Result<Self, JweError> {
         let key = EphemeralPrivateKey::generate(&ECDH_P256, &SystemRandom::new())
             .map_err(|_| JweError::Encrypt)?;
-        let public = key.compute_public_key().map_err(|_| JweError::Encrypt)?.as_ref().to_vec();
+        let public = key
+            .compute_public_key()
+            .map_err(|_| JweError::Encrypt)?
+            .as_ref()
+            .to_vec();
         Ok(Self { key, public })
     }
 
@@ -174,12 +188,23 @@ impl DecryptionKey {
             .map_err(|_| JweError::Malformed)?;
         let peer = jwk_point(&epk).map_err(|_| JweError::Malformed)?;
         let b = |s: &str| b64u_decode(s).map_err(|_| JweError::Malformed);
-        let apu = header.get("apu").and_then(Value::as_str).map(b).transpose()?.unwrap_or_default();
-        let apv = header.get("apv").and_then(Value::as_str).map(b).transpose()?.unwrap_or_default();
-        let cek = agreement::agree_ephemeral(self.key, &UnparsedPublicKey::new(&ECDH_P256, &peer), |z| {
-            concat_kdf(z, enc, &apu, &apv)
-        })
-        .map_err(|_| JweError::Decrypt)?;
+        let apu = header
+            .get("apu")
+            .and_then(Value::as_str)
+            .map(b)
+            .transpose()?
+            .unwrap_or_default();
+        let apv = header
+            .get("apv")
+            .and_then(Value::as_str)
+            .map(b)
+            .transpose()?
+            .unwrap_or_default();
+        let cek =
+            agreement::agree_ephemeral(self.key, &UnparsedPublicKey::new(&ECDH_P256, &peer), |z| {
+                concat_kdf(z, enc, &apu, &apv)
+            })
+            .map_err(|_| JweError::Decrypt)?;
         let iv: [u8; 12] = b(iv)?.try_into().map_err(|_| JweError::Malformed)?;
         let mut buf = b(ct)?;
         let tag = b(tag)?;
@@ -187,9 +212,14 @@ impl DecryptionKey {
             return Err(JweError::Malformed);
         }
         buf.extend_from_slice(&tag);
-        let key = LessSafeKey::new(UnboundKey::new(enc.aead(), &cek).map_err(|_| JweError::Decrypt)?);
+        let key =
+            LessSafeKey::new(UnboundKey::new(enc.aead(), &cek).map_err(|_| JweError::Decrypt)?);
         let plain = key
-            .open_in_place(Nonce::assume_unique_for_key(iv), Aad::from(h.as_bytes()), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(h.as_bytes()),
+                &mut buf,
+            )
             .map_err(|_| JweError::Decrypt)?;
         Ok(plain.to_vec())
     }

@@ -104,7 +104,10 @@ pub fn parse_request_url(link: &str) -> Result<RequestLocation, Oid4vpError> {
     let url = url::Url::parse(link).map_err(|_| Oid4vpError::MalformedUrl)?;
     let mut params = Map::new();
     for (k, v) in url.query_pairs() {
-        if params.insert(k.to_string(), Value::String(v.to_string())).is_some() {
+        if params
+            .insert(k.to_string(), Value::String(v.to_string()))
+            .is_some()
+        {
             return Err(Oid4vpError::MalformedUrl);
         }
     }
@@ -224,7 +227,10 @@ impl AuthorizationRequest {
         if !matches!(parsed.scheme(), "https" | "http") {
             return Err(bad());
         }
-        let nonce = s(m, "nonce").filter(|n| !n.is_empty()).ok_or_else(bad)?.to_owned();
+        let nonce = s(m, "nonce")
+            .filter(|n| !n.is_empty())
+            .ok_or_else(bad)?
+            .to_owned();
         let dcql_query = DcqlQuery::parse(m.get("dcql_query").ok_or_else(bad)?)?;
         let client_metadata = match m.get("client_metadata") {
             None => ClientMetadata::default(),
@@ -294,7 +300,11 @@ pub struct VerifiedRequest {
 }
 
 /// Checks that `leaf` matches `client_id` (x509_hash / x509_san_dns).
-pub fn check_client_id(client_id: &str, leaf: &Cert, response_uri: &str) -> Result<(), Oid4vpError> {
+pub fn check_client_id(
+    client_id: &str,
+    leaf: &Cert,
+    response_uri: &str,
+) -> Result<(), Oid4vpError> {
     if let Some(h) = client_id.strip_prefix(PREFIX_X509_HASH) {
         if h != leaf.sha256_b64u() {
             return Err(Oid4vpError::ClientIdMismatch);
@@ -460,8 +470,12 @@ pub fn encryption_key(meta: &ClientMetadata) -> Result<(Value, jwe::Enc), Oid4vp
         .find(|k| {
             k.get("kty").and_then(Value::as_str) == Some("EC")
                 && k.get("crv").and_then(Value::as_str) == Some("P-256")
-                && k.get("use").and_then(Value::as_str).is_none_or(|u| u == "enc")
-                && k.get("alg").and_then(Value::as_str).is_none_or(|a| a == jwe::ALG_ECDH_ES)
+                && k.get("use")
+                    .and_then(Value::as_str)
+                    .is_none_or(|u| u == "enc")
+                && k.get("alg")
+                    .and_then(Value::as_str)
+                    .is_none_or(|a| a == jwe::ALG_ECDH_ES)
         })
         .ok_or(Oid4vpError::Encryption(jwe::JweError::Unsupported))?
         .clone();
@@ -478,9 +492,18 @@ pub fn encryption_key(meta: &ClientMetadata) -> Result<(Value, jwe::Enc), Oid4vp
 /// What a verifier received at its `response_uri`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReceivedResponse {
-    VpToken { vp_token: Value, state: Option<String> },
-    Encrypted { jwe: String },
-    Error { error: String, description: Option<String>, state: Option<String> },
+    VpToken {
+        vp_token: Value,
+        state: Option<String>,
+    },
+    Encrypted {
+        jwe: String,
+    },
+    Error {
+        error: String,
+        description: Option<String>,
+        state: Option<String>,
+    },
 }
 
 /// Parses a `response_uri` form body.
@@ -516,10 +539,16 @@ pub fn parse_decrypted(plain: &[u8]) -> Result<ReceivedResponse, Oid4vpError> {
     if let Some(e) = v.get("error").and_then(Value::as_str) {
         return Ok(ReceivedResponse::Error {
             error: e.to_owned(),
-            description: v.get("error_description").and_then(Value::as_str).map(str::to_owned),
+            description: v
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             state,
         });
     }
-    let vp_token = v.get("vp_token").cloned().ok_or(Oid4vpError::MalformedResponse)?;
+    let vp_token = v
+        .get("vp_token")
+        .cloned()
+        .ok_or(Oid4vpError::MalformedResponse)?;
     Ok(ReceivedResponse::VpToken { vp_token, state })
 }

@@ -18,7 +18,9 @@
 use super::{Wallet, DOC_KK, DOC_KTP};
 use crate::dcql::{self, CredentialMatch, Evaluation, Held};
 use crate::error::{ErrorCode, UiError};
-use crate::oid4vp::{self, ClientTrust, Oid4vpError, RequestLocation, RequestUriMethod, VerifiedRequest};
+use crate::oid4vp::{
+    self, ClientTrust, Oid4vpError, RequestLocation, RequestUriMethod, VerifiedRequest,
+};
 use crate::sdjwt_present;
 use crate::secret::SecretString;
 use crate::view::HistoryKind;
@@ -154,8 +156,11 @@ fn request_error(e: Oid4vpError) -> UiError {
 }
 
 fn untrusted(detail: &str) -> UiError {
-    UiError::new(ErrorCode::QrInvalid, format!("verifier not registered: {detail}"))
-        .with_detail(serde_json::json!({ "reason": "unknown_verifier" }))
+    UiError::new(
+        ErrorCode::QrInvalid,
+        format!("verifier not registered: {detail}"),
+    )
+    .with_detail(serde_json::json!({ "reason": "unknown_verifier" }))
 }
 
 fn http_client() -> Result<reqwest::Client, UiError> {
@@ -183,11 +188,17 @@ fn net_error(e: reqwest::Error) -> UiError {
 
 async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, UiError> {
     if resp.content_length().is_some_and(|l| l > MAX_BODY as u64) {
-        return Err(UiError::new(ErrorCode::QrInvalid, "verifier response too large"));
+        return Err(UiError::new(
+            ErrorCode::QrInvalid,
+            "verifier response too large",
+        ));
     }
     let b = resp.bytes().await.map_err(net_error)?;
     if b.len() > MAX_BODY {
-        return Err(UiError::new(ErrorCode::QrInvalid, "verifier response too large"));
+        return Err(UiError::new(
+            ErrorCode::QrInvalid,
+            "verifier response too large",
+        ));
     }
     Ok(b.to_vec())
 }
@@ -212,7 +223,9 @@ impl Wallet {
             if let Ok(text) = std::fs::read_to_string(&f) {
                 match crate::x509::parse_pem(&text) {
                     Ok(c) => anchors.extend(c),
-                    Err(e) => tracing::warn!(file = %f.display(), error = %e, "bad RP trust anchors"),
+                    Err(e) => {
+                        tracing::warn!(file = %f.display(), error = %e, "bad RP trust anchors")
+                    }
                 }
             }
         }
@@ -239,7 +252,10 @@ impl Wallet {
                     RequestUriMethod::Get => http.get(url),
                     RequestUriMethod::Post => http
                         .post(url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/x-www-form-urlencoded",
+                        )
                         .body(oid4vp::request_uri_post_body()),
                 };
                 let resp = req
@@ -248,13 +264,21 @@ impl Wallet {
                     .await
                     .map_err(net_error)?;
                 if !resp.status().is_success() {
-                    return Err(UiError::new(ErrorCode::QrExpired, "request no longer available"));
+                    return Err(UiError::new(
+                        ErrorCode::QrExpired,
+                        "request no longer available",
+                    ));
                 }
                 let body = read_limited(resp).await?;
                 let jwt = String::from_utf8(body)
                     .map_err(|_| request_error(Oid4vpError::MalformedRequest))?;
-                oid4vp::verify_request_object(&jwt, &client_id, &self.rp_trust_anchors(), self.now())
-                    .map_err(request_error)
+                oid4vp::verify_request_object(
+                    &jwt,
+                    &client_id,
+                    &self.rp_trust_anchors(),
+                    self.now(),
+                )
+                .map_err(request_error)
             }
         }
     }
@@ -284,8 +308,18 @@ impl Wallet {
         let ktp_claims = Value::Object(ktp.claims);
         let kk_claims = Value::Object(kk.claims);
         let held = [
-            Held { id: DOC_KTP, format: dcql::FORMAT_SD_JWT_VC, vct: &ktp.vct, claims: &ktp_claims },
-            Held { id: DOC_KK, format: dcql::FORMAT_SD_JWT_VC, vct: &kk.vct, claims: &kk_claims },
+            Held {
+                id: DOC_KTP,
+                format: dcql::FORMAT_SD_JWT_VC,
+                vct: &ktp.vct,
+                claims: &ktp_claims,
+            },
+            Held {
+                id: DOC_KK,
+                format: dcql::FORMAT_SD_JWT_VC,
+                vct: &kk.vct,
+                claims: &kk_claims,
+            },
         ];
         let ids = [DOC_KTP, DOC_KK];
         let (matches, can_share) = match dcql::evaluate(&verified.request.dcql_query, &held) {
@@ -308,7 +342,10 @@ impl Wallet {
                         path: dcql::path_label(&c.path),
                         image: name == "foto",
                         name,
-                        values: dcql::resolve(h.claims, &c.path).into_iter().map(text_of).collect(),
+                        values: dcql::resolve(h.claims, &c.path)
+                            .into_iter()
+                            .map(text_of)
+                            .collect(),
                         required: m.required,
                     }
                 })
@@ -363,7 +400,10 @@ impl Wallet {
         let url = checked_url(&pending.request.request.response_uri)?;
         let resp = http_client()?
             .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .body(body)
             .send()
             .await
@@ -396,7 +436,10 @@ impl Wallet {
         choice: &ShareChoice,
     ) -> Result<PresentationOutcome, UiError> {
         if !pending.view.can_share {
-            return Err(UiError::new(ErrorCode::NoDocuments, "nothing held answers the request"));
+            return Err(UiError::new(
+                ErrorCode::NoDocuments,
+                "nothing held answers the request",
+            ));
         }
         self.unlock(pin)?;
         let req = &pending.request.request;
@@ -407,11 +450,18 @@ impl Wallet {
             let include = match choice {
                 ShareChoice::All => true,
                 ShareChoice::Only(names) => {
-                    let named = |l: &String| names.iter().any(|n| n == l || l.split(['.', '[']).next() == Some(n));
+                    let named = |l: &String| {
+                        names
+                            .iter()
+                            .any(|n| n == l || l.split(['.', '[']).next() == Some(n))
+                    };
                     if m.required {
                         if let Some(missing) = labels.iter().find(|l| !named(l)) {
-                            return Err(UiError::new(ErrorCode::InvalidState, "a required field was not chosen")
-                                .with_detail(serde_json::json!({ "field": missing })));
+                            return Err(UiError::new(
+                                ErrorCode::InvalidState,
+                                "a required field was not chosen",
+                            )
+                            .with_detail(serde_json::json!({ "field": missing })));
                         }
                         true
                     } else {
@@ -423,14 +473,23 @@ impl Wallet {
                 continue;
             }
             let sd_jwt = self.doc(doc)?;
-            let paths: Vec<&[dcql::PathElement]> = m.claims.iter().map(|c| c.path.as_slice()).collect();
+            let paths: Vec<&[dcql::PathElement]> =
+                m.claims.iter().map(|c| c.path.as_slice()).collect();
             let selected = sdjwt_present::select(&sd_jwt, &paths)?;
-            let kb = sdjwt_present::key_binding(&selected, self.device.key_pair(), &req.client_id, &req.nonce, self.now())?;
+            let kb = sdjwt_present::key_binding(
+                &selected,
+                self.device.key_pair(),
+                &req.client_id,
+                &req.nonce,
+                self.now(),
+            )?;
             vp_token.insert(m.query_id.clone(), Value::Array(vec![Value::String(kb)]));
             shared.extend(labels);
         }
         let body = oid4vp::response_body(req, &Value::Object(vp_token)).map_err(request_error)?;
-        let out = self.post_answer(pending, body, shared.clone(), false).await?;
+        let out = self
+            .post_answer(pending, body, shared.clone(), false)
+            .await?;
         self.history_add(
             HistoryKind::Presented,
             Some(&Self::history_line(&pending.view.verifier, &shared)),
@@ -439,7 +498,10 @@ impl Wallet {
     }
 
     /// "Tolak": answers `access_denied` and records the refusal.
-    pub async fn decline(&self, pending: &PendingPresentation) -> Result<PresentationOutcome, UiError> {
+    pub async fn decline(
+        &self,
+        pending: &PendingPresentation,
+    ) -> Result<PresentationOutcome, UiError> {
         let desc = if pending.view.can_share {
             "the user declined"
         } else {
