@@ -21,6 +21,21 @@ export function frame(name: string, title: string, opts: { back?: () => void; ac
       children));
 }
 
+/**
+ * Runs `rebuild` (which replaces part of `root`) without losing keyboard focus: the element with
+ * the same test id gets focus again, else `fallback` (e.g. the new content's first heading).
+ */
+export function keepFocus(root: HTMLElement, rebuild: () => void, fallback?: () => HTMLElement | null): void {
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && active !== document.body && root.contains(active);
+  const testid = inside ? active?.dataset.testid : undefined;
+  rebuild();
+  if (!inside || (active && active.isConnected)) return;
+  const again = testid ? root.querySelector<HTMLElement>(`[data-testid="${testid}"]`) : null;
+  const target = again && !(again as HTMLButtonElement).disabled ? again : fallback?.() ?? null;
+  target?.focus();
+}
+
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
