@@ -191,7 +191,11 @@ async function axe(page) {
 
 /** Everything that does not reflow: page scroll, boxes past the edge, overflowing content, clipped values, needlessly broken words. */
 function layoutProblems(page) {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
+    // Fields refit one frame after their ResizeObserver saw a text-size or width change
+    // (ui.ts textField): frame 1 lays out and observes, frame 2 refits, frame 3 is checked.
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    await frame(); await frame(); await frame();
     const doc = document.documentElement;
     const vw = doc.clientWidth;
     const out = [];

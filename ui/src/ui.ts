@@ -156,7 +156,15 @@ export function textField(props: Record<string, unknown>): HTMLTextAreaElement {
     fit();
   });
   ta.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') ev.preventDefault(); });
-  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(fit).observe(ta);
+  // Refit when the width or the text size changes; deferred to the next frame, since resizing
+  // the observed element inside its own callback is a ResizeObserver loop.
+  let queued = false;
+  const later = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fit(); });
+  };
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(later).observe(ta);
   return ta;
 }
 
