@@ -226,6 +226,10 @@ pub enum HistoryKind {
     DeviceRevoked,
     /// "Lupa PIN": a code to reset the PIN was mailed.
     PinResetRequested,
+    /// Fields shared with a verifier (OpenID4VP); detail: to whom and which fields.
+    Presented,
+    /// A verifier's request declined; detail: to whom.
+    PresentationDeclined,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -105,7 +105,7 @@ fn url_host(url: &str) -> String {
 fn make_demo(issuer_key: &EcKeyPair, host: &str) -> Result<(String, String), ServerError> {
     use chrono::Datelike as _;
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair,
         KeyUsagePurpose,
     };
     let rc = |_| err("cannot make the demo certificates");
@@ -146,8 +146,7 @@ fn make_demo(issuer_key: &EcKeyPair, host: &str) -> Result<(String, String), Ser
     leaf.use_authority_key_identifier_extension = true;
     leaf.not_before = day(0);
     leaf.not_after = day(2);
-    let ca = Issuer::new(root, root_key);
-    let leaf_cert = leaf.signed_by(&subject, &ca).map_err(rc)?;
+    let leaf_cert = leaf.signed_by(&subject, &root_cert, &root_key).map_err(rc)?;
     Ok((root_cert.pem(), leaf_cert.pem()))
 }
 
