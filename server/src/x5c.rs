@@ -146,7 +146,9 @@ fn make_demo(issuer_key: &EcKeyPair, host: &str) -> Result<(String, String), Ser
     leaf.use_authority_key_identifier_extension = true;
     leaf.not_before = day(0);
     leaf.not_after = day(2);
-    let leaf_cert = leaf.signed_by(&subject, &root_cert, &root_key).map_err(rc)?;
+    let leaf_cert = leaf
+        .signed_by(&subject, &root_cert, &root_key)
+        .map_err(rc)?;
     Ok((root_cert.pem(), leaf_cert.pem()))
 }
 

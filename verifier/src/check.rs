@@ -97,28 +97,37 @@ pub fn key_source(
 ) -> Result<KeySource, Refusal> {
     let parts = sdjwt::split(sd_jwt).map_err(|e| Refusal::Credential(e.to_string()))?;
     let jws = jose::decode_unverified(parts.jwt).map_err(|e| Refusal::Credential(e.to_string()))?;
-    if let Some(x5c) = jws.header.get("x5c") {
-        let chain =
-            Cert::chain_from_x5c(x5c).map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
-        trust
-            .roots
-            .verify_chain(&chain, now)
-            .map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
-        let leaf = chain
-            .first()
-            .ok_or(Refusal::UntrustedIssuer("x5c".into()))?;
-        return leaf
-            .public_jwk()
-            .map(KeySource::Chain)
-            .map_err(|e| Refusal::UntrustedIssuer(e.to_string()));
-    }
     let iss = jws
         .payload
         .get("iss")
         .and_then(Value::as_str)
         .ok_or(Refusal::Credential("no iss".into()))?
         .to_owned();
-    if !trust.issuers.iter().any(|i| i == &iss) {
+    let by_metadata = trust.issuers.iter().any(|i| i == &iss);
+    if let Some(x5c) = jws.header.get("x5c") {
+        let chained = Cert::chain_from_x5c(x5c)
+            .map_err(|e| Refusal::UntrustedIssuer(e.to_string()))
+            .and_then(|chain| {
+                trust
+                    .roots
+                    .verify_chain(&chain, now)
+                    .map_err(|e| Refusal::UntrustedIssuer(e.to_string()))?;
+                chain
+                    .first()
+                    .ok_or(Refusal::UntrustedIssuer("x5c".into()))?
+                    .public_jwk()
+                    .map(KeySource::Chain)
+                    .map_err(|e| Refusal::UntrustedIssuer(e.to_string()))
+            });
+        // A chain to a configured root, or else (when `iss` is trusted by its
+        // jwt-vc-issuer metadata) the metadata key named by `kid`.
+        match chained {
+            Ok(source) => return Ok(source),
+            Err(e) if !by_metadata => return Err(e),
+            Err(_) => {}
+        }
+    }
+    if !by_metadata {
         return Err(Refusal::UntrustedIssuer(iss));
     }
     let kid = jws
