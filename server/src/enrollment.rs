@@ -311,7 +311,7 @@ fn prepare_siak_photo(state: &SharedState, nik: &str) {
     });
 }
 
-/// One line of a desk's queue.
+// One line of a desk's queue (no doc comment: it would change the OpenAPI schema).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub enrollment_id: String,
@@ -321,7 +321,7 @@ pub struct QueueItem {
     pub scanned_at: Option<String>,
 }
 
-/// What the officer sees to decide: the selfie beside the SIAK photo and record.
+// What the officer sees to decide: the selfie beside the SIAK photo and record.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnrollmentDetail {
     pub enrollment_id: String,

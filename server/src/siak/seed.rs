@@ -4,8 +4,8 @@
 
 use super::eligibility::age_on;
 use super::vocabulary::{
-    AGAMA, FEMALE, GOLONGAN_DARAH, KEWARGANEGARAAN, LAKI, LAST, MALE, PEKERJAAN_DEWASA, PENDIDIKAN,
-    PEREMPUAN, STATUS_PERKAWINAN, STREETS,
+    FEMALE, GOLONGAN_DARAH, KEWARGANEGARAAN, LAKI, LAST, MALE, PEKERJAAN_DEWASA, PENDIDIKAN,
+    PEREMPUAN, STREETS,
 };
 use crate::store::Resident;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -426,6 +426,8 @@ pub fn generate(n: usize, seed: u64) -> Vec<Resident> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::siak::eligibility;
+    use crate::siak::vocabulary::{AGAMA, STATUS_PERKAWINAN};
 
     #[test]
     fn same_seed_same_people_and_niks_agree_with_birth_and_sex() {
@@ -450,7 +452,7 @@ mod tests {
         for r in a.iter().take(50) {
             let d = &r.nik[..6];
             assert!(region::district_name(d).is_some(), "real district {d}");
-            assert!(super::villages::villages_of(d)
+            assert!(crate::siak::villages::villages_of(d)
                 .iter()
                 .any(|v| v.to_uppercase() == r.kel_desa));
             assert_eq!(

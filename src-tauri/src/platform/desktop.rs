@@ -23,7 +23,7 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// With `IKD_MOCK_CAMERA=1` on Linux, WebKitGTK's fake camera (tests).
-pub fn setup<R: Runtime>(app: &tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+pub fn setup(app: &tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(target_os = "linux")]
     if crate::env_nonempty("IKD_MOCK_CAMERA").as_deref() == Some("1") {
         use tauri::Manager;

@@ -28,6 +28,6 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Nothing to do once the window exists.
-pub fn setup<R: Runtime>(_app: &tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+pub fn setup(_app: &tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
