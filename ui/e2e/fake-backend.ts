@@ -400,12 +400,24 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
   }
 }
 
+function verifyPin(pin: string): null {
+  needUnlocked();
+  if (pin !== s.pin) {
+    s.failures += 1;
+    fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
+  }
+  s.failures = 0;
+  return null;
+}
+
 const isCommand = (cmd: string): cmd is CommandName =>
   (COMMAND_NAMES as readonly string[]).includes(cmd);
 
 mockWindows('main');
 mockIPC(async (cmd, args) => {
   try {
+    // verify_pin: called by the UI, not (yet) a shell command (see api.ts).
+    if (cmd === 'verify_pin') return verifyPin(String((args as Record<string, unknown>)?.pin));
     if (!isCommand(cmd)) fail('internal', { command: cmd });
     return await handle(cmd, (args ?? {}) as Record<string, unknown>);
   } catch (e) {
