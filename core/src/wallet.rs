@@ -330,9 +330,7 @@ impl Wallet {
         if !cfg.dev_build {
             settings.backend_url = cfg.backend_url.clone();
         }
-        let client = Arc::new(
-            BackendClient::new(&settings.backend_url)?.with_dpop(device.clone(), cfg.clock.clone()),
-        );
+        let client = Arc::new(BackendClient::new(&settings.backend_url)?);
         if let Some(j) = store.get_kv(KV_ISSUER)? {
             if let Ok(issuer) = serde_json::from_str::<Issuer>(&j) {
                 client.pin_issuer_jwk(issuer.jwk);
@@ -976,10 +974,7 @@ impl Wallet {
             settings.backend_url = current.backend_url.clone();
             None
         } else if settings.backend_url != current.backend_url {
-            Some(Arc::new(
-                BackendClient::new(&settings.backend_url)?
-                    .with_dpop(self.device.clone(), self.clock.clone()),
-            ))
+            Some(Arc::new(BackendClient::new(&settings.backend_url)?))
         } else {
             None
         };

@@ -20,7 +20,7 @@ pub const DEMO_ROOT_FILE: &str = "dukcapil-root.pem";
 pub const DEMO_CHAIN_FILE: &str = "issuer-chain.pem";
 
 fn err(what: &str) -> ServerError {
-    ServerError::Key(format!("issuer certificates: {what}"))
+    ServerError::Config(format!("issuer certificates: {what}"))
 }
 
 /// The base64 (standard) DER of every `CERTIFICATE` block of a PEM text, in order.

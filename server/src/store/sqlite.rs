@@ -1,341 +1,17 @@
-//! Storage behind the [`Store`] trait; [`SqliteStore`] is the one implementation
-//! (rusqlite, WAL, migrations as code). Every multi-step write is one transaction.
+//! [`SqliteStore`]: the [`Store`] on one SQLite file (rusqlite, WAL), one connection
+//! behind a mutex. Every multi-step write is one transaction.
 
+use super::schema::MIGRATIONS;
+use super::{
+    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Resident, Store,
+    StoreError, StoreResult, TokenKind, TokenRow,
+};
 use chrono::{DateTime, Utc};
-use ikd_core::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
+use ikd_core::wire::{EnrollmentStatusWire, OutboxMail};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Mutex;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// One person in the SIAK simulator. Values as printed on the documents (CAPITALS).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resident {
-    pub nik: String,
-    pub kk: String,
-    pub nama: String,
-    pub tempat_lahir: String,
-    /// YYYY-MM-DD
-    pub tanggal_lahir: String,
-    pub jenis_kelamin: String,
-    pub golongan_darah: String,
-    pub alamat: String,
-    pub rt_rw: String,
-    pub kel_desa: String,
-    pub kecamatan: String,
-    pub kabupaten_kota: String,
-    pub provinsi: String,
-    pub kode_pos: String,
-    pub agama: String,
-    pub status_perkawinan: String,
-    pub tanggal_perkawinan: Option<String>,
-    pub pekerjaan: String,
-    pub pendidikan: String,
-    pub kewarganegaraan: String,
-    /// Status Hubungan Dalam Keluarga
-    pub hubungan: String,
-    pub ayah: String,
-    pub ibu: String,
-    /// KTP-el biometric recording done.
-    pub recorded: bool,
-    pub deceased: bool,
-    /// YYYY-MM-DD the KK was issued.
-    pub kk_tanggal_terbit: String,
-    /// YYYY-MM-DD the KTP-el was issued (when recorded).
-    pub ktp_tanggal_terbit: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Enrollment {
-    pub id: String,
-    /// SHA-256 hex of the enrollment token.
-    pub token_hash: String,
-    pub nik: String,
-    pub email: String,
-    pub phone: String,
-    #[serde(skip)]
-    pub selfie: Vec<u8>,
-    pub device_jwk: EcJwk,
-    pub device_thumb: String,
-    pub status: EnrollmentStatusWire,
-    pub created_at: DateTime<Utc>,
-    pub desk_id: Option<String>,
-    pub desk_name: Option<String>,
-    pub scanned_at: Option<DateTime<Utc>>,
-    pub reject_reason: Option<String>,
-    pub decided_by: Option<String>,
-    /// HMAC of the activation code (tx_code).
-    pub code_hash: Option<String>,
-    pub code_expires_at: Option<DateTime<Utc>>,
-    pub code_attempts_left: u32,
-    pub code_void: bool,
-    /// Random salt the pre-authorised code is derived from (HMAC with the server key).
-    pub offer_salt: Option<String>,
-    /// SHA-256 of the pre-authorised code, for lookup.
-    pub offer_hash: Option<String>,
-    pub resend_last_at: Option<DateTime<Utc>>,
-    pub resend_day: Option<String>,
-    pub resend_count: u32,
-    /// A re-authentication ("Lupa PIN") is pending: the offer and code belong to it.
-    #[serde(default)]
-    pub reauth_pending: bool,
-    #[serde(default)]
-    pub reauth_last_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub reauth_day: Option<String>,
-    #[serde(default)]
-    pub reauth_count: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceStatus {
-    Active,
-    /// Released by the resident, or replaced by a newer device.
-    Revoked,
-    /// Blocked by an officer.
-    Blocked,
-}
-
-impl DeviceStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Revoked => "revoked",
-            Self::Blocked => "blocked",
-        }
-    }
-    fn parse(s: &str) -> StoreResult<Self> {
-        match s {
-            "active" => Ok(Self::Active),
-            "revoked" => Ok(Self::Revoked),
-            "blocked" => Ok(Self::Blocked),
-            other => Err(StoreError::Corrupt(format!("device status {other}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Device {
-    pub thumb: String,
-    pub nik: String,
-    pub enrollment_id: String,
-    pub jwk: EcJwk,
-    pub status: DeviceStatus,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenRow {
-    /// SHA-256 hex of the token.
-    pub hash: String,
-    pub kind: TokenKind,
-    pub device_thumb: String,
-    pub nik: String,
-    pub enrollment_id: String,
-    pub expires_at: DateTime<Utc>,
-    /// The DPoP key (JWK thumbprint) the token is bound to; `None` for a Bearer token.
-    pub dpop_jkt: Option<String>,
-}
-
-/// One issued credential's Token Status List entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialRow {
-    /// The entry's index in the status list (random, unique).
-    pub idx: u64,
-    pub nik: String,
-    pub vct: String,
-    pub device_thumb: String,
-    pub issued_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Officer {
-    pub username: String,
-    /// Argon2id PHC string.
-    pub password_hash: String,
-    pub desk_id: String,
-    pub desk_name: String,
-}
-
-pub trait Store: Send + Sync {
-    fn resident_count(&self) -> StoreResult<usize>;
-    /// Inserts residents (existing NIKs are kept as they are), in one transaction.
-    fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()>;
-    fn resident(&self, nik: &str) -> StoreResult<Option<Resident>>;
-    /// The members of a KK, head first.
-    fn family(&self, kk: &str) -> StoreResult<Vec<Resident>>;
-
-    fn insert_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
-    fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>>;
-    fn enrollment_by_offer(&self, offer_hash: &str) -> StoreResult<Option<Enrollment>>;
-    fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
-    /// Records that `e` used the desk QR `qr_nonce` and saves `e`, in one transaction.
-    /// False (and nothing written) when another enrollment already used that QR.
-    fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool>;
-    /// Enrollments waiting at a desk (scanned, not decided), oldest first.
-    fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
-    /// Activation, one transaction: saves `e`, revokes the resident's other devices,
-    /// adds `device`, stores `tokens`.
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
-
-    /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
-    /// deletes every token of the device `thumb`; returns how many tokens were revoked.
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize>;
-    /// Re-authentication redeemed, one transaction: if the device `thumb` is still
-    /// active, saves `e` and stores `tokens` (true); otherwise writes nothing (false).
-    fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
-
-    fn device(&self, thumb: &str) -> StoreResult<Option<Device>>;
-    /// Sets a device's status; a device no longer active also has its credentials'
-    /// status entries set to invalid, in the same transaction.
-    fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()>;
-    /// Sets every active device of a resident to `status`; returns how many. As with
-    /// [`Store::set_device_status`], their credentials become invalid (one transaction).
-    fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize>;
-
-    /// Records an issued credential's status entry, one transaction: false (nothing
-    /// written) when `row.idx` is taken; otherwise the resident's earlier credentials of
-    /// the same `vct` (the ones this one replaces) become invalid and `row` is stored.
-    fn record_credential(&self, row: &CredentialRow) -> StoreResult<bool>;
-    /// The indexes of every invalid status entry.
-    fn invalid_status_indexes(&self) -> StoreResult<Vec<u64>>;
-    /// The status value (0 valid, 1 invalid) of entry `idx`, if issued.
-    fn credential_status(&self, idx: u64) -> StoreResult<Option<u8>>;
-    fn insert_token(&self, t: &TokenRow) -> StoreResult<()>;
-    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
-
-    fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Records a DPoP proof's jti `key` until `keep_until`; false when it was seen.
-    fn use_dpop_jti(
-        &self,
-        key: &str,
-        keep_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Consumes a nonce; true if it existed and had not expired.
-    fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
-
-    fn put_officer(&self, o: &Officer) -> StoreResult<()>;
-    fn officer(&self, username: &str) -> StoreResult<Option<Officer>>;
-    fn insert_session(
-        &self,
-        hash: &str,
-        username: &str,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
-
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
-    fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
-}
-
-/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE residents (
-    nik TEXT PRIMARY KEY,
-    kk TEXT NOT NULL,
-    ord INTEGER NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX residents_kk ON residents(kk);
-CREATE TABLE enrollments (
-    id TEXT PRIMARY KEY,
-    nik TEXT NOT NULL,
-    status TEXT NOT NULL,
-    desk_id TEXT,
-    offer_hash TEXT,
-    scanned_at TEXT,
-    selfie BLOB NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX enrollments_desk ON enrollments(desk_id, status);
-CREATE UNIQUE INDEX enrollments_offer ON enrollments(offer_hash);
-CREATE TABLE qr_uses (
-    nonce TEXT PRIMARY KEY,
-    enrollment_id TEXT NOT NULL
-);
-CREATE TABLE devices (
-    thumb TEXT PRIMARY KEY,
-    nik TEXT NOT NULL,
-    enrollment_id TEXT NOT NULL,
-    jwk TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX devices_nik ON devices(nik);
-CREATE TABLE tokens (
-    hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    device_thumb TEXT NOT NULL,
-    nik TEXT NOT NULL,
-    enrollment_id TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE nonces (
-    nonce TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE officers (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    desk_id TEXT NOT NULL,
-    desk_name TEXT NOT NULL
-);
-CREATE TABLE sessions (
-    hash TEXT PRIMARY KEY,
-    username TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    to_addr TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    body TEXT NOT NULL,
-    sent_at TEXT NOT NULL
-);
-"#,
-    // 2: device tokens by device (re-authentication revokes them).
-    r#"
-CREATE INDEX tokens_device ON tokens(device_thumb);
-"#,
-    // 3: issued credentials' Token Status List entries (status 0 valid, 1 invalid).
-    r#"
-CREATE TABLE credentials (
-    idx INTEGER PRIMARY KEY,
-    nik TEXT NOT NULL,
-    vct TEXT NOT NULL,
-    device_thumb TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    issued_at TEXT NOT NULL
-);
-CREATE INDEX credentials_holder ON credentials(nik, vct);
-CREATE INDEX credentials_device ON credentials(device_thumb);
--- DPoP (RFC 9449): proofs' jti seen (single use), and the key a token is bound to.
-CREATE TABLE dpop_jtis (
-    key TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL
-);
-ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
-"#,
-];
 
 /// Sets the status entries of every credential of the devices matched by `devices`
 /// (an SQL condition on `devices`, e.g. `thumb = ?1`) to invalid.
@@ -743,28 +419,25 @@ impl Store for SqliteStore {
         let row = self
             .conn()
             .query_row(
-                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = ?1",
+                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at FROM tokens WHERE hash = ?1",
                 [hash],
-                |r| Ok((Self::read_device(r)?, r.get::<_, Option<String>>(6)?)),
+                Self::read_device,
             )
             .optional()?;
-        row.map(
-            |((hash, kind, device_thumb, nik, enrollment_id, expires), dpop_jkt)| {
-                Ok(TokenRow {
-                    hash,
-                    kind: if kind == "refresh" {
-                        TokenKind::Refresh
-                    } else {
-                        TokenKind::Access
-                    },
-                    device_thumb,
-                    nik,
-                    enrollment_id,
-                    expires_at: parse_ts(&expires)?,
-                    dpop_jkt,
-                })
-            },
-        )
+        row.map(|(hash, kind, device_thumb, nik, enrollment_id, expires)| {
+            Ok(TokenRow {
+                hash,
+                kind: if kind == "refresh" {
+                    TokenKind::Refresh
+                } else {
+                    TokenKind::Access
+                },
+                device_thumb,
+                nik,
+                enrollment_id,
+                expires_at: parse_ts(&expires)?,
+            })
+        })
         .transpose()
     }
 
@@ -774,23 +447,6 @@ impl Store for SqliteStore {
             params![nonce, ts(expires_at)],
         )?;
         Ok(())
-    }
-
-    fn use_dpop_jti(
-        &self,
-        key: &str,
-        keep_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM dpop_jtis WHERE expires_at < ?1", [ts(now)])?;
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO dpop_jtis (key, expires_at) VALUES (?1, ?2)",
-            params![key, ts(keep_until)],
-        )?;
-        tx.commit()?;
-        Ok(n == 1)
     }
 
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -895,8 +551,8 @@ impl Store for SqliteStore {
 
 fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
     conn.execute(
-        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             t.hash,
             match t.kind {
@@ -906,26 +562,10 @@ fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
             t.device_thumb,
             t.nik,
             t.enrollment_id,
-            ts(t.expires_at),
-            t.dpop_jkt
+            ts(t.expires_at)
         ],
     )?;
     Ok(())
-}
-
-/// Order of relationships on the KK.
-pub fn hubungan_order(h: &str) -> i64 {
-    match h {
-        "KEPALA KELUARGA" => 0,
-        "SUAMI" => 1,
-        "ISTRI" => 2,
-        "ANAK" => 3,
-        "MENANTU" => 4,
-        "CUCU" => 5,
-        "ORANG TUA" => 6,
-        "MERTUA" => 7,
-        _ => 9,
-    }
 }
 
 #[cfg(test)]
