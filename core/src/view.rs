@@ -57,6 +57,14 @@ pub enum SelfieVerdict {
     TooDark { brightness: f32, min: f32 },
     TooBright { brightness: f32, max: f32 },
     Blurry { sharpness: f32, min: f32 },
+    /// No frontal face was found.
+    NoFace,
+    /// `count` faces of comparable size: only the resident may be in the picture.
+    SeveralFaces { count: u32 },
+    /// The face is `ratio` of the picture's width, under `min`.
+    FaceTooSmall { ratio: f32, min: f32 },
+    /// The face's centre is `dx`, `dy` (fractions of width, height) from the middle.
+    FaceOffCentre { dx: f32, dy: f32 },
 }
 
 /// A processed selfie: 600×800 JPEG without metadata, and its measurements.

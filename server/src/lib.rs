@@ -17,6 +17,7 @@ pub mod console;
 pub mod crypto;
 pub mod demo;
 pub mod deskqr;
+pub mod face;
 pub mod mail;
 pub mod openapi;
 pub mod portrait;

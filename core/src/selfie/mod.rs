@@ -1,6 +1,6 @@
 //! Selfie pipeline: camera frame or file (JPEG/PNG bytes) → upright, centre-cropped
 //! 3:4, 600×800, metadata-free JPEG of at most 150 KB, with brightness and
-//! sharpness checks.
+//! sharpness checks and a face check.
 //!
 //! Order of work, cheapest guard first:
 //! 1. refuse more than 25 MB of bytes;
@@ -12,7 +12,9 @@
 //!    covers the output, so a 12 MP photo is never decoded at full size;
 //! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
 //!    apply the EXIF orientation (1–8) to the small picture;
-//! 5. measure mean luma and the variance of the Laplacian; give verdicts;
+//! 5. measure mean luma and the variance of the Laplacian, and look for one frontal
+//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred); give
+//!    verdicts;
 //! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
 
 mod decode;
@@ -169,8 +171,10 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
     let luma = measure::luma(&rgb, 3);
     let brightness = measure::brightness(&luma);
     let sharpness = measure::laplacian_variance(&luma, out_w, out_h);
+    let face = face_verdict(&luma);
     drop(luma);
-    let verdicts = verdicts(brightness, sharpness);
+    let mut verdicts = verdicts(brightness, sharpness);
+    verdicts.extend(face);
 
     let (jpeg, _quality) = encode::encode_jpeg(
         &rgb,
@@ -212,6 +216,32 @@ pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<SelfieVerdict> {
     v
 }
 
+/// The face check on the 600×800 luma plane: `None` when it shows one face, large
+/// enough and roughly centred (the rules live in `ikd_face::PortraitRules`).
+fn face_verdict(luma: &[f32]) -> Option<SelfieVerdict> {
+    let gray: Vec<u8> = luma.iter().map(|&v| v.round().clamp(0.0, 255.0) as u8).collect();
+    verdict_of_face(ikd_face::check_portrait(&gray, OUT_WIDTH, OUT_HEIGHT))
+}
+
+/// The verdict for a face check's outcome. The check cannot fail on a 600×800
+/// picture; if it ever did, the face was not seen.
+pub fn verdict_of_face(
+    check: Result<ikd_face::Portrait, ikd_face::FaceError>,
+) -> Option<SelfieVerdict> {
+    use ikd_face::Portrait;
+    match check {
+        Ok(Portrait::OneFace { .. }) => None,
+        Ok(Portrait::NoFace) | Err(_) => Some(SelfieVerdict::NoFace),
+        Ok(Portrait::SeveralFaces { count }) => Some(SelfieVerdict::SeveralFaces { count }),
+        Ok(Portrait::FaceTooSmall { ratio, min, .. }) => {
+            Some(SelfieVerdict::FaceTooSmall { ratio, min })
+        }
+        Ok(Portrait::FaceOffCentre { dx, dy, .. }) => {
+            Some(SelfieVerdict::FaceOffCentre { dx, dy })
+        }
+    }
+}
+
 fn to_rgb(r: Raster) -> Vec<u8> {
     if r.channels == 3 {
         r.data
@@ -240,6 +270,43 @@ mod tests {
             verdicts(128.0, 1.0)[..],
             [SelfieVerdict::Blurry { .. }]
         ));
+    }
+
+    #[test]
+    fn face_outcomes_map_to_verdicts_with_stable_kinds() {
+        use ikd_face::{Face, FaceError, Portrait};
+        let face = Face {
+            x: 0,
+            y: 0,
+            size: 50,
+            score: 3.0,
+        };
+        assert_eq!(verdict_of_face(Ok(Portrait::OneFace { face })), None);
+        let kinds = [
+            (Ok(Portrait::NoFace), "no_face"),
+            (Err(FaceError::TooLarge { width: 1, height: 1 }), "no_face"),
+            (Ok(Portrait::SeveralFaces { count: 2 }), "several_faces"),
+            (
+                Ok(Portrait::FaceTooSmall {
+                    face,
+                    ratio: 0.1,
+                    min: 0.2,
+                }),
+                "face_too_small",
+            ),
+            (
+                Ok(Portrait::FaceOffCentre {
+                    face,
+                    dx: 0.4,
+                    dy: 0.0,
+                }),
+                "face_off_centre",
+            ),
+        ];
+        for (outcome, kind) in kinds {
+            let v = verdict_of_face(outcome).unwrap();
+            assert_eq!(serde_json::to_value(v).unwrap()["kind"], kind);
+        }
     }
 
     #[test]

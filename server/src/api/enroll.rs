@@ -157,6 +157,7 @@ pub async fn submit(
                 .detail(serde_json::json!({ "reason": why.reason() })),
         );
     }
+    let (selfie, face) = crate::face::check(selfie).await;
     let token = random_token();
     let e = Enrollment {
         id: random_id(),
@@ -165,6 +166,7 @@ pub async fn submit(
         email,
         phone,
         selfie,
+        face: Some(face),
         device_thumb: jwk_thumbprint(&req.device_jwk),
         device_jwk: req.device_jwk.clone(),
         status: EnrollmentStatusWire::Submitted,

@@ -50,6 +50,10 @@ pub struct EnrollmentDetail {
     pub scanned_at: Option<String>,
     /// The resident's selfie, base64 JPEG.
     pub selfie_jpeg: String,
+    /// The face check on the selfie at submit; absent for older enrollments.
+    pub face_check: Option<crate::face::FaceCheck>,
+    /// The console's words for `face_check`.
+    pub face_note: String,
     /// The SIAK photo, base64 JPEG.
     pub siak_photo_jpeg: String,
     /// The SIAK record.
@@ -321,6 +325,11 @@ pub async fn detail(
         submitted_at: e.created_at.to_rfc3339(),
         scanned_at: e.scanned_at.map(|t| t.to_rfc3339()),
         selfie_jpeg: b64(&e.selfie),
+        face_check: e.face,
+        face_note: e
+            .face
+            .map_or("Wajah belum diperiksa", crate::face::FaceCheck::note)
+            .to_owned(),
         siak_photo_jpeg: b64(&siak_photo(&r)),
         siak: serde_json::to_value(&r).unwrap_or_default(),
     };
