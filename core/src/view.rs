@@ -50,6 +50,10 @@ pub struct RegisterForm {
     pub consent: bool,
 }
 
+/// Why a selfie is not good to send. The face verdicts (`ikd_face::check_portrait`):
+/// `no_face` (no frontal face found), `several_faces` (`count` faces of comparable
+/// size), `face_too_small` (the face is `ratio` of the width, under `min`),
+/// `face_off_centre` (its centre is `dx`, `dy` of the width, height from the middle).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
@@ -57,13 +61,9 @@ pub enum SelfieVerdict {
     TooDark { brightness: f32, min: f32 },
     TooBright { brightness: f32, max: f32 },
     Blurry { sharpness: f32, min: f32 },
-    /// No frontal face was found.
     NoFace,
-    /// `count` faces of comparable size: only the resident may be in the picture.
     SeveralFaces { count: u32 },
-    /// The face is `ratio` of the picture's width, under `min`.
     FaceTooSmall { ratio: f32, min: f32 },
-    /// The face's centre is `dx`, `dy` (fractions of width, height) from the middle.
     FaceOffCentre { dx: f32, dy: f32 },
 }
 

@@ -96,7 +96,11 @@ fn the_astronaut_has_one_face() {
 fn gradients_and_noise_have_no_face() {
     // A 12 MP camera-sized picture, as in the issue.
     let p = selfie::process(&jpeg_bytes(&gradients_and_noise(3000, 4000))).unwrap();
-    assert!(p.brightness > 60.0 && p.brightness < 200.0, "{}", p.brightness);
+    assert!(
+        p.brightness > 60.0 && p.brightness < 200.0,
+        "{}",
+        p.brightness
+    );
     assert!(p.sharpness > selfie::MIN_SHARPNESS, "{}", p.sharpness);
     assert_eq!(p.verdicts, vec![SelfieVerdict::NoFace]);
     let view = p.view();

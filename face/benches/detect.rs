@@ -5,7 +5,10 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn selfie_600x800() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/astronaut_3x4_gray.png");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/astronaut_3x4_gray.png"
+    );
     let img = image::open(path)
         .expect("the committed fixture decodes")
         .to_luma8();

@@ -15,7 +15,11 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let out = std::env::args().nth(2).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/model/seeta_fd_frontal_v1.0.f16.zlib").to_owned()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/model/seeta_fd_frontal_v1.0.f16.zlib"
+        )
+        .to_owned()
     });
     let original = match std::fs::read(&path) {
         Ok(b) => b,

@@ -81,8 +81,7 @@ fn model() -> Result<&'static rustface::Model, FaceError> {
             let bytes = model::unpack()?;
             // The layout was checked field by field while unpacking, so rustface's
             // reader (which panics on an unknown classifier kind) only sees a valid model.
-            rustface::read_model(std::io::Cursor::new(bytes))
-                .map_err(|_| ModelError::Refused)
+            rustface::read_model(std::io::Cursor::new(bytes)).map_err(|_| ModelError::Refused)
         })
         .as_ref()
         .map_err(|e| FaceError::Model(e.clone()))
@@ -203,15 +202,27 @@ impl Default for PortraitRules {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Portrait {
     /// Exactly one face, large enough and roughly centred.
-    OneFace { face: Face },
+    OneFace {
+        face: Face,
+    },
     NoFace,
     /// `count` faces of comparable size.
-    SeveralFaces { count: u32 },
+    SeveralFaces {
+        count: u32,
+    },
     /// The face's width is `ratio` of the picture's, under `min`.
-    FaceTooSmall { face: Face, ratio: f32, min: f32 },
+    FaceTooSmall {
+        face: Face,
+        ratio: f32,
+        min: f32,
+    },
     /// The face's centre is `dx`, `dy` (fractions of width and height) from the
     /// picture's centre, further than the rules allow.
-    FaceOffCentre { face: Face, dx: f32, dy: f32 },
+    FaceOffCentre {
+        face: Face,
+        dx: f32,
+        dy: f32,
+    },
 }
 
 impl Portrait {
@@ -277,7 +288,11 @@ pub fn judge(faces: &[Face], width: u32, height: u32, rules: &PortraitRules) -> 
     let (cx, cy) = main.centre();
     let (dx, dy) = (cx / w - 0.5, cy / h - 0.5);
     if dx.abs() > rules.max_dx || dy < rules.dy.0 || dy > rules.dy.1 {
-        return Portrait::FaceOffCentre { face: *main, dx, dy };
+        return Portrait::FaceOffCentre {
+            face: *main,
+            dx,
+            dy,
+        };
     }
     Portrait::OneFace { face: *main }
 }
@@ -350,7 +365,7 @@ mod tests {
     #[test]
     fn downscale_averages_blocks() {
         let gray = [0, 10, 20, 30, 40, 50, 60, 70, 80];
-        assert_eq!(downscale(&gray, 3, 2, 1, 1), vec![(0 + 10 + 30 + 40 + 2) / 4]);
+        assert_eq!(downscale(&gray, 3, 2, 1, 1), vec![(10 + 30 + 40 + 2) / 4]);
         assert_eq!(downscale(&gray, 3, 1, 3, 3), gray.to_vec());
     }
 }

@@ -10,7 +10,10 @@ use proptest::prelude::*;
 
 /// The 3:4 astronaut crop (384×512).
 fn astronaut() -> GrayImage {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/astronaut_3x4_gray.png");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/astronaut_3x4_gray.png"
+    );
     image::open(path).unwrap().to_luma8()
 }
 
@@ -63,8 +66,14 @@ fn the_astronaut_is_one_centred_face() {
 #[test]
 fn gradients_and_noise_have_no_face() {
     assert_eq!(check(&gradient_noise(600, 800)), Portrait::NoFace);
-    assert_eq!(check(&GrayImage::from_pixel(600, 800, Luma([255]))), Portrait::NoFace);
-    assert_eq!(check(&GrayImage::from_pixel(600, 800, Luma([0]))), Portrait::NoFace);
+    assert_eq!(
+        check(&GrayImage::from_pixel(600, 800, Luma([255]))),
+        Portrait::NoFace
+    );
+    assert_eq!(
+        check(&GrayImage::from_pixel(600, 800, Luma([0]))),
+        Portrait::NoFace
+    );
 }
 
 /// Two copies of the portrait side by side, each cropped around its face.
@@ -90,7 +99,10 @@ fn a_face_in_a_corner_of_a_large_frame_is_too_small() {
     // Much smaller still: no face the check can use.
     let tiny = frame_with(&[(&scaled(&astronaut(), 150, 200), 0, 0)]);
     assert!(
-        matches!(check(&tiny), Portrait::NoFace | Portrait::FaceTooSmall { .. }),
+        matches!(
+            check(&tiny),
+            Portrait::NoFace | Portrait::FaceTooSmall { .. }
+        ),
         "{:?}",
         check(&tiny)
     );

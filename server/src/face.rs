@@ -28,10 +28,10 @@ pub enum FaceCheck {
 impl FaceCheck {
     /// Decodes the selfie and checks it; never fails.
     pub fn of_jpeg(jpeg: &[u8]) -> FaceCheck {
-        let Some(gray) = decode_gray(jpeg) else {
+        let Some((gray, w, h)) = decode_gray(jpeg) else {
             return FaceCheck::Unreadable;
         };
-        match ikd_face::check_portrait(gray.as_raw(), gray.width(), gray.height()) {
+        match ikd_face::check_portrait(&gray, w, h) {
             Ok(ikd_face::Portrait::OneFace { .. }) => FaceCheck::OneFace,
             Ok(ikd_face::Portrait::NoFace) => FaceCheck::NoFace,
             Ok(ikd_face::Portrait::SeveralFaces { .. }) => FaceCheck::SeveralFaces,
@@ -68,15 +68,31 @@ pub async fn check(jpeg: Vec<u8>) -> (Vec<u8>, FaceCheck) {
     }
 }
 
-fn decode_gray(jpeg: &[u8]) -> Option<image::GrayImage> {
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(64 << 20);
-    let mut reader =
-        image::ImageReader::with_format(std::io::Cursor::new(jpeg), image::ImageFormat::Jpeg);
-    reader.limits(limits);
-    Some(reader.decode().ok()?.to_luma8())
+/// The selfie as 8-bit gray, with its size; `None` if it is not a JPEG this decoder
+/// reads, or is over [`MAX_SIDE`] on a side (checked from the header, before decoding).
+fn decode_gray(jpeg: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
+    use jpeg_decoder::PixelFormat;
+    let mut d = jpeg_decoder::Decoder::new(jpeg);
+    d.read_info().ok()?;
+    let info = d.info()?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return None;
+    }
+    let px = d.decode().ok()?;
+    let gray = match info.pixel_format {
+        PixelFormat::L8 => px,
+        PixelFormat::L16 => px.chunks_exact(2).map(|p| p[0]).collect(),
+        PixelFormat::RGB24 => px
+            .chunks_exact(3)
+            .map(|p| {
+                let l = 299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]);
+                ((l + 500) / 1000) as u8
+            })
+            .collect(),
+        PixelFormat::CMYK32 => return None,
+    };
+    Some((gray, w, h))
 }
 
 #[cfg(test)]

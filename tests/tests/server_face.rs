@@ -78,12 +78,21 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     assert_eq!(detail["face_check"], "no_face");
     assert_eq!(detail["face_note"], "Wajah tidak terdeteksi — periksa foto");
     assert_eq!(
-        officer.approve(detail["enrollment_id"].as_str().unwrap()).await,
+        officer
+            .approve(detail["enrollment_id"].as_str().unwrap())
+            .await,
         reqwest::StatusCode::OK
     );
 
     // The console renders the note next to the selfie.
-    let page = officer.get("/officer").send().await.unwrap().text().await.unwrap();
+    let page = officer
+        .get("/officer")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(r#"<p id="d-face" role="status"></p>"#));
     assert!(page.contains(r#"$("d-face").textContent = d.face_note;"#));
 }

@@ -219,7 +219,10 @@ pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<SelfieVerdict> {
 /// The face check on the 600×800 luma plane: `None` when it shows one face, large
 /// enough and roughly centred (the rules live in `ikd_face::PortraitRules`).
 fn face_verdict(luma: &[f32]) -> Option<SelfieVerdict> {
-    let gray: Vec<u8> = luma.iter().map(|&v| v.round().clamp(0.0, 255.0) as u8).collect();
+    let gray: Vec<u8> = luma
+        .iter()
+        .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
     verdict_of_face(ikd_face::check_portrait(&gray, OUT_WIDTH, OUT_HEIGHT))
 }
 
@@ -236,9 +239,7 @@ pub fn verdict_of_face(
         Ok(Portrait::FaceTooSmall { ratio, min, .. }) => {
             Some(SelfieVerdict::FaceTooSmall { ratio, min })
         }
-        Ok(Portrait::FaceOffCentre { dx, dy, .. }) => {
-            Some(SelfieVerdict::FaceOffCentre { dx, dy })
-        }
+        Ok(Portrait::FaceOffCentre { dx, dy, .. }) => Some(SelfieVerdict::FaceOffCentre { dx, dy }),
     }
 }
 
@@ -284,7 +285,13 @@ mod tests {
         assert_eq!(verdict_of_face(Ok(Portrait::OneFace { face })), None);
         let kinds = [
             (Ok(Portrait::NoFace), "no_face"),
-            (Err(FaceError::TooLarge { width: 1, height: 1 }), "no_face"),
+            (
+                Err(FaceError::TooLarge {
+                    width: 1,
+                    height: 1,
+                }),
+                "no_face",
+            ),
             (Ok(Portrait::SeveralFaces { count: 2 }), "several_faces"),
             (
                 Ok(Portrait::FaceTooSmall {

@@ -50,7 +50,7 @@ pub struct EnrollmentDetail {
     pub scanned_at: Option<String>,
     /// The resident's selfie, base64 JPEG.
     pub selfie_jpeg: String,
-    /// The face check on the selfie at submit; absent for older enrollments.
+    /// The face check on the selfie at submit; null for enrollments stored before it.
     pub face_check: Option<crate::face::FaceCheck>,
     /// The console's words for `face_check`.
     pub face_note: String,
