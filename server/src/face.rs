@@ -54,20 +54,6 @@ impl FaceCheck {
     }
 }
 
-/// [`FaceCheck::of_jpeg`] on a blocking thread (about 50 ms of CPU); gives the bytes back.
-pub async fn check(jpeg: Vec<u8>) -> (Vec<u8>, FaceCheck) {
-    let task = tokio::task::spawn_blocking(move || {
-        let face = FaceCheck::of_jpeg(&jpeg);
-        (jpeg, face)
-    });
-    match task.await {
-        Ok(done) => done,
-        // The task cannot panic (typed errors throughout); if the runtime is going
-        // away the enrollment is not stored anyway.
-        Err(_) => (Vec::new(), FaceCheck::Unreadable),
-    }
-}
-
 /// The selfie as 8-bit gray, with its size; `None` if it is not a JPEG this decoder
 /// reads, or is over [`MAX_SIDE`] on a side (checked from the header, before decoding).
 fn decode_gray(jpeg: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
