@@ -9,6 +9,8 @@
 //!
 //! `Send + Sync`: state sits behind std `Mutex`es that are never held across `.await`.
 
+pub mod present;
+
 use crate::client::{BackendClient, Tokens};
 use crate::clock::Clock;
 use crate::credential::model::{Kk, Ktp};

@@ -191,7 +191,11 @@ async function axe(page) {
 
 /** Everything that does not reflow: page scroll, boxes past the edge, overflowing content, clipped values, needlessly broken words. */
 function layoutProblems(page) {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
+    // Fields refit one frame after their ResizeObserver saw a text-size or width change
+    // (ui.ts textField): frame 1 lays out and observes, frame 2 refits, frame 3 is checked.
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    await frame(); await frame(); await frame();
     const doc = document.documentElement;
     const vw = doc.clientWidth;
     const out = [];
@@ -290,7 +294,7 @@ async function tabTo(page, testid, max = 8) {
 const kb = (preset) => newPhone(h, { preset, scale: 1 });
 const kbTest = (name, fn) => test(name, { skip: SHOTS_ONLY }, fn);
 
-kbTest('keyboard: register from the welcome screen to the selfie', async () => {
+kbTest('keyboard: register from the welcome screen, selfie, send', async () => {
   const { context, page, errors } = await kb(null);
   await screen(page, 'welcome');
   await tabTo(page, 'btn-daftar', 4);
@@ -317,6 +321,21 @@ kbTest('keyboard: register from the welcome screen to the selfie', async () => {
   await page.keyboard.press('Enter');
   await screen(page, 'selfie');
   assert.equal(await focused(page), 'h1:Swafoto');
+  await tabTo(page, 'input-selfie-file', 3);
+  await id(page, 'input-selfie-file').setInputFiles(selfie);
+  await id(page, 'selfie-preview').waitFor();
+  assert.equal(await focused(page), 'selfie-verdict', 'the verdict takes the focus from the file picker');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'btn-selfie-accept');
+  await page.keyboard.press('Enter');
+  await id(page, 'btn-submit').waitFor();
+  assert.equal(await focused(page), 'h1:Kirim pendaftaran');
+  await tabTo(page, 'btn-submit', 3);
+  await page.keyboard.press('Enter');
+  await id(page, 'btn-scan-qr').waitFor();
+  assert.equal(await focused(page), 'h1:Kunjungi petugas Dukcapil', 'the new title takes the focus after sending');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(page), 'btn-scan-qr');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -362,6 +381,28 @@ kbTest('keyboard: PIN — create, lock, a wrong PIN, unlock', async () => {
   assert.notEqual(await focused(page), 'body', 'focus is not lost after a wrong PIN');
   await page.keyboard.type('271828');
   await screen(page, 'home');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+kbTest('keyboard: Ubah PIN — the old PIN is checked first, focus follows each step', async () => {
+  const { context, page, errors } = await kb(UNLOCKED);
+  await toSettings(page);
+  await tabTo(page, 'btn-change-pin', 3);
+  await page.keyboard.press('Enter');
+  await page.getByText('Masukkan PIN lama.').waitFor();
+  assert.equal(await focused(page), 'p:Masukkan PIN lama.');
+  await page.keyboard.type('000000');
+  await page.getByText('PIN salah.').waitFor();
+  assert.equal(await id(page, 'pin-message').innerText(), 'PIN salah.', 'a wrong old PIN is told before any new PIN is asked');
+  await page.keyboard.type('271828');
+  await page.getByText('Masukkan PIN baru.').waitFor();
+  assert.equal(await focused(page), 'p:Masukkan PIN baru.');
+  await page.keyboard.type('314159');
+  await page.getByText('Masukkan PIN baru sekali lagi.').waitFor();
+  await page.keyboard.type('314159');
+  await page.getByText('PIN berhasil diubah.').waitFor();
+  assert.equal(await focused(page), 'btn-change-pin', 'focus back on Ubah PIN');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -104,6 +104,8 @@ const idHistory: Record<HistoryKind, string> = {
   device_released: 'Perangkat dilepas',
   device_revoked: 'Perangkat dicabut',
   pin_reset_requested: 'Kode atur ulang PIN dikirim ke email',
+  presented: 'Data dibagikan ke pemeriksa',
+  presentation_declined: 'Permintaan data ditolak',
 };
 const enHistory: Record<HistoryKind, string> = {
   registered: 'Registration sent',
@@ -120,6 +122,8 @@ const enHistory: Record<HistoryKind, string> = {
   device_released: 'Device released',
   device_revoked: 'Device revoked',
   pin_reset_requested: 'PIN reset code sent by email',
+  presented: 'Data shared with a verifier',
+  presentation_declined: 'Data request declined',
 };
 
 const id = {

@@ -21,6 +21,21 @@ export function frame(name: string, title: string, opts: { back?: () => void; ac
       children));
 }
 
+/**
+ * Runs `rebuild` (which replaces part of `root`) without losing keyboard focus: the element with
+ * the same test id gets focus again, else `fallback` (e.g. the new content's first heading).
+ */
+export function keepFocus(root: HTMLElement, rebuild: () => void, fallback?: () => HTMLElement | null): void {
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && active !== document.body && root.contains(active);
+  const testid = inside ? active?.dataset.testid : undefined;
+  rebuild();
+  if (!inside || (active && active.isConnected)) return;
+  const again = testid ? root.querySelector<HTMLElement>(`[data-testid="${testid}"]`) : null;
+  const target = again && !(again as HTMLButtonElement).disabled ? again : fallback?.() ?? null;
+  target?.focus();
+}
+
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
@@ -141,7 +156,15 @@ export function textField(props: Record<string, unknown>): HTMLTextAreaElement {
     fit();
   });
   ta.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') ev.preventDefault(); });
-  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(fit).observe(ta);
+  // Refit when the width or the text size changes; deferred to the next frame, since resizing
+  // the observed element inside its own callback is a ResizeObserver loop.
+  let queued = false;
+  const later = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fit(); });
+  };
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(later).observe(ta);
   return ta;
 }
 

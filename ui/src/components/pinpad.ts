@@ -52,7 +52,7 @@ export function createPinPad(opts: PinPadOptions): PinPad {
   keys.push(back);
 
   const el = h('div', { class: 'pinpad' },
-    h('p', { id: promptId, class: 'pin-prompt' }, opts.prompt),
+    h('p', { id: promptId, class: 'pin-prompt', tabindex: '-1' }, opts.prompt),
     h('div', { class: 'pin-dots', role: 'group', 'aria-labelledby': promptId },
       h('span', { class: 'pin-dots-row', 'aria-hidden': 'true' }, dots),
       live),

@@ -2,7 +2,7 @@
 import { h, replace, uid } from '../dom';
 import { t } from '../i18n';
 import { api } from '../api';
-import { button, busyBox, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
+import { button, busyBox, errorBanner, fileToBase64, frame, keepFocus, notice, step, type Screen } from '../ui';
 import { codeEntryScreen } from '../components/codescreen';
 import type { Ctx } from '../ctx';
 import type { EnrollmentView, UiError } from '../types';
@@ -99,7 +99,12 @@ export function statusScreen(ctx: Ctx): Screen {
   let resendTimer: ReturnType<typeof setInterval> | null = null;
   let alive = true;
 
+  // Polling re-renders the box and the buttons: a keyboard user's focus stays where it was.
   function render(v: EnrollmentView): void {
+    keepFocus(el, () => renderNow(v), () => el.querySelector<HTMLElement>('.actions button'));
+  }
+
+  function renderNow(v: EnrollmentView): void {
     if (ctx.state) ctx.state.enrollment = v;
     const kind = v.status === 'approved' ? 'ok' : v.status === 'rejected' || v.status === 'expired' ? 'bad' : 'wait';
     replace(info,

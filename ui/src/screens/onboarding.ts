@@ -2,11 +2,11 @@
 import { h, replace, uid } from '../dom';
 import { errorText, lang, setLang, t } from '../i18n';
 import { api, toUiError } from '../api';
-import { button, errorBanner, fileToBase64, frame, notice, step, textField, type Screen } from '../ui';
+import { button, errorBanner, fileToBase64, frame, keepFocus, notice, step, textField, type Screen } from '../ui';
 import type { Ctx } from '../ctx';
 import { icon } from '../icons';
 import { grabFrame } from '../camera';
-import type { NikInfo, SelfieVerdict, UiError } from '../types';
+import type { NikInfo, SelfieVerdict, SelfieView, UiError } from '../types';
 
 export function welcomeScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
@@ -247,9 +247,13 @@ export function selfieScreen(ctx: Ctx): Screen {
     const v = ctx.selfie;
     if (!v) { showPicker(); return; }
     const verdicts = v.verdicts.map(verdictText);
+    keepFocus(body, () => buildPreview(v, verdicts), () => body.querySelector<HTMLElement>('[data-testid="selfie-verdict"]'));
+  }
+
+  function buildPreview(v: SelfieView, verdicts: Array<{ title: string; help: string }>): void {
     replace(body,
       h('img', { class: 'selfie-preview', 'data-testid': 'selfie-preview', 'data-source': source, src: `data:image/jpeg;base64,${v.preview_jpeg}`, alt: t('selfie_title') }),
-      h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status' },
+      h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status', tabindex: '-1' },
         v.acceptable
           ? h('p', null, '✓ ', t('selfie_ok'))
           : [h('ul', null, verdicts.map((x) => h('li', null, h('strong', null, x.title), ' — ', x.help))),
@@ -264,7 +268,7 @@ export function selfieScreen(ctx: Ctx): Screen {
 
   function showPicker(): void {
     const camSlot = h('div', { class: 'camera' });
-    replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel)));
+    keepFocus(body, () => replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel))), () => fileInput);
     void startCamera(camSlot);
   }
 
@@ -321,6 +325,8 @@ export function submittedScreen(ctx: Ctx): Screen {
   function showVisit(): void {
     const h1 = el.querySelector('h1');
     if (h1) h1.textContent = t('visit_title');
+    // The submit button is gone: the new title takes the focus.
+    queueMicrotask(() => { if (h1 && el.isConnected) h1.focus({ preventScroll: true }); });
     el.querySelector('[data-testid="btn-back"]')?.remove();
     replace(content,
       notice(t('visit_intro'), 'success'),

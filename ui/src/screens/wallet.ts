@@ -2,7 +2,7 @@
 import { h, replace, uid } from '../dom';
 import { errorCodeText, errorText, historyText, setLang, t } from '../i18n';
 import { api } from '../api';
-import { button, errorBanner, frame, notice, openModal, step, textField, type Screen } from '../ui';
+import { button, errorBanner, frame, keepFocus, notice, openModal, step, textField, type Screen } from '../ui';
 import { createPinPad, type PinPad } from '../components/pinpad';
 import { renderKtpCard, renderKtpLarge } from '../components/ktpcard';
 import { renderKk } from '../components/kkview';
@@ -47,7 +47,7 @@ function newPinFlow(host: HTMLElement, firstPrompt: string, confirmPrompt: strin
     const el = pad.el.querySelector('.pin-prompt');
     if (el) el.textContent = p;
   };
-  replace(host, pad.el);
+  keepFocus(host, () => replace(host, pad.el), () => pad.el.querySelector<HTMLElement>('.pin-prompt'));
   return pad;
 }
 
@@ -275,7 +275,8 @@ export function settingsScreen(ctx: Ctx): Screen {
   const el = frame('settings', t('settings_title'), { back: () => ctx.show('home') }, slot, body);
   let pad: PinPad | null = null;
 
-  function main(): void {
+  /** The settings list; `refocus`: back from Ubah PIN, focus its button again. */
+  function main(refocus = false): void {
     pad?.destroy();
     pad = null;
     const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '' };
@@ -328,12 +329,13 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('p', null, t('about_stored'))),
       h('section', { class: 'group danger-zone' },
         release));
+    if (refocus) body.querySelector<HTMLElement>('[data-testid="btn-change-pin"]')?.focus();
   }
 
   function changePin(): void {
     replace(slot);
     const host = h('div');
-    replace(body, host, h('div', { class: 'actions' }, button(t('cancel'), 'btn-cancel', main, 'secondary')));
+    replace(body, host, h('div', { class: 'actions' }, button(t('cancel'), 'btn-cancel', () => main(true), 'secondary')));
     // The old PIN is checked first (verify_pin counts as an unlock attempt), then the new one twice.
     const askNew = (oldPin: string) => {
       pad?.destroy();
@@ -342,8 +344,8 @@ export function settingsScreen(ctx: Ctx): Screen {
         void step({
           slot, busyOn: el, text: t('pin_saving'),
           run: () => api.changePin(oldPin, newPin),
-          ok: () => { main(); slot.append(notice(t('change_pin_done'), 'success')); },
-          fail: (err) => { main(); replace(slot, errorBanner(err)); return true; },
+          ok: () => { main(true); slot.append(notice(t('change_pin_done'), 'success')); },
+          fail: (err) => { main(true); replace(slot, errorBanner(err)); return true; },
         });
       });
     };
@@ -375,6 +377,8 @@ export function settingsScreen(ctx: Ctx): Screen {
     });
     pad = oldPad;
     replace(host, oldPad.el);
+    // The button is gone: the prompt takes the focus (digits are typed anywhere on the screen).
+    oldPad.el.querySelector<HTMLElement>('.pin-prompt')?.focus();
   }
 
   function confirmRelease(opener: HTMLElement): void {
