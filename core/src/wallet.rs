@@ -581,6 +581,7 @@ impl Wallet {
             lockout,
             settings,
             dev_build: self.dev_build,
+            key_store: self.keystore.kind(),
             documents_wiped: wiped,
             pin_reset_pending,
         })

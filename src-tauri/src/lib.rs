@@ -17,8 +17,6 @@
 mod commands;
 
 use ikd_core::clock::SystemClock;
-#[cfg(not(any(target_os = "android", target_os = "ios")))]
-use ikd_core::vault::FileKeyStore;
 use ikd_core::vault::KeyStore;
 use ikd_core::view::AppState;
 use ikd_core::wallet::{Wallet, WalletConfig};
@@ -64,22 +62,66 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
 }
 
 /// The platform's key store for the device secret and the device key.
-fn platform_keystore(data_dir: &std::path::Path) -> Arc<dyn KeyStore> {
-    #[cfg(target_os = "android")]
-    return Arc::new(ikd_core::vault::keystore::android::AndroidKeyStore::new(
+///
+/// Desktop: the OS key store (Secret Service / Keychain / Credential Manager); when none
+/// answers, a 0600 file outside the data folder (logged, and `AppState.key_store` is
+/// `file` so Pengaturan says so). Phones: the file in the app's private dir, honestly
+/// named (`mobile_file_keystore`): the hardware stores are not built.
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+fn platform_keystore(
+    data_dir: &std::path::Path,
+    fallback_dir: PathBuf,
+) -> Result<Arc<dyn KeyStore>, ikd_core::vault::KeyStoreError> {
+    use ikd_core::vault::keystore::{open_desktop_keystore, DesktopKeyStorePaths, OsKeyStore};
+    let paths = DesktopKeyStorePaths {
+        data_dir: data_dir.to_path_buf(),
+        fallback_dir,
+    };
+    open_desktop_keystore(&paths, OsKeyStore::connect(data_dir))
+}
+
+#[cfg(any(target_os = "android", target_os = "ios"))]
+fn platform_keystore(
+    data_dir: &std::path::Path,
+    _fallback_dir: PathBuf,
+) -> Result<Arc<dyn KeyStore>, ikd_core::vault::KeyStoreError> {
+    Ok(Arc::new(ikd_core::vault::keystore::mobile_file_keystore(
         data_dir,
-    ));
-    #[cfg(target_os = "ios")]
-    return Arc::new(ikd_core::vault::keystore::ios::IosKeychain::new(data_dir));
-    #[cfg(not(any(target_os = "android", target_os = "ios")))]
-    Arc::new(FileKeyStore::in_dir(data_dir))
+    )))
+}
+
+/// The desktop fallback file's folder, outside the data folder that backups take:
+/// `$XDG_STATE_HOME/<app id>` (default `~/.local/state/<app id>`) on Linux, else (and
+/// with `IKD_DATA_DIR`) a sibling folder `<data dir>.keystore`.
+fn fallback_dir(app: &tauri::App, data_dir: &std::path::Path, from_env: bool) -> PathBuf {
+    let sibling = || {
+        let mut name = data_dir
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "ikd".into());
+        name.push(".keystore");
+        data_dir.with_file_name(name)
+    };
+    if from_env || !cfg!(target_os = "linux") {
+        return sibling();
+    }
+    let state = env_nonempty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env_nonempty("HOME").map(|h| PathBuf::from(h).join(".local/state")));
+    match state {
+        Some(s) => s.join(&app.config().identifier),
+        None => sibling(),
+    }
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = match env_nonempty("IKD_DATA_DIR") {
+    let data_dir_env = env_nonempty("IKD_DATA_DIR");
+    let from_env = data_dir_env.is_some();
+    let data_dir = match data_dir_env {
         Some(d) => PathBuf::from(d),
         None => app.path().app_data_dir()?,
     };
+    let fallback = fallback_dir(app, &data_dir, from_env);
     std::fs::create_dir_all(&data_dir)?;
 
     #[allow(unused_mut)]
@@ -95,7 +137,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("backend: {backend_url}");
 
     let wallet = Wallet::open(WalletConfig {
-        keystore: platform_keystore(&data_dir),
+        keystore: platform_keystore(&data_dir, fallback)?,
         data_dir,
         backend_url,
         dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),

@@ -23,7 +23,9 @@ pub mod session;
 
 pub use document::UnlockedKey;
 pub use kdf::KdfParams;
-pub use keystore::{device_secret, FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
+pub use keystore::{
+    device_secret, FileKeyStore, KeyStore, KeyStoreError, KeyStoreKind, MemoryKeyStore,
+};
 pub use pin::{Pin, PinError};
 pub use session::Session;
 

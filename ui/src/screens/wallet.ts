@@ -297,7 +297,8 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('h2', null, t('about')),
         h('p', null, t('about_version', { v: __APP_VERSION__ })),
         h('p', null, t('about_open_source')),
-        h('p', null, t('about_stored'))),
+        h('p', null, t('about_stored')),
+        ctx.state?.key_store === 'file' ? h('p', { 'data-testid': 'key-store-file' }, t('key_store_file')) : null),
       h('section', { class: 'group danger-zone' },
         button(t('release_device'), 'btn-release-device', confirmRelease, 'danger')));
   }
