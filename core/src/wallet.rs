@@ -954,11 +954,16 @@ impl Wallet {
         let birth = self.unlocked_birth_date();
         let new_pin = Pin::from_secret(new_pin, birth)?;
         let now = self.now();
-        // The new envelope and its history entry: one write.
-        self.vault.change_pin_with(&old_pin, &new_pin, |tx| {
+        // The new key, the re-encrypted documents, the envelope and the history
+        // entry: one write. An open session switches to the new key.
+        let key = self.vault.change_pin_with(&old_pin, &new_pin, |tx| {
             crate::store::db::append_history(tx, now, HistoryKind::PinChanged, None)?;
             Ok(())
         })?;
+        let mut inner = self.inner();
+        if inner.session.is_some() {
+            inner.session = Some(key);
+        }
         Ok(())
     }
 
