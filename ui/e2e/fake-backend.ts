@@ -79,6 +79,7 @@ function appState(): AppState {
     dev_build: true,
     documents_wiped: s.wiped,
     pin_reset_pending: s.resetPending,
+    key_store: 'os',
   };
 }
 
