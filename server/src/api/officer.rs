@@ -450,3 +450,58 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
     }
     Ok(super::no_store(axum::Json(state.store.outbox()?)))
 }
+
+/// A NIK to check at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentCheckRequest {
+    pub nik: String,
+}
+
+/// Why a NIK can or cannot enroll: for the officer at the desk only (the online answer
+/// is the same `not_verifiable` for every refused NIK).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ResidentCheck {
+    pub eligible: bool,
+    /// `unknown` | `under_age` | `not_recorded` | `deceased`; absent when eligible.
+    pub reason: Option<String>,
+    /// The office's wording of the reason.
+    pub message: Option<String>,
+}
+
+/// POST /officer/api/residents/check
+#[utoipa::path(post, path = "/officer/api/residents/check", tag = "officer", security(("officer_session" = [])),
+    request_body = ResidentCheckRequest,
+    responses((status = 200, body = ResidentCheck), (status = 400, description = "Malformed body or NIK", body = ikd_core::wire::ApiError), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 413, description = "Body too large", body = ikd_core::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError)))]
+pub async fn resident_check(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ResidentCheckRequest>,
+) -> Result<Response, ApiErr> {
+    let o = officer_of(&state, &headers)?;
+    let now = state.clock.now();
+    let nik = ikd_core::identity::nik::parse(&req.nik, now.date_naive())
+        .map_err(|e| super::enroll::field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
+        .nik;
+    let check = match state.store.resident(&nik)? {
+        None => ResidentCheck {
+            eligible: false,
+            reason: Some("unknown".into()),
+            message: Some("NIK tidak ditemukan di SIAK".into()),
+        },
+        Some(r) => match crate::seed::eligibility(&r, now.date_naive()) {
+            Ok(()) => ResidentCheck {
+                eligible: true,
+                reason: None,
+                message: None,
+            },
+            Err(why) => ResidentCheck {
+                eligible: false,
+                reason: Some(why.reason().into()),
+                message: Some(why.message().into()),
+            },
+        },
+    };
+    tracing::info!(nik = %mask_nik(&nik), officer = %o.username, eligible = check.eligible, "resident checked at the desk");
+    Ok(axum::Json(check).into_response())
+}
