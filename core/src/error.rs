@@ -95,3 +95,24 @@ impl std::fmt::Display for UiError {
 }
 
 impl std::error::Error for UiError {}
+
+impl From<ikd_selfie::SelfieError> for UiError {
+    fn from(e: ikd_selfie::SelfieError) -> Self {
+        use ikd_selfie::SelfieError as E;
+        let message = e.to_string();
+        let invalid = |reason: &str| {
+            UiError::new(ErrorCode::ImageInvalid, message.clone())
+                .with_detail(serde_json::json!({ "reason": reason }))
+        };
+        match e {
+            E::TooLarge { bytes } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "bytes": bytes })),
+            E::TooManyPixels { w, h } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "width": w, "height": h })),
+            E::Corrupt(_) => invalid("corrupt"),
+            E::Truncated => invalid("truncated"),
+            E::UnsupportedFormat => invalid("unsupported_format"),
+            E::Encode(_) => UiError::new(ErrorCode::Internal, message),
+        }
+    }
+}

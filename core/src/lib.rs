@@ -15,6 +15,13 @@ pub mod store;
 pub mod vault;
 
 pub mod credential;
+// OpenID4VP presentation (issue 10); these move to ikd-proto with the rest of the
+// protocol code.
+pub mod dcql;
+pub mod oid4vp;
+pub mod sdjwt_present;
+pub mod x509;
+pub use credential::sdjwt;
 pub mod device_key;
 pub mod jose;
 

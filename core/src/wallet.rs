@@ -9,6 +9,8 @@
 //!
 //! `Send + Sync`: state sits behind std `Mutex`es that are never held across `.await`.
 
+pub mod present;
+
 use crate::client::{BackendClient, Tokens};
 use crate::clock::Clock;
 use crate::credential::model::{Kk, Ktp};
@@ -601,7 +603,7 @@ impl Wallet {
 
     pub fn process_selfie(&self, bytes: &[u8]) -> Result<SelfieView, UiError> {
         let processed = selfie::process(bytes)?;
-        let view = processed.view();
+        let view = SelfieView::from(&processed);
         self.inner().selfie = Some(processed);
         Ok(view)
     }

@@ -5,6 +5,7 @@
 
 pub mod secret_service;
 pub mod smtp;
+pub mod vp;
 
 use base64::Engine;
 use chrono::Utc;
