@@ -38,8 +38,6 @@ pub enum ErrorCode {
     RateLimited,
     InsecureUrl,
     NotFound,
-    /// A NIK that cannot enroll online (one answer for every reason).
-    NotVerifiable,
     Ineligible,
     Rejected,
     CodeWrong,

@@ -34,10 +34,6 @@ pub enum ClientError {
     RateLimited { retry_after_secs: Option<u64> },
     #[error("not found or not verifiable")]
     NotFound,
-    /// The one answer for a NIK that cannot enroll online (unknown, under age, not
-    /// recorded, deceased): the resident goes to the Disdukcapil desk.
-    #[error("data cannot be verified online")]
-    NotVerifiable,
     #[error("not eligible: {reason}")]
     Ineligible { reason: String, message: String },
     #[error("enrollment rejected")]
@@ -87,7 +83,6 @@ impl From<ClientError> for UiError {
                     .with_detail(json!({ "retry_after_secs": retry_after_secs }))
             }
             ClientError::NotFound => UiError::new(ErrorCode::NotFound, msg),
-            ClientError::NotVerifiable => UiError::new(ErrorCode::NotVerifiable, msg),
             ClientError::Ineligible { reason, .. } => {
                 UiError::new(ErrorCode::Ineligible, "not eligible")
                     .with_detail(json!({ "reason": reason }))
@@ -609,7 +604,6 @@ pub fn map_error(
     };
     match code.as_str() {
         "not_found" => ClientError::NotFound,
-        "not_verifiable" => ClientError::NotVerifiable,
         "ineligible" => ClientError::Ineligible {
             reason: d_str("reason").unwrap_or_default(),
             message: body.message,

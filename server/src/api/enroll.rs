@@ -26,7 +26,7 @@ pub const SELFIE_MAX_BYTES: usize = 200 * 1024;
 pub const CODE_TTL_HOURS: i64 = 24;
 pub const CODE_TRIES: u32 = 5;
 
-pub(crate) fn field_error(field: &str, message: &str) -> ApiErr {
+fn field_error(field: &str, message: &str) -> ApiErr {
     ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
 }
 
@@ -104,7 +104,8 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
     responses(
         (status = 201, description = "Submitted", body = ikd_core::wire::EnrollResponse),
         (status = 400, description = "Invalid input (detail.field)", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Not verifiable online (error not_verifiable): the one answer for an unknown, under-age, not-recorded or deceased NIK", body = ikd_core::wire::ApiError),
+        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
+        (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
         (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
         (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
         (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
@@ -145,17 +146,16 @@ pub async fn submit(
         )
         .detail(serde_json::json!({ "field": "selfie_jpeg" })));
     }
-    // One answer for every NIK that cannot enroll: one lookup and one eligibility
-    // verdict on every path, the same 404 `not_verifiable` body. The reason is logged
-    // (masked NIK) and shown to the officer at the desk (`resident_check`), never sent.
-    let resident = state.store.resident(&nik)?;
-    let refused = match &resident {
-        Some(r) => eligibility(r, now.date_naive()).err().map(|w| w.reason()),
-        None => Some("unknown"),
-    };
-    if let Some(reason) = refused {
-        tracing::info!(nik = %mask_nik(&nik), reason, "enrollment refused: not verifiable online");
-        return Err(ApiErr::not_verifiable());
+    let resident = state.store.resident(&nik)?.ok_or_else(|| {
+        tracing::info!(nik = %mask_nik(&nik), "enrollment refused: not verifiable");
+        ApiErr::not_found()
+    })?;
+    if let Err(why) = eligibility(&resident, now.date_naive()) {
+        tracing::info!(nik = %mask_nik(&nik), reason = why.reason(), "enrollment refused: ineligible");
+        return Err(
+            ApiErr::new(StatusCode::FORBIDDEN, "ineligible", why.message())
+                .detail(serde_json::json!({ "reason": why.reason() })),
+        );
     }
     let token = random_token();
     let e = Enrollment {

@@ -47,10 +47,6 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::OFFICER_DESK_QR_PNG, get(officer::desk_qr_png))
         .route(paths::OFFICER_QUEUE, get(officer::queue))
         .route("/officer/api/enrollments/{id}", get(officer::detail))
-        .route(
-            "/officer/api/residents/check",
-            post(officer::resident_check),
-        )
         .route(paths::OFFICER_APPROVE, post(officer::approve))
         .route(paths::OFFICER_REJECT, post(officer::reject))
         .route(
@@ -65,10 +61,6 @@ pub fn router(state: SharedState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
-
-/// What the app shows for a NIK that cannot enroll online.
-pub const NOT_VERIFIABLE_MESSAGE: &str =
-    "Data tidak dapat diverifikasi. Silakan datang ke Disdukcapil dengan KTP-el dan KK.";
 
 async fn not_found_route() -> ApiErr {
     ApiErr::new(
@@ -180,17 +172,6 @@ impl ApiErr {
             StatusCode::NOT_FOUND,
             "not_found",
             "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
-        )
-    }
-
-    /// The one answer for every NIK that cannot enroll online (unknown, under age,
-    /// not recorded, deceased): same status and body, so the API does not tell who
-    /// exists or who died. The reason is for the officer at the desk.
-    pub fn not_verifiable() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_verifiable",
-            NOT_VERIFIABLE_MESSAGE,
         )
     }
 
