@@ -10,12 +10,33 @@ use ikd_core::view::{
     AppState, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo, RegisterForm,
     SelfieView, Settings,
 };
+use ikd_core::wallet::present::{
+    ConsentView, PendingPresentation, PresentationOutcome, ShareChoice,
+};
 use ikd_core::wallet::Wallet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tauri::State;
 
 type W<'a> = State<'a, Arc<Wallet>>;
 type R<T> = Result<T, UiError>;
+
+/// The checked presentation request waiting for "Bagikan" / "Tolak" (one at a time).
+#[derive(Default)]
+pub struct Presenting(Mutex<Option<PendingPresentation>>);
+type P<'a> = State<'a, Presenting>;
+
+impl Presenting {
+    fn set(&self, p: Option<PendingPresentation>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+    fn get(&self) -> R<PendingPresentation> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| UiError::new(ErrorCode::InvalidState, "no presentation request"))
+    }
+}
 
 /// Runs `f` on the blocking pool (Argon2, image work), off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -125,6 +146,35 @@ pub async fn history(w: W<'_>) -> R<Vec<HistoryEntry>> {
 #[tauri::command]
 pub async fn change_pin(w: W<'_>, old_pin: SecretString, new_pin: SecretString) -> R<()> {
     blocking(&w, move |w| w.change_pin(old_pin, new_pin)).await
+}
+#[tauri::command]
+pub async fn verify_pin(w: W<'_>, pin: SecretString) -> R<()> {
+    blocking(&w, move |w| w.verify_pin(pin)).await
+}
+#[tauri::command]
+pub async fn presentation_request(w: W<'_>, p: P<'_>, link: String) -> R<ConsentView> {
+    let pending = w.presentation_request(&link).await?;
+    let view = pending.view().clone();
+    p.set(Some(pending));
+    Ok(view)
+}
+#[tauri::command]
+pub async fn present(
+    w: W<'_>,
+    p: P<'_>,
+    pin: SecretString,
+    choices: Option<Vec<String>>,
+) -> R<PresentationOutcome> {
+    let choice = choices.map_or(ShareChoice::All, ShareChoice::Only);
+    let out = w.present(&p.get()?, pin, &choice).await?;
+    p.set(None);
+    Ok(out)
+}
+#[tauri::command]
+pub async fn decline_presentation(w: W<'_>, p: P<'_>) -> R<PresentationOutcome> {
+    let out = w.decline(&p.get()?).await?;
+    p.set(None);
+    Ok(out)
 }
 #[tauri::command]
 pub async fn settings(w: W<'_>) -> R<Settings> {

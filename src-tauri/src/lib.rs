@@ -178,6 +178,7 @@ pub fn run() {
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let app = builder
+        .manage(commands::Presenting::default())
         .setup(setup)
         .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
@@ -209,6 +210,10 @@ pub fn run() {
             commands::reset_enrollment,
             commands::forgot_pin,
             commands::reset_pin_with_code,
+            commands::verify_pin,
+            commands::presentation_request,
+            commands::present,
+            commands::decline_presentation,
         ])
         .build(tauri::generate_context!());
     let app = match app {

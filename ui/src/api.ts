@@ -3,7 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AppState, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo, RegisterForm,
-  SelfieView, Settings, UiError, ErrorCode,
+  SelfieView, Settings, UiError, ErrorCode, ConsentView, PresentationOutcome,
 } from './types';
 import { ERROR_CODES } from './i18n';
 
@@ -52,6 +52,12 @@ export const api = {
   changePin: (oldPin: string, newPin: string) => call<null>('change_pin', { oldPin, newPin }),
   /** Checks the PIN of the unlocked wallet (Ubah PIN asks the old PIN first); a wrong PIN counts like a wrong unlock. */
   verifyPin: (pin: string) => call<null>('verify_pin', { pin }),
+  /** Fetches and checks an `openid4vp://` request; the shell keeps it for present / declinePresentation. */
+  presentationRequest: (link: string) => call<ConsentView>('presentation_request', { link }),
+  /** "Bagikan": `choices` = the claim paths to send (null: all that are asked). */
+  present: (pin: string, choices: string[] | null) => call<PresentationOutcome>('present', { pin, choices }),
+  /** "Tolak": answers access_denied. */
+  declinePresentation: () => call<PresentationOutcome>('decline_presentation'),
   settings: () => call<Settings>('settings'),
   setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
   refreshDocuments: () => call<null>('refresh_documents'),

@@ -22,3 +22,8 @@ export type { KtpView } from '../../gen/ts/KtpView';
 export type { KkView } from '../../gen/ts/KkView';
 export type { HistoryKind } from '../../gen/ts/HistoryKind';
 export type { HistoryEntry } from '../../gen/ts/HistoryEntry';
+export type { ConsentView } from '../../gen/ts/ConsentView';
+export type { ConsentCredential } from '../../gen/ts/ConsentCredential';
+export type { ConsentField } from '../../gen/ts/ConsentField';
+export type { PresentationOutcome } from '../../gen/ts/PresentationOutcome';
+export type { VerifierView } from '../../gen/ts/VerifierView';
