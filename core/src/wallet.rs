@@ -162,6 +162,8 @@ struct Inner {
     session: Option<UnlockedKey>,
     selfie: Option<Processed>,
     client: Arc<BackendClient>,
+    /// The checked presentation request the consent screen shows (see `present`).
+    presenting: Option<present::PendingPresentation>,
 }
 
 /// The wallet.
@@ -349,6 +351,7 @@ impl Wallet {
                 settings,
                 last_activity: now,
                 session: None,
+                presenting: None,
                 selfie: None,
                 client,
             }),

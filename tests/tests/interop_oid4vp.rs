@@ -134,3 +134,50 @@ async fn third_party_verifier_accepts_ikd_wallet_presentations() {
         assert!(child.wait().await.unwrap().success());
     }
 }
+
+/// (b) ikd-verifier accepts a presentation made by a wallet built on
+/// `@openid4vc/openid4vp`, `dcql` and `@sd-jwt/sd-jwt-vc` (`tests/interop/oid4vp/wallet.mjs`),
+/// holding a real IKD credential bound to its own key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ikd_verifier_accepts_third_party_wallet_presentations() {
+    let dir = interop_dir();
+    let h = Harness::start().await;
+    let v = ikd_tests::vp::start_verifier(&h.base_url).await;
+    let holder = ikd_tests::vp::holder(&h, SITI.nik, "siti.rahmawati@example.com").await;
+    for (mode, method) in [("direct_post.jwt", "post"), ("direct_post", "get")] {
+        let c = v
+            .create(
+                json!({"preset": "identitas", "response_mode": mode, "request_uri_method": method}),
+            )
+            .await;
+        let input = json!({
+            "url": c.url,
+            "trust_anchor_pem": v.ca_pem,
+            "credential": holder.ktp,
+            "holder_private_key_pem": pkcs8_pem(&holder.key),
+        });
+        let mut child = tokio::process::Command::new("node")
+            .arg(dir.join("wallet.mjs"))
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.to_string().as_bytes()).await.unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{mode}: {stderr}");
+        let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(run["status"], 200, "{mode}: {run} {stderr}");
+        assert_eq!(run["client_id"], v.running.verifier.client_id());
+        let r = v.result(&c.id).await;
+        assert_eq!(r["status"], "valid", "{mode}: {r}");
+        assert_eq!(r["credentials"][0]["claims"]["nama"], SITI.name);
+        assert!(r["credentials"][0]["claims"].get("tanggal_lahir").is_none());
+    }
+    v.running.shutdown().await;
+}

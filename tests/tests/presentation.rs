@@ -519,3 +519,81 @@ async fn verifier_refuses_bad_presentations() {
     assert_eq!(v.result(&c.id).await["reason"]["code"], "malformed");
     v.running.shutdown().await;
 }
+
+/// The demo page lists the ready requests, and a request page shows a QR code that
+/// holds the openid4vp link, then the verified result with the portrait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifier_demo_page_shows_qr_and_result() {
+    let h = Harness::start().await;
+    let v = vp::start_verifier(&h.base_url).await;
+    let base = &v.running.base_url;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let home = http.get(base).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Verifikasi identitas"));
+    for p in ["identitas", "usia17", "kk"] {
+        assert!(home.contains(&format!("value=\"{p}\"")), "{p}");
+    }
+    let r = http
+        .post(format!("{base}/demo/start"))
+        .form(&[("preset", "identitas")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let page_path = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = page_path.rsplit('/').next().unwrap().to_owned();
+    let page = http
+        .get(format!("{base}{page_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg") && page.contains("openid4vp://"));
+    let png = http
+        .get(format!("{base}/api/requests/{id}/qr.png"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let (_, text) = prepared.detect_grids()[0].decode().unwrap();
+    assert!(text.starts_with("openid4vp://?client_id=x509_hash%3A"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated_wallet(
+        &h,
+        dir.path(),
+        SITI.nik,
+        SITI.name,
+        EMAIL,
+        false,
+        Some(&v.ca_pem),
+    )
+    .await;
+    let pending = w.presentation_request(&text).await.unwrap();
+    w.present(&pending, secret(PIN), &ShareChoice::All)
+        .await
+        .unwrap();
+    let page = http
+        .get(format!("{base}{page_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=verdict") && page.contains("SAH"),
+        "{page}"
+    );
+    assert!(page.contains("data:image/jpeg;base64,") && page.contains(SITI.name));
+    v.running.shutdown().await;
+}

@@ -1,12 +1,14 @@
-// An in-page fake of the Tauri shell (every command of src-tauri/COMMANDS.md), for the
+// An in-page fake of the Tauri shell (every command of gen/COMMANDS.md, checked against
+// the generated gen/ts/commands.ts by `npm run check`), for the
 // Playwright phone tests and for trying the UI in a plain browser. Bundled to an IIFE and
 // injected before the app loads.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type {
-  AppState, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView, NikInfo,
-  SelfieView, Settings, Stage, UiError, ErrorCode, ConsentView, PresentationOutcome,
+  AppState, CommandName, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView,
+  NikInfo, SelfieView, Settings, Stage, UiError, ErrorCode, ConsentView, PresentationOutcome,
 } from '../src/types';
+import { COMMAND_NAMES } from '../src/types';
 
 const NIK = '1671014509900001';
 
@@ -270,7 +272,7 @@ function approved(): EnrollmentView {
   };
 }
 
-async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown> {
+async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unknown> {
   switch (cmd) {
     case 'app_state': return appState();
     case 'check_nik': return checkNik(String(a.nik));
@@ -414,6 +416,7 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       needUnlocked();
       if (String(a.pin) !== s.pin) {
         s.failures += 1;
+        log('unlock_failed');
         fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
       }
       s.failures = 0;
@@ -467,13 +470,21 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       return appState();
     }
     case 'reset_enrollment': s.stage = 'welcome'; s.enrollment = null; s.selfie = null; return appState();
-    default: fail('internal');
+    default: {
+      // Every command has its case: a new one in commands.rs fails `npm run check` here.
+      const unhandled: never = cmd;
+      return fail('internal', { command: unhandled });
+    }
   }
 }
+
+const isCommand = (cmd: string): cmd is CommandName =>
+  (COMMAND_NAMES as readonly string[]).includes(cmd);
 
 mockWindows('main');
 mockIPC(async (cmd, args) => {
   try {
+    if (!isCommand(cmd)) fail('internal', { command: cmd });
     return await handle(cmd, (args ?? {}) as Record<string, unknown>);
   } catch (e) {
     if (e instanceof Fail) throw e.e;

@@ -27,3 +27,5 @@ export type { ConsentCredential } from '../../gen/ts/ConsentCredential';
 export type { ConsentField } from '../../gen/ts/ConsentField';
 export type { PresentationOutcome } from '../../gen/ts/PresentationOutcome';
 export type { VerifierView } from '../../gen/ts/VerifierView';
+export type { Commands, CommandName } from '../../gen/ts/commands';
+export { COMMAND_NAMES } from '../../gen/ts/commands';

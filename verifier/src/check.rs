@@ -389,3 +389,88 @@ impl StatusCache {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use flate2::write::ZlibEncoder;
+    use ikd_core::jose::{b64u_encode, EcKeyPair};
+    use serde_json::json;
+    use std::io::Write as _;
+
+    fn token(key: &EcKeyPair, uri: &str, bits: u64, bytes: &[u8], exp: Option<i64>) -> String {
+        let mut z = ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(bytes).unwrap();
+        let lst = b64u_encode(z.finish().unwrap());
+        let mut payload = json!({"sub": uri, "iat": 1, "ttl": 600,
+            "status_list": {"bits": bits, "lst": lst}});
+        if let Some(e) = exp {
+            payload["exp"] = json!(e);
+        }
+        key.sign_jws(json!({"typ": "statuslist+jwt"}), payload)
+            .unwrap()
+    }
+
+    #[test]
+    fn status_list_bits_and_refusals() {
+        let k = EcKeyPair::generate().unwrap();
+        let uri = "https://ikd.example/status/1";
+        let now = Utc::now();
+        // 1 bit per entry: entry 9 (byte 1, bit 1) is invalid.
+        let t = token(&k, uri, 1, &[0b0000_0000, 0b0000_0010], None);
+        assert_eq!(
+            status_at(&t, uri, 9, &k.public_jwk(), now).unwrap(),
+            (1, Some(600))
+        );
+        assert_eq!(status_at(&t, uri, 8, &k.public_jwk(), now).unwrap().0, 0);
+        assert!(status_at(&t, uri, 99, &k.public_jwk(), now).is_err());
+        // 2 bits: entry 1 = bits 2..3 of byte 0.
+        let t = token(&k, uri, 2, &[0b0000_1000], None);
+        assert_eq!(status_at(&t, uri, 1, &k.public_jwk(), now).unwrap().0, 2);
+        // Another issuer's key, another list's sub, an expired list: refused.
+        let other = EcKeyPair::generate().unwrap();
+        assert!(status_at(&t, uri, 1, &other.public_jwk(), now).is_err());
+        assert!(status_at(&t, "https://ikd.example/status/2", 1, &k.public_jwk(), now).is_err());
+        let old = token(&k, uri, 1, &[0], Some(now.timestamp() - 1));
+        assert!(status_at(&old, uri, 0, &k.public_jwk(), now).is_err());
+    }
+
+    #[test]
+    fn status_cache_keeps_for_ttl() {
+        let c = StatusCache::default();
+        let now = Utc::now();
+        c.put("u", "t".into(), Some(60), now);
+        assert_eq!(
+            c.get("u", now + Duration::seconds(59)).as_deref(),
+            Some("t")
+        );
+        assert_eq!(c.get("u", now + Duration::seconds(61)), None);
+    }
+
+    #[test]
+    fn metadata_url_and_key_by_kid() {
+        assert_eq!(
+            metadata_url("https://ikd.example/tenant").unwrap(),
+            "https://ikd.example/.well-known/jwt-vc-issuer/tenant"
+        );
+        assert_eq!(
+            metadata_url("http://127.0.0.1:8787").unwrap(),
+            "http://127.0.0.1:8787/.well-known/jwt-vc-issuer"
+        );
+        let k = EcKeyPair::generate().unwrap();
+        let mut jwk = jose::jwk_to_value(&k.public_jwk());
+        jwk["kid"] = json!("k1");
+        let meta = json!({"issuer": "https://i", "jwks": {"keys": [jwk]}});
+        assert_eq!(
+            key_from_metadata(&meta, "https://i", Some("k1")).unwrap(),
+            k.public_jwk()
+        );
+        assert!(key_from_metadata(&meta, "https://i", Some("k2")).is_err());
+        assert!(key_from_metadata(&meta, "https://other", Some("k1")).is_err());
+        assert_eq!(
+            key_from_metadata(&meta, "https://i", None).unwrap(),
+            k.public_jwk()
+        );
+    }
+}
