@@ -50,6 +50,10 @@ pub struct RegisterForm {
     pub consent: bool,
 }
 
+/// Why a selfie is not good to send. The face verdicts (`ikd_face::check_portrait`):
+/// `no_face` (no frontal face found), `several_faces` (`count` faces of comparable
+/// size), `face_too_small` (the face is `ratio` of the width, under `min`),
+/// `face_off_centre` (its centre is `dx`, `dy` of the width, height from the middle).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
@@ -57,6 +61,10 @@ pub enum SelfieVerdict {
     TooDark { brightness: f32, min: f32 },
     TooBright { brightness: f32, max: f32 },
     Blurry { sharpness: f32, min: f32 },
+    NoFace,
+    SeveralFaces { count: u32 },
+    FaceTooSmall { ratio: f32, min: f32 },
+    FaceOffCentre { dx: f32, dy: f32 },
 }
 
 impl From<ikd_selfie::Verdict> for SelfieVerdict {
@@ -66,6 +74,10 @@ impl From<ikd_selfie::Verdict> for SelfieVerdict {
             V::TooDark { brightness, min } => SelfieVerdict::TooDark { brightness, min },
             V::TooBright { brightness, max } => SelfieVerdict::TooBright { brightness, max },
             V::Blurry { sharpness, min } => SelfieVerdict::Blurry { sharpness, min },
+            V::NoFace => SelfieVerdict::NoFace,
+            V::SeveralFaces { count } => SelfieVerdict::SeveralFaces { count },
+            V::FaceTooSmall { ratio, min } => SelfieVerdict::FaceTooSmall { ratio, min },
+            V::FaceOffCentre { dx, dy } => SelfieVerdict::FaceOffCentre { dx, dy },
         }
     }
 }

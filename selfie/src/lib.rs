@@ -1,6 +1,6 @@
 //! Selfie pipeline: camera frame or file (JPEG/PNG bytes) → upright, centre-cropped
 //! 3:4, 600×800, metadata-free JPEG of at most 150 KB, with brightness and
-//! sharpness checks.
+//! sharpness checks and a face check.
 //!
 //! Order of work, cheapest guard first:
 //! 1. refuse more than 25 MB of bytes;
@@ -13,7 +13,9 @@
 //!    size; any libjpeg warning (corrupt or missing data) is an error, never grey;
 //! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
 //!    apply the EXIF orientation (1–8) to the small picture;
-//! 5. measure mean luma and the variance of the Laplacian; give verdicts;
+//! 5. measure mean luma and the variance of the Laplacian, and look for one frontal
+//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred); give
+//!    verdicts;
 //! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
 //!
 //! A crate of its own (`ikd-selfie`) so the release profile can build this hot path
@@ -87,11 +89,18 @@ pub enum SelfieError {
 }
 
 /// Why a picture is not good to send (each with its measurement and the threshold).
+/// The face verdicts come from `ikd_face::check_portrait`: no frontal face; `count`
+/// faces of comparable size; the face is `ratio` of the width, under `min`; its centre
+/// is `dx`, `dy` (fractions of width, height) from the middle.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Verdict {
     TooDark { brightness: f32, min: f32 },
     TooBright { brightness: f32, max: f32 },
     Blurry { sharpness: f32, min: f32 },
+    NoFace,
+    SeveralFaces { count: u32 },
+    FaceTooSmall { ratio: f32, min: f32 },
+    FaceOffCentre { dx: f32, dy: f32 },
 }
 
 /// A processed selfie.
@@ -144,8 +153,10 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
     let luma = measure::luma(&rgb, 3);
     let brightness = measure::brightness(&luma);
     let sharpness = measure::laplacian_variance(&luma, out_w, out_h);
+    let face = face_verdict(&luma);
     drop(luma);
-    let verdicts = verdicts(brightness, sharpness);
+    let mut verdicts = verdicts(brightness, sharpness);
+    verdicts.extend(face);
 
     let (jpeg, _quality) = encode::encode_jpeg(
         &rgb,
@@ -187,6 +198,29 @@ pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<Verdict> {
     v
 }
 
+/// The face check on the 600×800 luma plane: `None` when it shows one face, large
+/// enough and roughly centred (the rules live in `ikd_face::PortraitRules`).
+fn face_verdict(luma: &[f32]) -> Option<Verdict> {
+    let gray: Vec<u8> = luma
+        .iter()
+        .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
+    verdict_of_face(ikd_face::check_portrait(&gray, OUT_WIDTH, OUT_HEIGHT))
+}
+
+/// The verdict for a face check's outcome. The check cannot fail on a 600×800
+/// picture; if it ever did, the face was not seen.
+pub fn verdict_of_face(check: Result<ikd_face::Portrait, ikd_face::FaceError>) -> Option<Verdict> {
+    use ikd_face::Portrait;
+    match check {
+        Ok(Portrait::OneFace { .. }) => None,
+        Ok(Portrait::NoFace) | Err(_) => Some(Verdict::NoFace),
+        Ok(Portrait::SeveralFaces { count }) => Some(Verdict::SeveralFaces { count }),
+        Ok(Portrait::FaceTooSmall { ratio, min, .. }) => Some(Verdict::FaceTooSmall { ratio, min }),
+        Ok(Portrait::FaceOffCentre { dx, dy, .. }) => Some(Verdict::FaceOffCentre { dx, dy }),
+    }
+}
+
 fn to_rgb(r: Raster) -> Vec<u8> {
     if r.channels == 3 {
         r.data
@@ -212,6 +246,49 @@ mod tests {
             [Verdict::TooBright { .. }]
         ));
         assert!(matches!(verdicts(128.0, 1.0)[..], [Verdict::Blurry { .. }]));
+    }
+
+    #[test]
+    fn face_outcomes_map_to_verdicts() {
+        use ikd_face::{Face, FaceError, Portrait};
+        let face = Face {
+            x: 0,
+            y: 0,
+            size: 50,
+            score: 3.0,
+        };
+        assert_eq!(verdict_of_face(Ok(Portrait::OneFace { face })), None);
+        assert_eq!(verdict_of_face(Ok(Portrait::NoFace)), Some(Verdict::NoFace));
+        let err = FaceError::TooLarge {
+            width: 1,
+            height: 1,
+        };
+        assert_eq!(verdict_of_face(Err(err)), Some(Verdict::NoFace));
+        assert_eq!(
+            verdict_of_face(Ok(Portrait::SeveralFaces { count: 2 })),
+            Some(Verdict::SeveralFaces { count: 2 })
+        );
+        let small = Portrait::FaceTooSmall {
+            face,
+            ratio: 0.1,
+            min: 0.2,
+        };
+        assert_eq!(
+            verdict_of_face(Ok(small)),
+            Some(Verdict::FaceTooSmall {
+                ratio: 0.1,
+                min: 0.2
+            })
+        );
+        let off = Portrait::FaceOffCentre {
+            face,
+            dx: 0.4,
+            dy: 0.0,
+        };
+        assert_eq!(
+            verdict_of_face(Ok(off)),
+            Some(Verdict::FaceOffCentre { dx: 0.4, dy: 0.0 })
+        );
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
   td { padding: 4px 8px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
   td:first-child { color: #5b6776; width: 40%; }
   .err { color: #b3261e; min-height: 1.2em; }
+  .face-ok { color: #1b7f3b; font-weight: 600; } .face-warn { color: #b3261e; font-weight: 600; }
   .actions { display: flex; gap: 8px; margin-top: 12px; align-items: flex-start; }
   [hidden] { display: none !important; }
 </style>
@@ -98,6 +99,7 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
         <figure><img id="d-selfie" alt="Swafoto pemohon"><figcaption>Swafoto pemohon</figcaption></figure>
         <figure><img id="d-siak" alt="Foto SIAK"><figcaption>Foto SIAK</figcaption></figure>
       </div>
+      <p id="d-face" role="status"></p>
       <table id="d-table"></table>
       <div class="actions">
         <button class="approve" id="approve-btn">Setujui</button>
@@ -186,6 +188,8 @@ async function openDetail(id) {
   $("detail-empty").hidden = true; $("detail-body").hidden = false;
   $("d-nama").textContent = d.siak.nama;
   $("d-selfie").src = "data:image/jpeg;base64," + d.selfie_jpeg;
+  $("d-face").textContent = d.face_note;
+  $("d-face").className = d.face_check === "one_face" ? "face-ok" : "face-warn";
   $("d-siak").src = "data:image/jpeg;base64," + d.siak_photo_jpeg;
   const t = $("d-table"); t.innerHTML = "";
   const rows = LABELS.map(([k, l]) => [l, d.siak[k]]).concat([["Email", d.email], ["Ponsel", d.phone]]);

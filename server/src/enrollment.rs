@@ -169,6 +169,7 @@ pub fn submit(
         .ok()
         .and_then(|s| s.wire_status())
         .ok_or_else(ApiErr::internal)?;
+    let face = crate::face::FaceCheck::of_jpeg(&selfie);
     let token = random_token();
     let e = Enrollment {
         id: random_id(),
@@ -177,6 +178,7 @@ pub fn submit(
         email,
         phone,
         selfie,
+        face: Some(face),
         device_thumb: jwk_thumbprint(&req.device_jwk),
         device_jwk: req.device_jwk,
         status,
@@ -333,6 +335,10 @@ pub struct EnrollmentDetail {
     pub scanned_at: Option<String>,
     /// The resident's selfie, base64 JPEG.
     pub selfie_jpeg: String,
+    /// The face check on the selfie at submit; null for enrollments stored before it.
+    pub face_check: Option<crate::face::FaceCheck>,
+    /// The console's words for `face_check`.
+    pub face_note: String,
     /// The SIAK photo, base64 JPEG.
     pub siak_photo_jpeg: String,
     /// The SIAK record.
@@ -387,6 +393,11 @@ pub fn detail(state: &AppState, o: &Officer, id: &str) -> Result<EnrollmentDetai
         submitted_at: e.created_at.to_rfc3339(),
         scanned_at: e.scanned_at.map(|t| t.to_rfc3339()),
         selfie_jpeg: b64(&e.selfie),
+        face_check: e.face,
+        face_note: e
+            .face
+            .map_or("Wajah belum diperiksa", crate::face::FaceCheck::note)
+            .to_owned(),
         siak_photo_jpeg: b64(&photo),
         siak: serde_json::to_value(&r).unwrap_or_default(),
     })

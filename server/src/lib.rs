@@ -32,6 +32,7 @@ pub mod demo;
 pub mod deskqr;
 pub mod enrollment;
 pub mod error;
+pub mod face;
 pub mod issuance;
 pub mod mail;
 pub mod openapi;

@@ -201,8 +201,20 @@ pub fn proof_jwt(key: &EcKeyPair, issuer: &str, nonce: &str, iat: i64) -> String
     .unwrap()
 }
 
-/// A small valid JPEG standing in for a selfie.
+/// The selfie the app sends: the pipeline's 600×800 JPEG of the astronaut portrait
+/// (one face: the server's face check says `one_face`). Made once per test binary.
 pub fn selfie_jpeg() -> Vec<u8> {
+    static JPEG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    JPEG.get_or_init(|| {
+        ikd_core::selfie::process(&astronaut_png())
+            .expect("the astronaut fixture is a valid selfie")
+            .jpeg
+    })
+    .clone()
+}
+
+/// A small valid JPEG with no face in it (colour gradients).
+pub fn faceless_jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_fn(60, 80, |x, y| {
         image::Rgb([(x * 4) as u8, (y * 3) as u8, 128])
     });

@@ -69,6 +69,10 @@ pub struct Enrollment {
     pub phone: String,
     #[serde(skip)]
     pub selfie: Vec<u8>,
+    /// The face check on the selfie at submit (`crate::face`); none for enrollments
+    /// stored before it existed.
+    #[serde(default)]
+    pub face: Option<crate::face::FaceCheck>,
     pub device_jwk: EcJwk,
     pub device_thumb: String,
     pub status: EnrollmentStatusWire,
