@@ -8,6 +8,7 @@ import type { AppState } from './types';
 import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
 import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
 import { forgotPinScreen, resetCodeScreen } from './screens/reset';
+import { presentScreen } from './screens/present';
 import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
 
 const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
@@ -27,9 +28,10 @@ const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
   settings: settingsScreen,
   'forgot-pin': forgotPinScreen,
   'reset-code': resetCodeScreen,
+  present: presentScreen,
 };
 
-const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings'];
+const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings', 'present'];
 
 export function screenFor(s: AppState): ScreenName {
   switch (s.stage) {
@@ -49,9 +51,18 @@ export function isMobileUa(ua: string): boolean {
   return /Android|iPhone|iPad|iPod/i.test(ua);
 }
 
+/** Start-up probe read by scripts/startup: marks the first screen's insertion and the
+ * first frame painted after it (a task queued from the next animation frame runs after
+ * that frame's paint). */
+function markFirstScreen(): void {
+  performance.mark('ikd-first-screen');
+  requestAnimationFrame(() => setTimeout(() => performance.mark('ikd-first-screen-painted'), 0));
+}
+
 export function startApp(root: HTMLElement): Ctx {
   let current: Screen | null = null;
   let currentName: ScreenName | null = null;
+  let firstShown = false;
 
   const ctx: Ctx = {
     state: null,
@@ -67,6 +78,10 @@ export function startApp(root: HTMLElement): Ctx {
       const h1 = current.el.querySelector('h1');
       if (h1 && typeof (h1 as HTMLElement).focus === 'function') (h1 as HTMLElement).focus({ preventScroll: true });
       window.scrollTo?.(0, 0);
+      if (!firstShown) {
+        firstShown = true;
+        markFirstScreen();
+      }
     },
     async route() {
       try {

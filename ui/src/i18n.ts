@@ -372,6 +372,55 @@ const id = {
   // misc
   busy: 'Mohon tunggu…',
   locked_notice: 'Aplikasi dikunci.',
+  // present (OpenID4VP): entry, consent, result
+  tile_bagikan: 'Bagikan data / Tunjukkan KTP',
+  tile_bagikan_sub: 'Pindai QR pemeriksa (bank, klinik, petugas)',
+  present_title: 'Bagikan data',
+  present_intro_mobile: 'Arahkan kamera ke QR yang ditampilkan pemeriksa.',
+  present_intro_desktop: 'Di komputer, pilih gambar QR pemeriksa atau tempel tautan openid4vp:// dari pemeriksa.',
+  present_link_label: 'Tempel tautan permintaan (openid4vp://…)',
+  present_checking: 'Memeriksa permintaan…',
+  consent_title: 'Permintaan data',
+  consent_who: 'Yang meminta',
+  consent_unnamed: 'Tanpa nama organisasi',
+  consent_host: 'Alamat: {host}',
+  consent_registered: 'Terdaftar',
+  consent_unknown: 'Tidak dikenal',
+  consent_unknown_warn: 'Peringatan: pemeriksa ini tidak terdaftar. Hanya di versi pengembangan; versi rilis menolaknya. Jangan bagikan data kecuali Anda yakin.',
+  consent_unsigned_warn: 'Peringatan: permintaan ini tidak ditandatangani, sehingga pemintanya tidak dapat dipastikan. Hanya di versi pengembangan.',
+  consent_purpose: 'Tujuan',
+  consent_fields: 'Data yang akan dibagikan',
+  consent_required: 'wajib',
+  consent_optional: 'opsional',
+  consent_doc_ktp: 'Dari KTP-el',
+  consent_doc_kk: 'Dari Kartu Keluarga',
+  consent_encrypted: 'Jawaban dienkripsi untuk pemeriksa.',
+  consent_nothing: 'Dokumen Anda tidak memuat data yang diminta. Anda hanya dapat menolak.',
+  btn_share: 'Bagikan',
+  btn_decline: 'Tolak',
+  consent_pin: 'Masukkan PIN untuk membagikan data.',
+  sharing: 'Mengirim data…',
+  declining: 'Menolak permintaan…',
+  result_title: 'Hasil',
+  result_sent: 'Data dikirim ke {who}.',
+  result_declined: 'Permintaan dari {who} ditolak.',
+  result_fields: 'Yang dibagikan',
+  result_verifier_error: 'Pemeriksa menjawab dengan kesalahan: {error}',
+  result_redirect: 'Lanjut ke halaman pemeriksa',
+  btn_home: 'Kembali ke Beranda',
+  field_yes: 'Ya',
+  field_no: 'Tidak',
+  field_nama: 'Nama',
+  field_nik: 'NIK',
+  field_foto: 'Foto',
+  field_alamat: 'Alamat',
+  field_tanggal_lahir: 'Tanggal lahir',
+  field_tempat_lahir: 'Tempat lahir',
+  field_jenis_kelamin: 'Jenis kelamin',
+  field_age_equal_or_over: 'Usia minimal',
+  field_nomor_kk: 'Nomor KK',
+  field_anggota: 'Anggota keluarga',
+  field_kewarganegaraan: 'Kewarganegaraan',
 };
 
 export type Key = keyof typeof id;
@@ -609,6 +658,54 @@ const en: Record<Key, string> = {
   about_stored: 'Stored on this device: the digital KTP-el and KK (encrypted, opened with your PIN), the device key, settings and the activity history. The selfie is not kept after sending.',
   busy: 'Please wait…',
   locked_notice: 'The app is locked.',
+  tile_bagikan: 'Share data / Show KTP',
+  tile_bagikan_sub: 'Scan a verifier\'s QR (bank, clinic, officer)',
+  present_title: 'Share data',
+  present_intro_mobile: 'Point the camera at the QR the verifier shows.',
+  present_intro_desktop: 'On a computer, choose an image of the verifier\'s QR or paste the verifier\'s openid4vp:// link.',
+  present_link_label: 'Paste the request link (openid4vp://…)',
+  present_checking: 'Checking the request…',
+  consent_title: 'Data request',
+  consent_who: 'Who is asking',
+  consent_unnamed: 'No organisation name',
+  consent_host: 'Address: {host}',
+  consent_registered: 'Registered',
+  consent_unknown: 'Unknown',
+  consent_unknown_warn: 'Warning: this verifier is not registered. Development build only; a release build refuses it. Do not share unless you are sure.',
+  consent_unsigned_warn: 'Warning: this request is not signed, so who sent it cannot be confirmed. Development build only.',
+  consent_purpose: 'Purpose',
+  consent_fields: 'Data that will be shared',
+  consent_required: 'required',
+  consent_optional: 'optional',
+  consent_doc_ktp: 'From the KTP-el',
+  consent_doc_kk: 'From the Family Card',
+  consent_encrypted: 'The answer is encrypted for the verifier.',
+  consent_nothing: 'Your documents do not hold the requested data. You can only decline.',
+  btn_share: 'Share',
+  btn_decline: 'Decline',
+  consent_pin: 'Enter your PIN to share the data.',
+  sharing: 'Sending the data…',
+  declining: 'Declining the request…',
+  result_title: 'Result',
+  result_sent: 'Data sent to {who}.',
+  result_declined: 'The request from {who} was declined.',
+  result_fields: 'What was shared',
+  result_verifier_error: 'The verifier answered with an error: {error}',
+  result_redirect: 'Continue to the verifier\'s page',
+  btn_home: 'Back to Home',
+  field_yes: 'Yes',
+  field_no: 'No',
+  field_nama: 'Name',
+  field_nik: 'NIK',
+  field_foto: 'Photo',
+  field_alamat: 'Address',
+  field_tanggal_lahir: 'Date of birth',
+  field_tempat_lahir: 'Place of birth',
+  field_jenis_kelamin: 'Sex',
+  field_age_equal_or_over: 'Minimum age',
+  field_nomor_kk: 'KK number',
+  field_anggota: 'Family members',
+  field_kewarganegaraan: 'Citizenship',
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { id, en };
@@ -692,3 +789,14 @@ export function errorText(err: UiError): string {
 
 /** Dictionaries for tests. */
 export const _dicts = { dicts, errors, histories };
+
+/** A consent field's label: `nama` → "Nama", `age_equal_or_over.17` → "Usia minimal 17", `anggota[*].nama` → "Anggota keluarga: nama". */
+export function fieldLabel(path: string, name: string): string {
+  const k = `field_${name}`;
+  const base = k in id ? t(k as Key) : name;
+  const rest = path.slice(name.length).replace(/^\[\*\]/, '').replace(/^\./, '');
+  if (!rest) return base;
+  if (name === 'age_equal_or_over') return `${base} ${rest}`;
+  const sub = `field_${rest}`;
+  return `${base}: ${sub in id ? t(sub as Key) : rest}`;
+}

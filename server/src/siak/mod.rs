@@ -10,13 +10,14 @@
 //!
 //! # An HTTP adapter to Dukcapil's SIAK
 //! Dukcapil gives institutions access to population data by agreement (a *Perjanjian
-//! Kerja Sama*) through its web-service gateway; an adapter would need:
+//! Kerja Sama*) through a web-service gateway. Its interface is not public, so this is
+//! the shape an adapter would need, not a description of that gateway:
 //! - **Transport and identity**: mutual TLS with the client certificate issued under the
 //!   agreement, plus the gateway's user id, password or API key and the caller's
 //!   registered IP; secrets from the deployment's secret store, never in the config file.
-//! - **Requests**: look-up by NIK (the resident's biodata, including `status_rekam_ktp`
-//!   and whether the NIK is active, i.e. alive), by KK number (the members, with
-//!   *status hubungan dalam keluarga*), and the photo (JPEG, base64 in JSON).
+//! - **Requests**: look-up by NIK (the resident's biodata, whether the KTP-el recording
+//!   is done and whether the NIK is active, i.e. alive), by KK number (the members, with
+//!   *status hubungan dalam keluarga*), and the photo (JPEG).
 //! - **Mapping**: the gateway's field names to [`Resident`] (values as printed, in
 //!   CAPITALS; dates to `YYYY-MM-DD`); an unknown NIK is `Ok(None)`, never an error, so
 //!   the API's answer stays the generic 404.
