@@ -190,6 +190,26 @@ pub struct AppState {
     /// "Lupa PIN" was asked for: a code went to the resident's email and waits to be
     /// entered (`enrollment` carries its expiry, tries left and the masked address).
     pub pin_reset_pending: bool,
+    /// Where the device secret is kept. `file` means no OS key store answered and the
+    /// secret is in a file (outside the data folder): Pengaturan says so.
+    pub key_store: KeyStoreKind,
+}
+
+/// Where the device secret (and the device key) are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum KeyStoreKind {
+    /// The OS key store (Secret Service, macOS Keychain, Windows Credential Manager).
+    Os,
+    /// A file (mode 0600) outside the data folder: the fallback when no OS key store
+    /// answers, and on phones until their hardware stores are built.
+    File,
+    /// In memory only (tests).
+    Memory,
+    /// The OS key store held the secret before and does not answer now: nothing opens
+    /// until it does (a new secret would make the vault unreadable).
+    Unavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

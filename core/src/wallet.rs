@@ -162,6 +162,8 @@ struct Inner {
     session: Option<UnlockedKey>,
     selfie: Option<Processed>,
     client: Arc<BackendClient>,
+    /// The checked presentation request the consent screen shows (see `present`).
+    presenting: Option<present::PendingPresentation>,
 }
 
 /// The wallet.
@@ -349,6 +351,7 @@ impl Wallet {
                 settings,
                 last_activity: now,
                 session: None,
+                presenting: None,
                 selfie: None,
                 client,
             }),
@@ -583,6 +586,7 @@ impl Wallet {
             lockout,
             settings,
             dev_build: self.dev_build,
+            key_store: self.keystore.kind(),
             documents_wiped: wiped,
             pin_reset_pending,
         })
@@ -887,23 +891,31 @@ impl Wallet {
     }
 
     pub fn unlock(&self, pin: SecretString) -> Result<AppState, UiError> {
-        match self.vault.unlock(&pin) {
-            Ok(key) => {
-                {
-                    let mut inner = self.inner();
-                    inner.session = Some(key);
-                    inner.last_activity = self.now();
-                }
-                self.history_add(HistoryKind::Unlocked, None)?;
-                self.app_state()
-            }
-            Err(e) => {
-                if matches!(e, vault::VaultError::WrongPin(_)) {
-                    self.history_add(HistoryKind::UnlockFailed, None)?;
-                }
-                Err(e.into())
-            }
+        let key = self.open_vault(&pin)?;
+        {
+            let mut inner = self.inner();
+            inner.session = Some(key);
+            inner.last_activity = self.now();
         }
+        self.history_add(HistoryKind::Unlocked, None)?;
+        self.app_state()
+    }
+
+    /// Checks the PIN exactly like [`Self::unlock`] (a wrong PIN counts as an attempt and
+    /// answers `wrong_pin` / `locked_out`) without changing the session ("Ubah PIN").
+    pub fn verify_pin(&self, pin: SecretString) -> Result<(), UiError> {
+        self.open_vault(&pin).map(drop)
+    }
+
+    fn open_vault(&self, pin: &SecretString) -> Result<UnlockedKey, UiError> {
+        self.vault.unlock(pin).map_err(|e| {
+            if matches!(e, vault::VaultError::WrongPin(_)) {
+                if let Err(h) = self.history_add(HistoryKind::UnlockFailed, None) {
+                    return h;
+                }
+            }
+            e.into()
+        })
     }
 
     pub fn lock(&self) -> Result<AppState, UiError> {
@@ -955,11 +967,16 @@ impl Wallet {
         let birth = self.unlocked_birth_date();
         let new_pin = Pin::from_secret(new_pin, birth)?;
         let now = self.now();
-        // The new envelope and its history entry: one write.
-        self.vault.change_pin_with(&old_pin, &new_pin, |tx| {
+        // The new key, the re-encrypted documents, the envelope and the history
+        // entry: one write. An open session switches to the new key.
+        let key = self.vault.change_pin_with(&old_pin, &new_pin, |tx| {
             crate::store::db::append_history(tx, now, HistoryKind::PinChanged, None)?;
             Ok(())
         })?;
+        let mut inner = self.inner();
+        if inner.session.is_some() {
+            inner.session = Some(key);
+        }
         Ok(())
     }
 

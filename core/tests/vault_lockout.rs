@@ -251,3 +251,55 @@ fn parallel_attempts_are_each_counted_and_gated() {
     assert_eq!((wrong_pins, locked), (3, 3), "{results:?}");
     assert_eq!(rig.vault.lockout_state().unwrap().failures, 3);
 }
+
+/// Issue 11 item 7: the wrong-PIN count is kept in the key store too, and the vault
+/// uses the larger count. Before the fix a deleted `pin_attempts` row (or an older
+/// database put back) meant 0 failures: 10 fresh tries.
+#[test]
+fn deleting_the_attempts_row_or_restoring_an_old_database_gives_no_fresh_tries() {
+    let mut rig = Rig::new();
+    rig.vault.create(&pin(PIN)).unwrap();
+    let early = rig.dir.path().join("early.sqlite3");
+    rig.raw()
+        .execute("VACUUM INTO ?1", [early.to_string_lossy()])
+        .unwrap();
+    for _ in 0..4 {
+        wrong(&rig);
+        rig.clock.advance(Duration::minutes(20));
+    }
+    assert_eq!(rig.vault.lockout_state().unwrap().failures, 4);
+
+    rig.raw().execute("DELETE FROM pin_attempts", []).unwrap();
+    rig.restart();
+    let v = rig.vault.lockout_state().unwrap();
+    assert_eq!((v.failures, v.attempts_left), (4, 6), "{v:?}");
+    // The count's wait starts again; it is not skipped.
+    assert_eq!(v.retry_after_secs, Some(90));
+    rig.clock.advance(Duration::minutes(20));
+    let e = wrong(&rig);
+    assert!(
+        matches!(&e, VaultError::WrongPin(v) if v.failures == 5),
+        "{e:?}"
+    );
+
+    // The database from before those failures, put back.
+    // (Closes the wallet's file first: the vault moves to a scratch file.)
+    rig.vault = open_vault(
+        &rig.dir.path().join("scratch.sqlite3"),
+        rig.keystore.clone(),
+        rig.clock.clone(),
+    );
+    std::fs::copy(&early, &rig.db).unwrap();
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", rig.db.display()));
+    }
+    rig.restart();
+    assert_eq!(rig.vault.lockout_state().unwrap().failures, 5);
+
+    // A right PIN resets both copies.
+    rig.clock.advance(Duration::minutes(20));
+    rig.vault.unlock(&secret(PIN)).unwrap();
+    rig.raw().execute("DELETE FROM pin_attempts", []).unwrap();
+    rig.restart();
+    assert_eq!(rig.vault.lockout_state().unwrap().failures, 0);
+}

@@ -95,7 +95,7 @@ fn invalid_ids_and_missing_vault() {
 }
 
 #[test]
-fn change_pin_rewraps_only() {
+fn change_pin_rotates_the_document_key() {
     let rig = Rig::new();
     let key = rig.vault.create(&pin(PIN)).unwrap();
     for i in 0..5 {
@@ -106,7 +106,13 @@ fn change_pin_rewraps_only() {
     let before = rig.document_rows();
     let env_before = rig.envelope_bytes();
     rig.vault.change_pin(&secret(PIN), &pin(PIN2)).unwrap();
-    assert_eq!(rig.document_rows(), before, "documents must be untouched");
+    let after = rig.document_rows();
+    assert_eq!(after.len(), before.len());
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1 + 1, "each version goes up by one");
+        assert_ne!(a.3, b.3, "re-encrypted under the new key");
+    }
     assert_ne!(rig.envelope_bytes(), env_before);
     assert!(matches!(
         rig.vault.unlock(&secret(PIN)),
@@ -125,6 +131,27 @@ fn change_pin_rewraps_only() {
     assert!(matches!(
         rig.vault.change_pin(&secret(PIN), &pin("135790")),
         Err(VaultError::WrongPin(v)) if v.failures == 1
+    ));
+}
+
+/// Issue 11 item 7: an old envelope (a backup, a restored database) with the old PIN
+/// opens the old document key, which opens none of today's documents. Before the fix
+/// `change_pin` re-wrapped the same key, so the old envelope opened everything.
+#[test]
+fn old_envelope_with_old_pin_opens_no_document_after_change_pin() {
+    let rig = Rig::new();
+    let key = rig.vault.create(&pin(PIN)).unwrap();
+    rig.vault.put_document(&key, "ktp", b"today's KTP").unwrap();
+    let old_envelope = rig.envelope_bytes();
+    rig.vault.change_pin(&secret(PIN), &pin(PIN2)).unwrap();
+    // The attacker puts the old envelope back and uses the old PIN.
+    rig.raw()
+        .execute("UPDATE envelope SET data = ?1", [&old_envelope])
+        .unwrap();
+    let old_key = rig.vault.unlock(&secret(PIN)).unwrap();
+    assert!(matches!(
+        rig.vault.get_document(&old_key, "ktp"),
+        Err(VaultError::Corrupt)
     ));
 }
 
@@ -312,7 +339,7 @@ proptest! {
                     model.insert(id, data);
                 }
                 Op::ChangePin(new) => {
-                    rig.vault.change_pin(&secret(&current), &pin(&new)).unwrap();
+                    key = rig.vault.change_pin(&secret(&current), &pin(&new)).unwrap();
                     current = new;
                 }
                 Op::Reopen => {

@@ -1,11 +1,13 @@
 // Generated from src-tauri/src/commands.rs by scripts/gen. Do not edit.
 import type { AppState } from "./AppState";
+import type { ConsentView } from "./ConsentView";
 import type { EnrollmentView } from "./EnrollmentView";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HomeView } from "./HomeView";
 import type { KkView } from "./KkView";
 import type { KtpView } from "./KtpView";
 import type { NikInfo } from "./NikInfo";
+import type { PresentationOutcome } from "./PresentationOutcome";
 import type { RegisterForm } from "./RegisterForm";
 import type { SelfieView } from "./SelfieView";
 import type { Settings } from "./Settings";
@@ -52,6 +54,14 @@ export type Commands = {
   history: { args: Record<string, never>; returns: Array<HistoryEntry> };
   /** Re-wraps the key only (one write with its history entry). */
   change_pin: { args: { oldPin: string; newPin: string }; returns: null };
+  /** Checks the PIN like `unlock` (a wrong one counts as an attempt: `wrong_pin` / `locked_out` with `LockoutView`) without changing the session; Ubah PIN asks it first. */
+  verify_pin: { args: { pin: string }; returns: null };
+  /** Bagikan data: fetches and checks the signed request behind an `openid4vp://` link, evaluates DCQL against KTP and KK (needs unlocked) and keeps it for `present` / `decline_presentation`; error `qr_invalid` with `detail.reason` (`unknown_verifier`, `bad_signature`, `client_id_mismatch`, `unsigned`, `certificate`, `client_id_prefix`, `malformed`). */
+  presentation_request: { args: { link: string }; returns: ConsentView };
+  /** "Bagikan": the PIN, then only the chosen disclosures (`choices`: claim paths, `null` = all asked) with a KB-JWT by `direct_post(.jwt)`; history `presented`; error `invalid_state` (`detail.field`) when a required field is left out. */
+  present: { args: { pin: string; choices: Array<string> | null }; returns: PresentationOutcome };
+  /** "Tolak": `access_denied` to the verifier; history `presentation_declined`. */
+  decline_presentation: { args: Record<string, never>; returns: PresentationOutcome };
   settings: { args: Record<string, never>; returns: Settings };
   /** `backend_url` only changes in dev builds. */
   set_settings: { args: { settings: Settings }; returns: Settings };
@@ -92,6 +102,10 @@ export const COMMAND_NAMES = [
   "kk",
   "history",
   "change_pin",
+  "verify_pin",
+  "presentation_request",
+  "present",
+  "decline_presentation",
   "settings",
   "set_settings",
   "refresh_documents",

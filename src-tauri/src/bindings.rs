@@ -38,6 +38,11 @@ impl Arg for SecretString {
         String::name()
     }
 }
+impl Arg for Option<Vec<String>> {
+    fn ts() -> String {
+        "Array<string> | null".into()
+    }
+}
 impl Arg for RegisterForm {
     fn ts() -> String {
         RegisterForm::name()

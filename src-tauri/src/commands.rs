@@ -14,6 +14,7 @@ use ikd_core::view::{
     AppState, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo, RegisterForm,
     SelfieView, Settings,
 };
+use ikd_core::wallet::present::{ConsentView, PresentationOutcome};
 use ikd_core::wallet::Wallet;
 use std::sync::Arc;
 use tauri::State;
@@ -167,6 +168,30 @@ commands! {
     /// Re-wraps the key only (one write with its history entry).
     fn change_pin(w, old_pin: SecretString, new_pin: SecretString) -> () {
         blocking(&w, move |w| w.change_pin(old_pin, new_pin)).await
+    }
+    /// Checks the PIN like `unlock` (a wrong one counts as an attempt: `wrong_pin` /
+    /// `locked_out` with `LockoutView`) without changing the session; Ubah PIN asks it
+    /// first.
+    fn verify_pin(w, pin: SecretString) -> () {
+        blocking(&w, move |w| w.verify_pin(pin)).await
+    }
+    /// Bagikan data: fetches and checks the signed request behind an `openid4vp://`
+    /// link, evaluates DCQL against KTP and KK (needs unlocked) and keeps it for
+    /// `present` / `decline_presentation`; error `qr_invalid` with `detail.reason`
+    /// (`unknown_verifier`, `bad_signature`, `client_id_mismatch`, `unsigned`,
+    /// `certificate`, `client_id_prefix`, `malformed`).
+    fn presentation_request(w, link: String) -> ConsentView {
+        w.open_presentation(&link).await
+    }
+    /// "Bagikan": the PIN, then only the chosen disclosures (`choices`: claim paths,
+    /// `null` = all asked) with a KB-JWT by `direct_post(.jwt)`; history `presented`;
+    /// error `invalid_state` (`detail.field`) when a required field is left out.
+    fn present(w, pin: SecretString, choices: Option<Vec<String>>) -> PresentationOutcome {
+        w.share_pending(pin, choices).await
+    }
+    /// "Tolak": `access_denied` to the verifier; history `presentation_declined`.
+    fn decline_presentation(w) -> PresentationOutcome {
+        w.decline_pending().await
     }
     fn settings(w) -> Settings {
         w.settings()

@@ -65,11 +65,38 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
     Ok(server)
 }
 
+/// The desktop fallback file's folder, outside the data folder that backups take:
+/// `$XDG_STATE_HOME/<app id>` (default `~/.local/state/<app id>`) on Linux, else (and
+/// with `IKD_DATA_DIR`) a sibling folder `<data dir>.keystore`.
+fn fallback_dir(app: &tauri::App, data_dir: &std::path::Path, from_env: bool) -> PathBuf {
+    let sibling = || {
+        let mut name = data_dir
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "ikd".into());
+        name.push(".keystore");
+        data_dir.with_file_name(name)
+    };
+    if from_env || !cfg!(target_os = "linux") {
+        return sibling();
+    }
+    let state = env_nonempty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env_nonempty("HOME").map(|h| PathBuf::from(h).join(".local/state")));
+    match state {
+        Some(s) => s.join(&app.config().identifier),
+        None => sibling(),
+    }
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = match env_nonempty("IKD_DATA_DIR") {
+    let data_dir_env = env_nonempty("IKD_DATA_DIR");
+    let from_env = data_dir_env.is_some();
+    let data_dir = match data_dir_env {
         Some(d) => PathBuf::from(d),
         None => app.path().app_data_dir()?,
     };
+    let fallback = fallback_dir(app, &data_dir, from_env);
     std::fs::create_dir_all(&data_dir)?;
 
     #[allow(unused_mut)]
@@ -85,7 +112,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("backend: {backend_url}");
 
     let wallet = Wallet::open(WalletConfig {
-        keystore: platform::keystore(&data_dir),
+        keystore: platform::keystore(&data_dir, fallback)?,
         data_dir,
         backend_url,
         dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),

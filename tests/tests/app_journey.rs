@@ -11,9 +11,12 @@
 //! The backend is a real `ikd_server` on loopback, in this process (the shared
 //! [`ikd_tests::Harness`]), delivering mail over real SMTP to a loopback receiver. The
 //! officer approves over HTTP and the activation code is read from the mail that the
-//! SMTP receiver got. Screenshots of every screen go to `artifacts/journey/NN-name.png`.
+//! SMTP receiver got. The app keeps its device secret in a real Secret Service
+//! (gnome-keyring on a private D-Bus session bus, `ikd_tests::secret_service`), and the
+//! test checks it is there and in no file. Screenshots of every screen go to `artifacts/journey/NN-name.png`.
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use ikd_tests::secret_service::SecretService;
 use ikd_tests::{code_in, Harness, Officer, MAIL_TIMEOUT};
 use serde_json::json;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -304,6 +307,10 @@ async fn resident_journey_in_the_real_window() -> TestResult {
     let h = Harness::start().await;
     let base = h.base_url.clone();
 
+    // The app keeps its device secret in a real Secret Service (gnome-keyring on a
+    // private D-Bus session bus), as on a desktop.
+    let secrets = SecretService::start()?;
+
     let port = free_port();
     let native_port = free_port();
     let driver = Command::new(tauri_driver())
@@ -313,6 +320,7 @@ async fn resident_journey_in_the_real_window() -> TestResult {
         .env("IKD_BACKEND_URL", &base)
         .env("IKD_DATA_DIR", tmp.path().join("app"))
         .env("IKD_MOCK_CAMERA", "1")
+        .env("DBUS_SESSION_BUS_ADDRESS", secrets.address())
         .stdin(Stdio::null())
         // Its log (and the app's) goes next to the screenshots, not into our pipes.
         .stdout(Stdio::from(std::fs::File::create(
@@ -343,7 +351,10 @@ async fn resident_journey_in_the_real_window() -> TestResult {
         shots,
         n: 0,
     };
-    let outcome = journey(&mut ui, &h, tmp.path()).await;
+    let mut outcome = journey(&mut ui, &h, tmp.path()).await;
+    if outcome.is_ok() {
+        outcome = device_secret_is_in_the_secret_service(&secrets, tmp.path());
+    }
     if outcome.is_err() {
         let _ = ui.shot("failure").await;
     }
@@ -351,6 +362,24 @@ async fn resident_journey_in_the_real_window() -> TestResult {
     drop(driver);
     drop(h);
     outcome
+}
+
+/// The app used the OS key store: its items are in the Secret Service, and neither the
+/// data folder nor a fallback folder holds a key-store file.
+fn device_secret_is_in_the_secret_service(secrets: &SecretService, tmp: &Path) -> TestResult {
+    let items = secrets.items_with(&[("service", ikd_core::vault::keystore::SERVICE)]);
+    if items < 2 {
+        return Err(format!(
+            "the Secret Service holds {items} IKD items, expected the device secret and key"
+        )
+        .into());
+    }
+    for p in [tmp.join("app/keystore"), tmp.join("app.keystore")] {
+        if p.exists() {
+            return Err(format!("{} exists: the app fell back to a file", p.display()).into());
+        }
+    }
+    Ok(())
 }
 
 async fn journey(ui: &mut Ui, h: &Harness, tmp: &Path) -> TestResult {

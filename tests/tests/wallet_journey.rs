@@ -148,6 +148,12 @@ async fn wallet_journey_from_enrollment_to_release() {
     let e = w.unlock(secret("913468")).unwrap_err();
     assert_eq!(e.code, ErrorCode::WrongPin);
     assert_eq!(e.detail.unwrap()["attempts_left"], 9);
+    // verify_pin (Ubah PIN) counts like an unlock attempt and leaves the session alone.
+    let e = w.verify_pin(secret("913468")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::WrongPin);
+    assert_eq!(e.detail.unwrap()["attempts_left"], 8);
+    w.verify_pin(secret(PIN)).unwrap();
+    assert_eq!(w.app_state().unwrap().stage, Stage::Locked);
     assert_eq!(w.unlock(secret(PIN)).unwrap().stage, Stage::Unlocked);
 
     // Going to the background locks.

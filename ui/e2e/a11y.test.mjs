@@ -77,6 +77,18 @@ async function toSettings(page) {
   await screen(page, 'settings');
   await id(page, 'btn-change-pin').waitFor();
 }
+async function toPresent(page) {
+  await screen(page, 'home');
+  await id(page, 'tile-bagikan').click();
+  await screen(page, 'present');
+  await id(page, 'input-vp-link').waitFor();
+}
+async function toConsent(page, link) {
+  await toPresent(page);
+  await id(page, 'input-vp-link').fill(link);
+  await id(page, 'btn-vp-link-submit').click();
+  await id(page, 'consent-who').waitFor();
+}
 async function toKtp(page) {
   await screen(page, 'home');
   await id(page, 'tile-dokumen').click();
@@ -160,6 +172,14 @@ const STATES = [
   { name: 'settings', preset: UNLOCKED, go: toSettings },
   { name: 'settings-change-pin', preset: UNLOCKED, go: async (p) => { await toSettings(p); await id(p, 'btn-change-pin').click(); await p.getByText('Masukkan PIN lama.').waitFor(); } },
   { name: 'settings-release-dialog', preset: UNLOCKED, go: async (p) => { await toSettings(p); await id(p, 'btn-release-device').click(); await id(p, 'btn-confirm-release').waitFor(); } },
+  { name: 'present-entry', preset: UNLOCKED, go: toPresent },
+  { name: 'consent', preset: UNLOCKED, go: (p) => toConsent(p, 'openid4vp://?client_id=x509_hash%3Aabc&request_uri=https%3A%2F%2Fbank') },
+  { name: 'consent-age', preset: UNLOCKED, go: (p) => toConsent(p, 'openid4vp://age') },
+  { name: 'consent-unknown', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://unknown'); await id(p, 'consent-warning').waitFor(); } },
+  { name: 'consent-nothing', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://nomatch'); await id(p, 'consent-nothing').waitFor(); } },
+  { name: 'consent-pin', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-share').click(); await p.getByText('Masukkan PIN untuk membagikan data.').waitFor(); } },
+  { name: 'present-result', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-share').click(); await pinEnter(p, '271828'); await id(p, 'present-shared').waitFor(); } },
+  { name: 'present-declined', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-decline').click(); await id(p, 'present-result').waitFor(); } },
   { name: 'pin', preset: LOCKED, go: (p) => screen(p, 'pin') },
   { name: 'pin-wrong', preset: LOCKED, go: async (p) => { await screen(p, 'pin'); await pinEnter(p, '000000'); await id(p, 'pin-attempts').waitFor(); } },
   { name: 'pin-near-wipe', preset: { ...LOCKED, failures: 7 }, go: async (p) => { await screen(p, 'pin'); await id(p, 'pin-attempts').waitFor(); } },

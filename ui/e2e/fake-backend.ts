@@ -6,7 +6,7 @@ import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type {
   AppState, CommandName, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView,
-  NikInfo, SelfieView, Settings, Stage, UiError, ErrorCode,
+  NikInfo, SelfieView, Settings, Stage, UiError, ErrorCode, ConsentView, PresentationOutcome,
 } from '../src/types';
 import { COMMAND_NAMES } from '../src/types';
 
@@ -72,6 +72,48 @@ function lockout(): LockoutView | null {
   };
 }
 
+// Bagikan data: the link decides the request (`…unknown…`: an unregistered verifier,
+// `…nomatch…`: nothing held answers, `…age…`: age only).
+let pending: ConsentView | null = null;
+function consentFor(link: string): ConsentView {
+  if (!/^openid4vp:\/\//.test(link)) fail('qr_invalid', { reason: 'malformed' });
+  const unknown = link.includes('unknown');
+  const verifier = {
+    name: unknown ? 'Toko Tidak Dikenal' : 'Bank Contoh Tbk',
+    host: unknown ? 'verifier.example.net' : 'verifikasi.bank.example.co.id',
+    client_id: 'x509_hash:abc',
+    trust: unknown ? 'unknown' as const : 'registered' as const,
+    trust_detail: null,
+  };
+  if (link.includes('nomatch')) return { verifier, purpose: null, credentials: [], can_share: false, response_mode: 'direct_post' };
+  const fields = link.includes('age')
+    ? [
+      { path: 'age_equal_or_over.17', name: 'age_equal_or_over', values: ['true'], image: false, required: true },
+      { path: 'foto', name: 'foto', values: [photo()], image: true, required: true },
+    ]
+    : [
+      { path: 'nama', name: 'nama', values: ['SITI RAHMAWATI'], image: false, required: true },
+      { path: 'nik', name: 'nik', values: [NIK], image: false, required: true },
+      { path: 'foto', name: 'foto', values: [photo()], image: true, required: true },
+      { path: 'alamat', name: 'alamat', values: ['JL. MERDEKA NO. 17, RT 002/RW 005'], image: false, required: true },
+    ];
+  const credentials = [{ query_id: 'ktp', document: 'ktp', required: true, fields }];
+  if (!link.includes('age')) {
+    credentials.push({ query_id: 'kk', document: 'kk', required: false, fields: [
+      { path: 'nomor_kk', name: 'nomor_kk', values: ['1671010101090001'], image: false, required: false },
+    ] });
+  }
+  return {
+    verifier,
+    purpose: link.includes('age') ? 'Memastikan usia pembeli 17 tahun ke atas' : 'Pembukaan rekening tabungan',
+    credentials, can_share: true, response_mode: 'direct_post.jwt',
+  };
+}
+function outcome(v: ConsentView, shared: string[], declined: boolean): PresentationOutcome {
+  return { verifier: v.verifier, shared, declined, status: 200, redirect_uri: null, verifier_error: null };
+}
+const whoLine = (v: ConsentView, shared: string[]) => `${v.verifier.name} (${v.verifier.host})${shared.length ? `: ${shared.join(', ')}` : ''}`;
+
 function appState(): AppState {
   return {
     stage: s.stage,
@@ -81,6 +123,7 @@ function appState(): AppState {
     dev_build: true,
     documents_wiped: s.wiped,
     pin_reset_pending: s.resetPending,
+    key_store: 'os',
   };
 }
 
@@ -344,6 +387,42 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
     case 'ktp': needUnlocked(); return ktp();
     case 'kk': needUnlocked(); return kk();
     case 'history': return s.history;
+    case 'presentation_request': needUnlocked(); pending = consentFor(String(a.link)); return pending;
+    case 'present': {
+      needUnlocked();
+      if (!pending) fail('invalid_state');
+      const v = pending!;
+      if (!v.can_share) fail('no_documents');
+      if (String(a.pin) !== s.pin) {
+        s.failures += 1;
+        log('unlock_failed');
+        fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
+      }
+      s.failures = 0;
+      const all = v.credentials.flatMap((c) => c.fields);
+      const choices = a.choices as string[] | null;
+      const shared = all.filter((f) => f.required || !choices || choices.includes(f.path)).map((f) => f.path);
+      pending = null;
+      log('presented', whoLine(v, shared));
+      return outcome(v, shared, false);
+    }
+    case 'decline_presentation': {
+      if (!pending) fail('invalid_state');
+      const v = pending!;
+      pending = null;
+      log('presentation_declined', whoLine(v, []));
+      return outcome(v, [], true);
+    }
+    case 'verify_pin': {
+      needUnlocked();
+      if (String(a.pin) !== s.pin) {
+        s.failures += 1;
+        log('unlock_failed');
+        fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
+      }
+      s.failures = 0;
+      return null;
+    }
     case 'change_pin': {
       needUnlocked();
       if (String(a.oldPin) !== s.pin) fail('wrong_pin', { failures: 1, attempts_left: 9, locked_until: null, retry_after_secs: null });
@@ -400,24 +479,12 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
   }
 }
 
-function verifyPin(pin: string): null {
-  needUnlocked();
-  if (pin !== s.pin) {
-    s.failures += 1;
-    fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
-  }
-  s.failures = 0;
-  return null;
-}
-
 const isCommand = (cmd: string): cmd is CommandName =>
   (COMMAND_NAMES as readonly string[]).includes(cmd);
 
 mockWindows('main');
 mockIPC(async (cmd, args) => {
   try {
-    // verify_pin: called by the UI, not (yet) a shell command (see api.ts).
-    if (cmd === 'verify_pin') return verifyPin(String((args as Record<string, unknown>)?.pin));
     if (!isCommand(cmd)) fail('internal', { command: cmd });
     return await handle(cmd, (args ?? {}) as Record<string, unknown>);
   } catch (e) {

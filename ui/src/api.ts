@@ -73,24 +73,17 @@ const commands = {
   resetEnrollment: () => call('reset_enrollment'),
   forgotPin: () => call('forgot_pin'),
   resetPinWithCode: (code: string) => call('reset_pin_with_code', { code }),
+  /** Checks the PIN of the unlocked wallet (Ubah PIN asks the old PIN first); a wrong PIN counts like a wrong unlock. */
+  verifyPin: (pin: string) => call('verify_pin', { pin }),
+  /** Fetches and checks an `openid4vp://` request; the shell keeps it for present / declinePresentation. */
+  presentationRequest: (link: string) => call('presentation_request', { link }),
+  /** "Bagikan": `choices` = the claim paths to send (null: all that are asked). */
+  present: (pin: string, choices: string[] | null) => call('present', { pin, choices }),
+  /** "Tolak": answers access_denied. */
+  declinePresentation: () => call('decline_presentation'),
 } satisfies Api;
 
-/**
- * Called by the UI but not (yet) a shell command, so not in the generated bindings: the
- * screen falls back when the shell answers that the command is unknown.
- */
-const notYetInShell = {
-  /** Checks the PIN of the unlocked wallet (Ubah PIN asks the old PIN first); a wrong PIN counts like a wrong unlock. */
-  verifyPin: async (pin: string): Promise<null> => {
-    try {
-      return await invoke<null>('verify_pin', { pin });
-    } catch (e) {
-      throw toUiError(e);
-    }
-  },
-};
-
-export const api = { ...commands, ...notYetInShell };
+export const api = commands;
 
 /** Subscribes to the shell's `locked` event. Resolves to an unlisten function. */
 export async function onLocked(cb: (s: AppState) => void): Promise<() => void> {

@@ -15,6 +15,7 @@ const state = (stage: Stage, status?: EnrollmentStatusWire): AppState => ({
   dev_build: false,
   documents_wiped: false,
   pin_reset_pending: false,
+  key_store: 'os',
 });
 
 describe('routing from app_state', () => {

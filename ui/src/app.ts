@@ -8,6 +8,7 @@ import type { AppState } from './types';
 import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
 import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
 import { forgotPinScreen, resetCodeScreen } from './screens/reset';
+import { presentScreen } from './screens/present';
 import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
 
 const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
@@ -27,9 +28,10 @@ const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
   settings: settingsScreen,
   'forgot-pin': forgotPinScreen,
   'reset-code': resetCodeScreen,
+  present: presentScreen,
 };
 
-const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings'];
+const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings', 'present'];
 
 export function screenFor(s: AppState): ScreenName {
   switch (s.stage) {

@@ -3,7 +3,8 @@ import type { AppState, NikInfo, SelfieView } from './types';
 
 export type ScreenName =
   | 'welcome' | 'register' | 'selfie' | 'submitted' | 'scan' | 'status' | 'code' | 'create-pin'
-  | 'home' | 'pin' | 'ktp' | 'kk' | 'history' | 'settings' | 'forgot-pin' | 'reset-code';
+  | 'home' | 'pin' | 'ktp' | 'kk' | 'history' | 'settings' | 'forgot-pin' | 'reset-code'
+  | 'present';
 
 export type Ctx = {
   state: AppState | null;

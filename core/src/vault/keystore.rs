@@ -1,19 +1,20 @@
 //! Where the device's own secrets live (the device secret that binds the vault to
-//! this device, and the device signing key).
+//! this device, the device signing key, and the PIN failure count's second copy).
 //!
 //! - [`MemoryKeyStore`]: a static test implementation, in memory only.
-//! - [`FileKeyStore`]: a file with mode 0600 in the app data dir, written atomically.
-//!   Linux desktops without a running Secret Service (CI, Xvfb, headless sessions)
-//!   have no OS key ring, so the file is the documented fallback. An `OsKeyStore`
-//!   over the Secret Service / macOS Keychain / Windows Credential Manager (e.g. the
-//!   `keyring` crate) can implement [`KeyStore`] later; it is deliberately not added
-//!   here because no Secret Service runs on the build machines.
-//! - `AndroidKeyStore` / `IosKeychain` (only on those targets): for now they keep the
-//!   file in the app's private data dir; the hardware-backed versions are not
-//!   implemented (see their docs).
+//! - [`OsKeyStore`] (desktop, `os.rs`): the OS key store through the `keyring` crate:
+//!   Secret Service on Linux (tested against a real gnome-keyring-daemon), Keychain on
+//!   macOS, Credential Manager on Windows (those two unverified here). The desktop app
+//!   opens its store with [`open_desktop_keystore`].
+//! - [`FileKeyStore`]: a file with mode 0600, written atomically. On desktop only the
+//!   logged fallback when no OS key store answers, kept outside the data folder. On
+//!   Android and iOS it is what the app uses today, in the app's private dir: the
+//!   hardware-backed stores (Android Keystore, iOS Keychain) are not built, so the
+//!   device secret there is as safe as the app sandbox, no more.
 
 use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretBytes;
+pub use crate::view::KeyStoreKind;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -36,6 +37,10 @@ pub enum KeyStoreError {
     BadDeviceSecret,
     #[error("the system random generator failed")]
     Random,
+    #[error("the OS key store failed: {0}")]
+    Os(String),
+    #[error("the OS key store holds the device secret but does not answer: {0}")]
+    Unavailable(String),
 }
 
 impl From<KeyStoreError> for UiError {
@@ -49,6 +54,8 @@ pub trait KeyStore: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<SecretBytes>, KeyStoreError>;
     fn put(&self, name: &str, value: &SecretBytes) -> Result<(), KeyStoreError>;
     fn delete(&self, name: &str) -> Result<(), KeyStoreError>;
+    /// Where the secrets are kept (shown in Pengaturan).
+    fn kind(&self) -> KeyStoreKind;
 }
 
 /// The key-store name of the device secret.
@@ -133,6 +140,9 @@ impl KeyStore for MemoryKeyStore {
         items.remove(name);
         Ok(())
     }
+    fn kind(&self) -> KeyStoreKind {
+        KeyStoreKind::Memory
+    }
 }
 
 /// Secrets in one file (mode 0600 on Unix) in the app data dir: one `name=base64`
@@ -140,9 +150,10 @@ impl KeyStore for MemoryKeyStore {
 /// syncs it and renames it over the old file, so a crash leaves the old or the new
 /// file, never half of one.
 ///
-/// Why a file: Linux desktops without a running Secret Service (CI, Xvfb, headless)
-/// have no OS key ring; this file is the documented fallback there. Its protection
-/// is the OS user account (and disk encryption), not hardware.
+/// Where it is used: on desktop only as the fallback when no OS key store answers
+/// ([`open_desktop_keystore`] puts it outside the data folder and logs it); on phones
+/// in the app's private dir (no hardware store is built yet). Its protection is the
+/// OS user account or app sandbox (and disk encryption), not hardware.
 pub struct FileKeyStore {
     path: PathBuf,
     lock: Mutex<()>,
@@ -167,13 +178,29 @@ impl FileKeyStore {
         }
     }
 
-    /// The conventional file name inside the app data dir.
+    /// The conventional file name inside `dir`.
     pub fn in_dir(dir: impl AsRef<Path>) -> Self {
         Self::new(dir.as_ref().join("keystore"))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every stored secret (for moving them into another store).
+    pub fn entries(&self) -> Result<Vec<(String, SecretBytes)>, KeyStoreError> {
+        let _g = self.guard();
+        Ok(self.load()?.into_iter().collect())
+    }
+
+    /// Deletes the file (after its secrets moved elsewhere).
+    pub fn remove_file(&self) -> Result<(), KeyStoreError> {
+        let _g = self.guard();
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn load(&self) -> Result<Items, KeyStoreError> {
@@ -260,69 +287,27 @@ impl KeyStore for FileKeyStore {
         }
         Ok(())
     }
-}
-
-/// Android. UNVERIFIED / NOT IMPLEMENTED: the hardware-backed version (a key in the
-/// Android Keystore, reached over JNI, wrapping the secrets) needs the SDK/NDK, which
-/// this machine does not have. For now this keeps the [`FileKeyStore`] file in the
-/// app's private data dir (`Context.getFilesDir()`, passed in by the shell), which
-/// other apps cannot read.
-#[cfg(target_os = "android")]
-pub mod android {
-    use super::*;
-
-    #[derive(Debug)]
-    pub struct AndroidKeyStore(FileKeyStore);
-
-    impl AndroidKeyStore {
-        /// `private_dir`: the app's private files dir.
-        pub fn new(private_dir: impl AsRef<Path>) -> Self {
-            Self(FileKeyStore::in_dir(private_dir))
-        }
-    }
-
-    impl KeyStore for AndroidKeyStore {
-        fn get(&self, name: &str) -> Result<Option<SecretBytes>, KeyStoreError> {
-            self.0.get(name)
-        }
-        fn put(&self, name: &str, value: &SecretBytes) -> Result<(), KeyStoreError> {
-            self.0.put(name, value)
-        }
-        fn delete(&self, name: &str) -> Result<(), KeyStoreError> {
-            self.0.delete(name)
-        }
+    fn kind(&self) -> KeyStoreKind {
+        KeyStoreKind::File
     }
 }
 
-/// iOS. UNVERIFIED / NOT IMPLEMENTED: the Keychain version (items with
-/// `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`) needs Xcode and the iOS SDK, which
-/// this machine does not have. For now this keeps the [`FileKeyStore`] file in the
-/// app's sandboxed data dir (Data Protection applies to it).
-#[cfg(target_os = "ios")]
-pub mod ios {
-    use super::*;
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+mod os;
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+pub use os::{open_desktop_keystore, DesktopKeyStorePaths, OsKeyStore, SERVICE};
 
-    #[derive(Debug)]
-    pub struct IosKeychain(FileKeyStore);
-
-    impl IosKeychain {
-        /// `private_dir`: the app's Application Support dir.
-        pub fn new(private_dir: impl AsRef<Path>) -> Self {
-            Self(FileKeyStore::in_dir(private_dir))
-        }
-    }
-
-    impl KeyStore for IosKeychain {
-        fn get(&self, name: &str) -> Result<Option<SecretBytes>, KeyStoreError> {
-            self.0.get(name)
-        }
-        fn put(&self, name: &str, value: &SecretBytes) -> Result<(), KeyStoreError> {
-            self.0.put(name, value)
-        }
-        fn delete(&self, name: &str) -> Result<(), KeyStoreError> {
-            self.0.delete(name)
-        }
-    }
+/// Phones: the [`FileKeyStore`] in the app's private dir, under its own name. Not
+/// the Android Keystore or the iOS Keychain: those (a StrongBox/TEE key wrapping the
+/// device secret, Keychain items with `kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly`)
+/// need platform code (JNI or a Kotlin/Swift plugin) that is not built; until then a
+/// rooted or jailbroken phone exposes the device secret. Backups: the Android rules in
+/// `src-tauri/gen/android/` exclude the private dir; on iOS the dir must carry
+/// `NSURLIsExcludedFromBackupKey` (see `src-tauri/gen/ios/README.md`). Unverified on a
+/// phone.
+#[cfg(any(target_os = "android", target_os = "ios"))]
+pub fn mobile_file_keystore(private_dir: impl AsRef<Path>) -> FileKeyStore {
+    FileKeyStore::in_dir(private_dir)
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Wrong-PIN lockout.
 //!
-//! Failures are counted in SQLite (`pin_attempts`), so the count survives restarts.
+//! Failures are counted in SQLite (`pin_attempts`), so the count survives restarts,
+//! and again in the key store (`ikd.pin_failures`, written with every failure); the
+//! vault uses the larger of the two ([`raise_to`]), so deleting the row or restoring
+//! an older database gives no fresh tries, only a fresh wait.
 //! Failure #1 and #2 cost nothing; #3 → wait 30 s, #4 → 90 s, #5 → 5 min, #6 and
 //! later → 15 min each. After [`WIPE_AFTER`] failures in all, the cached documents
 //! are wiped. A right PIN resets the count.
@@ -66,6 +69,24 @@ pub fn record_failure(row: &mut AttemptsRow, now: DateTime<Utc>) {
     row.last_seen_at = Some(now);
     let d = delay_after(row.failures);
     row.locked_until = (d > Duration::zero()).then_some(now + d);
+}
+
+/// The key store's copy of the count is larger than the row's (the row was deleted
+/// or an older database restored): the row takes that count, and the wait that
+/// count imposes starts at `now` (its original start is not known). Returns `true`
+/// when the row changed.
+pub fn raise_to(row: &mut AttemptsRow, failures: u32, now: DateTime<Utc>) -> bool {
+    if failures <= row.failures {
+        return false;
+    }
+    row.failures = failures;
+    row.last_failure_at = Some(now);
+    row.last_seen_at = Some(now);
+    let d = delay_after(failures);
+    if d > Duration::zero() && row.locked_until.is_none_or(|u| u < now + d) {
+        row.locked_until = Some(now + d);
+    }
+    true
 }
 
 /// A right PIN: the count starts over.

@@ -23,7 +23,9 @@ pub mod session;
 
 pub use document::UnlockedKey;
 pub use kdf::KdfParams;
-pub use keystore::{device_secret, FileKeyStore, KeyStore, KeyStoreError, MemoryKeyStore};
+pub use keystore::{
+    device_secret, FileKeyStore, KeyStore, KeyStoreError, KeyStoreKind, MemoryKeyStore,
+};
 pub use pin::{Pin, PinError};
 pub use session::Session;
 
@@ -113,6 +115,9 @@ impl From<document::DocumentError> for VaultError {
     }
 }
 
+/// The key-store name of the second copy of the wrong-PIN count (4 bytes, big endian).
+pub const KS_PIN_FAILURES: &str = "ikd.pin_failures";
+
 /// Why documents were wiped (the history `detail`).
 const WIPE_TOO_MANY: &str = "too_many_wrong_pins";
 const WIPE_REQUESTED: &str = "requested";
@@ -180,6 +185,26 @@ impl Vault {
         self.clock.now()
     }
 
+    /// The key store's copy of the wrong-PIN count (0 when there is none).
+    fn ks_failures(&self) -> Result<u32, VaultError> {
+        match self.keystore.get(KS_PIN_FAILURES)? {
+            None => Ok(0),
+            Some(b) => {
+                let bytes: [u8; 4] = b
+                    .expose()
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| VaultError::Corrupt)?;
+                Ok(u32::from_be_bytes(bytes))
+            }
+        }
+    }
+
+    fn set_ks_failures(&self, failures: u32) -> Result<(), VaultError> {
+        let v = SecretBytes::new(failures.to_be_bytes().to_vec());
+        Ok(self.keystore.put(KS_PIN_FAILURES, &v)?)
+    }
+
     fn check_new_params(&self) -> Result<(), VaultError> {
         if self.params.allowed_for_new_vault() {
             Ok(())
@@ -217,7 +242,11 @@ impl Vault {
             .map(|(id, plain)| Ok((*id, document::seal(&key, id, 1, plain)?)))
             .collect::<Result<Vec<_>, VaultError>>()?;
         let now = self.now();
+        let ks_failures = self.ks_failures()?;
         self.store.with_tx(|tx| -> Result<(), VaultError> {
+            if ks_failures > 0 {
+                self.set_ks_failures(0)?;
+            }
             let old = rows::read_attempts(tx)?;
             rows::delete_documents(tx)?;
             rows::write_envelope(tx, &env)?;
@@ -255,28 +284,43 @@ impl Vault {
         Ok(env.kdf.weaker_than(&self.params))
     }
 
-    /// Changes the PIN: checks `old` (counted like an unlock), then re-wraps the same
-    /// document key under `new` with fresh salt and the current parameters. The
-    /// documents are not touched.
-    pub fn change_pin(&self, old: &SecretString, new: &Pin) -> Result<(), VaultError> {
+    /// Changes the PIN: checks `old` (counted like an unlock), then makes a new
+    /// document key, re-encrypts every document under it (each version up by one) and
+    /// wraps it under `new` with fresh salt and the current parameters, all in one
+    /// transaction. So an old envelope (a backup, a restored database) with the old
+    /// PIN opens only the old key, which opens none of today's documents. Returns the
+    /// new key (an open session must switch to it).
+    pub fn change_pin(&self, old: &SecretString, new: &Pin) -> Result<UnlockedKey, VaultError> {
         self.change_pin_with(old, new, |_| Ok(()))
     }
 
     /// [`Self::change_pin`], with the caller's `also` in the same transaction as the
-    /// new envelope (e.g. its history entry): both land, or neither.
+    /// new envelope and documents (e.g. its history entry): all land, or nothing.
     pub fn change_pin_with(
         &self,
         old: &SecretString,
         new: &Pin,
         also: impl FnOnce(&Connection) -> Result<(), VaultError>,
-    ) -> Result<(), VaultError> {
+    ) -> Result<UnlockedKey, VaultError> {
         self.check_new_params()?;
-        let (key, _env, ds) = self.open_key(old.expose())?;
-        let bytes = Envelope::seal(&key, new.expose(), &self.params, &ds)?;
+        let (old_key, _env, ds) = self.open_key(old.expose())?;
+        let new_key = UnlockedKey::generate()?;
+        let bytes = Envelope::seal(&new_key, new.expose(), &self.params, &ds)?;
+        let now = self.now();
         self.store.with_tx(|tx| -> Result<(), VaultError> {
+            for id in rows::document_ids(tx)? {
+                let Some(row) = rows::read_document(tx, &id)? else {
+                    continue;
+                };
+                let plain = document::open(&old_key, &id, &row)?;
+                let version = row.version.checked_add(1).ok_or(VaultError::Corrupt)?;
+                let sealed = document::seal(&new_key, &id, version, plain.expose())?;
+                rows::write_document(tx, &id, &sealed, now)?;
+            }
             rows::write_envelope(tx, &bytes)?;
             also(tx)
-        })
+        })?;
+        Ok(new_key)
     }
 
     fn load_envelope(&self) -> Result<(Envelope, SecretBytes), VaultError> {
@@ -302,9 +346,11 @@ impl Vault {
         // the gate before the first failure is counted.
         let _one_at_a_time = self.store.attempt_guard();
         let now = self.now();
+        let ks_failures = self.ks_failures()?;
         let gate = self.store.with_tx(|tx| -> Result<Gate, VaultError> {
             let mut a = rows::read_attempts(tx)?;
-            let rebased = lockout::observe(&mut a, now);
+            let rebased =
+                lockout::observe(&mut a, now) | lockout::raise_to(&mut a, ks_failures, now);
             if lockout::remaining(&a, now).is_some() {
                 rows::write_attempts(tx, &a)?;
                 return Ok(Gate::Locked(lockout::view(&a, now)));
@@ -330,6 +376,9 @@ impl Vault {
             Ok(key) => {
                 let now = self.now();
                 self.store.with_tx(|tx| -> Result<(), VaultError> {
+                    if ks_failures > 0 {
+                        self.set_ks_failures(0)?;
+                    }
                     let mut a = rows::read_attempts(tx)?;
                     // Nothing to write on the usual path (no failures pending).
                     if a.failures > 0 || a.locked_until.is_some() || a.last_failure_at.is_some() {
@@ -347,7 +396,11 @@ impl Vault {
                     .with_tx(|tx| -> Result<VaultError, VaultError> {
                         let mut a = rows::read_attempts(tx)?;
                         lockout::observe(&mut a, now);
+                        lockout::raise_to(&mut a, ks_failures, now);
                         lockout::record_failure(&mut a, now);
+                        // The key store's copy first: if it cannot be written, no
+                        // answer is given (and the row is not written either).
+                        self.set_ks_failures(a.failures)?;
                         if a.failures >= lockout::WIPE_AFTER {
                             rows::write_attempts(tx, &a)?;
                             wipe_in(tx, now, WIPE_TOO_MANY)?;
@@ -365,11 +418,13 @@ impl Vault {
     /// The lockout as the PIN pad shows it.
     pub fn lockout_state(&self) -> Result<LockoutView, VaultError> {
         let now = self.now();
+        let ks_failures = self.ks_failures()?;
         self.store.with_tx(|tx| {
             let mut a = rows::read_attempts(tx)?;
             // Save the observed time while a wait runs (so time seen passing counts
             // even if the clock is turned back later) or after a re-base.
-            let rebased = lockout::observe(&mut a, now);
+            let rebased =
+                lockout::observe(&mut a, now) | lockout::raise_to(&mut a, ks_failures, now);
             if rebased || lockout::remaining(&a, now).is_some() {
                 rows::write_attempts(tx, &a)?;
             }

@@ -515,4 +515,42 @@ impl Wallet {
         )?;
         Ok(out)
     }
+
+    /// For the shell: checks the request behind `link` and keeps it (one at a time)
+    /// until [`Self::share_pending`] or [`Self::decline_pending`].
+    pub async fn open_presentation(&self, link: &str) -> Result<ConsentView, UiError> {
+        let pending = self.presentation_request(link).await?;
+        let view = pending.view().clone();
+        self.inner().presenting = Some(pending);
+        Ok(view)
+    }
+
+    fn pending_presentation(&self) -> Result<PendingPresentation, UiError> {
+        self.inner()
+            .presenting
+            .clone()
+            .ok_or_else(|| UiError::new(ErrorCode::InvalidState, "no presentation request"))
+    }
+
+    /// "Bagikan" on the kept request: `choices` are the claim paths (or names) to send,
+    /// `None` all that are asked.
+    pub async fn share_pending(
+        &self,
+        pin: SecretString,
+        choices: Option<Vec<String>>,
+    ) -> Result<PresentationOutcome, UiError> {
+        let pending = self.pending_presentation()?;
+        let choice = choices.map_or(ShareChoice::All, ShareChoice::Only);
+        let out = self.present(&pending, pin, &choice).await?;
+        self.inner().presenting = None;
+        Ok(out)
+    }
+
+    /// "Tolak" on the kept request.
+    pub async fn decline_pending(&self) -> Result<PresentationOutcome, UiError> {
+        let pending = self.pending_presentation()?;
+        let out = self.decline(&pending).await?;
+        self.inner().presenting = None;
+        Ok(out)
+    }
 }

@@ -1,13 +1,24 @@
-//! Desktop (Linux, macOS, Windows): a file key store, lock when minimised, no plugins.
+//! Desktop (Linux, macOS, Windows): the OS key store (a file outside the data folder
+//! when none answers), lock when minimised, no plugins.
 
-use ikd_core::vault::{FileKeyStore, KeyStore};
-use std::path::Path;
+use ikd_core::vault::keystore::{open_desktop_keystore, DesktopKeyStorePaths, OsKeyStore};
+use ikd_core::vault::{KeyStore, KeyStoreError};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tauri::{Runtime, WindowEvent};
 
-/// The key store: a file in the app data dir (mode 0600 on Unix).
-pub fn keystore(data_dir: &Path) -> Arc<dyn KeyStore> {
-    Arc::new(FileKeyStore::in_dir(data_dir))
+/// The key store: the OS key store (Secret Service / Keychain / Credential Manager);
+/// when none answers, a 0600 file in `fallback_dir`, outside the data folder (logged,
+/// and `AppState.key_store` is `file` so Pengaturan says so).
+pub fn keystore(
+    data_dir: &Path,
+    fallback_dir: PathBuf,
+) -> Result<Arc<dyn KeyStore>, KeyStoreError> {
+    let paths = DesktopKeyStorePaths {
+        data_dir: data_dir.to_path_buf(),
+        fallback_dir,
+    };
+    open_desktop_keystore(&paths, OsKeyStore::connect(data_dir))
 }
 
 /// Focus loss is too aggressive on desktop (a second window, a dialog): the app counts

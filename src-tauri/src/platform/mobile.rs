@@ -1,20 +1,21 @@
 //! Phones (Android, iOS): the platform's key store, lock on focus loss, the barcode
 //! scanner plugin.
 
-use ikd_core::vault::KeyStore;
-use std::path::Path;
+use ikd_core::vault::{KeyStore, KeyStoreError};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tauri::{Runtime, WindowEvent};
 
-/// The key store: Android Keystore or the iOS Keychain (wrapping keys; the sealed
-/// blobs live in the app data dir).
-pub fn keystore(data_dir: &Path) -> Arc<dyn KeyStore> {
-    #[cfg(target_os = "android")]
-    return Arc::new(ikd_core::vault::keystore::android::AndroidKeyStore::new(
+/// The key store: a 0600 file in the app's private dir, honestly named
+/// (`mobile_file_keystore`): no Android Keystore key or Keychain item holds the device
+/// secret yet (unverified on a phone; see ARCHITECTURE.md, threat model).
+pub fn keystore(
+    data_dir: &Path,
+    _fallback_dir: PathBuf,
+) -> Result<Arc<dyn KeyStore>, KeyStoreError> {
+    Ok(Arc::new(ikd_core::vault::keystore::mobile_file_keystore(
         data_dir,
-    ));
-    #[cfg(target_os = "ios")]
-    return Arc::new(ikd_core::vault::keystore::ios::IosKeychain::new(data_dir));
+    )))
 }
 
 /// On a phone, the activity/scene left the foreground when the window loses focus.

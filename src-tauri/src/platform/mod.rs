@@ -2,8 +2,9 @@
 //! `desktop.rs` and `mobile.rs` each offer the same functions, and this module picks
 //! one by the `desktop` / `mobile` cfg that tauri-build sets.
 //!
-//! - [`keystore`]: where the device secret and the device key live (Android Keystore,
-//!   iOS Keychain, or a file in the app data dir on desktop);
+//! - [`keystore`]: where the device secret and the device key live (the OS key store on
+//!   desktop, a file outside the data folder when none answers; a file in the app's
+//!   private dir on phones, where no hardware store is built yet);
 //! - [`went_to_background`]: which window event means "the app left the foreground";
 //! - [`plugins`]: the Tauri plugins of the platform (the barcode scanner on phones);
 //! - [`setup`]: platform steps once the window exists (the mock camera on Linux).

@@ -170,6 +170,7 @@ export function homeScreen(ctx: Ctx): Screen {
         h('nav', { class: 'tiles', 'aria-label': t('home_title') },
           tile('tile-dokumen', 'card', t('tile_dokumen'), t('tile_dokumen_sub'), () => ctx.show('ktp')),
           tile('tile-keluarga', 'family', t('tile_keluarga'), t('tile_keluarga_sub'), () => ctx.show('kk')),
+          tile('tile-bagikan', 'shield', t('tile_bagikan'), t('tile_bagikan_sub'), () => ctx.show('present')),
           tile('tile-histori', 'history', t('tile_histori'), t('tile_histori_sub'), () => ctx.show('history')),
           tile('tile-pengaturan', 'settings', t('tile_pengaturan'), t('tile_pengaturan_sub'), () => ctx.show('settings'))));
     },
@@ -326,7 +327,8 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('h2', null, t('about')),
         h('p', null, t('about_version', { v: __APP_VERSION__ })),
         h('p', null, t('about_open_source')),
-        h('p', null, t('about_stored'))),
+        h('p', null, t('about_stored')),
+        ctx.state?.key_store === 'file' ? h('p', { 'data-testid': 'key-store-file' }, t('key_store_file')) : null),
       h('section', { class: 'group danger-zone' },
         release));
     if (refocus) body.querySelector<HTMLElement>('[data-testid="btn-change-pin"]')?.focus();
