@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use ikd_core::device_key::{verify_proof_jwt, DeviceKey};
 use ikd_core::jose::EcKeyPair;
 use serde_json::{json, Map, Value};

@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ikd_core::clock::SystemClock;
 use ikd_core::credential::model::Ktp;
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use ikd_core::jose::EcKeyPair;
 use ikd_core::secret::SecretString;
 use ikd_core::store::Store;

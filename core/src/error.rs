@@ -93,3 +93,178 @@ impl std::fmt::Display for UiError {
 }
 
 impl std::error::Error for UiError {}
+
+// ------------------------------------------------- the protocol crate's errors, mapped
+// once here (ikd-proto knows nothing of the UI).
+
+use ikd_proto::credential::ClaimsError;
+use ikd_proto::enrollment::EnrollmentError;
+use ikd_proto::identity::email::EmailError;
+use ikd_proto::identity::kk::KkError;
+use ikd_proto::identity::nik::NikError;
+use ikd_proto::identity::phone::PhoneError;
+use ikd_proto::jose::JoseError;
+use ikd_proto::proof::DeviceKeyError;
+use ikd_proto::sdjwt::SdJwtError;
+use serde_json::json;
+
+impl From<DeviceKeyError> for UiError {
+    fn from(e: DeviceKeyError) -> Self {
+        let code = match e {
+            DeviceKeyError::Key => ErrorCode::KeyStore,
+            DeviceKeyError::Signing => ErrorCode::Internal,
+            _ => ErrorCode::CredentialInvalid,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+impl From<EnrollmentError> for UiError {
+    fn from(e: EnrollmentError) -> Self {
+        match &e {
+            EnrollmentError::IllegalTransition { from, event } => {
+                UiError::new(ErrorCode::InvalidState, e.to_string())
+                    .with_detail(json!({"from": from.as_str(), "event": event.as_str()}))
+            }
+            EnrollmentError::Corrupt(_) => UiError::new(ErrorCode::Storage, e.to_string()),
+        }
+    }
+}
+
+impl From<JoseError> for UiError {
+    fn from(e: JoseError) -> Self {
+        let code = match e {
+            JoseError::Signing => ErrorCode::Internal,
+            JoseError::InvalidKey
+            | JoseError::Malformed
+            | JoseError::BadSignature
+            | JoseError::UnsupportedAlg => ErrorCode::CredentialInvalid,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+impl From<KkError> for UiError {
+    fn from(e: KkError) -> Self {
+        let detail = match &e {
+            KkError::Length(n) => json!({"reason": e.reason(), "digits": n}),
+            KkError::NonDigit { position, class } => {
+                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
+            }
+            KkError::UnknownProvince(code) => json!({"reason": e.reason(), "province": code}),
+        };
+        UiError::new(ErrorCode::InvalidKk, e.to_string()).with_detail(detail)
+    }
+}
+
+impl From<PhoneError> for UiError {
+    fn from(e: PhoneError) -> Self {
+        let detail = match e {
+            PhoneError::InvalidChar { position, class } => {
+                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
+            }
+            PhoneError::Length(n) => json!({"reason": e.reason(), "digits": n}),
+            _ => json!({"reason": e.reason()}),
+        };
+        UiError::new(ErrorCode::InvalidPhone, e.to_string()).with_detail(detail)
+    }
+}
+
+impl From<EmailError> for UiError {
+    fn from(e: EmailError) -> Self {
+        UiError::new(ErrorCode::InvalidEmail, e.to_string())
+            .with_detail(json!({"reason": e.reason()}))
+    }
+}
+
+impl From<NikError> for UiError {
+    fn from(e: NikError) -> Self {
+        let detail = match &e {
+            NikError::Length(n) => json!({"reason": e.reason(), "digits": n}),
+            NikError::NonDigit { position, class } => {
+                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
+            }
+            NikError::UnknownProvince(code) => json!({"reason": e.reason(), "province": code}),
+            NikError::ImpossibleDate | NikError::SerialZero => json!({"reason": e.reason()}),
+        };
+        UiError::new(ErrorCode::InvalidNik, e.to_string()).with_detail(detail)
+    }
+}
+
+impl From<SdJwtError> for UiError {
+    fn from(e: SdJwtError) -> Self {
+        let code = match e {
+            SdJwtError::Signing => ErrorCode::Internal,
+            _ => ErrorCode::CredentialInvalid,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+impl From<ClaimsError> for UiError {
+    fn from(e: ClaimsError) -> Self {
+        let code = match e {
+            ClaimsError::Incomplete => ErrorCode::CredentialInvalid,
+            ClaimsError::Encode => ErrorCode::Internal,
+        };
+        UiError::new(code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ikd_proto::enrollment::EnrollmentState;
+    use ikd_proto::identity::{email, kk, nik, phone};
+
+    #[test]
+    fn identity_errors_map_to_input_codes_with_reasons() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        for (input, reason) in [
+            ("123", "length"),
+            ("1671a14509900001", "non_digit"),
+            ("9971014509900001", "unknown_province"),
+            ("1671013209900001", "impossible_date"),
+            ("1671014509900000", "serial_zero"),
+        ] {
+            let ui: UiError = nik::parse(input, today).unwrap_err().into();
+            assert_eq!(ui.code, ErrorCode::InvalidNik);
+            assert_eq!(ui.detail.clone().unwrap()["reason"], reason);
+            assert!(serde_json::to_string(&ui).unwrap().contains("\"invalid_nik\""));
+            assert!(!ui.message.contains(input), "{}", ui.message);
+        }
+        let ui: UiError = nik::parse("123", today).unwrap_err().into();
+        assert_eq!(ui.detail.unwrap()["digits"], 3);
+        let ui: UiError = nik::parse("1671a14509900001", today).unwrap_err().into();
+        assert_eq!(ui.detail.as_ref().unwrap()["position"], 5);
+        assert_eq!(ui.detail.unwrap()["class"], "letter");
+
+        let ui: UiError = kk::parse("12").unwrap_err().into();
+        assert_eq!(ui.code, ErrorCode::InvalidKk);
+        assert_eq!(ui.detail.unwrap()["reason"], "length");
+        let ui: UiError = kk::parse("9971012304190007").unwrap_err().into();
+        assert_eq!(ui.detail.unwrap()["reason"], "unknown_province");
+
+        let ui: UiError = phone::normalize("0211234567").unwrap_err().into();
+        assert_eq!(ui.code, ErrorCode::InvalidPhone);
+        assert_eq!(ui.detail.unwrap()["reason"], "not_mobile");
+        assert!(!ui.message.contains("021"));
+
+        let ui: UiError = email::normalize("nope").unwrap_err().into();
+        assert_eq!(ui.code, ErrorCode::InvalidEmail);
+        assert_eq!(ui.detail.unwrap()["reason"], "at_count");
+    }
+
+    #[test]
+    fn enrollment_errors_map_to_invalid_state_or_storage() {
+        let ui = UiError::from(EnrollmentState::Draft.approve().unwrap_err());
+        assert_eq!(ui.code, ErrorCode::InvalidState);
+        let detail = ui.detail.unwrap();
+        assert_eq!(detail["from"], "draft");
+        assert_eq!(detail["event"], "approve");
+        assert_eq!(serde_json::to_value(ui.code).unwrap(), "invalid_state");
+        let err = EnrollmentState::from_json(r#"{"state":"flying"}"#).unwrap_err();
+        assert_eq!(UiError::from(err).code, ErrorCode::Storage);
+    }
+}

@@ -4,22 +4,17 @@
 //! come in as traits, with in-memory versions for tests. See ARCHITECTURE.md.
 #![forbid(unsafe_code)]
 
-pub mod clock;
 pub mod error;
-pub mod secret;
 
-pub mod enrollment;
-pub mod identity;
+// The protocol (wire types, JOSE, proofs, SD-JWT, models, identity rules, enrollment
+// state machine) lives in ikd-proto; re-exported under the paths the wallet used.
+pub use ikd_proto::{clock, credential, enrollment, identity, jose, sdjwt, secret, wire};
+pub use ikd_proto::proof as device_key;
 
 pub mod store;
 pub mod vault;
 
-pub mod credential;
-pub mod device_key;
-pub mod jose;
-
 pub mod client;
-pub mod wire;
 
 pub mod qr;
 pub mod selfie;

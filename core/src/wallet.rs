@@ -12,7 +12,7 @@
 use crate::client::{BackendClient, Tokens};
 use crate::clock::Clock;
 use crate::credential::model::{Kk, Ktp};
-use crate::credential::sdjwt;
+use crate::sdjwt;
 use crate::device_key::DeviceKey;
 use crate::enrollment::{Desk, EnrollmentState};
 use crate::error::{ErrorCode, UiError};
@@ -113,27 +113,6 @@ struct Issuer {
     /// The issuer's display name from its metadata (`display[].name`), if it has one.
     #[serde(default)]
     name: Option<String>,
-}
-
-/// The issuer's display name from OpenID4VCI metadata: the `id` locale first, else the
-/// first entry.
-fn display_name(meta: &serde_json::Value) -> Option<String> {
-    let list = meta.get("display")?.as_array()?;
-    let name_of = |d: &serde_json::Value| {
-        d.get("name")
-            .and_then(|n| n.as_str())
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-    };
-    list.iter()
-        .find(|d| {
-            d.get("locale")
-                .and_then(|l| l.as_str())
-                .is_some_and(|l| l == "id" || l.starts_with("id-"))
-        })
-        .and_then(name_of)
-        .or_else(|| list.iter().find_map(name_of))
 }
 
 /// How the documents screen names the issuer: its display name with its host, or the
@@ -696,7 +675,7 @@ impl Wallet {
         let issuer = Issuer {
             id: meta.credential_issuer.clone(),
             jwk: meta.issuer_jwk.clone(),
-            name: display_name(&meta.raw),
+            name: crate::wire::DisplayEntry::pick_name(&meta.metadata.display),
         };
         let held = Held {
             ktp,
@@ -1177,13 +1156,21 @@ mod tests {
 
     #[test]
     fn issuer_is_named_by_its_display_name_and_host() {
-        let meta = serde_json::json!({ "display": [
-            { "name": "Dukcapil", "locale": "en" },
-            { "name": "Ditjen Dukcapil", "locale": "id-ID" } ] });
-        assert_eq!(display_name(&meta).as_deref(), Some("Ditjen Dukcapil"));
-        let only = serde_json::json!({ "display": [{ "name": "IKD" }] });
-        assert_eq!(display_name(&only).as_deref(), Some("IKD"));
-        assert_eq!(display_name(&serde_json::json!({})), None);
+        use crate::wire::DisplayEntry;
+        let d = |name: &str, locale: Option<&str>| DisplayEntry {
+            name: Some(name.into()),
+            locale: locale.map(str::to_owned),
+        };
+        let meta = [d("Dukcapil", Some("en")), d("Ditjen Dukcapil", Some("id-ID"))];
+        assert_eq!(
+            DisplayEntry::pick_name(&meta).as_deref(),
+            Some("Ditjen Dukcapil")
+        );
+        assert_eq!(
+            DisplayEntry::pick_name(&[d("IKD", None)]).as_deref(),
+            Some("IKD")
+        );
+        assert_eq!(DisplayEntry::pick_name(&[]), None);
         assert_eq!(
             issuer_label(Some("IKD"), "http://127.0.0.1:8787"),
             "IKD (127.0.0.1:8787)"

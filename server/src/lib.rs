@@ -27,8 +27,8 @@ pub mod villages;
 
 pub use config::{Config, Limits, SmtpConfig, TlsMode};
 
-use ikd_core::clock::Clock;
-use ikd_core::jose::EcKeyPair;
+use ikd_proto::clock::Clock;
+use ikd_proto::jose::EcKeyPair;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use store::{SqliteStore, Store};

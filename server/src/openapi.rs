@@ -41,7 +41,7 @@ impl Modify for Security {
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
     ),
-    components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
+    components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
     modifiers(&Security),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),

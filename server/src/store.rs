@@ -2,7 +2,7 @@
 //! (rusqlite, WAL, migrations as code). Every multi-step write is one transaction.
 
 use chrono::{DateTime, Utc};
-use ikd_core::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
+use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -8,9 +8,10 @@
 use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use crate::wire::{
-    paths, ApiError, CredentialOffer, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk,
-    EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs, ReauthResponse,
-    ScanRequest, TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
+    paths, ApiError, ApiErrorCode, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
+    CredentialResponse, DeviceRequest, EcJwk, EnrollRequest, EnrollResponse,
+    EnrollmentStatusResponse, NonceResponse, Proofs, ReauthResponse, ScanRequest, TokenResponse,
+    PRE_AUTHORIZED_GRANT,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -62,6 +63,10 @@ pub enum ClientError {
     IssuerKeyChanged,
     #[error("device key: {0}")]
     DeviceKey(String),
+    #[error("the server refused the device key proof")]
+    ProofRefused,
+    #[error("the server's nonce ran out; ask for a new one")]
+    NonceRefused,
     #[error("server error {status}: {error}")]
     Api { status: u16, error: String },
     #[error("unexpected answer: {0}")]
@@ -111,7 +116,11 @@ impl From<ClientError> for UiError {
             ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
             ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
             ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
-            ClientError::DeviceKey(_) => UiError::new(ErrorCode::KeyStore, msg),
+            ClientError::DeviceKey(_) | ClientError::ProofRefused => {
+                UiError::new(ErrorCode::KeyStore, msg)
+            }
+            // The proof took longer than the nonce lives: "took too long, try again".
+            ClientError::NonceRefused => UiError::new(ErrorCode::Timeout, msg),
             ClientError::Api { .. } | ClientError::Protocol(_) => {
                 UiError::new(ErrorCode::Internal, msg)
             }
@@ -174,19 +183,12 @@ pub struct IssuerMetadata {
     pub credential_endpoint: String,
     pub nonce_endpoint: String,
     pub issuer_jwk: EcJwk,
-    pub raw: serde_json::Value,
+    /// The whole typed metadata (display names, configurations).
+    pub metadata: CredentialIssuerMetadata,
 }
 
-/// The payload of a proof JWT (OpenID4VCI 1.0 Appendix F.1): sign it with the device
-/// key, header `{"typ": PROOF_JWT_TYP, "alg": "ES256", "jwk": …}`.
-pub fn proof_payload(issuer: &str, nonce: &str, iat: i64) -> serde_json::Value {
-    serde_json::json!({ "aud": issuer, "nonce": nonce, "iat": iat })
-}
-
-/// The header of a proof JWT carrying the device's public key.
-pub fn proof_header(device_jwk: &EcJwk) -> serde_json::Value {
-    serde_json::json!({ "typ": PROOF_JWT_TYP, "alg": "ES256", "jwk": device_jwk })
-}
+/// Proof JWT header and payload: the protocol crate's (one definition).
+pub use ikd_proto::proof::{proof_header, proof_payload};
 
 pub struct BackendClient {
     base: Url,
@@ -344,17 +346,13 @@ impl BackendClient {
     /// GET the issuer metadata; pins the issuer key on first use and refuses a change.
     pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
         let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
-        let raw: serde_json::Value = self.send_retry(|| self.http.get(&url)).await?;
-        let s = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .ok_or_else(|| ClientError::Protocol(format!("metadata {k}")))
-        };
-        let jwk: EcJwk = raw
-            .pointer("/jwks/keys/0")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
+        let metadata: CredentialIssuerMetadata =
+            self.send_retry(|| self.http.get(&url)).await?;
+        let jwk: EcJwk = metadata
+            .jwks
+            .as_ref()
+            .and_then(|j| j.keys.first())
+            .map(|k| k.jwk.clone())
             .ok_or_else(|| ClientError::Protocol("metadata jwks".into()))?;
         {
             let mut pinned = self
@@ -368,11 +366,14 @@ impl BackendClient {
             }
         }
         Ok(IssuerMetadata {
-            credential_issuer: s("credential_issuer")?,
-            credential_endpoint: s("credential_endpoint")?,
-            nonce_endpoint: s("nonce_endpoint")?,
+            credential_issuer: metadata.credential_issuer.clone(),
+            credential_endpoint: metadata.credential_endpoint.clone(),
+            nonce_endpoint: metadata
+                .nonce_endpoint
+                .clone()
+                .ok_or_else(|| ClientError::Protocol("metadata nonce_endpoint".into()))?,
             issuer_jwk: jwk,
-            raw,
+            metadata,
         })
     }
 
@@ -598,36 +599,49 @@ pub fn map_error(
             },
         };
     };
-    let code = match body.error.as_str() {
-        "invalid_grant" => d_str("code").unwrap_or_else(|| "invalid_grant".into()),
-        other => other.to_owned(),
+    // An OAuth invalid_grant carries our finer code in detail.code.
+    let code = match &body.error {
+        ApiErrorCode::InvalidGrant => d_str("code")
+            .map(|c| ApiErrorCode::parse(&c))
+            .unwrap_or(ApiErrorCode::InvalidGrant),
+        other => other.clone(),
     };
-    match code.as_str() {
-        "not_found" => ClientError::NotFound,
-        "ineligible" => ClientError::Ineligible {
+    use ApiErrorCode as A;
+    match code {
+        A::NotFound => ClientError::NotFound,
+        A::Ineligible => ClientError::Ineligible {
             reason: d_str("reason").unwrap_or_default(),
             message: body.message,
         },
-        "rejected" => ClientError::Rejected {
+        A::Rejected => ClientError::Rejected {
             reason: d_str("reason"),
         },
-        "code_wrong" => ClientError::CodeWrong {
+        A::CodeWrong => ClientError::CodeWrong {
             attempts_left: d_u64("attempts_left").unwrap_or(0) as u32,
         },
-        "code_expired" => ClientError::CodeExpired,
-        "code_void" | "code_used" => ClientError::CodeVoid,
-        "qr_invalid" => ClientError::QrInvalid,
-        "qr_expired" => ClientError::QrExpired,
-        "qr_used" => ClientError::QrUsed,
-        "device_revoked" => ClientError::DeviceRevoked,
-        "invalid_request" | "payload_too_large" => ClientError::InvalidRequest {
+        A::CodeExpired => ClientError::CodeExpired,
+        A::CodeVoid | A::CodeUsed => ClientError::CodeVoid,
+        A::QrInvalid => ClientError::QrInvalid,
+        A::QrExpired => ClientError::QrExpired,
+        A::QrUsed => ClientError::QrUsed,
+        A::DeviceRevoked => ClientError::DeviceRevoked,
+        A::InvalidRequest | A::PayloadTooLarge => ClientError::InvalidRequest {
             field: d_str("field"),
         },
-        "invalid_state" => ClientError::InvalidState,
-        "unauthorized" | "invalid_token" => ClientError::Unauthorized,
-        other => ClientError::Api {
+        A::InvalidState => ClientError::InvalidState,
+        A::Unauthorized | A::InvalidToken | A::InvalidCredentials => ClientError::Unauthorized,
+        A::InvalidProof => ClientError::ProofRefused,
+        A::InvalidNonce => ClientError::NonceRefused,
+        A::RateLimited => ClientError::RateLimited {
+            retry_after_secs: d_u64("retry_after_secs").or(retry_after),
+        },
+        other @ (A::Internal
+        | A::InvalidGrant
+        | A::UnsupportedGrantType
+        | A::UnknownCredentialConfiguration
+        | A::Other(_)) => ClientError::Api {
             status: status.as_u16(),
-            error: other.to_owned(),
+            error: other.as_str().to_owned(),
         },
     }
 }
@@ -678,7 +692,7 @@ mod tests {
     fn errors_map_to_codes() {
         let body = |e: &str, d: serde_json::Value| {
             Some(ApiError {
-                error: e.into(),
+                error: ApiErrorCode::parse(e),
                 message: "m".into(),
                 detail: Some(d),
             })
@@ -694,6 +708,14 @@ mod tests {
             ),
             ClientError::CodeWrong { attempts_left: 3 }
         );
+        for (code, want) in [
+            ("invalid_proof", ErrorCode::KeyStore),
+            ("invalid_nonce", ErrorCode::Timeout),
+            ("invalid_token", ErrorCode::NotFound),
+        ] {
+            let e = map_error(StatusCode::BAD_REQUEST, body(code, serde_json::json!({})), None);
+            assert_eq!(UiError::from(e).code, want, "{code}");
+        }
         assert_eq!(
             map_error(StatusCode::TOO_MANY_REQUESTS, None, Some(30)),
             ClientError::RateLimited {

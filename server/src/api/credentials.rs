@@ -3,7 +3,7 @@
 use crate::api::officer::siak_photo;
 use crate::crypto::b64;
 use crate::store::Resident;
-use ikd_core::credential::model::{Anggota, Kk, Ktp};
+use ikd_proto::credential::model::{Anggota, Kk, Ktp};
 
 pub fn ktp_of(r: &Resident) -> Ktp {
     Ktp {

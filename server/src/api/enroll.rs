@@ -13,8 +13,8 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::identity::{email, nik, phone};
-use ikd_core::wire::{
+use ikd_proto::identity::{email, nik, phone};
+use ikd_proto::wire::{ApiErrorCode, 
     CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
     EnrollmentStatusWire, Grants, PreAuthorizedCodeGrant, ScanRequest, TxCode, KK_CONFIGURATION,
     KTP_CONFIGURATION,
@@ -100,15 +100,15 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
 
 /// POST /api/v1/enrollments
 #[utoipa::path(post, path = "/api/v1/enrollments", tag = "enrollment",
-    request_body = ikd_core::wire::EnrollRequest,
+    request_body = ikd_proto::wire::EnrollRequest,
     responses(
-        (status = 201, description = "Submitted", body = ikd_core::wire::EnrollResponse),
-        (status = 400, description = "Invalid input (detail.field)", body = ikd_core::wire::ApiError),
-        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
-        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
+        (status = 201, description = "Submitted", body = ikd_proto::wire::EnrollResponse),
+        (status = 400, description = "Invalid input (detail.field)", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Not verifiable (generic)", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body or selfie too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn submit(
     State(state): State<SharedState>,
@@ -141,7 +141,7 @@ pub async fn submit(
     if selfie.len() > SELFIE_MAX_BYTES {
         return Err(ApiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ApiErrorCode::PayloadTooLarge,
             "Foto swafoto terlalu besar.",
         )
         .detail(serde_json::json!({ "field": "selfie_jpeg" })));
@@ -153,7 +153,7 @@ pub async fn submit(
     if let Err(why) = eligibility(&resident, now.date_naive()) {
         tracing::info!(nik = %mask_nik(&nik), reason = why.reason(), "enrollment refused: ineligible");
         return Err(
-            ApiErr::new(StatusCode::FORBIDDEN, "ineligible", why.message())
+            ApiErr::new(StatusCode::FORBIDDEN, ApiErrorCode::Ineligible, why.message())
                 .detail(serde_json::json!({ "reason": why.reason() })),
         );
     }
@@ -241,9 +241,9 @@ pub fn is_stale(state: &AppState, e: &Enrollment, now: DateTime<Utc>) -> bool {
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
     responses(
-        (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
+        (status = 200, description = "Status", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn status(
     State(state): State<SharedState>,
@@ -258,16 +258,16 @@ pub async fn status(
 #[utoipa::path(post, path = "/api/v1/enrollments/{id}/scan", tag = "enrollment",
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
-    request_body = ikd_core::wire::ScanRequest,
+    request_body = ikd_proto::wire::ScanRequest,
     responses(
-        (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_core::wire::ApiError),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
-        (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
-        (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 200, description = "Queued at the desk", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
+        (status = 409, description = "qr_used or invalid_state", body = ikd_proto::wire::ApiError),
+        (status = 410, description = "qr_expired", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn scan(
     State(state): State<SharedState>,
@@ -282,12 +282,12 @@ pub async fn scan(
     let claims = deskqr::verify(&state.hmac_key, &req.qr, now).map_err(|e| match e {
         QrError::Invalid => ApiErr::new(
             StatusCode::BAD_REQUEST,
-            "qr_invalid",
+            ApiErrorCode::QrInvalid,
             "Kode QR tidak dikenali. Pindai kode QR di loket Disdukcapil.",
         ),
         QrError::Expired => ApiErr::new(
             StatusCode::GONE,
-            "qr_expired",
+            ApiErrorCode::QrExpired,
             "Kode QR sudah kedaluwarsa. Pindai kode QR yang sedang tampil di loket.",
         ),
     })?;
@@ -308,7 +308,7 @@ pub async fn scan(
     if !state.store.scan(&e, &claims.nonce)? {
         return Err(ApiErr::new(
             StatusCode::CONFLICT,
-            "qr_used",
+            ApiErrorCode::QrUsed,
             "Kode QR ini sudah dipakai. Pindai kode QR yang baru di loket.",
         ));
     }
@@ -337,11 +337,11 @@ fn prepare_siak_photo(state: &SharedState, nik: &str) {
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
     responses(
-        (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
-        (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
-        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
+        (status = 200, description = "A new code was mailed", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
+        (status = 409, description = "Not approved", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn resend(
     State(state): State<SharedState>,
@@ -402,7 +402,7 @@ pub fn send_code(
     kind: CodeMail,
 ) {
     let state = state.clone();
-    let code = ikd_core::secret::SecretString::new(code);
+    let code = ikd_proto::secret::SecretString::new(code);
     let (id, email) = (e.id.clone(), e.email.clone());
     let expires = e.code_expires_at.unwrap_or(now);
     tokio::spawn(async move {

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ikd_core::wire::{paths, ApiError};
+use ikd_proto::wire::{ApiErrorCode, paths, ApiError};
 use serde::de::DeserializeOwned;
 
 /// Request bodies above this are refused with 413 (a selfie is ≤ 200 KB base64).
@@ -32,7 +32,7 @@ pub fn router(state: SharedState) -> Router {
             paths::CREDENTIAL_ISSUER_METADATA,
             get(oid4vci::issuer_metadata),
         )
-        .route("/.well-known/jwt-vc-issuer", get(oid4vci::jwt_vc_issuer))
+        .route(paths::JWT_VC_ISSUER_METADATA, get(oid4vci::jwt_vc_issuer))
         .route(
             paths::AUTHORIZATION_SERVER_METADATA,
             get(oid4vci::as_metadata),
@@ -41,18 +41,15 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::NONCE, post(oid4vci::nonce))
         .route(paths::CREDENTIAL, post(oid4vci::credential))
         .route(paths::OFFICER_LOGIN, post(officer::login))
-        .route("/officer/api/logout", post(officer::logout))
-        .route("/officer/api/me", get(officer::me))
+        .route(paths::OFFICER_LOGOUT, post(officer::logout))
+        .route(paths::OFFICER_ME, get(officer::me))
         .route(paths::OFFICER_DESK_QR, get(officer::desk_qr))
         .route(paths::OFFICER_DESK_QR_PNG, get(officer::desk_qr_png))
         .route(paths::OFFICER_QUEUE, get(officer::queue))
-        .route("/officer/api/enrollments/{id}", get(officer::detail))
+        .route(paths::OFFICER_ENROLLMENT, get(officer::detail))
         .route(paths::OFFICER_APPROVE, post(officer::approve))
         .route(paths::OFFICER_REJECT, post(officer::reject))
-        .route(
-            "/officer/api/devices/{nik}/block",
-            post(officer::block_device),
-        )
+        .route(paths::OFFICER_BLOCK_DEVICE, post(officer::block_device))
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))
@@ -65,7 +62,7 @@ pub fn router(state: SharedState) -> Router {
 async fn not_found_route() -> ApiErr {
     ApiErr::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ApiErrorCode::NotFound,
         "Alamat tidak ditemukan.",
     )
 }
@@ -124,11 +121,11 @@ pub struct ApiErr {
 }
 
 impl ApiErr {
-    pub fn new(status: StatusCode, code: &str, message: &str) -> Self {
+    pub fn new(status: StatusCode, code: ApiErrorCode, message: &str) -> Self {
         Self {
             status,
             body: ApiError {
-                error: code.to_owned(),
+                error: code,
                 message: message.to_owned(),
                 detail: None,
             },
@@ -157,20 +154,20 @@ impl ApiErr {
     }
 
     /// An RFC 6749 error (`error` is the OAuth code), with our finer code in `detail.code`.
-    pub fn oauth(status: StatusCode, error: &str, message: &str) -> Self {
+    pub fn oauth(status: StatusCode, error: ApiErrorCode, message: &str) -> Self {
         let mut e = Self::new(status, error, message);
         e.oauth = true;
         e
     }
 
     pub fn bad_request(message: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::new(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidRequest, message)
     }
 
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ApiErrorCode::NotFound,
             "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
         )
     }
@@ -178,7 +175,7 @@ impl ApiErr {
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ApiErrorCode::Unauthorized,
             "Silakan masuk terlebih dahulu.",
         )
     }
@@ -186,7 +183,7 @@ impl ApiErr {
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ApiErrorCode::RateLimited,
             "Terlalu banyak percobaan. Silakan coba lagi nanti.",
         )
         .detail(serde_json::json!({ "retry_after_secs": retry_after_secs }));
@@ -195,13 +192,13 @@ impl ApiErr {
     }
 
     pub fn invalid_state(message: &str) -> Self {
-        Self::new(StatusCode::CONFLICT, "invalid_state", message)
+        Self::new(StatusCode::CONFLICT, ApiErrorCode::InvalidState, message)
     }
 
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ApiErrorCode::Internal,
             "Terjadi kesalahan pada server. Silakan coba lagi.",
         )
     }
@@ -209,7 +206,7 @@ impl ApiErr {
     pub fn device_revoked() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "device_revoked",
+            ApiErrorCode::DeviceRevoked,
             "Perangkat ini sudah tidak terdaftar untuk IKD Anda.",
         )
     }
@@ -268,7 +265,7 @@ fn json_rejection(rej: JsonRejection) -> ApiErr {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiErr::new(
             status,
-            "payload_too_large",
+            ApiErrorCode::PayloadTooLarge,
             "Data yang dikirim terlalu besar.",
         );
     }
@@ -279,7 +276,7 @@ fn json_rejection(rej: JsonRejection) -> ApiErr {
     } else {
         status
     };
-    ApiErr::new(status, "invalid_request", "Format permintaan tidak valid.")
+    ApiErr::new(status, ApiErrorCode::InvalidRequest, "Format permintaan tidak valid.")
 }
 
 /// Form body extractor (the token endpoint) with RFC 6749 error answers.
@@ -307,7 +304,7 @@ where
                 };
                 Err(ApiErr::oauth(
                     status,
-                    "invalid_request",
+                    ApiErrorCode::InvalidRequest,
                     "Format permintaan tidak valid.",
                 ))
             }
@@ -339,12 +336,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A NIK for logs (core's mask: first four and last four digits).
 pub fn mask_nik(nik: &str) -> String {
-    ikd_core::identity::nik::mask(nik)
+    ikd_proto::identity::nik::mask(nik)
 }
 
 /// "s***@example.com"
 pub fn mask_email(email: &str) -> String {
-    ikd_core::identity::email::mask(email)
+    ikd_proto::identity::email::mask(email)
 }
 
 pub fn no_store<T: IntoResponse>(t: T) -> Response {

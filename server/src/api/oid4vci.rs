@@ -4,21 +4,25 @@
 use super::credentials::{kk_of, ktp_of};
 use super::enroll::code_hash;
 use super::{bearer, mask_nik, ApiErr, FormBody, JsonBody};
-use crate::crypto::{ct_eq, jwk_thumbprint, random_token, sha256_hex};
+use crate::crypto::{ct_eq, random_token, sha256_hex};
 use crate::store::{Device, DeviceStatus, TokenKind, TokenRow};
 use crate::{AppState, SharedState};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use ikd_core::credential::sdjwt;
-use ikd_core::wire::{
-    paths, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk, EnrollmentStatusWire,
-    IssuedCredential, NonceResponse, TokenResponse, KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION,
-    KTP_VCT, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP, SD_JWT_VC_FORMAT,
+use ikd_proto::jose::jwk_thumbprint;
+use ikd_proto::proof::{self, DeviceKeyError};
+use ikd_proto::sdjwt;
+use ikd_proto::wire::{ApiErrorCode, 
+    paths, AuthorizationServerMetadata, CredentialConfiguration, CredentialIssuerMetadata,
+    CredentialRequest, CredentialResponse, DeviceRequest, DisplayEntry, EnrollmentStatusWire,
+    IssuedCredential, Jwks, JwtVcIssuerMetadata, NonceResponse, PublishedJwk, TokenResponse,
+    KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT, PRE_AUTHORIZED_GRANT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
@@ -26,70 +30,72 @@ pub const REFRESH_TOKEN_DAYS: i64 = 365;
 pub const NONCE_SECS: i64 = 300;
 pub const CREDENTIAL_DAYS: i64 = 365;
 
-/// The issuer key's kid: its JWK thumbprint.
-pub fn issuer_jwk_json(state: &AppState) -> serde_json::Value {
+/// The issuer's published key; its kid is its JWK thumbprint.
+pub fn issuer_jwks(state: &AppState) -> Jwks {
     let jwk = state.issuer_key.public_jwk();
-    json!({
-        "kty": jwk.kty, "crv": jwk.crv, "x": jwk.x, "y": jwk.y,
-        "kid": jwk_thumbprint(&jwk), "alg": "ES256", "use": "sig",
-    })
-}
-
-fn configuration(vct: &str, name: &str) -> serde_json::Value {
-    json!({
-        "format": SD_JWT_VC_FORMAT,
-        "vct": vct,
-        "cryptographic_binding_methods_supported": ["jwk"],
-        "credential_signing_alg_values_supported": ["ES256"],
-        "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["ES256"] } },
-        "credential_metadata": { "display": [{ "name": name, "locale": "id-ID" }] },
-    })
+    Jwks {
+        keys: vec![PublishedJwk {
+            kid: Some(jwk_thumbprint(&jwk)),
+            alg: Some("ES256".into()),
+            use_: Some("sig".into()),
+            jwk,
+        }],
+    }
 }
 
 /// GET /.well-known/openid-credential-issuer
 #[utoipa::path(get, path = "/.well-known/openid-credential-issuer", tag = "openid4vci",
-    responses((status = 200, description = "Credential issuer metadata (OpenID4VCI 1.0 §12.2), with the issuer's `jwks`", body = Object)))]
+    responses((status = 200, description = "Credential issuer metadata (OpenID4VCI 1.0 §12.2), with the issuer's `jwks`", body = CredentialIssuerMetadata)))]
 pub async fn issuer_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
-    axum::Json(json!({
-        "credential_issuer": i,
-        "authorization_servers": [i],
-        "credential_endpoint": format!("{i}{}", paths::CREDENTIAL),
-        "nonce_endpoint": format!("{i}{}", paths::NONCE),
-        "display": [{ "name": "Identitas Kependudukan Digital", "locale": "id-ID" }],
-        "credential_configurations_supported": {
-            KTP_CONFIGURATION: configuration(KTP_VCT, "KTP-el"),
-            KK_CONFIGURATION: configuration(KK_VCT, "Kartu Keluarga"),
-        },
-        "jwks": { "keys": [issuer_jwk_json(&state)] },
-    }))
+    axum::Json(CredentialIssuerMetadata {
+        credential_issuer: i.clone(),
+        authorization_servers: vec![i.clone()],
+        credential_endpoint: format!("{i}{}", paths::CREDENTIAL),
+        nonce_endpoint: Some(format!("{i}{}", paths::NONCE)),
+        display: vec![DisplayEntry {
+            name: Some("Identitas Kependudukan Digital".into()),
+            locale: Some("id-ID".into()),
+        }],
+        credential_configurations_supported: BTreeMap::from([
+            (
+                KTP_CONFIGURATION.to_owned(),
+                CredentialConfiguration::sd_jwt_vc(KTP_VCT, "KTP-el"),
+            ),
+            (
+                KK_CONFIGURATION.to_owned(),
+                CredentialConfiguration::sd_jwt_vc(KK_VCT, "Kartu Keluarga"),
+            ),
+        ]),
+        jwks: Some(issuer_jwks(&state)),
+    })
     .into_response()
 }
 
 /// GET /.well-known/jwt-vc-issuer (SD-JWT VC issuer metadata)
 #[utoipa::path(get, path = "/.well-known/jwt-vc-issuer", tag = "openid4vci",
-    responses((status = 200, description = "SD-JWT VC issuer metadata", body = Object)))]
+    responses((status = 200, description = "SD-JWT VC issuer metadata", body = JwtVcIssuerMetadata)))]
 pub async fn jwt_vc_issuer(State(state): State<SharedState>) -> Response {
-    axum::Json(json!({
-        "issuer": state.issuer,
-        "jwks": { "keys": [issuer_jwk_json(&state)] },
-    }))
+    axum::Json(JwtVcIssuerMetadata {
+        issuer: state.issuer.clone(),
+        jwks: issuer_jwks(&state),
+    })
     .into_response()
 }
 
 /// GET /.well-known/oauth-authorization-server
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "openid4vci",
-    responses((status = 200, description = "Authorization server metadata (RFC 8414)", body = Object)))]
+    responses((status = 200, description = "Authorization server metadata (RFC 8414)", body = AuthorizationServerMetadata)))]
 pub async fn as_metadata(State(state): State<SharedState>) -> Response {
     let i = &state.issuer;
-    axum::Json(json!({
-        "issuer": i,
-        "token_endpoint": format!("{i}{}", paths::TOKEN),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
-        "pre-authorized_grant_anonymous_access_supported": true,
-        "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": [],
-    }))
+    axum::Json(AuthorizationServerMetadata {
+        issuer: i.clone(),
+        token_endpoint: format!("{i}{}", paths::TOKEN),
+        grant_types_supported: vec![PRE_AUTHORIZED_GRANT.into(), "refresh_token".into()],
+        pre_authorized_grant_anonymous_access_supported: Some(true),
+        token_endpoint_auth_methods_supported: vec!["none".into()],
+        response_types_supported: vec![],
+    })
     .into_response()
 }
 
@@ -107,7 +113,7 @@ pub struct TokenForm {
 }
 
 fn grant_error(code: &str, message: &str) -> ApiErr {
-    ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
+    ApiErr::oauth(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidGrant, message).detail(json!({ "code": code }))
 }
 
 pub(crate) fn new_token(
@@ -134,9 +140,9 @@ pub(crate) fn new_token(
 #[utoipa::path(post, path = "/token", tag = "openid4vci",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = ikd_core::wire::TokenResponse),
-        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_core::wire::ApiError),
-        (status = 429, body = ikd_core::wire::ApiError),
+        (status = 200, body = ikd_proto::wire::TokenResponse),
+        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 429, body = ikd_proto::wire::ApiError),
     ))]
 pub async fn token(
     State(state): State<SharedState>,
@@ -158,7 +164,7 @@ pub async fn token(
         "refresh_token" => refresh(&state, &form, now),
         _ => Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
+            ApiErrorCode::UnsupportedGrantType,
             "Jenis grant tidak didukung.",
         )),
     }
@@ -172,14 +178,14 @@ fn pre_authorized(
     let pac = form.pre_authorized_code.as_deref().ok_or_else(|| {
         ApiErr::oauth(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            ApiErrorCode::InvalidRequest,
             "Kode penawaran tidak ada.",
         )
     })?;
     let tx_code = form.tx_code.as_deref().ok_or_else(|| {
         ApiErr::oauth(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            ApiErrorCode::InvalidRequest,
             "Kode aktivasi wajib diisi.",
         )
     })?;
@@ -300,7 +306,7 @@ fn refresh(
     let rt = form.refresh_token.as_deref().ok_or_else(|| {
         ApiErr::oauth(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            ApiErrorCode::InvalidRequest,
             "refresh_token wajib diisi.",
         )
     })?;
@@ -331,7 +337,7 @@ fn refresh(
 
 /// POST /nonce
 #[utoipa::path(post, path = "/nonce", tag = "openid4vci",
-    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_core::wire::NonceResponse)))]
+    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse)))]
 pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     let n = random_token();
     state
@@ -343,13 +349,13 @@ pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr>
 fn invalid_token() -> ApiErr {
     ApiErr::oauth(
         StatusCode::UNAUTHORIZED,
-        "invalid_token",
+        ApiErrorCode::InvalidToken,
         "Token akses tidak berlaku.",
     )
 }
 
 fn invalid_proof(msg: &str) -> ApiErr {
-    ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_proof", msg)
+    ApiErr::oauth(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidProof, msg)
 }
 
 /// The device behind an access token, checked active.
@@ -371,40 +377,32 @@ fn device_of_token(state: &AppState, headers: &HeaderMap) -> Result<Device, ApiE
     Ok(device)
 }
 
-/// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
+/// Checks a proof JWT with the protocol's one rule ([`proof::verify_proof`]: signed by
+/// `device`'s key, typ, aud = issuer, iat at most 300 s old and 60 s ahead), then
+/// redeems its single-use nonce.
 pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
-    let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
-        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
-    if header.get("typ").and_then(|v| v.as_str()) != Some(PROOF_JWT_TYP) {
-        return Err(invalid_proof("typ bukti tidak sesuai."));
-    }
-    if let Some(jwk) = header.get("jwk") {
-        let jwk: EcJwk = serde_json::from_value(jwk.clone())
-            .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
-        if jwk_thumbprint(&jwk) != device.thumb {
-            return Err(invalid_proof(
-                "Kunci bukti bukan kunci perangkat terdaftar.",
-            ));
-        }
-    }
-    let aud_ok = match payload.get("aud") {
-        Some(serde_json::Value::String(a)) => a == &state.issuer,
-        Some(serde_json::Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&state.issuer)),
-        _ => false,
+    let rules = proof::ProofRules {
+        aud: &state.issuer,
+        nonce: None,
+        device_key: Some(&device.jwk),
+        now,
+        max_age: Duration::seconds(proof::PROOF_MAX_AGE_SECS),
     };
-    if !aud_ok {
-        return Err(invalid_proof("aud bukti tidak sesuai."));
-    }
-    let iat = payload.get("iat").and_then(|v| v.as_i64()).unwrap_or(0);
-    if (now.timestamp() - iat).abs() > NONCE_SECS {
-        return Err(invalid_proof("Bukti sudah kedaluwarsa."));
-    }
-    let nonce = payload.get("nonce").and_then(|v| v.as_str()).unwrap_or("");
-    if !state.store.take_nonce(nonce, now)? {
+    let verified = proof::verify_proof(proof, &rules).map_err(|e| {
+        invalid_proof(match e {
+            DeviceKeyError::WrongType => "typ bukti tidak sesuai.",
+            DeviceKeyError::BadKey => "jwk bukti tidak sah.",
+            DeviceKeyError::NotDeviceKey => "Kunci bukti bukan kunci perangkat terdaftar.",
+            DeviceKeyError::WrongAudience => "aud bukti tidak sesuai.",
+            DeviceKeyError::Stale => "Bukti sudah kedaluwarsa.",
+            _ => "Bukti kepemilikan kunci tidak sah.",
+        })
+    })?;
+    if !state.store.take_nonce(&verified.nonce, now)? {
         return Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
-            "invalid_nonce",
+            ApiErrorCode::InvalidNonce,
             "Nonce tidak berlaku. Minta nonce baru.",
         ));
     }
@@ -413,14 +411,14 @@ pub(crate) fn check_proof(state: &AppState, device: &Device, proof: &str) -> Res
 
 /// POST /credential
 #[utoipa::path(post, path = "/credential", tag = "openid4vci", security(("access_token" = [])),
-    request_body = ikd_core::wire::CredentialRequest,
+    request_body = ikd_proto::wire::CredentialRequest,
     responses(
-        (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
-        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
-        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_proto::wire::CredentialResponse),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn credential(
     State(state): State<SharedState>,
@@ -434,7 +432,7 @@ pub async fn credential(
         _ => {
             return Err(ApiErr::oauth(
                 StatusCode::BAD_REQUEST,
-                "unknown_credential_configuration",
+                ApiErrorCode::UnknownCredentialConfiguration,
                 "Jenis dokumen tidak dikenal.",
             ))
         }
@@ -477,14 +475,14 @@ pub struct ReleaseResponse {
 
 /// POST /api/v1/device/release (Lepas Perangkat)
 #[utoipa::path(post, path = "/api/v1/device/release", tag = "device", security(("access_token" = [])),
-    request_body = ikd_core::wire::DeviceRequest,
+    request_body = ikd_proto::wire::DeviceRequest,
     responses(
         (status = 200, body = ReleaseResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
-        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
-        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn release(
     State(state): State<SharedState>,

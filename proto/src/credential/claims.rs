@@ -5,8 +5,7 @@
 //! whose *elements* are each disclosable (see [`KK_ARRAY_CLAIMS`]).
 
 use super::model::{Kk, Ktp};
-use super::sdjwt::IssueRequest;
-use crate::error::{ErrorCode, UiError};
+use crate::sdjwt::IssueRequest;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -24,15 +23,6 @@ pub enum ClaimsError {
     Encode,
 }
 
-impl From<ClaimsError> for UiError {
-    fn from(e: ClaimsError) -> Self {
-        let code = match e {
-            ClaimsError::Incomplete => ErrorCode::CredentialInvalid,
-            ClaimsError::Encode => ErrorCode::Internal,
-        };
-        UiError::new(code, e.to_string())
-    }
-}
 
 fn to_claims<T: Serialize>(doc: &T) -> Result<Map<String, Value>, ClaimsError> {
     match serde_json::to_value(doc) {

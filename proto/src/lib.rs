@@ -1,0 +1,22 @@
+//! ikd-proto: the IKD protocol, sans I/O.
+//!
+//! What the wallet (`ikd-core`), the server (`ikd-server`) and a verifier must agree on,
+//! written once: the HTTP bodies and paths ([`wire`]), ES256/JWK/time windows ([`jose`]),
+//! the OpenID4VCI proof JWT ([`proof`]), SD-JWT VC ([`sdjwt`]), the KTP/KK models
+//! ([`credential`]), the identity rules ([`identity`]) and the enrollment state machine
+//! ([`enrollment`]). No network, no database, no files, no UI types: each module has
+//! its own typed error, and the wallet maps those to its UI error in one place.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod secret;
+
+pub mod jose;
+pub mod wire;
+
+pub mod credential;
+pub mod proof;
+pub mod sdjwt;
+
+pub mod enrollment;
+pub mod identity;
