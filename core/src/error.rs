@@ -1,8 +1,8 @@
 //! The one error the UI sees.
 //!
 //! Each module has its own typed error (thiserror). Each of those is mapped, once,
-//! in its own module (`impl From<ModError> for UiError`), to this small
-//! serializable error with a stable `code`. The UI words the code in the resident's
+//! in this file (`impl From<ModError> for UiError`), to this small serializable
+//! error with a stable `code`. The UI words the code in the resident's
 //! language; `message` is an English developer message that never contains a secret
 //! or personal data (no NIK, PIN, code or token).
 
@@ -94,8 +94,9 @@ impl std::fmt::Display for UiError {
 
 impl std::error::Error for UiError {}
 
-// ------------------------------------------------- the protocol crate's errors, mapped
-// once here (ikd-proto knows nothing of the UI).
+// ------------------------------------------------------------- the one mapping
+// Every internal error becomes a UiError here and nowhere else (ikd-proto knows
+// nothing of the UI). The selfie pipeline's mapping still sits in `selfie/mod.rs`.
 
 use ikd_proto::credential::ClaimsError;
 use ikd_proto::enrollment::EnrollmentError;
@@ -106,6 +107,12 @@ use ikd_proto::identity::phone::PhoneError;
 use ikd_proto::jose::JoseError;
 use ikd_proto::proof::DeviceKeyError;
 use ikd_proto::sdjwt::SdJwtError;
+use crate::client::ClientError;
+use crate::qr::QrError;
+use crate::store::StoreError;
+use crate::vault::keystore::KeyStoreError;
+use crate::vault::{PinError, VaultError};
+use crate::view::LockoutView;
 use serde_json::json;
 
 impl From<DeviceKeyError> for UiError {
@@ -209,6 +216,122 @@ impl From<ClaimsError> for UiError {
         };
         UiError::new(code, e.to_string())
     }
+}
+
+impl From<VaultError> for UiError {
+    fn from(e: VaultError) -> Self {
+        let msg = e.to_string();
+        match e {
+            VaultError::Pin(p) => p.into(),
+            VaultError::WrongPin(v) => {
+                UiError::new(ErrorCode::WrongPin, msg).with_detail(lockout_json(&v))
+            }
+            VaultError::LockedOut(v) => {
+                UiError::new(ErrorCode::LockedOut, msg).with_detail(lockout_json(&v))
+            }
+            VaultError::Wiped => UiError::new(ErrorCode::VaultWiped, msg),
+            VaultError::NotCreated => UiError::new(ErrorCode::InvalidState, msg),
+            VaultError::Corrupt => UiError::new(ErrorCode::VaultCorrupt, msg),
+            VaultError::WeakKdfParams | VaultError::InvalidId | VaultError::Crypto => {
+                UiError::new(ErrorCode::Internal, msg)
+            }
+            VaultError::Store(s) => s.into(),
+            VaultError::KeyStore(k) => k.into(),
+        }
+    }
+}
+
+impl From<PinError> for UiError {
+    fn from(e: PinError) -> Self {
+        UiError::new(ErrorCode::PinPolicy, e.to_string())
+            .with_detail(serde_json::json!({ "reason": e.reason() }))
+    }
+}
+
+impl From<KeyStoreError> for UiError {
+    fn from(e: KeyStoreError) -> Self {
+        UiError::new(ErrorCode::KeyStore, e.to_string())
+    }
+}
+
+impl From<QrError> for UiError {
+    fn from(e: QrError) -> Self {
+        // The contract (COMMANDS.md) has one code for every failure here; the reason
+        // lets the UI say "too large" rather than "no QR found".
+        let reason = match e {
+            QrError::Empty | QrError::NotAnImage => "not_an_image",
+            QrError::FileTooLarge(_) | QrError::TooManyPixels(_) => "too_large",
+            QrError::NoQr => "no_qr",
+            QrError::Unreadable => "unreadable",
+        };
+        UiError::new(ErrorCode::QrInvalid, e.to_string())
+            .with_detail(serde_json::json!({ "reason": reason }))
+    }
+}
+
+impl From<StoreError> for UiError {
+    fn from(e: StoreError) -> Self {
+        // rusqlite messages name tables and constraints, never bound values.
+        UiError::new(ErrorCode::Storage, e.to_string())
+    }
+}
+
+impl From<ClientError> for UiError {
+    fn from(e: ClientError) -> Self {
+        let msg = e.to_string();
+        match e {
+            ClientError::InsecureUrl => UiError::new(ErrorCode::InsecureUrl, msg),
+            ClientError::InvalidUrl => UiError::new(ErrorCode::InsecureUrl, msg),
+            ClientError::Offline => UiError::new(ErrorCode::Offline, msg),
+            ClientError::Timeout => UiError::new(ErrorCode::Timeout, msg),
+            ClientError::ServerBusy => UiError::new(ErrorCode::ServerBusy, msg),
+            ClientError::RateLimited { retry_after_secs } => {
+                UiError::new(ErrorCode::RateLimited, msg)
+                    .with_detail(json!({ "retry_after_secs": retry_after_secs }))
+            }
+            ClientError::NotFound => UiError::new(ErrorCode::NotFound, msg),
+            ClientError::Ineligible { reason, .. } => {
+                UiError::new(ErrorCode::Ineligible, "not eligible")
+                    .with_detail(json!({ "reason": reason }))
+            }
+            ClientError::Rejected { reason } => {
+                UiError::new(ErrorCode::Rejected, msg).with_detail(json!({ "reason": reason }))
+            }
+            ClientError::CodeWrong { attempts_left } => UiError::new(ErrorCode::CodeWrong, msg)
+                .with_detail(json!({ "attempts_left": attempts_left })),
+            ClientError::CodeExpired => UiError::new(ErrorCode::CodeExpired, msg),
+            ClientError::CodeVoid => UiError::new(ErrorCode::CodeVoid, msg),
+            ClientError::QrInvalid => UiError::new(ErrorCode::QrInvalid, msg),
+            ClientError::QrExpired => UiError::new(ErrorCode::QrExpired, msg),
+            ClientError::QrUsed => UiError::new(ErrorCode::QrUsed, msg),
+            ClientError::DeviceRevoked => UiError::new(ErrorCode::DeviceRevoked, msg),
+            ClientError::InvalidRequest { field } => {
+                let code = match field.as_deref() {
+                    Some("nik") => ErrorCode::InvalidNik,
+                    Some("email") => ErrorCode::InvalidEmail,
+                    Some("phone") => ErrorCode::InvalidPhone,
+                    Some("selfie_jpeg") => ErrorCode::ImageInvalid,
+                    _ => ErrorCode::Internal,
+                };
+                UiError::new(code, msg).with_detail(json!({ "field": field }))
+            }
+            ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
+            ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
+            ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
+            ClientError::DeviceKey(_) | ClientError::ProofRefused => {
+                UiError::new(ErrorCode::KeyStore, msg)
+            }
+            // The proof took longer than the nonce lives: "took too long, try again".
+            ClientError::NonceRefused => UiError::new(ErrorCode::Timeout, msg),
+            ClientError::Api { .. } | ClientError::Protocol(_) => {
+                UiError::new(ErrorCode::Internal, msg)
+            }
+        }
+    }
+}
+
+fn lockout_json(v: &LockoutView) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]

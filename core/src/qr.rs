@@ -29,20 +29,6 @@ pub enum QrError {
     Unreadable,
 }
 
-impl From<QrError> for UiError {
-    fn from(e: QrError) -> Self {
-        // The contract (COMMANDS.md) has one code for every failure here; the reason
-        // lets the UI say "too large" rather than "no QR found".
-        let reason = match e {
-            QrError::Empty | QrError::NotAnImage => "not_an_image",
-            QrError::FileTooLarge(_) | QrError::TooManyPixels(_) => "too_large",
-            QrError::NoQr => "no_qr",
-            QrError::Unreadable => "unreadable",
-        };
-        UiError::new(ErrorCode::QrInvalid, e.to_string())
-            .with_detail(serde_json::json!({ "reason": reason }))
-    }
-}
 
 /// Finds the first readable QR code in a PNG or JPEG image and returns its text.
 pub fn decode_qr_image(bytes: &[u8]) -> Result<String, QrError> {

@@ -5,128 +5,20 @@
 //! up to 3 times with backoff (200 ms, 800 ms) on offline/timeout/busy; submit and
 //! token are never retried. Tokens and codes travel in [`SecretString`].
 
-use crate::error::{ErrorCode, UiError};
+mod enrollment;
+mod error;
+mod oid4vci;
+
+pub use error::{map_error, ClientError};
+pub use oid4vci::parse_credential_offer;
+
 use crate::secret::SecretString;
-use crate::wire::{
-    paths, ApiError, ApiErrorCode, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
-    CredentialResponse, DeviceRequest, EcJwk, EnrollRequest, EnrollResponse,
-    EnrollmentStatusResponse, NonceResponse, Proofs, ReauthResponse, ScanRequest, TokenResponse,
-    PRE_AUTHORIZED_GRANT,
-};
-use reqwest::StatusCode;
+use crate::wire::{ApiError, CredentialIssuerMetadata, EcJwk};
+use error::transport_error;
 use serde::de::DeserializeOwned;
 use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ClientError {
-    #[error("backend URL must be https (or loopback)")]
-    InsecureUrl,
-    #[error("backend URL is not valid")]
-    InvalidUrl,
-    #[error("cannot reach the server")]
-    Offline,
-    #[error("the server did not answer in time")]
-    Timeout,
-    #[error("the server is busy")]
-    ServerBusy,
-    #[error("rate limited")]
-    RateLimited { retry_after_secs: Option<u64> },
-    #[error("not found or not verifiable")]
-    NotFound,
-    #[error("not eligible: {reason}")]
-    Ineligible { reason: String, message: String },
-    #[error("enrollment rejected")]
-    Rejected { reason: Option<String> },
-    #[error("wrong code")]
-    CodeWrong { attempts_left: u32 },
-    #[error("code expired")]
-    CodeExpired,
-    #[error("code void")]
-    CodeVoid,
-    #[error("desk QR not recognised")]
-    QrInvalid,
-    #[error("desk QR expired")]
-    QrExpired,
-    #[error("desk QR already used")]
-    QrUsed,
-    #[error("device revoked")]
-    DeviceRevoked,
-    #[error("invalid request ({field:?})")]
-    InvalidRequest { field: Option<String> },
-    #[error("not allowed in this state")]
-    InvalidState,
-    #[error("not authorised")]
-    Unauthorized,
-    #[error("issuer key changed from the pinned key")]
-    IssuerKeyChanged,
-    #[error("device key: {0}")]
-    DeviceKey(String),
-    #[error("the server refused the device key proof")]
-    ProofRefused,
-    #[error("the server's nonce ran out; ask for a new one")]
-    NonceRefused,
-    #[error("server error {status}: {error}")]
-    Api { status: u16, error: String },
-    #[error("unexpected answer: {0}")]
-    Protocol(String),
-}
-
-impl From<ClientError> for UiError {
-    fn from(e: ClientError) -> Self {
-        use serde_json::json;
-        let msg = e.to_string();
-        match e {
-            ClientError::InsecureUrl => UiError::new(ErrorCode::InsecureUrl, msg),
-            ClientError::InvalidUrl => UiError::new(ErrorCode::InsecureUrl, msg),
-            ClientError::Offline => UiError::new(ErrorCode::Offline, msg),
-            ClientError::Timeout => UiError::new(ErrorCode::Timeout, msg),
-            ClientError::ServerBusy => UiError::new(ErrorCode::ServerBusy, msg),
-            ClientError::RateLimited { retry_after_secs } => {
-                UiError::new(ErrorCode::RateLimited, msg)
-                    .with_detail(json!({ "retry_after_secs": retry_after_secs }))
-            }
-            ClientError::NotFound => UiError::new(ErrorCode::NotFound, msg),
-            ClientError::Ineligible { reason, .. } => {
-                UiError::new(ErrorCode::Ineligible, "not eligible")
-                    .with_detail(json!({ "reason": reason }))
-            }
-            ClientError::Rejected { reason } => {
-                UiError::new(ErrorCode::Rejected, msg).with_detail(json!({ "reason": reason }))
-            }
-            ClientError::CodeWrong { attempts_left } => UiError::new(ErrorCode::CodeWrong, msg)
-                .with_detail(json!({ "attempts_left": attempts_left })),
-            ClientError::CodeExpired => UiError::new(ErrorCode::CodeExpired, msg),
-            ClientError::CodeVoid => UiError::new(ErrorCode::CodeVoid, msg),
-            ClientError::QrInvalid => UiError::new(ErrorCode::QrInvalid, msg),
-            ClientError::QrExpired => UiError::new(ErrorCode::QrExpired, msg),
-            ClientError::QrUsed => UiError::new(ErrorCode::QrUsed, msg),
-            ClientError::DeviceRevoked => UiError::new(ErrorCode::DeviceRevoked, msg),
-            ClientError::InvalidRequest { field } => {
-                let code = match field.as_deref() {
-                    Some("nik") => ErrorCode::InvalidNik,
-                    Some("email") => ErrorCode::InvalidEmail,
-                    Some("phone") => ErrorCode::InvalidPhone,
-                    Some("selfie_jpeg") => ErrorCode::ImageInvalid,
-                    _ => ErrorCode::Internal,
-                };
-                UiError::new(code, msg).with_detail(json!({ "field": field }))
-            }
-            ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
-            ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
-            ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
-            ClientError::DeviceKey(_) | ClientError::ProofRefused => {
-                UiError::new(ErrorCode::KeyStore, msg)
-            }
-            // The proof took longer than the nonce lives: "took too long, try again".
-            ClientError::NonceRefused => UiError::new(ErrorCode::Timeout, msg),
-            ClientError::Api { .. } | ClientError::Protocol(_) => {
-                UiError::new(ErrorCode::Internal, msg)
-            }
-        }
-    }
-}
 
 /// Whether `url` may be used: https anywhere, http only on loopback.
 pub fn check_url(url: &Url) -> Result<(), ClientError> {
@@ -147,25 +39,6 @@ pub fn check_url(url: &Url) -> Result<(), ClientError> {
         }
         _ => Err(ClientError::InsecureUrl),
     }
-}
-
-/// Parses a credential offer: its JSON object, or an
-/// `openid-credential-offer://?credential_offer=<urlencoded JSON>` URI.
-pub fn parse_credential_offer(s: &str) -> Result<CredentialOffer, ClientError> {
-    let s = s.trim();
-    let json = if s.starts_with('{') {
-        s.to_owned()
-    } else {
-        let u = Url::parse(s).map_err(|_| ClientError::Protocol("offer URI".into()))?;
-        if u.scheme() != "openid-credential-offer" {
-            return Err(ClientError::Protocol("offer URI scheme".into()));
-        }
-        u.query_pairs()
-            .find(|(k, _)| k == "credential_offer")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| ClientError::Protocol("credential_offer missing".into()))?
-    };
-    serde_json::from_str(&json).map_err(|_| ClientError::Protocol("credential offer".into()))
 }
 
 /// Tokens from the token endpoint.
@@ -234,11 +107,11 @@ impl BackendClient {
             .clone()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url(), path)
     }
 
-    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+    pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
             return resp
@@ -255,7 +128,7 @@ impl BackendClient {
         Err(map_error(status, body, retry_header))
     }
 
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
@@ -264,7 +137,7 @@ impl BackendClient {
     }
 
     /// Retries on offline/timeout/busy with backoff (idempotent calls only).
-    async fn send_retry<T: DeserializeOwned>(
+    pub(super) async fn send_retry<T: DeserializeOwned>(
         &self,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
@@ -284,365 +157,6 @@ impl BackendClient {
             }
         }
         Err(last)
-    }
-
-    /// POST /api/v1/enrollments (never retried).
-    pub async fn submit(&self, req: &EnrollRequest) -> Result<EnrollResponse, ClientError> {
-        self.send(self.http.post(self.url(paths::ENROLLMENTS)).json(req))
-            .await
-    }
-
-    fn enrollment_path(template: &str, id: &str) -> String {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-        template.replace("{id}", &id)
-    }
-
-    /// GET /api/v1/enrollments/{id}
-    pub async fn status(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(paths::ENROLLMENT, enrollment_id));
-        // The token goes in the Authorization header only.
-        self.send_retry(|| self.http.get(&url).bearer_auth(enrollment_token.expose()))
-            .await
-    }
-
-    /// POST /api/v1/enrollments/{id}/scan
-    pub async fn scan(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        qr: &str,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_SCAN,
-            enrollment_id,
-        ));
-        self.send(
-            self.http
-                .post(url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&ScanRequest { qr: qr.to_owned() }),
-        )
-        .await
-    }
-
-    /// POST /api/v1/enrollments/{id}/resend
-    pub async fn resend(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_RESEND,
-            enrollment_id,
-        ));
-        self.send(self.http.post(url).bearer_auth(enrollment_token.expose()))
-            .await
-    }
-
-    /// GET the issuer metadata; pins the issuer key on first use and refuses a change.
-    pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
-        let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
-        let metadata: CredentialIssuerMetadata =
-            self.send_retry(|| self.http.get(&url)).await?;
-        let jwk: EcJwk = metadata
-            .jwks
-            .as_ref()
-            .and_then(|j| j.keys.first())
-            .map(|k| k.jwk.clone())
-            .ok_or_else(|| ClientError::Protocol("metadata jwks".into()))?;
-        {
-            let mut pinned = self
-                .pinned_issuer_jwk
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            match &*pinned {
-                Some(p) if *p != jwk => return Err(ClientError::IssuerKeyChanged),
-                Some(_) => {}
-                None => *pinned = Some(jwk.clone()),
-            }
-        }
-        Ok(IssuerMetadata {
-            credential_issuer: metadata.credential_issuer.clone(),
-            credential_endpoint: metadata.credential_endpoint.clone(),
-            nonce_endpoint: metadata
-                .nonce_endpoint
-                .clone()
-                .ok_or_else(|| ClientError::Protocol("metadata nonce_endpoint".into()))?,
-            issuer_jwk: jwk,
-            metadata,
-        })
-    }
-
-    async fn token_form(&self, form: &[(&str, &str)]) -> Result<Tokens, ClientError> {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let t: TokenResponse = self
-            .send(
-                self.http
-                    .post(self.url(paths::TOKEN))
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(body),
-            )
-            .await?;
-        Ok(Tokens {
-            access_token: SecretString::new(t.access_token),
-            refresh_token: t.refresh_token.map(SecretString::new),
-            expires_in: t.expires_in,
-        })
-    }
-
-    /// POST /token with the pre-authorised code and the emailed code (never retried).
-    pub async fn token(
-        &self,
-        pre_authorized_code: &str,
-        tx_code: &SecretString,
-    ) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", PRE_AUTHORIZED_GRANT),
-            ("pre-authorized_code", pre_authorized_code),
-            ("tx_code", tx_code.expose()),
-        ])
-        .await
-    }
-
-    /// POST /token with grant_type=refresh_token.
-    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-        ])
-        .await
-    }
-
-    /// POST /nonce
-    pub async fn nonce(&self) -> Result<String, ClientError> {
-        let url = self.url(paths::NONCE);
-        let n: NonceResponse = self.send_retry(|| self.http.post(&url)).await?;
-        Ok(n.c_nonce)
-    }
-
-    /// POST /credential with one proof JWT; returns the SD-JWT VC.
-    pub async fn credential(
-        &self,
-        access_token: &SecretString,
-        configuration_id: &str,
-        proof_jwt: &str,
-    ) -> Result<String, ClientError> {
-        let req = CredentialRequest {
-            credential_configuration_id: configuration_id.to_owned(),
-            proofs: Proofs {
-                jwt: vec![proof_jwt.to_owned()],
-            },
-        };
-        let r: CredentialResponse = self
-            .send(
-                self.http
-                    .post(self.url(paths::CREDENTIAL))
-                    .bearer_auth(access_token.expose())
-                    .json(&req),
-            )
-            .await?;
-        r.credentials
-            .into_iter()
-            .next()
-            .map(|c| c.credential)
-            .ok_or_else(|| ClientError::Protocol("no credential".into()))
-    }
-
-    /// POST /api/v1/device/release (Lepas Perangkat).
-    pub async fn release(
-        &self,
-        access_token: &SecretString,
-        proof_jwt: &str,
-    ) -> Result<(), ClientError> {
-        let _: serde_json::Value = self
-            .send(
-                self.http
-                    .post(self.url(paths::DEVICE_RELEASE))
-                    .bearer_auth(access_token.expose())
-                    .json(&DeviceRequest {
-                        proof: proof_jwt.to_owned(),
-                    }),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; never retried): the enrollment
-    /// token plus a proof JWT from the enrolled device key. The server revokes the
-    /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
-    pub async fn reauth(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        proof_jwt: &str,
-    ) -> Result<ReauthResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_REAUTH,
-            enrollment_id,
-        ));
-        self.send(
-            self.http
-                .post(url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&DeviceRequest {
-                    proof: proof_jwt.to_owned(),
-                }),
-        )
-        .await
-    }
-}
-
-impl BackendClient {
-    /// Nonce, then a proof JWT from the device key (aud = `issuer`), then the credential.
-    pub async fn fetch_credential(
-        &self,
-        access_token: &SecretString,
-        configuration_id: &str,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<String, ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.credential(access_token, configuration_id, &proof)
-            .await
-    }
-
-    /// Lepas Perangkat with a fresh proof from the device key.
-    pub async fn release_device(
-        &self,
-        access_token: &SecretString,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.release(access_token, &proof).await
-    }
-
-    /// Re-authentication with a fresh proof from the device key.
-    pub async fn reauth_device(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ReauthResponse, ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.reauth(enrollment_id, enrollment_token, &proof).await
-    }
-}
-
-fn transport_error(e: reqwest::Error) -> ClientError {
-    if e.is_timeout() {
-        ClientError::Timeout
-    } else if e.is_connect() || e.is_request() {
-        ClientError::Offline
-    } else {
-        ClientError::Protocol("transport".into())
-    }
-}
-
-/// Maps an error answer to a typed error.
-pub fn map_error(
-    status: StatusCode,
-    body: Option<ApiError>,
-    retry_after: Option<u64>,
-) -> ClientError {
-    let detail = body.as_ref().and_then(|b| b.detail.clone());
-    let d_str = |k: &str| {
-        detail
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let d_u64 = |k: &str| {
-        detail
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .and_then(|v| v.as_u64())
-    };
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return ClientError::RateLimited {
-            retry_after_secs: d_u64("retry_after_secs").or(retry_after),
-        };
-    }
-    if status.is_server_error() {
-        return ClientError::ServerBusy;
-    }
-    let Some(body) = body else {
-        return match status {
-            StatusCode::NOT_FOUND => ClientError::NotFound,
-            StatusCode::PAYLOAD_TOO_LARGE => ClientError::InvalidRequest { field: None },
-            _ => ClientError::Api {
-                status: status.as_u16(),
-                error: String::new(),
-            },
-        };
-    };
-    // An OAuth invalid_grant carries our finer code in detail.code.
-    let code = match &body.error {
-        ApiErrorCode::InvalidGrant => d_str("code")
-            .map(|c| ApiErrorCode::parse(&c))
-            .unwrap_or(ApiErrorCode::InvalidGrant),
-        other => other.clone(),
-    };
-    use ApiErrorCode as A;
-    match code {
-        A::NotFound => ClientError::NotFound,
-        A::Ineligible => ClientError::Ineligible {
-            reason: d_str("reason").unwrap_or_default(),
-            message: body.message,
-        },
-        A::Rejected => ClientError::Rejected {
-            reason: d_str("reason"),
-        },
-        A::CodeWrong => ClientError::CodeWrong {
-            attempts_left: d_u64("attempts_left").unwrap_or(0) as u32,
-        },
-        A::CodeExpired => ClientError::CodeExpired,
-        A::CodeVoid | A::CodeUsed => ClientError::CodeVoid,
-        A::QrInvalid => ClientError::QrInvalid,
-        A::QrExpired => ClientError::QrExpired,
-        A::QrUsed => ClientError::QrUsed,
-        A::DeviceRevoked => ClientError::DeviceRevoked,
-        A::InvalidRequest | A::PayloadTooLarge => ClientError::InvalidRequest {
-            field: d_str("field"),
-        },
-        A::InvalidState => ClientError::InvalidState,
-        A::Unauthorized | A::InvalidToken | A::InvalidCredentials => ClientError::Unauthorized,
-        A::InvalidProof => ClientError::ProofRefused,
-        A::InvalidNonce => ClientError::NonceRefused,
-        A::RateLimited => ClientError::RateLimited {
-            retry_after_secs: d_u64("retry_after_secs").or(retry_after),
-        },
-        other @ (A::Internal
-        | A::InvalidGrant
-        | A::UnsupportedGrantType
-        | A::UnknownCredentialConfiguration
-        | A::Other(_)) => ClientError::Api {
-            status: status.as_u16(),
-            error: other.as_str().to_owned(),
-        },
     }
 }
 

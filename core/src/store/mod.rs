@@ -30,9 +30,3 @@ pub enum StoreError {
     Malformed(&'static str),
 }
 
-impl From<StoreError> for UiError {
-    fn from(e: StoreError) -> Self {
-        // rusqlite messages name tables and constraints, never bound values.
-        UiError::new(ErrorCode::Storage, e.to_string())
-    }
-}

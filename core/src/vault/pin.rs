@@ -33,12 +33,6 @@ impl PinError {
     }
 }
 
-impl From<PinError> for UiError {
-    fn from(e: PinError) -> Self {
-        UiError::new(ErrorCode::PinPolicy, e.to_string())
-            .with_detail(serde_json::json!({ "reason": e.reason() }))
-    }
-}
 
 /// Checks only the shape: exactly 6 ASCII digits.
 pub fn check_format(pin: &str) -> Result<(), PinError> {

@@ -1,0 +1,157 @@
+//! Where the device's own secrets live (the device secret that binds the vault to
+//! this device, and the device signing key).
+//!
+//! - [`MemoryKeyStore`]: a static test implementation, in memory only.
+//! - [`FileKeyStore`]: a file with mode 0600 in the app data dir, written atomically.
+//!   Linux desktops without a running Secret Service (CI, Xvfb, headless sessions)
+//!   have no OS key ring, so the file is the documented fallback. An `OsKeyStore`
+//!   over the Secret Service / macOS Keychain / Windows Credential Manager (e.g. the
+//!   `keyring` crate) can implement [`KeyStore`] later; it is deliberately not added
+//!   here because no Secret Service runs on the build machines.
+//! - `AndroidKeyStore` / `IosKeychain` (only on those targets): for now they keep the
+//!   file in the app's private data dir; the hardware-backed versions are not
+//!   implemented (see their docs).
+
+use crate::error::{ErrorCode, UiError};
+use crate::secret::SecretBytes;
+use ring::rand::{SecureRandom, SystemRandom};
+
+mod file;
+mod memory;
+#[cfg(target_os = "android")]
+pub mod android;
+#[cfg(target_os = "ios")]
+pub mod ios;
+
+pub use file::FileKeyStore;
+pub use memory::MemoryKeyStore;
+
+/// Key-store failures. Messages never contain stored values.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error("key store i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("key store file is malformed")]
+    Malformed,
+    #[error("key name must be 1-64 characters of [A-Za-z0-9._-]")]
+    InvalidName,
+    #[error("stored device secret has the wrong length")]
+    BadDeviceSecret,
+    #[error("the system random generator failed")]
+    Random,
+}
+
+
+/// A small named-secret store provided by the platform.
+pub trait KeyStore: Send + Sync {
+    fn get(&self, name: &str) -> Result<Option<SecretBytes>, KeyStoreError>;
+    fn put(&self, name: &str, value: &SecretBytes) -> Result<(), KeyStoreError>;
+    fn delete(&self, name: &str) -> Result<(), KeyStoreError>;
+}
+
+/// The key-store name of the device secret.
+pub const DEVICE_SECRET: &str = "ikd.device_secret";
+/// Length of the device secret in bytes.
+pub const DEVICE_SECRET_LEN: usize = 32;
+
+/// The device secret: 32 random bytes made once and kept in `keystore`. It binds the
+/// vault to this device (a copied database does not open elsewhere).
+pub fn device_secret(keystore: &dyn KeyStore) -> Result<SecretBytes, KeyStoreError> {
+    if let Some(s) = existing_device_secret(keystore)? {
+        return Ok(s);
+    }
+    let mut s = SecretBytes::new(vec![0u8; DEVICE_SECRET_LEN]);
+    SystemRandom::new()
+        .fill(s.expose_mut())
+        .map_err(|_| KeyStoreError::Random)?;
+    keystore.put(DEVICE_SECRET, &s)?;
+    Ok(s)
+}
+
+/// The device secret if it exists (never creates one).
+pub fn existing_device_secret(
+    keystore: &dyn KeyStore,
+) -> Result<Option<SecretBytes>, KeyStoreError> {
+    match keystore.get(DEVICE_SECRET)? {
+        Some(s) if s.expose().len() == DEVICE_SECRET_LEN => Ok(Some(s)),
+        Some(_) => Err(KeyStoreError::BadDeviceSecret),
+        None => Ok(None),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), KeyStoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(KeyStoreError::InvalidName)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn exercise(ks: &dyn KeyStore) {
+        assert!(ks.get("a").unwrap().is_none());
+        ks.put("a", &SecretBytes::new(vec![1, 2, 3])).unwrap();
+        ks.put("b.c", &SecretBytes::new(vec![])).unwrap();
+        assert_eq!(ks.get("a").unwrap().unwrap().expose(), &vec![1, 2, 3]);
+        assert_eq!(ks.get("b.c").unwrap().unwrap().expose(), &Vec::<u8>::new());
+        ks.delete("a").unwrap();
+        assert!(ks.get("a").unwrap().is_none());
+        assert!(matches!(ks.get("a=b"), Err(KeyStoreError::InvalidName)));
+        assert!(matches!(ks.get(""), Err(KeyStoreError::InvalidName)));
+        let s1 = device_secret(ks).unwrap();
+        let s2 = device_secret(ks).unwrap();
+        assert_eq!(s1.expose().len(), 32);
+        assert_eq!(s1, s2);
+    }
+
+    #[test]
+    fn memory_key_store_works() {
+        exercise(&MemoryKeyStore::new());
+    }
+
+    #[test]
+    fn file_key_store_works_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = FileKeyStore::in_dir(dir.path().join("sub"));
+        exercise(&ks);
+        let again = FileKeyStore::in_dir(dir.path().join("sub"));
+        assert_eq!(device_secret(&again).unwrap(), device_secret(&ks).unwrap());
+    }
+
+    #[test]
+    fn malformed_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = FileKeyStore::in_dir(dir.path());
+        std::fs::write(ks.path(), b"no equals sign\n").unwrap();
+        assert!(matches!(ks.get("a"), Err(KeyStoreError::Malformed)));
+    }
+
+    #[test]
+    fn wrong_length_device_secret_is_an_error() {
+        let ks = MemoryKeyStore::new();
+        ks.put(DEVICE_SECRET, &SecretBytes::new(vec![1; 5]))
+            .unwrap();
+        assert!(matches!(
+            device_secret(&ks),
+            Err(KeyStoreError::BadDeviceSecret)
+        ));
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let ks = MemoryKeyStore::new();
+        ks.put("k", &SecretBytes::new(b"TOPSECRET".to_vec()))
+            .unwrap();
+        let d = format!("{ks:?}");
+        assert!(!d.contains("TOPSECRET") && !d.contains("84, 79, 80"));
+    }
+}
