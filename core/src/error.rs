@@ -98,6 +98,12 @@ impl std::error::Error for UiError {}
 // Every internal error becomes a UiError here and nowhere else (ikd-proto knows
 // nothing of the UI). The selfie pipeline's mapping still sits in `selfie/mod.rs`.
 
+use crate::client::ClientError;
+use crate::qr::QrError;
+use crate::store::StoreError;
+use crate::vault::keystore::KeyStoreError;
+use crate::vault::{PinError, VaultError};
+use crate::view::LockoutView;
 use ikd_proto::credential::ClaimsError;
 use ikd_proto::enrollment::EnrollmentError;
 use ikd_proto::identity::email::EmailError;
@@ -107,12 +113,6 @@ use ikd_proto::identity::phone::PhoneError;
 use ikd_proto::jose::JoseError;
 use ikd_proto::proof::DeviceKeyError;
 use ikd_proto::sdjwt::SdJwtError;
-use crate::client::ClientError;
-use crate::qr::QrError;
-use crate::store::StoreError;
-use crate::vault::keystore::KeyStoreError;
-use crate::vault::{PinError, VaultError};
-use crate::view::LockoutView;
 use serde_json::json;
 
 impl From<DeviceKeyError> for UiError {
@@ -354,7 +354,9 @@ mod tests {
             let ui: UiError = nik::parse(input, today).unwrap_err().into();
             assert_eq!(ui.code, ErrorCode::InvalidNik);
             assert_eq!(ui.detail.clone().unwrap()["reason"], reason);
-            assert!(serde_json::to_string(&ui).unwrap().contains("\"invalid_nik\""));
+            assert!(serde_json::to_string(&ui)
+                .unwrap()
+                .contains("\"invalid_nik\""));
             assert!(!ui.message.contains(input), "{}", ui.message);
         }
         let ui: UiError = nik::parse("123", today).unwrap_err().into();

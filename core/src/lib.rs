@@ -8,8 +8,8 @@ pub mod error;
 
 // The protocol (wire types, JOSE, proofs, SD-JWT, models, identity rules, enrollment
 // state machine) lives in ikd-proto; re-exported under the paths the wallet used.
-pub use ikd_proto::{clock, credential, enrollment, identity, jose, sdjwt, secret, wire};
 pub use ikd_proto::proof as device_key;
+pub use ikd_proto::{clock, credential, enrollment, identity, jose, sdjwt, secret, wire};
 
 pub mod store;
 pub mod vault;

@@ -4,7 +4,6 @@
 //! The same size limits as the selfie apply: a file over 10 MB or an image over 40
 //! megapixels is refused before it is decoded into memory.
 
-use crate::error::{ErrorCode, UiError};
 use image::ImageReader;
 use std::io::Cursor;
 
@@ -28,7 +27,6 @@ pub enum QrError {
     #[error("the QR code could not be read")]
     Unreadable,
 }
-
 
 /// Finds the first readable QR code in a PNG or JPEG image and returns its text.
 pub fn decode_qr_image(bytes: &[u8]) -> Result<String, QrError> {
@@ -124,6 +122,7 @@ fn png_luma(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorCode, UiError};
     use image::{ImageFormat, Luma};
     use qrcode::QrCode;
 

@@ -159,7 +159,6 @@ pub enum EnrollmentError {
     Corrupt(String),
 }
 
-
 impl EnrollmentState {
     pub fn kind(&self) -> StateKind {
         match self {

@@ -36,7 +36,6 @@ pub enum JoseError {
     Signing,
 }
 
-
 /// base64url without padding (JOSE's encoding).
 pub fn b64u_encode(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -448,18 +447,27 @@ mod tests {
         let w = TimeWindow::fresh(300, 60);
         let now = 1_800_000_000;
         assert_eq!(check_time_window(now, Some(now), None, None, w), Ok(()));
-        assert_eq!(check_time_window(now, Some(now + 60), None, None, w), Ok(()));
+        assert_eq!(
+            check_time_window(now, Some(now + 60), None, None, w),
+            Ok(())
+        );
         assert_eq!(
             check_time_window(now, Some(now + 61), None, None, w),
             Err(TimeError::IssuedInFuture)
         );
-        assert_eq!(check_time_window(now, Some(now - 300), None, None, w), Ok(()));
+        assert_eq!(
+            check_time_window(now, Some(now - 300), None, None, w),
+            Ok(())
+        );
         assert_eq!(
             check_time_window(now, Some(now - 301), None, None, w),
             Err(TimeError::TooOld)
         );
         let e = TimeWindow::EXACT;
-        assert_eq!(check_time_window(now, Some(1), None, Some(now + 1), e), Ok(()));
+        assert_eq!(
+            check_time_window(now, Some(1), None, Some(now + 1), e),
+            Ok(())
+        );
         assert_eq!(
             check_time_window(now, None, None, Some(now), e),
             Err(TimeError::Expired)

@@ -46,7 +46,6 @@ pub enum DeviceKeyError {
     NotDeviceKey,
 }
 
-
 /// The device's signing key. Debug is redacted.
 #[derive(Clone)]
 pub struct DeviceKey {
@@ -320,7 +319,10 @@ mod tests {
             json!({"typ": PROOF_TYP, "kid": "k1"}),
             json!({"typ": PROOF_TYP}),
         ] {
-            let jwt = k.key_pair().sign_jws(header.clone(), claims.clone()).unwrap();
+            let jwt = k
+                .key_pair()
+                .sign_jws(header.clone(), claims.clone())
+                .unwrap();
             assert_eq!(
                 verify_proof(&jwt, &rules(&enrolled)).unwrap_err(),
                 DeviceKeyError::BadKey,
@@ -328,7 +330,10 @@ mod tests {
             );
         }
         // The stricter of the two old windows: at most 300 s old, at most 60 s ahead.
-        let at = |secs: i64| k.proof_jwt(AUD, "n-1", now() + Duration::seconds(secs)).unwrap();
+        let at = |secs: i64| {
+            k.proof_jwt(AUD, "n-1", now() + Duration::seconds(secs))
+                .unwrap()
+        };
         assert!(verify_proof(&at(-300), &rules(&enrolled)).is_ok());
         assert!(verify_proof(&at(60), &rules(&enrolled)).is_ok());
         // 61 s to 300 s ahead was accepted by the server's old |now - iat| ≤ 300 rule.

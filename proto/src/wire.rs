@@ -605,7 +605,10 @@ mod tests {
             "batch_credential_issuance": {"batch_size": 2}
         });
         let m: CredentialIssuerMetadata = serde_json::from_value(json).unwrap();
-        assert_eq!(DisplayEntry::pick_name(&m.display).as_deref(), Some("Penerbit"));
+        assert_eq!(
+            DisplayEntry::pick_name(&m.display).as_deref(),
+            Some("Penerbit")
+        );
         let key = &m.jwks.unwrap().keys[0];
         assert_eq!(key.jwk.x, "a");
         assert_eq!(key.kid.as_deref(), Some("k"));
@@ -615,7 +618,10 @@ mod tests {
             Some(KTP_VCT)
         );
         let c = serde_json::to_value(CredentialConfiguration::sd_jwt_vc(KK_VCT, "KK")).unwrap();
-        assert_eq!(c["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"][0], "ES256");
+        assert_eq!(
+            c["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"][0],
+            "ES256"
+        );
         assert_eq!(c["credential_metadata"]["display"][0]["locale"], "id-ID");
         assert_eq!(DisplayEntry::pick_name(&[]), None);
     }

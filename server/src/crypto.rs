@@ -3,10 +3,10 @@
 use crate::ServerError;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use ikd_proto::jose::EcKeyPair;
-use ikd_proto::secret::SecretBytes;
 /// RFC 7638 thumbprints come from the protocol crate (one definition).
 pub use ikd_proto::jose::jwk_thumbprint;
+use ikd_proto::jose::EcKeyPair;
+use ikd_proto::secret::SecretBytes;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 

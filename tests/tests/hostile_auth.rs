@@ -31,10 +31,7 @@ async fn other_devices_tokens_and_other_residents_documents_are_refused() {
         .token(&budi.pre_authorized_code, &budi.code)
         .await
         .unwrap();
-    let invalid_proof = ClientError::Api {
-        status: 400,
-        error: "invalid_proof".into(),
-    };
+    let invalid_proof = ClientError::ProofRefused;
 
     // Siti's access token with Budi's device proof: release and credential refused.
     assert_eq!(

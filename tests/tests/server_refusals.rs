@@ -298,13 +298,7 @@ async fn tokens_are_bound_to_their_device_and_one_device_per_resident() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        err,
-        ClientError::Api {
-            status: 400,
-            error: "invalid_proof".into()
-        }
-    );
+    assert_eq!(err, ClientError::ProofRefused);
     // A wrong audience is refused too.
     let nonce = h.client.nonce().await.unwrap();
     let bad_aud = ikd_tests::proof_jwt(

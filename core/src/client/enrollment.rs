@@ -3,8 +3,8 @@
 use super::{BackendClient, ClientError};
 use crate::secret::SecretString;
 use crate::wire::{
-    paths, DeviceRequest, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
-    ReauthResponse, ScanRequest,
+    paths, DeviceRequest, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, ReauthResponse,
+    ScanRequest,
 };
 
 impl BackendClient {

@@ -111,7 +111,9 @@ impl BackendClient {
         format!("{}{}", self.base_url(), path)
     }
 
-    pub(super) async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+    pub(super) async fn decode<T: DeserializeOwned>(
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
             return resp
@@ -164,6 +166,9 @@ impl BackendClient {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::error::{ErrorCode, UiError};
+    use crate::wire::{ApiErrorCode, EnrollRequest};
+    use reqwest::StatusCode;
 
     #[test]
     fn https_required_except_loopback() {
@@ -227,7 +232,11 @@ mod tests {
             ("invalid_nonce", ErrorCode::Timeout),
             ("invalid_token", ErrorCode::NotFound),
         ] {
-            let e = map_error(StatusCode::BAD_REQUEST, body(code, serde_json::json!({})), None);
+            let e = map_error(
+                StatusCode::BAD_REQUEST,
+                body(code, serde_json::json!({})),
+                None,
+            );
             assert_eq!(UiError::from(e).code, want, "{code}");
         }
         assert_eq!(

@@ -32,8 +32,7 @@ impl BackendClient {
     /// GET the issuer metadata; pins the issuer key on first use and refuses a change.
     pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
         let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
-        let metadata: CredentialIssuerMetadata =
-            self.send_retry(|| self.http.get(&url)).await?;
+        let metadata: CredentialIssuerMetadata = self.send_retry(|| self.http.get(&url)).await?;
         let jwk: EcJwk = metadata
             .jwks
             .as_ref()

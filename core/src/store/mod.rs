@@ -15,8 +15,6 @@ pub mod vault_rows;
 
 pub use db::Store;
 
-use crate::error::{ErrorCode, UiError};
-
 /// What can go wrong in storage. Messages never contain stored values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -29,4 +27,3 @@ pub enum StoreError {
     #[error("stored value is malformed: {0}")]
     Malformed(&'static str),
 }
-

@@ -31,7 +31,6 @@ pub use pin::{Pin, PinError};
 pub use session::Session;
 
 use crate::clock::Clock;
-use crate::error::{ErrorCode, UiError};
 use crate::secret::{SecretBytes, SecretString};
 use crate::store::vault_rows as rows;
 use crate::store::{Store, StoreError};
@@ -70,8 +69,6 @@ pub enum VaultError {
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
 }
-
-
 
 impl From<EnvelopeError> for VaultError {
     fn from(e: EnvelopeError) -> Self {

@@ -2,7 +2,6 @@
 //! ascending or descending run (123456, 654321, 012345, 987654…), not the resident's
 //! birth date as DDMMYY or YYMMDD.
 
-use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use chrono::{Datelike, NaiveDate};
 
@@ -32,7 +31,6 @@ impl PinError {
         }
     }
 }
-
 
 /// Checks only the shape: exactly 6 ASCII digits.
 pub fn check_format(pin: &str) -> Result<(), PinError> {
@@ -93,6 +91,7 @@ impl Pin {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorCode, UiError};
     use proptest::prelude::*;
 
     #[test]

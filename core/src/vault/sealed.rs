@@ -73,13 +73,21 @@ fn open_raw(key: &LessSafeKey, aad: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(&raw[..NONCE_LEN]);
     let mut buf = raw[NONCE_LEN..].to_vec();
-    key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
-        .ok()
-        .map(|p| p.to_vec())
+    key.open_in_place(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        &mut buf,
+    )
+    .ok()
+    .map(|p| p.to_vec())
 }
 
 /// Opens record `name` (v1, or the format before it).
-pub fn open(device_secret: &SecretBytes, name: &str, sealed: &str) -> Result<SecretBytes, SealedError> {
+pub fn open(
+    device_secret: &SecretBytes,
+    name: &str,
+    sealed: &str,
+) -> Result<SecretBytes, SealedError> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(sealed)
         .map_err(|_| SealedError::Corrupt)?;
@@ -105,7 +113,9 @@ mod tests {
     #[test]
     fn opens_only_with_the_same_secret_and_name() {
         let s = seal(&ds(1), "enrollment.sealed", b"{\"id\":\"e1\"}").unwrap();
-        let raw = base64::engine::general_purpose::STANDARD.decode(&s).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&s)
+            .unwrap();
         assert_eq!(raw[0], SEALED_FORMAT_V1);
         assert_eq!(
             open(&ds(1), "enrollment.sealed", &s).unwrap().expose(),
@@ -126,7 +136,10 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         let flipped = base64::engine::general_purpose::STANDARD.encode(flipped);
-        assert_eq!(open(&ds(1), "x", &flipped).unwrap_err(), SealedError::Corrupt);
+        assert_eq!(
+            open(&ds(1), "x", &flipped).unwrap_err(),
+            SealedError::Corrupt
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{err, Wallet};
 use crate::credential::model::{Kk, Ktp};
 use crate::enrollment::EnrollmentState;
 use crate::error::{ErrorCode, UiError};
+use crate::identity::nik;
 use crate::sdjwt;
 use crate::secret::SecretString;
 use crate::store::db;

@@ -14,7 +14,10 @@ use crate::wire::{EnrollRequest, EnrollmentStatusResponse};
 use base64::Engine as _;
 
 impl Wallet {
-    pub(super) fn view_of(state: &EnrollmentState, rec: &EnrollmentRecord) -> Option<EnrollmentView> {
+    pub(super) fn view_of(
+        state: &EnrollmentState,
+        rec: &EnrollmentRecord,
+    ) -> Option<EnrollmentView> {
         let status = state.wire_status()?;
         Some(EnrollmentView {
             status,
@@ -128,7 +131,7 @@ impl Wallet {
             return Err(err(ErrorCode::QrInvalid, "not a desk QR"));
         }
         let rec = self.record_required()?;
-                let resp = self.client().scan(&rec.id, &rec.token, text).await?;
+        let resp = self.client().scan(&rec.id, &rec.token, text).await?;
         let view = self.apply(&resp)?;
         // The scan answer names the desk; make sure the state knows it.
         if let (Some(name), EnrollmentState::Submitted) = (&resp.desk_name, self.state()?) {
@@ -142,13 +145,13 @@ impl Wallet {
 
     pub async fn refresh_status(&self) -> Result<EnrollmentView, UiError> {
         let rec = self.record_required()?;
-                let resp = self.client().status(&rec.id, &rec.token).await?;
+        let resp = self.client().status(&rec.id, &rec.token).await?;
         self.apply(&resp)
     }
 
     pub async fn resend_code(&self) -> Result<EnrollmentView, UiError> {
         let rec = self.record_required()?;
-                let resp = self.client().resend(&rec.id, &rec.token).await?;
+        let resp = self.client().resend(&rec.id, &rec.token).await?;
         self.apply(&resp)
     }
 
@@ -156,13 +159,12 @@ impl Wallet {
     pub fn reset_enrollment(&self) -> Result<AppState, UiError> {
         let state = self.state()?;
         let next = state.reset()?;
-        self.store
-            .with_tx(|tx| -> Result<(), StoreError> {
-                db::delete_kv(tx, KV_ENROLLMENT)?;
-                db::delete_kv(tx, KV_PENDING)?;
-                db::set_kv(tx, KV_STATE, &next.to_json())?;
-                Ok(())
-            })?;
+        self.store.with_tx(|tx| -> Result<(), StoreError> {
+            db::delete_kv(tx, KV_ENROLLMENT)?;
+            db::delete_kv(tx, KV_PENDING)?;
+            db::set_kv(tx, KV_STATE, &next.to_json())?;
+            Ok(())
+        })?;
         self.inner().selfie = None;
         self.app_state()
     }

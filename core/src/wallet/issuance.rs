@@ -117,7 +117,7 @@ impl Wallet {
         }
         let mut rec = self.record_required()?;
         let issuer = self.issuer()?;
-                let resp = self
+        let resp = self
             .client()
             .reauth_device(&rec.id, &rec.token, &self.device, &issuer.id, self.now())
             .await?;
@@ -213,9 +213,7 @@ impl Wallet {
         let client = self.client();
         let nonce = client.nonce().await?;
         let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
-        client
-            .release(&tokens.access_token, &proof)
-            .await?;
+        client.release(&tokens.access_token, &proof).await?;
         self.wipe_local(HistoryKind::DeviceReleased)
     }
 }

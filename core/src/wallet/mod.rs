@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::device_key::DeviceKey;
 use crate::enrollment::EnrollmentState;
 use crate::error::{ErrorCode, UiError};
-use crate::secret::SecretBytes;
+use crate::secret::SecretString;
 use crate::selfie::Processed;
 use crate::store::Store;
 use crate::vault::{self, KdfParams, KeyStore, UnlockedKey, Vault};
@@ -190,24 +190,23 @@ impl Wallet {
         })
     }
 
-    pub(super) fn inner(&self) -> MutexGuard<'_, Inner> {
+    fn inner(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(super) fn client(&self) -> Arc<BackendClient> {
+    fn client(&self) -> Arc<BackendClient> {
         Arc::clone(&self.inner().client)
     }
 
-    pub(super) fn now(&self) -> DateTime<Utc> {
+    fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
-    pub(super) fn today(&self) -> NaiveDate {
+    fn today(&self) -> NaiveDate {
         self.now().date_naive()
     }
 
-
-    pub(super) fn history_add(&self, kind: HistoryKind, detail: Option<&str>) -> Result<(), UiError> {
+    fn history_add(&self, kind: HistoryKind, detail: Option<&str>) -> Result<(), UiError> {
         Ok(self.store.append_history(self.now(), kind, detail)?)
     }
 
@@ -299,7 +298,7 @@ impl Wallet {
         Ok(settings)
     }
 
-    pub(super) fn wipe_local(&self, kind: HistoryKind) -> Result<AppState, UiError> {
+    fn wipe_local(&self, kind: HistoryKind) -> Result<AppState, UiError> {
         let settings = self.settings()?;
         self.store.clear_all()?;
         self.store.set_kv(KV_SETTINGS, &to_json(&settings)?)?;
@@ -417,7 +416,10 @@ mod tests {
             name: Some(name.into()),
             locale: locale.map(str::to_owned),
         };
-        let meta = [d("Dukcapil", Some("en")), d("Ditjen Dukcapil", Some("id-ID"))];
+        let meta = [
+            d("Dukcapil", Some("en")),
+            d("Ditjen Dukcapil", Some("id-ID")),
+        ];
         assert_eq!(
             DisplayEntry::pick_name(&meta).as_deref(),
             Some("Ditjen Dukcapil")

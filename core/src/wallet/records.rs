@@ -137,7 +137,11 @@ impl Wallet {
     }
 
     /// Writes state and record in one transaction.
-    pub(super) fn save(&self, state: &EnrollmentState, rec: &EnrollmentRecord) -> Result<(), UiError> {
+    pub(super) fn save(
+        &self,
+        state: &EnrollmentState,
+        rec: &EnrollmentRecord,
+    ) -> Result<(), UiError> {
         let sealed = self.seal_json(KV_ENROLLMENT, rec)?;
         let state_json = state.to_json();
         Ok(self.store.set_kv_many(&[
@@ -156,13 +160,12 @@ impl Wallet {
         let sealed = self.seal_json(KV_ENROLLMENT, rec)?;
         let state_json = state.to_json();
         let now = self.now();
-        self.store
-            .with_tx(|tx| -> Result<(), StoreError> {
-                db::set_kv(tx, KV_STATE, &state_json)?;
-                db::set_kv(tx, KV_ENROLLMENT, &sealed)?;
-                db::append_history(tx, now, kind, None)?;
-                Ok(())
-            })?;
+        self.store.with_tx(|tx| -> Result<(), StoreError> {
+            db::set_kv(tx, KV_STATE, &state_json)?;
+            db::set_kv(tx, KV_ENROLLMENT, &sealed)?;
+            db::append_history(tx, now, kind, None)?;
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -23,7 +23,6 @@ pub enum ClaimsError {
     Encode,
 }
 
-
 fn to_claims<T: Serialize>(doc: &T) -> Result<Map<String, Value>, ClaimsError> {
     match serde_json::to_value(doc) {
         Ok(Value::Object(m)) => Ok(m),

@@ -3,5 +3,4 @@
 pub mod claims;
 pub mod model;
 
-
 pub use claims::{kk_to_claims, ktp_to_claims, ClaimsError, KK_ARRAY_CLAIMS};

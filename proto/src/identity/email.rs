@@ -5,8 +5,6 @@
 //! not all digits); no spaces; at most 254 characters. Normalising trims the input and
 //! lowercases the domain (the local part is kept as typed).
 
-use serde_json::json;
-
 pub const MAX_LEN: usize = 254;
 pub const MAX_LOCAL_LEN: usize = 64;
 const MAX_LABEL_LEN: usize = 63;
@@ -52,7 +50,6 @@ impl EmailError {
         }
     }
 }
-
 
 fn local_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c)

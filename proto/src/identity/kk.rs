@@ -2,10 +2,9 @@
 //! serial(4). Checked loosely: digits (spaces, dots and dashes ignored), length 16 and a
 //! known province. Unknown regency/district codes are warnings, as for a NIK.
 
-use super::{digits_ignoring_separators, region, CharClass};
 use super::RegionRef;
+use super::{digits_ignoring_separators, region, CharClass};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub const KK_LEN: usize = 16;
 
@@ -28,7 +27,6 @@ impl KkError {
         }
     }
 }
-
 
 /// What a KK number says. Also the JSON of `ikd kk`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

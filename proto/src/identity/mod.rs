@@ -42,7 +42,6 @@ pub struct NikInfo {
     pub warnings: Vec<String>,
 }
 
-
 /// What kind of character was found where a digit was expected. Used in errors
 /// instead of the character itself, so that error messages never echo personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

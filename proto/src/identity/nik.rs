@@ -8,7 +8,6 @@
 use super::{digits_ignoring_separators, region, CharClass};
 use super::{NikInfo, RegionRef, Sex};
 use chrono::{Datelike, NaiveDate};
-use serde_json::json;
 
 /// Number of digits in a NIK.
 pub const NIK_LEN: usize = 16;
@@ -51,7 +50,6 @@ impl NikError {
         }
     }
 }
-
 
 /// The 16 digits of `input`, separators (spaces, dots, dashes) removed. Checks only the
 /// characters and the length, not the meaning: use [`parse`] for that.

@@ -3,7 +3,6 @@
 //! significant number (after +62) starts with 8 and has 9–12 digits.
 
 use super::CharClass;
-use serde_json::json;
 
 pub const MIN_NSN: usize = 9;
 pub const MAX_NSN: usize = 12;
@@ -34,7 +33,6 @@ impl PhoneError {
         }
     }
 }
-
 
 /// Checks an Indonesian mobile number and writes it as `+628…`.
 pub fn normalize(input: &str) -> Result<String, PhoneError> {

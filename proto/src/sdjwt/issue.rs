@@ -1,7 +1,7 @@
 //! Issuer side: [`issue`] an SD-JWT VC from an [`IssueRequest`].
 
 use super::{
-    decoy, decoy_count, make_disclosure, salt, IssueRequest, SdJwtError, NEVER_DISCLOSABLE,
+    decoy, decoy_count, digest, make_disclosure, salt, IssueRequest, SdJwtError, NEVER_DISCLOSABLE,
     SD_ALG, TYP,
 };
 use crate::jose::{self, EcKeyPair};

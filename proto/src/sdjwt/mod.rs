@@ -10,12 +10,11 @@
 //! that need key binding use [`verify_presentation`]; holders add one with
 //! [`add_key_binding`] (RFC 9901 §4.3: `typ: kb+jwt`, `iat`, `aud`, `nonce`, `sd_hash`).
 
-use crate::jose::{self, b64u_decode, b64u_encode, EcKeyPair, JoseError};
+use crate::jose::{b64u_encode, JoseError};
 use crate::wire::EcJwk;
 use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
-use serde_json::{json, Map, Value};
-use std::collections::{HashMap, HashSet};
+use serde_json::{Map, Value};
 
 /// The header `typ` we issue.
 pub const TYP: &str = "dc+sd-jwt";
@@ -91,7 +90,6 @@ pub enum SdJwtError {
     #[error("key binding JWT invalid")]
     KeyBindingInvalid,
 }
-
 
 impl From<JoseError> for SdJwtError {
     fn from(e: JoseError) -> Self {
@@ -201,7 +199,9 @@ pub use verify::{split, verify, Parts, Verified};
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::jose::{self, EcKeyPair};
     use chrono::Duration;
+    use serde_json::json;
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()

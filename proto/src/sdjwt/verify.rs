@@ -58,13 +58,13 @@ pub fn split(sd_jwt: &str) -> Result<Parts<'_>, SdJwtError> {
     })
 }
 
-struct Disclosure {
-    name: Option<String>,
-    value: Value,
+pub(super) struct Disclosure {
+    pub(super) name: Option<String>,
+    pub(super) value: Value,
     used: bool,
 }
 
-fn parse_disclosure(d: &str) -> Result<Disclosure, SdJwtError> {
+pub(super) fn parse_disclosure(d: &str) -> Result<Disclosure, SdJwtError> {
     let bytes = b64u_decode(d).map_err(|_| SdJwtError::MalformedDisclosure)?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| SdJwtError::MalformedDisclosure)?;
     let Value::Array(mut a) = v else {

@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use ikd_proto::identity::{email, nik, phone};
-use ikd_proto::wire::{ApiErrorCode, 
-    CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
+use ikd_proto::wire::{
+    ApiErrorCode, CredentialOffer, EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse,
     EnrollmentStatusWire, Grants, PreAuthorizedCodeGrant, ScanRequest, TxCode, KK_CONFIGURATION,
     KTP_CONFIGURATION,
 };
@@ -152,10 +152,12 @@ pub async fn submit(
     })?;
     if let Err(why) = eligibility(&resident, now.date_naive()) {
         tracing::info!(nik = %mask_nik(&nik), reason = why.reason(), "enrollment refused: ineligible");
-        return Err(
-            ApiErr::new(StatusCode::FORBIDDEN, ApiErrorCode::Ineligible, why.message())
-                .detail(serde_json::json!({ "reason": why.reason() })),
-        );
+        return Err(ApiErr::new(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Ineligible,
+            why.message(),
+        )
+        .detail(serde_json::json!({ "reason": why.reason() })));
     }
     let token = random_token();
     let e = Enrollment {

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ikd_proto::wire::{ApiErrorCode, paths, ApiError};
+use ikd_proto::wire::{paths, ApiError, ApiErrorCode};
 use serde::de::DeserializeOwned;
 
 /// Request bodies above this are refused with 413 (a selfie is ≤ 200 KB base64).
@@ -161,7 +161,11 @@ impl ApiErr {
     }
 
     pub fn bad_request(message: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidRequest, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidRequest,
+            message,
+        )
     }
 
     pub fn not_found() -> Self {
@@ -276,7 +280,11 @@ fn json_rejection(rej: JsonRejection) -> ApiErr {
     } else {
         status
     };
-    ApiErr::new(status, ApiErrorCode::InvalidRequest, "Format permintaan tidak valid.")
+    ApiErr::new(
+        status,
+        ApiErrorCode::InvalidRequest,
+        "Format permintaan tidak valid.",
+    )
 }
 
 /// Form body extractor (the token endpoint) with RFC 6749 error answers.

@@ -14,11 +14,11 @@ use chrono::Duration;
 use ikd_proto::jose::jwk_thumbprint;
 use ikd_proto::proof::{self, DeviceKeyError};
 use ikd_proto::sdjwt;
-use ikd_proto::wire::{ApiErrorCode, 
-    paths, AuthorizationServerMetadata, CredentialConfiguration, CredentialIssuerMetadata,
-    CredentialRequest, CredentialResponse, DeviceRequest, DisplayEntry, EnrollmentStatusWire,
-    IssuedCredential, Jwks, JwtVcIssuerMetadata, NonceResponse, PublishedJwk, TokenResponse,
-    KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT, PRE_AUTHORIZED_GRANT,
+use ikd_proto::wire::{
+    paths, ApiErrorCode, AuthorizationServerMetadata, CredentialConfiguration,
+    CredentialIssuerMetadata, CredentialRequest, CredentialResponse, DeviceRequest, DisplayEntry,
+    EnrollmentStatusWire, IssuedCredential, Jwks, JwtVcIssuerMetadata, NonceResponse, PublishedJwk,
+    TokenResponse, KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT, PRE_AUTHORIZED_GRANT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -113,7 +113,8 @@ pub struct TokenForm {
 }
 
 fn grant_error(code: &str, message: &str) -> ApiErr {
-    ApiErr::oauth(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidGrant, message).detail(json!({ "code": code }))
+    ApiErr::oauth(StatusCode::BAD_REQUEST, ApiErrorCode::InvalidGrant, message)
+        .detail(json!({ "code": code }))
 }
 
 pub(crate) fn new_token(

@@ -79,7 +79,11 @@ enum WalletCommand {
     },
     /// Submit the desk QR: its text, or a photo of it.
     Scan {
-        #[arg(long, conflicts_with = "qr_image", required_unless_present = "qr_image")]
+        #[arg(
+            long,
+            conflicts_with = "qr_image",
+            required_unless_present = "qr_image"
+        )]
         qr: Option<String>,
         #[arg(long)]
         qr_image: Option<PathBuf>,
@@ -127,9 +131,13 @@ fn env_nonempty(name: &str) -> Option<String> {
 }
 
 /// One line of stdin, without its line ending, as a secret.
-fn read_pin(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Result<SecretString, UiError> {
+fn read_pin(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+) -> Result<SecretString, UiError> {
     match lines.next() {
-        Some(Ok(line)) => Ok(SecretString::new(line.trim_end_matches(['\r', '\n']).to_owned())),
+        Some(Ok(line)) => Ok(SecretString::new(
+            line.trim_end_matches(['\r', '\n']).to_owned(),
+        )),
         Some(Err(e)) => Err(storage(format!("cannot read the PIN from stdin: {e}"))),
         None => Err(UiError::new(
             ErrorCode::PinPolicy,

@@ -4,6 +4,7 @@ use super::{check_name, KeyStore, KeyStoreError};
 use crate::secret::SecretBytes;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -12,16 +12,15 @@
 //!   file in the app's private data dir; the hardware-backed versions are not
 //!   implemented (see their docs).
 
-use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretBytes;
 use ring::rand::{SecureRandom, SystemRandom};
 
-mod file;
-mod memory;
 #[cfg(target_os = "android")]
 pub mod android;
+mod file;
 #[cfg(target_os = "ios")]
 pub mod ios;
+mod memory;
 
 pub use file::FileKeyStore;
 pub use memory::MemoryKeyStore;
@@ -40,7 +39,6 @@ pub enum KeyStoreError {
     #[error("the system random generator failed")]
     Random,
 }
-
 
 /// A small named-secret store provided by the platform.
 pub trait KeyStore: Send + Sync {
