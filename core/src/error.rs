@@ -96,7 +96,7 @@ impl std::error::Error for UiError {}
 
 // ------------------------------------------------------------- the one mapping
 // Every internal error becomes a UiError here and nowhere else (ikd-proto knows
-// nothing of the UI). The selfie pipeline's mapping still sits in `selfie/mod.rs`.
+// nothing of the UI).
 
 use crate::client::ClientError;
 use crate::qr::QrError;
@@ -332,6 +332,27 @@ impl From<ClientError> for UiError {
 
 fn lockout_json(v: &LockoutView) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+impl From<ikd_selfie::SelfieError> for UiError {
+    fn from(e: ikd_selfie::SelfieError) -> Self {
+        use ikd_selfie::SelfieError as E;
+        let message = e.to_string();
+        let invalid = |reason: &str| {
+            UiError::new(ErrorCode::ImageInvalid, message.clone())
+                .with_detail(serde_json::json!({ "reason": reason }))
+        };
+        match e {
+            E::TooLarge { bytes } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "bytes": bytes })),
+            E::TooManyPixels { w, h } => UiError::new(ErrorCode::ImageTooLarge, message)
+                .with_detail(serde_json::json!({ "width": w, "height": h })),
+            E::Corrupt(_) => invalid("corrupt"),
+            E::Truncated => invalid("truncated"),
+            E::UnsupportedFormat => invalid("unsupported_format"),
+            E::Encode(_) => UiError::new(ErrorCode::Internal, message),
+        }
+    }
 }
 
 #[cfg(test)]

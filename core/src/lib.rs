@@ -14,6 +14,13 @@ pub use ikd_proto::{clock, credential, enrollment, identity, jose, sdjwt, secret
 pub mod store;
 pub mod vault;
 
+// OpenID4VP presentation (issue 10); these move to ikd-proto with the rest of the
+// protocol code.
+pub mod dcql;
+pub mod oid4vp;
+pub mod sdjwt_present;
+pub mod x509;
+
 pub mod client;
 
 pub mod qr;

@@ -27,6 +27,17 @@ pub enum SelfieVerdict {
     Blurry { sharpness: f32, min: f32 },
 }
 
+impl From<ikd_selfie::Verdict> for SelfieVerdict {
+    fn from(v: ikd_selfie::Verdict) -> Self {
+        use ikd_selfie::Verdict as V;
+        match v {
+            V::TooDark { brightness, min } => SelfieVerdict::TooDark { brightness, min },
+            V::TooBright { brightness, max } => SelfieVerdict::TooBright { brightness, max },
+            V::Blurry { sharpness, min } => SelfieVerdict::Blurry { sharpness, min },
+        }
+    }
+}
+
 /// A processed selfie: 600×800 JPEG without metadata, and its measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -43,6 +54,28 @@ pub struct SelfieView {
     pub verdicts: Vec<SelfieVerdict>,
     /// No verdicts: the photo is good to send.
     pub acceptable: bool,
+}
+
+impl From<&ikd_selfie::Processed> for SelfieView {
+    /// The JPEG as base64 (standard alphabet), and the measurements.
+    fn from(p: &ikd_selfie::Processed) -> Self {
+        use base64::Engine as _;
+        SelfieView {
+            preview_jpeg: base64::engine::general_purpose::STANDARD.encode(&p.jpeg),
+            width: p.width,
+            height: p.height,
+            bytes: u32::try_from(p.jpeg.len()).unwrap_or(u32::MAX),
+            brightness: p.brightness,
+            sharpness: p.sharpness,
+            verdicts: p
+                .verdicts
+                .iter()
+                .copied()
+                .map(SelfieVerdict::from)
+                .collect(),
+            acceptable: p.verdicts.is_empty(),
+        }
+    }
 }
 
 /// Where the resident is in the journey.
@@ -161,6 +194,10 @@ pub enum HistoryKind {
     DeviceRevoked,
     /// "Lupa PIN": a code to reset the PIN was mailed.
     PinResetRequested,
+    /// Fields shared with a verifier (OpenID4VP); detail: to whom and which fields.
+    Presented,
+    /// A verifier's request declined; detail: to whom.
+    PresentationDeclined,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

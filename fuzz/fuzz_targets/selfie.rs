@@ -2,7 +2,7 @@
 //! a 600x800 JPEG within the size limit.
 #![no_main]
 
-use ikd_core::selfie::{self, Limits};
+use ikd_selfie::{self as selfie, Limits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

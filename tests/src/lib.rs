@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod smtp;
+pub mod vp;
 
 use base64::Engine;
 use chrono::Utc;

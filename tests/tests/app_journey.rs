@@ -481,7 +481,7 @@ async fn journey(ui: &mut Ui, h: &Harness, tmp: &Path) -> TestResult {
     ui.screen("kk").await?;
     ui.wait_text("kk-kepala", |t| t.contains(KEPALA_NAME))
         .await?;
-    ui.wait_text("kk-table-1", |t| t.contains(SITI_NAME))
+    ui.wait_text("kk-members", |t| t.contains(SITI_NAME))
         .await?;
     ui.shot("kk").await?;
     ui.click("btn-back").await?;

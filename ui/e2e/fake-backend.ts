@@ -342,6 +342,15 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'ktp': needUnlocked(); return ktp();
     case 'kk': needUnlocked(); return kk();
     case 'history': return s.history;
+    case 'verify_pin': {
+      needUnlocked();
+      if (String(a.pin) !== s.pin) {
+        s.failures += 1;
+        fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
+      }
+      s.failures = 0;
+      return null;
+    }
     case 'change_pin': {
       needUnlocked();
       if (String(a.oldPin) !== s.pin) fail('wrong_pin', { failures: 1, attempts_left: 9, locked_until: null, retry_after_secs: null });

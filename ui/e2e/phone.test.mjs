@@ -2,76 +2,34 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { serveDist, fakeBackendScript } from './serve.mjs';
+import { join } from 'node:path';
+import { startHarness, newPhone as phone, repoRoot, selfie, id, screen, pinEnter } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const uiRoot = join(here, '..');
-const repoRoot = join(uiRoot, '..');
 const shots = join(repoRoot, 'artifacts', 'ui-phone');
-const selfie = join(repoRoot, 'core', 'tests', 'fixtures', 'astronaut.png');
 
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-
-let server;
-let browser;
-let fake;
+let h;
 
 before(async () => {
   await mkdir(shots, { recursive: true });
-  fake = await fakeBackendScript(uiRoot);
-  server = await serveDist(join(uiRoot, 'dist'));
-  browser = await chromium.launch(LAUNCH);
+  h = await startHarness();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await h?.close();
 });
 
-async function newPhone() {
-  const context = await browser.newContext({
-    viewport: { width: 360, height: 800 }, deviceScaleFactor: 2, isMobile: false, hasTouch: true,
-    locale: 'id-ID', timezoneId: 'Asia/Jakarta', reducedMotion: 'reduce',
-  });
-  // No camera in the test browser: the selfie screen falls back to the file picker.
-  await context.addInitScript(() => {
-    if (navigator.mediaDevices) {
-      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no camera', 'NotFoundError'));
-    }
-  });
-  await context.addInitScript({ content: fake });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  return { context, page, errors };
-}
-
-const id = (page, testid) => page.getByTestId(testid);
+const newPhone = () => phone(h);
 let shotNo = 0;
 async function shot(page, name) {
   shotNo += 1;
   await page.evaluate(async () => { await document.fonts?.ready; window.scrollTo(0, 0); });
   await page.screenshot({ path: join(shots, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
-async function screen(page, name) {
-  await id(page, `screen-${name}`).waitFor({ state: 'visible' });
-}
 async function noPageOverflow(page) {
   return page.evaluate(() => {
     const doc = document.documentElement;
     return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, bodyScroll: document.body.scrollWidth };
   });
-}
-async function pinEnter(page, pin) {
-  for (const d of pin) await id(page, `pin-key-${d}`).click();
 }
 
 test('whole resident journey at 360×800', async () => {
@@ -144,7 +102,7 @@ test('whole resident journey at 360×800', async () => {
 
   // 7. Code: a wrong code by keypad, then paste the right one
   await screen(page, 'code');
-  assert.match(await id(page, 'code-validity').innerText(), /Berlaku 23:5\d lagi/);
+  assert.match(await id(page, 'code-validity').innerText(), /Berlaku 23 jam 5\d menit lagi/);
   assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 5/);
   for (const d of '111111') await id(page, `keypad-${d}`).click();
   await id(page, 'btn-code-submit').click();
@@ -198,14 +156,24 @@ test('whole resident journey at 360×800', async () => {
   await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
   await id(page, 'btn-ktp-zoom').click();
   await page.screenshot({ path: join(shots, `${String(++shotNo).padStart(2, '0')}-ktp-zoomed.png`) });
-  await id(page, 'btn-ktp-zoom').click();
+  await id(page, 'btn-ktp-unzoom').click();
+  await id(page, 'btn-ktp-large').click();
+  assert.match(await id(page, 'ktp-large').innerText(), /Tempat\/Tgl Lahir\s+PALEMBANG, 05-09-1990/);
+  await shot(page, 'ktp-large');
+  await id(page, 'btn-ktp-large').click();
+  await id(page, 'ktp-card').waitFor();
+  assert.equal(await id(page, 'ktp-issuer').innerText(), 'Diterbitkan oleh Ditjen Dukcapil, Kementerian Dalam Negeri');
 
   // 12. KK (from the KTP screen)
   await id(page, 'btn-open-kk').click();
   await screen(page, 'kk');
-  await id(page, 'kk-table-1').waitFor();
+  await id(page, 'kk-members').waitFor();
   assert.equal(await id(page, 'kk-nomor').innerText(), '1671012003150007');
   assert.equal(await id(page, 'kk-kepala').innerText(), 'AHMAD FAUZI');
+  const names = await page.locator('[data-testid=kk-members] h4').allInnerTexts();
+  assert.deepEqual(names, ['1. AHMAD FAUZI', '2. SITI RAHMAWATI', '3. RIZKY PRATAMA', '4. NURUL HIDAYAH']);
+  assert.match(await id(page, 'kk-member-1').innerText(), /KEPALA KELUARGA/);
+  await id(page, 'btn-kk-tables').click();
   const t1 = await id(page, 'kk-table-1').innerText();
   for (const n of ['AHMAD FAUZI', 'SITI RAHMAWATI', 'RIZKY PRATAMA', 'NURUL HIDAYAH']) assert.ok(t1.includes(n), n);
   assert.match(await id(page, 'kk-table-2').innerText(), /KEPALA KELUARGA/);
@@ -238,9 +206,12 @@ test('whole resident journey at 360×800', async () => {
   await page.getByRole('heading', { name: 'Pengaturan' }).waitFor();
   await id(page, 'select-autolock').selectOption('300');
   await page.getByText('Tersimpan.').first().waitFor();
-  // change PIN: old, then new twice
+  // change PIN: the old one is checked first (a wrong one is told at once), then the new one twice
   await id(page, 'btn-change-pin').click();
   await page.getByText('Masukkan PIN lama.').waitFor();
+  await pinEnter(page, '000000');
+  await page.getByText('PIN salah.').waitFor();
+  assert.match(await id(page, 'pin-attempts').innerText(), /Sisa percobaan: 9/);
   await pinEnter(page, '271828');
   await page.getByText('Masukkan PIN baru.').waitFor();
   await pinEnter(page, '314159');
@@ -314,6 +285,7 @@ test('Lupa PIN after ten wrong PINs: code by email, new PIN, documents back', as
   await id(page, 'btn-reset-submit').click();
   await id(page, 'error-banner').waitFor();
   assert.match(await id(page, 'code-attempts').innerText(), /Sisa percobaan: 4/);
+  assert.match(await id(page, 'error-banner').innerText(), /^Kode atur ulang PIN salah\./);
   await shot(page, 'reset-code-wrong');
   for (const d of '654321') await id(page, `keypad-${d}`).click();
   await id(page, 'btn-reset-submit').click();
@@ -354,17 +326,17 @@ test('register words typed errors and unknown regions politely', async () => {
 });
 
 test('desktop window: home and KTP at 1280×800 in English', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', reducedMotion: 'reduce' });
-  await context.addInitScript({ content: fake });
+  const context = await h.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', reducedMotion: 'reduce' });
+  await context.addInitScript({ content: h.fake });
   const page = await context.newPage();
-  await page.goto(server.url);
+  await page.goto(h.server.url);
   await screen(page, 'welcome');
   await page.evaluate(() => sessionStorage.setItem('ikd-fake', JSON.stringify({
     stage: 'unlocked', pin: '271828', settings: { language: 'en', auto_lock_secs: 300, backend_url: 'https://ikd.example.go.id' },
   })));
   await page.reload();
   await screen(page, 'home');
-  await page.getByText('Population Documents').waitFor();
+  await page.getByText('Family Card (KK)').waitFor();
   await id(page, 'home-name').waitFor();
   await shot(page, 'desktop-home-en');
   await id(page, 'tile-dokumen').click();

@@ -50,6 +50,8 @@ export const api = {
   kk: () => call<KkView>('kk'),
   history: () => call<HistoryEntry[]>('history'),
   changePin: (oldPin: string, newPin: string) => call<null>('change_pin', { oldPin, newPin }),
+  /** Checks the PIN of the unlocked wallet (Ubah PIN asks the old PIN first); a wrong PIN counts like a wrong unlock. */
+  verifyPin: (pin: string) => call<null>('verify_pin', { pin }),
   settings: () => call<Settings>('settings'),
   setSettings: (settings: Settings) => call<Settings>('set_settings', { settings }),
   refreshDocuments: () => call<null>('refresh_documents'),

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isMobileUa, screenFor } from './app';
 import { nextDelay } from './screens/enroll';
-import { hhmm, mmss, secsUntil } from './format';
+import { durationText, hhmm, mmss, secsUntil } from './format';
+import { setLang } from './i18n';
+import { verdictText } from './screens/onboarding';
 import { toUiError } from './api';
 import type { AppState, EnrollmentStatusWire, Stage } from './types';
 
@@ -50,6 +52,30 @@ describe('status polling and time', () => {
     expect(mmss(30)).toBe('0:30');
     expect(mmss(125)).toBe('2:05');
     expect(secsUntil('2026-01-01T00:01:00Z', Date.parse('2026-01-01T00:00:00Z'))).toBe(60);
+  });
+
+  it('words a validity as hours and minutes, not as a clock time', () => {
+    expect(durationText(23 * 3600 + 59 * 60)).toBe('23 jam 59 menit');
+    expect(durationText(61)).toBe('2 menit');
+    expect(durationText(2 * 3600)).toBe('2 jam');
+    setLang('en');
+    expect(durationText(3600 + 60)).toBe('1 hour 1 minute');
+    expect(durationText(23 * 3600 + 59 * 60)).toBe('23 hours 59 minutes');
+    setLang('id');
+  });
+
+  it('words every selfie verdict, also the face verdicts and kinds not known yet', () => {
+    for (const kind of ['no_face', 'several_faces', 'face_too_small', 'face_off_centre']) {
+      const v = verdictText({ kind });
+      expect(v.title, kind).toBe('Wajah tidak terlihat jelas');
+      expect(v.help, kind).not.toBe('');
+    }
+    expect(new Set(['no_face', 'several_faces', 'face_too_small', 'face_off_centre'].map((kind) => verdictText({ kind }).help)).size).toBe(4);
+    expect(verdictText({ kind: 'too_dark' }).title).toBe('Terlalu gelap');
+    expect(verdictText({ kind: 'from_a_newer_core' }).title).toBe('Foto belum memenuhi syarat');
+    setLang('en');
+    expect(verdictText({ kind: 'no_face' }).title).toBe('Face not clearly visible');
+    setLang('id');
   });
 
   it('normalises thrown values to UiError', () => {

@@ -16,6 +16,19 @@ export function hhmm(totalSecs: number): string {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
 }
 
+/** Seconds → "23 jam 59 menit" / "23 hours 59 minutes" (rounded up to the minute). */
+export function durationText(totalSecs: number): string {
+  const mins = Math.max(0, Math.ceil(totalSecs / 60));
+  const hours = Math.floor(mins / 60);
+  const m = mins % 60;
+  const en = lang() === 'en';
+  const hText = en ? `${hours} ${hours === 1 ? 'hour' : 'hours'}` : `${hours} jam`;
+  const mText = en ? `${m} ${m === 1 ? 'minute' : 'minutes'}` : `${m} menit`;
+  if (hours === 0) return mText;
+  if (m === 0) return hText;
+  return `${hText} ${mText}`;
+}
+
 /** Seconds → "m:ss". */
 export function mmss(totalSecs: number): string {
   const s = Math.max(0, Math.ceil(totalSecs));

@@ -7,7 +7,7 @@ import { icon } from './icons';
 
 export type Screen = { el: HTMLElement; destroy?: () => void };
 
-export function frame(name: string, title: string, opts: { back?: () => void; actions?: Child } = {}, ...children: Child[]): HTMLElement {
+export function frame(name: string, title: string, opts: { back?: () => void; actions?: Child; step?: number } = {}, ...children: Child[]): HTMLElement {
   return h('main', { class: `screen screen-${name}`, 'data-testid': `screen-${name}` },
     h('header', { class: 'bar' },
       opts.back
@@ -16,7 +16,67 @@ export function frame(name: string, title: string, opts: { back?: () => void; ac
         : null,
       h('h1', { tabindex: '-1' }, title),
       opts.actions ?? null),
-    h('div', { class: 'content' }, children));
+    h('div', { class: 'content' },
+      opts.step ? h('p', { class: 'step-of', 'data-testid': 'step-of' }, t('step_of', { n: opts.step, total: 4 })) : null,
+      children));
+}
+
+/**
+ * Runs `rebuild` (which replaces part of `root`) without losing keyboard focus: the element with
+ * the same test id gets focus again, else `fallback` (e.g. the new content's first heading).
+ */
+export function keepFocus(root: HTMLElement, rebuild: () => void, fallback?: () => HTMLElement | null): void {
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && active !== document.body && root.contains(active);
+  const testid = inside ? active?.dataset.testid : undefined;
+  rebuild();
+  if (!inside || (active && active.isConnected)) return;
+  const again = testid ? root.querySelector<HTMLElement>(`[data-testid="${testid}"]`) : null;
+  const target = again && !(again as HTMLButtonElement).disabled ? again : fallback?.() ?? null;
+  target?.focus();
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Shows `layer` (a dialog or the KTP zoom) over the page: everything else is inert, Tab stays
+ * inside, Escape closes, and focus returns to `opener`. Returns close().
+ */
+export function openModal(layer: HTMLElement, opener: HTMLElement | null, onClose?: () => void, first?: HTMLElement): () => void {
+  // Everything beside the layer's ancestors becomes inert (the layer must be in the document).
+  const inerted: HTMLElement[] = [];
+  for (let n: HTMLElement | null = layer; n && n.parentElement && n !== document.body; n = n.parentElement) {
+    for (const sib of Array.from(n.parentElement.children)) {
+      if (sib !== n && sib instanceof HTMLElement && !sib.inert && sib.tagName !== 'SCRIPT') { sib.inert = true; inerted.push(sib); }
+    }
+  }
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    document.removeEventListener('keydown', onKey, true);
+    inerted.forEach((n) => { n.inert = false; });
+    layer.remove();
+    onClose?.();
+    if (opener && opener.isConnected) opener.focus();
+  };
+  const onKey = (ev: KeyboardEvent) => {
+    if (!layer.isConnected) { close(); return; }
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      close();
+    } else if (ev.key === 'Tab') {
+      const items = Array.from(layer.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((n) => n.offsetParent !== null || n === document.activeElement);
+      if (items.length === 0) { ev.preventDefault(); return; }
+      const firstItem = items[0];
+      const last = items[items.length - 1];
+      const active = document.activeElement;
+      if (ev.shiftKey && (active === firstItem || !layer.contains(active))) { ev.preventDefault(); last.focus(); } else if (!ev.shiftKey && (active === last || !layer.contains(active))) { ev.preventDefault(); firstItem.focus(); }
+    }
+  };
+  document.addEventListener('keydown', onKey, true);
+  (first ?? layer.querySelector<HTMLElement>(FOCUSABLE))?.focus();
+  return close;
 }
 
 export function busyBox(text: string, testid?: string): HTMLElement {
@@ -78,6 +138,34 @@ export async function step<T>(o: StepOptions<T>): Promise<void> {
 
 export function button(text: string, testid: string, onclick: () => void, kind: 'primary' | 'secondary' | 'danger' | 'link' = 'primary', extra: Record<string, unknown> = {}): HTMLButtonElement {
   return h('button', { type: 'button', class: `btn btn-${kind}`, 'data-testid': testid, onclick, ...extra }, text);
+}
+
+/**
+ * A one-line text field that wraps and grows instead of clipping its value (a long email at
+ * 200 % text on a 320 px screen). Enter inserts nothing; pasted line breaks are dropped.
+ */
+export function textField(props: Record<string, unknown>): HTMLTextAreaElement {
+  const ta = h('textarea', { rows: 1, class: 'grow', spellcheck: 'false', autocapitalize: 'off', ...props });
+  const fit = () => {
+    if (!ta.isConnected) return;
+    ta.style.height = 'auto';
+    ta.style.height = `${ta.scrollHeight + ta.offsetHeight - ta.clientHeight}px`;
+  };
+  ta.addEventListener('input', () => {
+    if (/[\r\n]/.test(ta.value)) ta.value = ta.value.replace(/[\r\n]+/g, '');
+    fit();
+  });
+  ta.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') ev.preventDefault(); });
+  // Refit when the width or the text size changes; deferred to the next frame, since resizing
+  // the observed element inside its own callback is a ResizeObserver loop.
+  let queued = false;
+  const later = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fit(); });
+  };
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(later).observe(ta);
+  return ta;
 }
 
 /** Reads a File as standard base64 (without the data: prefix). */

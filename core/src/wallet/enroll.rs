@@ -79,7 +79,7 @@ impl Wallet {
 
     pub fn process_selfie(&self, bytes: &[u8]) -> Result<SelfieView, UiError> {
         let processed = selfie::process(bytes)?;
-        let view = processed.view();
+        let view = SelfieView::from(&processed);
         self.inner().selfie = Some(processed);
         Ok(view)
     }

@@ -14,6 +14,8 @@ mod enroll;
 mod issuance;
 mod records;
 
+pub mod present;
+
 use crate::client::BackendClient;
 use crate::clock::Clock;
 use crate::device_key::DeviceKey;
@@ -27,6 +29,8 @@ use crate::view::{AppState, HistoryKind, Settings, Stage};
 use crate::wire::EnrollmentStatusWire;
 use chrono::{DateTime, NaiveDate, Utc};
 use records::{to_json, Issuer, KS_DEVICE_KEY, KV_ISSUER, KV_PENDING, KV_SETTINGS};
+#[allow(unused_imports)] // for `present`
+use records::{DOC_KK, DOC_KTP};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -18,6 +18,14 @@ function paste(input: HTMLInputElement, text: string): void {
 afterEach(() => { document.body.innerHTML = ''; });
 
 describe('activation code entry', () => {
+  it('on a phone the boxes open no OS keyboard (the app has its keypad), elsewhere a numeric one', () => {
+    const phone = createCodeEntry({ nativeKeyboard: false });
+    expect(phone.el.querySelector('[data-testid="code-box-0"]')?.getAttribute('inputmode')).toBe('none');
+    const desk = createCodeEntry({});
+    expect(desk.el.querySelector('[data-testid="code-box-0"]')?.getAttribute('inputmode')).toBe('numeric');
+    expect(desk.el.querySelector('[data-testid="keypad-1"]')?.getAttribute('tabindex')).toBe('-1');
+  });
+
   it('has six labelled boxes in a group', () => {
     const c = createCodeEntry();
     for (let i = 0; i < 6; i++) {

@@ -7,12 +7,21 @@ export type CodeEntry = {
   value(): string;
   clear(): void;
   setDisabled(disabled: boolean): void;
+  /** Focuses the first box (after a wrong code). */
+  focusFirst(): void;
 };
 
 export type CodeEntryOptions = {
   length?: number;
   onChange?: (code: string) => void;
   onComplete?: (code: string) => void;
+  /**
+   * false on a phone: the boxes get inputmode="none" so the OS keyboard does not open over
+   * the app's own keypad (paste and a hardware keyboard still work).
+   */
+  nativeKeyboard?: boolean;
+  /** The boxes' group name (default "Kode aktivasi 6 digit"). */
+  label?: string;
 };
 
 export function createCodeEntry(opts: CodeEntryOptions = {}): CodeEntry {
@@ -24,7 +33,7 @@ export function createCodeEntry(opts: CodeEntryOptions = {}): CodeEntry {
   const boxes = digits.map((_, i) => {
     const box = h('input', {
       type: 'text',
-      inputmode: 'numeric',
+      inputmode: opts.nativeKeyboard === false ? 'none' : 'numeric',
       pattern: '[0-9]*',
       maxlength: i === 0 ? length : 1,
       autocomplete: i === 0 ? 'one-time-code' : 'off',
@@ -41,20 +50,21 @@ export function createCodeEntry(opts: CodeEntryOptions = {}): CodeEntry {
 
   const keypadButtons: HTMLButtonElement[] = [];
   const kp = (d: string) => {
-    const b = h('button', { type: 'button', class: 'key', 'data-testid': `keypad-${d}`, onclick: () => typeDigit(d) }, d);
+    // Out of the Tab order: a keyboard types into the boxes; touch and screen readers still reach the keys.
+    const b = h('button', { type: 'button', class: 'key', tabindex: '-1', 'data-testid': `keypad-${d}`, onclick: () => typeDigit(d) }, d);
     keypadButtons.push(b);
     return b;
   };
   const back = h('button', {
-    type: 'button', class: 'key key-back', 'data-testid': 'keypad-back', 'aria-label': t('keypad_back'),
+    type: 'button', class: 'key key-back', tabindex: '-1', 'data-testid': 'keypad-back', 'aria-label': t('keypad_back'),
     onclick: () => deleteLast(),
   }, '⌫');
   keypadButtons.push(back);
 
   const el = h('div', { class: 'code-entry' },
-    h('div', { class: 'code-boxes', role: 'group', 'aria-label': t('code_group') }, boxes),
+    h('div', { class: 'code-boxes', role: 'group', 'aria-label': opts.label ?? t('code_group') }, boxes),
     live,
-    h('div', { class: 'keys', role: 'group', 'aria-label': t('code_group') },
+    h('div', { class: 'keys', role: 'group', 'aria-label': t('keypad_label') },
       ['1', '2', '3', '4', '5', '6', '7', '8', '9'].map(kp),
       h('span', { class: 'key-spacer', 'aria-hidden': 'true' }),
       kp('0'),
@@ -161,6 +171,9 @@ export function createCodeEntry(opts: CodeEntryOptions = {}): CodeEntry {
     clear() {
       digits.fill('');
       render();
+    },
+    focusFirst() {
+      focusBox(0);
     },
     setDisabled(v) {
       disabled = v;

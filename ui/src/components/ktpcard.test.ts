@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { berlakuText, KTP_LABELS, photoBackground, renderKtpCard } from './ktpcard';
+import { berlakuText, KTP_LABELS, photoBackground, renderKtpCard, renderKtpLarge } from './ktpcard';
 import { renderKk } from './kkview';
 import { ddmmyyyy } from '../format';
 import type { Ktp, KtpView } from '../types';
@@ -65,8 +65,18 @@ describe('KTP-el card', () => {
   });
 });
 
+describe('KTP-el large text', () => {
+  it('lists every field of the card as a label/value row', () => {
+    const el = renderKtpLarge(view());
+    const labels = [...el.querySelectorAll('.pair dt')].map((d) => d.textContent);
+    for (const l of KTP_LABELS) expect(labels).toContain(l);
+    const nik = [...el.querySelectorAll('.pair')].find((p) => p.querySelector('dt')?.textContent === 'NIK');
+    expect(nik?.querySelector('dd')?.textContent).toBe(view().ktp.nik.toUpperCase());
+  });
+});
+
 describe('Kartu Keluarga', () => {
-  it('renders header, both tables and the issue date', () => {
+  it('renders the header, one card per member headed by the name, the tables on request and the issue date', () => {
     const m = {
       nama: 'AHMAD FAUZI', nik: '1671011203870003', jenis_kelamin: 'LAKI-LAKI', tempat_lahir: 'PALEMBANG',
       tanggal_lahir: '1987-03-12', agama: 'ISLAM', pendidikan: 'S1', pekerjaan: 'WIRASWASTA', golongan_darah: 'A',
@@ -83,6 +93,15 @@ describe('Kartu Keluarga', () => {
     });
     expect(el.querySelector('.kk-title')?.textContent).toBe('KARTU KELUARGA');
     expect(tid(el, 'kk-nomor')?.textContent).toBe('1671012003150007');
+    expect(tid(el, 'kk-kepala')?.textContent).toBe('AHMAD FAUZI');
+    expect(tid(el, 'kk-member-2')?.querySelector('h4')?.textContent).toBe('2. SITI RAHMAWATI');
+    const pairs2 = [...(tid(el, 'kk-member-2')?.querySelectorAll('.pair') ?? [])].map((p) => [p.querySelector('dt')?.textContent, p.querySelector('dd')?.textContent]);
+    expect(pairs2).toContainEqual(['Status Hubungan Dalam Keluarga', 'ISTRI']);
+    expect(pairs2).toContainEqual(['No. Paspor', '-']);
+    expect(el.querySelector('[data-testid="kk-table-1"]')).toBeNull();
+    (tid(el, 'btn-kk-tables') as HTMLButtonElement).click();
+    expect(tid(el, 'btn-kk-tables')?.getAttribute('aria-pressed')).toBe('true');
+    expect(tid(el, 'kk-members')).toBeNull();
     const head1 = [...el.querySelectorAll('[data-testid="kk-table-1"] thead th')].map((t) => t.textContent);
     expect(head1).toEqual(['No', 'Nama Lengkap', 'NIK', 'Jenis Kelamin', 'Tempat Lahir', 'Tanggal Lahir', 'Agama', 'Pendidikan', 'Jenis Pekerjaan', 'Golongan Darah']);
     const head2 = [...el.querySelectorAll('[data-testid="kk-table-2"] thead th')].map((t) => t.textContent);

@@ -76,3 +76,32 @@ export function renderKtpCard(view: KtpView): HTMLElement {
   );
   return card;
 }
+
+/** The "Teks besar" view: the card's fields as label/value rows in rem (they follow the system text size). */
+export function renderKtpLarge(view: KtpView): HTMLElement {
+  const k = view.ktp;
+  const rows: Array<[string, string]> = [
+    ['NIK', up(k.nik)],
+    ['Nama', up(k.nama)],
+    ['Tempat/Tgl Lahir', `${up(k.tempat_lahir)}, ${ddmmyyyy(k.tanggal_lahir)}`],
+    ['Jenis Kelamin', up(k.jenis_kelamin)],
+    ['Gol. Darah', up(k.golongan_darah) || '-'],
+    ['Alamat', up(k.alamat)],
+    ['RT/RW', up(k.rt_rw)],
+    ['Kel/Desa', up(k.kel_desa)],
+    ['Kecamatan', up(k.kecamatan)],
+    ['Kabupaten/Kota', up(k.kabupaten_kota)],
+    ['Provinsi', up(k.provinsi)],
+    ['Agama', up(k.agama)],
+    ['Status Perkawinan', up(k.status_perkawinan)],
+    ['Pekerjaan', up(k.pekerjaan)],
+    ['Kewarganegaraan', up(k.kewarganegaraan)],
+    ['Berlaku Hingga', berlakuText(k.berlaku_hingga)],
+    ['Dikeluarkan', `${up(k.tempat_terbit)}, ${ddmmyyyy(k.tanggal_terbit)}`],
+  ];
+  return h('section', { class: 'doc-large', 'data-testid': 'ktp-large', 'aria-label': 'KTP-el' },
+    h('div', { class: 'doc-large-head' },
+      h('img', { class: 'doc-large-photo', src: `data:image/jpeg;base64,${k.foto}`, alt: t('photo_alt', { name: k.nama }) }),
+      view.verified ? h('p', { class: 'badge-ok' }, icon('check'), ' ', t('ktp_verified')) : null),
+    h('dl', { class: 'pairs' }, rows.map(([label, value]) => h('div', { class: 'pair' }, h('dt', null, label), h('dd', null, value)))));
+}

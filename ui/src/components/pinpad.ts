@@ -10,7 +10,8 @@ export type PinPad = {
   setDisabled(disabled: boolean): void;
   isDisabled(): boolean;
   setMessage(text: string | null, kind?: 'error' | 'info'): void;
-  setAttempts(text: string | null): void;
+  /** `warn`: the last tries before the documents are wiped. */
+  setAttempts(text: string | null, warn?: boolean): void;
   /** Disables the keys until `untilMs` (epoch ms), showing a countdown; then calls onEnd. */
   lockUntil(untilMs: number, onEnd?: () => void): void;
   destroy(): void;
@@ -51,7 +52,7 @@ export function createPinPad(opts: PinPadOptions): PinPad {
   keys.push(back);
 
   const el = h('div', { class: 'pinpad' },
-    h('p', { id: promptId, class: 'pin-prompt' }, opts.prompt),
+    h('p', { id: promptId, class: 'pin-prompt', tabindex: '-1' }, opts.prompt),
     h('div', { class: 'pin-dots', role: 'group', 'aria-labelledby': promptId },
       h('span', { class: 'pin-dots-row', 'aria-hidden': 'true' }, dots),
       live),
@@ -122,9 +123,10 @@ export function createPinPad(opts: PinPadOptions): PinPad {
       message.textContent = text ?? '';
       message.className = `pin-message ${kind}`;
     },
-    setAttempts(text) {
+    setAttempts(text, warn = false) {
       attempts.hidden = !text;
       attempts.textContent = text ?? '';
+      attempts.classList.toggle('warn', warn);
     },
     lockUntil(untilMs, onEnd) {
       stopTimer();

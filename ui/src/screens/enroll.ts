@@ -2,11 +2,10 @@
 import { h, replace, uid } from '../dom';
 import { t } from '../i18n';
 import { api } from '../api';
-import { button, busyBox, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
-import { createCodeEntry } from '../components/codeentry';
-import { hhmm, secsUntil } from '../format';
+import { button, busyBox, errorBanner, fileToBase64, frame, keepFocus, notice, step, type Screen } from '../ui';
+import { codeEntryScreen } from '../components/codescreen';
 import type { Ctx } from '../ctx';
-import type { AppState, EnrollmentView, UiError } from '../types';
+import type { EnrollmentView, UiError } from '../types';
 
 function afterScan(ctx: Ctx, v: EnrollmentView): void {
   if (ctx.state) ctx.state.enrollment = v;
@@ -15,7 +14,7 @@ function afterScan(ctx: Ctx, v: EnrollmentView): void {
 
 export function scanScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
-  const el = frame('scan', t('scan_title'), { back: () => ctx.show('submitted') });
+  const el = frame('scan', t('scan_title'), { back: () => ctx.show('submitted'), step: 3 });
   const content = el.querySelector('.content') as HTMLElement;
 
   const send = (text: string) => step({
@@ -94,13 +93,18 @@ export function statusScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
   const info = h('div', { class: 'status-box' });
   const actions = h('div', { class: 'actions' });
-  const el = frame('status', t('status_title'), {}, info, slot, actions);
+  const el = frame('status', t('status_title'), { step: 3 }, info, slot, actions);
   let timer: ReturnType<typeof setTimeout> | null = null;
   let delay: number | null = null;
   let resendTimer: ReturnType<typeof setInterval> | null = null;
   let alive = true;
 
+  // Polling re-renders the box and the buttons: a keyboard user's focus stays where it was.
   function render(v: EnrollmentView): void {
+    keepFocus(el, () => renderNow(v), () => el.querySelector<HTMLElement>('.actions button'));
+  }
+
+  function renderNow(v: EnrollmentView): void {
     if (ctx.state) ctx.state.enrollment = v;
     const kind = v.status === 'approved' ? 'ok' : v.status === 'rejected' || v.status === 'expired' ? 'bad' : 'wait';
     replace(info,
@@ -198,87 +202,13 @@ export function statusScreen(ctx: Ctx): Screen {
   };
 }
 
-/** What differs between the activation code screen and the "Lupa PIN" code screen. */
-export type CodeScreenOpts = {
-  name: string;
-  title: string;
-  intro: string;
-  submitText: string;
-  submitTestId: string;
-  busyText: string;
-  run: (code: string) => Promise<AppState>;
-  back: () => void;
-  /** Where "ask for a new code" leads when the code expired or is void. */
-  again: { text: string; testid: string; go: () => void };
-  /** Also offer "ask again" as a link under the submit button. */
-  againLink?: boolean;
-};
-
-/** A 6-digit code screen: validity countdown, tries left, keypad/paste entry. */
-export function codeEntryScreen(ctx: Ctx, o: CodeScreenOpts): Screen {
-  const e = ctx.state?.enrollment ?? null;
-  const slot = h('div', { class: 'slot' });
-  const validity = h('p', { class: 'code-validity', 'data-testid': 'code-validity' });
-  const attempts = h('p', { class: 'code-attempts', 'data-testid': 'code-attempts' });
-  const submit = button(o.submitText, o.submitTestId, () => doSubmit(), 'primary', { disabled: true });
-  const entry = createCodeEntry({ onChange: (c) => { submit.disabled = c.length !== 6; } });
-
-  const setAttempts = (n: number | null | undefined) => {
-    attempts.hidden = n === null || n === undefined;
-    attempts.textContent = n === null || n === undefined ? '' : t('code_attempts', { n });
-  };
-  setAttempts(e?.code_attempts_left);
-
-  const tick = () => {
-    if (!e?.code_expires_at) { validity.hidden = true; return; }
-    const left = secsUntil(e.code_expires_at);
-    validity.textContent = left > 0 ? t('code_validity', { hhmm: hhmm(left) }) : t('code_expired_now');
-    validity.classList.toggle('expired', left <= 0);
-  };
-  tick();
-  const timer = setInterval(tick, 15000);
-
-  function doSubmit(): void {
-    const code = entry.value();
-    if (code.length !== 6) return;
-    entry.setDisabled(true);
-    void step({
-      slot, busyOn: el, text: o.busyText, disable: [submit],
-      run: () => o.run(code),
-      ok: (s) => { ctx.state = s; void ctx.route(); },
-      fail: (err) => {
-        entry.setDisabled(false);
-        entry.clear();
-        if (err.code === 'code_wrong') {
-          const n = err.detail?.attempts_left;
-          if (typeof n === 'number') setAttempts(n);
-          replace(slot, errorBanner(err));
-          return true;
-        }
-        if (err.code === 'code_expired' || err.code === 'code_void') {
-          replace(slot, errorBanner(err), button(o.again.text, o.again.testid, o.again.go, 'secondary'));
-          return true;
-        }
-        return false;
-      },
-    });
-  }
-
-  const el = frame(o.name, o.title, { back: o.back },
-    h('p', null, o.intro),
-    h('div', { class: 'code-meta' }, validity, attempts),
-    entry.el,
-    slot,
-    h('div', { class: 'actions' }, submit,
-      o.againLink ? button(o.again.text, `${o.again.testid}-link`, o.again.go, 'link') : null));
-  return { el, destroy: () => clearInterval(timer) };
-}
-
 export function codeScreen(ctx: Ctx): Screen {
   return codeEntryScreen(ctx, {
     name: 'code',
     title: t('code_title'),
     intro: t('code_intro', { email: ctx.state?.enrollment?.email_masked ?? t('your_email') }),
+    label: t('code_group'),
+    step: 4,
     submitText: t('btn_code_submit'),
     submitTestId: 'btn-code-submit',
     busyText: t('activating'),

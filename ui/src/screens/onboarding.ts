@@ -2,11 +2,11 @@
 import { h, replace, uid } from '../dom';
 import { errorText, lang, setLang, t } from '../i18n';
 import { api, toUiError } from '../api';
-import { button, errorBanner, fileToBase64, frame, notice, step, type Screen } from '../ui';
+import { button, errorBanner, fileToBase64, frame, keepFocus, notice, step, textField, type Screen } from '../ui';
 import type { Ctx } from '../ctx';
 import { icon } from '../icons';
 import { grabFrame } from '../camera';
-import type { NikInfo, SelfieVerdict, UiError } from '../types';
+import type { NikInfo, SelfieVerdict, SelfieView, UiError } from '../types';
 
 export function welcomeScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
@@ -57,7 +57,7 @@ function placeText(info: NikInfo): { text: string; missing: string[] } {
   return { text: parts.join(', '), missing };
 }
 
-function field(label: string, hint: string, input: HTMLInputElement, msg: HTMLElement): HTMLElement {
+function field(label: string, hint: string, input: HTMLTextAreaElement, msg: HTMLElement): HTMLElement {
   const id = uid('f');
   const hintId = `${id}-hint`;
   input.id = id;
@@ -71,16 +71,19 @@ function field(label: string, hint: string, input: HTMLInputElement, msg: HTMLEl
 
 export function registerScreen(ctx: Ctx): Screen {
   const f = ctx.form;
-  const mk = (testid: string, type: string, value: string, extra: Record<string, unknown> = {}) =>
-    h('input', { type, 'data-testid': testid, value, autocomplete: 'off', ...extra });
-  const nik = mk('input-nik', 'text', f.nik, { inputmode: 'numeric', maxlength: 24, autocomplete: 'off' });
-  const email = mk('input-email', 'email', f.email, { autocomplete: 'email' });
-  const phone = mk('input-phone', 'tel', f.phone, { inputmode: 'tel', autocomplete: 'tel' });
+  // Text fields that wrap (not <input>): at 200 % text a NIK or an email no longer fits one line.
+  const mk = (testid: string, value: string, extra: Record<string, unknown>) =>
+    textField({ 'data-testid': testid, value, autocomplete: 'off', ...extra });
+  const nik = mk('input-nik', f.nik, { inputmode: 'numeric', maxlength: 24 });
+  const email = mk('input-email', f.email, { inputmode: 'email', autocomplete: 'email' });
+  const phone = mk('input-phone', f.phone, { inputmode: 'tel', autocomplete: 'tel' });
   const nikMsg = h('div', { class: 'field-msg', id: uid('m'), 'data-testid': 'nik-info', 'aria-live': 'polite' });
   const emailMsg = h('div', { class: 'field-msg', id: uid('m'), 'aria-live': 'polite' });
   const phoneMsg = h('div', { class: 'field-msg', id: uid('m'), 'aria-live': 'polite' });
   const consent = h('input', { type: 'checkbox', 'data-testid': 'check-consent', id: uid('c'), checked: f.consent });
-  const next = button(t('next'), 'btn-register-next', () => goNext());
+  const whyId = uid('why');
+  const next = button(t('next'), 'btn-register-next', () => goNext(), 'primary', { 'aria-describedby': whyId });
+  const why = h('p', { class: 'next-why', id: whyId, 'data-testid': 'next-why', 'aria-live': 'polite' });
   const slot = h('div', { class: 'slot' });
 
   let nikOk = false;
@@ -93,7 +96,13 @@ export function registerScreen(ctx: Ctx): Screen {
     el.textContent = text;
   };
   const update = () => {
-    next.disabled = !(nikOk && emailOk && phoneOk && consent.checked);
+    const missing = [
+      nikOk ? null : t('why_nik'), emailOk ? null : t('why_email'),
+      phoneOk ? null : t('why_phone'), consent.checked ? null : t('why_consent'),
+    ].filter((x): x is string => x !== null);
+    next.disabled = missing.length > 0;
+    why.hidden = missing.length === 0;
+    why.textContent = missing.length ? t('next_why', { items: missing.join(', ') }) : '';
   };
 
   async function checkNik(): Promise<void> {
@@ -167,7 +176,7 @@ export function registerScreen(ctx: Ctx): Screen {
     ctx.show('selfie');
   }
 
-  const el = frame('register', t('register_title'), { back: () => ctx.show('welcome') },
+  const el = frame('register', t('register_title'), { back: () => ctx.show('welcome'), step: 1 },
     h('p', null, t('register_intro')),
     field(t('nik_label'), t('nik_hint'), nik, nikMsg),
     field(t('email_label'), t('email_hint'), email, emailMsg),
@@ -177,6 +186,7 @@ export function registerScreen(ctx: Ctx): Screen {
       h('p', null, t('terms_text'))),
     h('div', { class: 'check' }, consent, h('label', { for: consent.id }, t('consent_label'))),
     slot,
+    why,
     h('div', { class: 'actions' }, next));
   update();
   if (f.nik) void checkNik();
@@ -185,11 +195,17 @@ export function registerScreen(ctx: Ctx): Screen {
   return { el };
 }
 
-function verdictText(v: SelfieVerdict): { title: string; help: string } {
-  switch (v.kind) {
+/** Words a selfie verdict; kinds this UI does not know yet (a newer core) get a general text. */
+export function verdictText(v: SelfieVerdict | { kind: string }): { title: string; help: string } {
+  switch (v.kind as string) {
     case 'too_dark': return { title: t('verdict_too_dark'), help: t('verdict_too_dark_help') };
     case 'too_bright': return { title: t('verdict_too_bright'), help: t('verdict_too_bright_help') };
     case 'blurry': return { title: t('verdict_blurry'), help: t('verdict_blurry_help') };
+    case 'no_face': return { title: t('verdict_face'), help: t('verdict_no_face_help') };
+    case 'several_faces': return { title: t('verdict_face'), help: t('verdict_several_faces_help') };
+    case 'face_too_small': return { title: t('verdict_face'), help: t('verdict_face_too_small_help') };
+    case 'face_off_centre': return { title: t('verdict_face'), help: t('verdict_face_off_centre_help') };
+    default: return { title: t('verdict_other'), help: t('verdict_other_help') };
   }
 }
 
@@ -231,22 +247,28 @@ export function selfieScreen(ctx: Ctx): Screen {
     const v = ctx.selfie;
     if (!v) { showPicker(); return; }
     const verdicts = v.verdicts.map(verdictText);
+    keepFocus(body, () => buildPreview(v, verdicts), () => body.querySelector<HTMLElement>('[data-testid="selfie-verdict"]'));
+  }
+
+  function buildPreview(v: SelfieView, verdicts: Array<{ title: string; help: string }>): void {
     replace(body,
       h('img', { class: 'selfie-preview', 'data-testid': 'selfie-preview', 'data-source': source, src: `data:image/jpeg;base64,${v.preview_jpeg}`, alt: t('selfie_title') }),
-      h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status' },
+      h('div', { class: `selfie-verdict ${v.acceptable ? 'ok' : 'bad'}`, 'data-testid': 'selfie-verdict', role: 'status', tabindex: '-1' },
         v.acceptable
           ? h('p', null, '✓ ', t('selfie_ok'))
           : [h('ul', null, verdicts.map((x) => h('li', null, h('strong', null, x.title), ' — ', x.help))),
-            h('p', null, t('selfie_not_acceptable'))],
-        h('p', { class: 'small' }, t('verdict_numbers', { b: Math.round(v.brightness), s: Math.round(v.sharpness) }))),
+            h('p', null, t('selfie_not_acceptable'))]),
       h('div', { class: 'actions' },
-        button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted'), 'primary', { disabled: !v.acceptable }),
-        button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }, 'secondary')));
+        v.acceptable
+          ? [button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted')),
+            button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }, 'secondary')]
+          : [button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }),
+            button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted'), 'secondary', { disabled: true })]));
   }
 
   function showPicker(): void {
     const camSlot = h('div', { class: 'camera' });
-    replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel)));
+    keepFocus(body, () => replace(body, camSlot, h('div', { class: 'actions' }, h('div', { class: 'file-pick' }, fileInput, fileLabel))), () => fileInput);
     void startCamera(camSlot);
   }
 
@@ -287,7 +309,7 @@ export function selfieScreen(ctx: Ctx): Screen {
     replace(camSlot, video, camMsg, h('div', { class: 'actions' }, capture));
   }
 
-  const el = frame('selfie', t('selfie_title'), { back: () => { stopCamera(); ctx.show('register'); } },
+  const el = frame('selfie', t('selfie_title'), { back: () => { stopCamera(); ctx.show('register'); }, step: 2 },
     h('p', null, t('selfie_intro')),
     slot,
     body);
@@ -298,11 +320,13 @@ export function selfieScreen(ctx: Ctx): Screen {
 export function submittedScreen(ctx: Ctx): Screen {
   const slot = h('div', { class: 'slot' });
   const content = h('div');
-  const el = frame('submitted', t('submit_title'), {});
+  const el = frame('submitted', t('submit_title'), { step: 3 });
 
   function showVisit(): void {
     const h1 = el.querySelector('h1');
     if (h1) h1.textContent = t('visit_title');
+    // The submit button is gone: the new title takes the focus.
+    queueMicrotask(() => { if (h1 && el.isConnected) h1.focus({ preventScroll: true }); });
     el.querySelector('[data-testid="btn-back"]')?.remove();
     replace(content,
       notice(t('visit_intro'), 'success'),

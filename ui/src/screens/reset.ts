@@ -4,8 +4,8 @@ import { h, replace } from '../dom';
 import { t } from '../i18n';
 import { api } from '../api';
 import { button, errorBanner, frame, notice, step, type Screen } from '../ui';
-import { codeEntryScreen } from './enroll';
-import { hhmm } from '../format';
+import { codeEntryScreen } from '../components/codescreen';
+import { durationText } from '../format';
 import type { Ctx } from '../ctx';
 
 /** Explains what happens, then asks the backend to mail a code. */
@@ -23,7 +23,7 @@ export function forgotPinScreen(ctx: Ctx): Screen {
       fail: (err) => {
         if (err.code === 'rate_limited') {
           const secs = Number((err.detail as { retry_after_secs?: number } | null)?.retry_after_secs ?? 0);
-          const wait = secs <= 120 ? t('resend_wait', { secs: Math.ceil(secs) }) : t('reset_wait', { hhmm: hhmm(secs) });
+          const wait = secs <= 120 ? t('resend_wait', { secs: Math.ceil(secs) }) : t('reset_wait', { time: durationText(secs) });
           replace(slot, errorBanner(secs > 0 ? wait : err));
           return true;
         }
@@ -49,6 +49,8 @@ export function resetCodeScreen(ctx: Ctx): Screen {
     name: 'reset-code',
     title: t('reset_code_title'),
     intro: t('reset_code_intro', { email: ctx.state?.enrollment?.email_masked ?? t('your_email') }),
+    label: t('reset_code_group'),
+    errors: { code_wrong: 'reset_code_wrong', code_expired: 'reset_code_expired', code_void: 'reset_code_void' },
     submitText: t('btn_reset_submit'),
     submitTestId: 'btn-reset-submit',
     busyText: t('reset_verifying'),

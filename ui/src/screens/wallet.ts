@@ -2,9 +2,9 @@
 import { h, replace, uid } from '../dom';
 import { errorCodeText, errorText, historyText, setLang, t } from '../i18n';
 import { api } from '../api';
-import { button, errorBanner, frame, notice, step, type Screen } from '../ui';
+import { button, errorBanner, frame, keepFocus, notice, openModal, step, textField, type Screen } from '../ui';
 import { createPinPad, type PinPad } from '../components/pinpad';
-import { renderKtpCard } from '../components/ktpcard';
+import { renderKtpCard, renderKtpLarge } from '../components/ktpcard';
 import { renderKk } from '../components/kkview';
 import { localDateTime } from '../format';
 import { icon, type IconName } from '../icons';
@@ -47,7 +47,7 @@ function newPinFlow(host: HTMLElement, firstPrompt: string, confirmPrompt: strin
     const el = pad.el.querySelector('.pin-prompt');
     if (el) el.textContent = p;
   };
-  replace(host, pad.el);
+  keepFocus(host, () => replace(host, pad.el), () => pad.el.querySelector<HTMLElement>('.pin-prompt'));
   return pad;
 }
 
@@ -71,9 +71,14 @@ export function createPinScreen(ctx: Ctx): Screen {
   return { el, destroy: () => pad?.destroy() };
 }
 
+/** "Sisa percobaan: 5", or from 3 left the warning that the documents will be wiped. */
+function attemptsText(left: number): string {
+  return left <= 3 ? t('pin_wipe_warning', { n: left }) : t('code_attempts', { n: left });
+}
+
 function applyLockout(pad: PinPad, lo: LockoutView | null | undefined, showAttempts: boolean): void {
   if (!lo) return;
-  if (showAttempts && lo.failures > 0) pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
+  if (showAttempts && lo.failures > 0) pad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
   let until: number | null = null;
   if (lo.locked_until) {
     const v = Date.parse(lo.locked_until);
@@ -112,7 +117,7 @@ export function pinScreen(ctx: Ctx): Screen {
           const lo = err.detail as LockoutView | null;
           if (err.code === 'wrong_pin' || err.code === 'locked_out') {
             pad.setMessage(errorCodeText(err.code));
-            if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(t('code_attempts', { n: lo.attempts_left }));
+            if (lo && typeof lo.attempts_left === 'number') pad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
             applyLockout(pad, lo, false);
             return true;
           }
@@ -133,6 +138,7 @@ export function pinScreen(ctx: Ctx): Screen {
         button(t('btn_reset_enter_code'), 'btn-reset-enter-code', () => ctx.show('reset-code'), 'secondary'))
       : null,
     pad.el, slot,
+    h('p', { class: 'hint pin-rule' }, t('pin_wipe_rule')),
     h('div', { class: 'actions' }, button(t('btn_forgot_pin'), 'btn-forgot-pin', () => ctx.show('forgot-pin'), 'link')));
   applyLockout(pad, ctx.state?.lockout, true);
   return { el, destroy: () => pad.destroy() };
@@ -187,24 +193,45 @@ export function ktpScreen(ctx: Ctx): Screen {
       run: () => api.ktp(),
       ok: (v) => {
         const wrap = h('div', { class: 'ktp-wrap' }, renderKtpCard(v));
-        const zoom = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'btn-ktp-zoom', 'aria-pressed': 'false' }, t('ktp_zoom'));
-        const backdrop = h('div', { class: 'ktp-backdrop', hidden: true });
-        const setZoom = (on: boolean) => {
-          wrap.classList.toggle('zoomed', on);
-          backdrop.hidden = !on;
-          zoom.setAttribute('aria-pressed', String(on));
-          zoom.textContent = on ? t('ktp_unzoom') : t('ktp_zoom');
-          zoom.classList.toggle('zoom-close', on);
+        const large = renderKtpLarge(v);
+        const home = h('div', { class: 'ktp-home' }, wrap);
+        const zoom = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'btn-ktp-zoom' }, t('ktp_zoom'));
+        const largeBtn = h('button', { type: 'button', class: 'btn btn-secondary', 'data-testid': 'btn-ktp-large', 'aria-pressed': 'false' }, t('ktp_large'));
+        // Large text: label/value rows in rem instead of the card (whose text follows the card's width).
+        const setLarge = (on: boolean) => {
+          largeBtn.setAttribute('aria-pressed', String(on));
+          zoom.hidden = on;
+          replace(home, on ? large : wrap);
         };
-        zoom.addEventListener('click', () => setZoom(!wrap.classList.contains('zoomed')));
-        backdrop.addEventListener('click', () => setZoom(false));
+        largeBtn.addEventListener('click', () => setLarge(largeBtn.getAttribute('aria-pressed') !== 'true'));
+        // The zoom is a modal layer: Tab stays on its close button, Escape closes, focus returns.
+        zoom.addEventListener('click', () => {
+          const unzoom = h('button', { type: 'button', class: 'btn btn-secondary zoom-close', 'data-testid': 'btn-ktp-unzoom' }, t('ktp_unzoom'));
+          const backdrop = h('div', { class: 'ktp-backdrop' });
+          const layer = h('div', { class: 'ktp-zoom-layer', role: 'dialog', 'aria-modal': 'true', 'aria-label': t('ktp_zoom_label'), 'data-testid': 'ktp-zoom' },
+            backdrop, wrap, unzoom);
+          wrap.classList.add('zoomed');
+          el.append(layer);
+          const close = openModal(layer, zoom, () => {
+            wrap.classList.remove('zoomed');
+            if (largeBtn.getAttribute('aria-pressed') !== 'true') replace(home, wrap);
+          }, unzoom);
+          unzoom.addEventListener('click', close);
+          backdrop.addEventListener('click', close);
+        });
+        const issuer = ctx.state?.dev_build
+          ? h('details', { class: 'issuer-details small' }, h('summary', null, t('issuer_details')), h('p', null, t('issuer_address', { url: v.issuer })))
+          : null;
         replace(body,
           v.verified ? null : notice(t('ktp_unverified'), 'warn', 'ktp-unverified'),
-          backdrop,
-          wrap,
+          home,
           h('p', { class: 'ktp-note' }, t('ktp_note')),
-          h('p', { class: 'small' }, t('issued_by', { issuer: v.issuer })),
-          h('div', { class: 'actions' }, zoom, button(t('open_kk'), 'btn-open-kk', () => ctx.show('kk'), 'secondary')));
+          h('p', { class: 'small', 'data-testid': 'ktp-issuer' }, t('issued_by', { issuer: t('issuer_dukcapil') })),
+          issuer,
+          h('div', { class: 'actions' }, largeBtn, zoom, button(t('open_kk'), 'btn-open-kk', () => ctx.show('kk'), 'secondary')));
+        // A large system text size starts in the large-text view.
+        const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+        if (rem >= 24) setLarge(true);
       },
       fail: (err) => { if (err.code === 'vault_locked') { void ctx.route(); return true; } return false; },
     });
@@ -248,7 +275,8 @@ export function settingsScreen(ctx: Ctx): Screen {
   const el = frame('settings', t('settings_title'), { back: () => ctx.show('home') }, slot, body);
   let pad: PinPad | null = null;
 
-  function main(): void {
+  /** The settings list; `refocus`: back from Ubah PIN, focus its button again. */
+  function main(refocus = false): void {
     pad?.destroy();
     pad = null;
     const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '' };
@@ -274,7 +302,7 @@ export function settingsScreen(ctx: Ctx): Screen {
     lockSel.addEventListener('change', () => save({ auto_lock_secs: Number(lockSel.value) }));
     let urlRow: HTMLElement | null = null;
     if (ctx.state?.dev_build) {
-      const url = h('input', { id: urlId, type: 'url', 'data-testid': 'input-backend-url', value: s.backend_url, autocomplete: 'off' });
+      const url = textField({ id: urlId, inputmode: 'url', 'data-testid': 'input-backend-url', value: s.backend_url, autocomplete: 'off' });
       urlRow = h('div', { class: 'field' }, h('label', { for: urlId }, t('backend_url')), url,
         button(t('btn_save'), 'btn-save-url', () => save({ backend_url: url.value.trim() }), 'secondary'));
     }
@@ -286,6 +314,7 @@ export function settingsScreen(ctx: Ctx): Screen {
         slot.append(notice(t('refreshed'), 'success'));
       },
     }), 'secondary');
+    const release: HTMLButtonElement = button(t('release_device'), 'btn-release-device', () => confirmRelease(release), 'danger');
     replace(body,
       h('section', { class: 'group' },
         button(t('change_pin'), 'btn-change-pin', changePin, 'secondary'),
@@ -299,36 +328,63 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('p', null, t('about_open_source')),
         h('p', null, t('about_stored'))),
       h('section', { class: 'group danger-zone' },
-        button(t('release_device'), 'btn-release-device', confirmRelease, 'danger')));
+        release));
+    if (refocus) body.querySelector<HTMLElement>('[data-testid="btn-change-pin"]')?.focus();
   }
 
   function changePin(): void {
     replace(slot);
-    let oldPin = '';
     const host = h('div');
-    replace(body, host, h('div', { class: 'actions' }, button(t('cancel'), 'btn-cancel', main, 'secondary')));
-    pad = createPinPad({
+    replace(body, host, h('div', { class: 'actions' }, button(t('cancel'), 'btn-cancel', () => main(true), 'secondary')));
+    // The old PIN is checked first (verify_pin counts as an unlock attempt), then the new one twice.
+    const askNew = (oldPin: string) => {
+      pad?.destroy();
+      pad = newPinFlow(host, t('change_pin_new'), t('change_pin_confirm'), (newPin, _c, p) => {
+        p.setDisabled(true);
+        void step({
+          slot, busyOn: el, text: t('pin_saving'),
+          run: () => api.changePin(oldPin, newPin),
+          ok: () => { main(true); slot.append(notice(t('change_pin_done'), 'success')); },
+          fail: (err) => { main(true); replace(slot, errorBanner(err)); return true; },
+        });
+      });
+    };
+    const oldPad: PinPad = createPinPad({
       prompt: t('change_pin_old'),
       onComplete: (pin) => {
-        oldPin = pin;
-        pad?.destroy();
-        pad = newPinFlow(host, t('change_pin_new'), t('change_pin_confirm'), (newPin, _c, p) => {
-          p.setDisabled(true);
-          void step({
-            slot, busyOn: el, text: t('pin_saving'),
-            run: () => api.changePin(oldPin, newPin),
-            ok: () => { main(); slot.append(notice(t('change_pin_done'), 'success')); },
-            fail: (err) => { main(); replace(slot, errorBanner(err)); return true; },
-          });
+        oldPad.setDisabled(true);
+        void step({
+          slot, busyOn: el, text: t('change_pin_checking'),
+          run: () => api.verifyPin(pin),
+          ok: () => askNew(pin),
+          fail: (err) => {
+            // An older shell without verify_pin: change_pin still checks the old PIN at the end.
+            if (err.code === 'internal') { askNew(pin); return true; }
+            oldPad.setDisabled(false);
+            oldPad.clear();
+            if (err.code === 'wrong_pin' || err.code === 'locked_out') {
+              const lo = err.detail as LockoutView | null;
+              oldPad.setMessage(errorCodeText(err.code));
+              if (lo && typeof lo.attempts_left === 'number') oldPad.setAttempts(attemptsText(lo.attempts_left), lo.attempts_left <= 3);
+              applyLockout(oldPad, lo, false);
+              return true;
+            }
+            if (err.code === 'vault_wiped' || err.code === 'vault_locked') { void ctx.route(); return true; }
+            return false;
+          },
         });
       },
     });
-    replace(host, pad.el);
+    pad = oldPad;
+    replace(host, oldPad.el);
+    // The button is gone: the prompt takes the focus (digits are typed anywhere on the screen).
+    oldPad.el.querySelector<HTMLElement>('.pin-prompt')?.focus();
   }
 
-  function confirmRelease(): void {
+  function confirmRelease(opener: HTMLElement): void {
     const titleId = uid('dlg');
-    const close = () => overlay.remove();
+    const bodyId = uid('dlgb');
+    let close = () => { /* set below */ };
     const yes = button(t('release_confirm_yes'), 'btn-confirm-release', () => {
       close();
       void step({
@@ -337,15 +393,14 @@ export function settingsScreen(ctx: Ctx): Screen {
         ok: (s) => { ctx.state = s; void ctx.route(); },
       });
     }, 'danger');
-    const no = button(t('cancel'), 'btn-cancel-release', close, 'secondary');
+    const no = button(t('cancel'), 'btn-cancel-release', () => close(), 'secondary');
     const overlay = h('div', { class: 'overlay' },
-      h('div', { class: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': titleId },
+      h('div', { class: 'dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': titleId, 'aria-describedby': bodyId },
         h('h2', { id: titleId }, t('release_confirm_title')),
-        h('p', null, t('release_confirm_body')),
+        h('p', { id: bodyId }, t('release_confirm_body')),
         h('div', { class: 'actions' }, no, yes)));
-    overlay.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') close(); });
     el.append(overlay);
-    no.focus();
+    close = openModal(overlay, opener, undefined, no);
   }
 
   main();

@@ -118,16 +118,19 @@ fn run(cli: Cli) -> Result<String, UiError> {
                     format!("cannot write the output file: {e}"),
                 )
             })?;
-            let view = processed.view();
             to_json(&SelfieOut {
                 output: output.display().to_string(),
-                width: view.width,
-                height: view.height,
-                bytes: view.bytes,
-                brightness: view.brightness,
-                sharpness: view.sharpness,
-                verdicts: view.verdicts,
-                acceptable: view.acceptable,
+                width: processed.width,
+                height: processed.height,
+                bytes: u32::try_from(processed.jpeg.len()).unwrap_or(u32::MAX),
+                brightness: processed.brightness,
+                sharpness: processed.sharpness,
+                acceptable: processed.verdicts.is_empty(),
+                verdicts: processed
+                    .verdicts
+                    .into_iter()
+                    .map(SelfieVerdict::from)
+                    .collect(),
             })
         }
     }

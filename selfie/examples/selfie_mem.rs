@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match ikd_core::selfie::process(&bytes) {
+    match ikd_selfie::process(&bytes) {
         Ok(p) => {
             println!(
                 "{}x{} {} bytes brightness {:.1} sharpness {:.1} verdicts {:?}",

@@ -8,23 +8,25 @@
 //!    the frame size from the JPEG SOF / PNG IHDR header and refuse more than 50
 //!    megapixels (decompression bombs), and refuse data that ends before the
 //!    JPEG EOI marker / PNG IEND chunk (truncated uploads are never grey-padded);
-//! 3. decode — JPEG at the smallest DCT scale (1/8, 1/4, 1/2, 1) that still
-//!    covers the output, so a 12 MP photo is never decoded at full size;
+//! 3. decode — JPEG with libjpeg-turbo at the smallest DCT scale M/8 (1/8 … 1)
+//!    that still covers the output, so a 12 MP photo is never decoded at full
+//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey;
 //! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
 //!    apply the EXIF orientation (1–8) to the small picture;
 //! 5. measure mean luma and the variance of the Laplacian; give verdicts;
 //! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
+//!
+//! A crate of its own (`ikd-selfie`) so the release profile can build this hot path
+//! at opt-level 3 while the rest of the app stays size-optimised (root `Cargo.toml`).
+//! No UI types here: `ikd-core` maps [`Processed`] to its `SelfieView` and
+//! [`SelfieError`] to its `UiError`.
+#![forbid(unsafe_code)]
 
 mod decode;
 mod encode;
 mod header;
 mod measure;
 mod resample;
-
-use base64::Engine as _;
-
-use crate::error::{ErrorCode, UiError};
-use crate::view::{SelfieVerdict, SelfieView};
 
 use header::Format;
 use resample::{crop_resize, orient, swaps_axes, Raster};
@@ -84,23 +86,12 @@ pub enum SelfieError {
     Encode(String),
 }
 
-impl From<SelfieError> for UiError {
-    fn from(e: SelfieError) -> Self {
-        let message = e.to_string();
-        match e {
-            SelfieError::TooLarge { bytes } => UiError::new(ErrorCode::ImageTooLarge, message)
-                .with_detail(serde_json::json!({ "bytes": bytes })),
-            SelfieError::TooManyPixels { w, h } => UiError::new(ErrorCode::ImageTooLarge, message)
-                .with_detail(serde_json::json!({ "width": w, "height": h })),
-            SelfieError::Corrupt(_) => UiError::new(ErrorCode::ImageInvalid, message)
-                .with_detail(serde_json::json!({ "reason": "corrupt" })),
-            SelfieError::Truncated => UiError::new(ErrorCode::ImageInvalid, message)
-                .with_detail(serde_json::json!({ "reason": "truncated" })),
-            SelfieError::UnsupportedFormat => UiError::new(ErrorCode::ImageInvalid, message)
-                .with_detail(serde_json::json!({ "reason": "unsupported_format" })),
-            SelfieError::Encode(_) => UiError::new(ErrorCode::Internal, message),
-        }
-    }
+/// Why a picture is not good to send (each with its measurement and the threshold).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    TooDark { brightness: f32, min: f32 },
+    TooBright { brightness: f32, max: f32 },
+    Blurry { sharpness: f32, min: f32 },
 }
 
 /// A processed selfie.
@@ -115,23 +106,7 @@ pub struct Processed {
     /// Variance of the Laplacian of the 600×800 luma.
     pub sharpness: f32,
     /// Empty when the picture is good to send.
-    pub verdicts: Vec<SelfieVerdict>,
-}
-
-impl Processed {
-    /// The UI view: base64 (standard alphabet) JPEG and the measurements.
-    pub fn view(&self) -> SelfieView {
-        SelfieView {
-            preview_jpeg: base64::engine::general_purpose::STANDARD.encode(&self.jpeg),
-            width: self.width,
-            height: self.height,
-            bytes: u32::try_from(self.jpeg.len()).unwrap_or(u32::MAX),
-            brightness: self.brightness,
-            sharpness: self.sharpness,
-            verdicts: self.verdicts.clone(),
-            acceptable: self.verdicts.is_empty(),
-        }
-    }
+    pub verdicts: Vec<Verdict>,
 }
 
 /// Processes a selfie with the default [`Limits`].
@@ -147,8 +122,8 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
     let (out_w, out_h) = (OUT_WIDTH as usize, OUT_HEIGHT as usize);
     let decoded = match header::sniff(bytes)? {
         Format::Jpeg => {
-            header::walk_jpeg(bytes, limits.max_pixels)?;
-            decode::jpeg(bytes, out_w, out_h)?
+            let info = header::walk_jpeg(bytes, limits.max_pixels)?;
+            decode::jpeg(bytes, info.exif, out_w, out_h)?
         }
         Format::Png => {
             let (w, h) = header::walk_png(bytes, limits.max_pixels)?;
@@ -189,22 +164,22 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
 }
 
 /// The quality verdicts for the given measurements (empty: acceptable).
-pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<SelfieVerdict> {
+pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<Verdict> {
     let mut v = Vec::new();
     if brightness < MIN_BRIGHTNESS {
-        v.push(SelfieVerdict::TooDark {
+        v.push(Verdict::TooDark {
             brightness,
             min: MIN_BRIGHTNESS,
         });
     }
     if brightness > MAX_BRIGHTNESS {
-        v.push(SelfieVerdict::TooBright {
+        v.push(Verdict::TooBright {
             brightness,
             max: MAX_BRIGHTNESS,
         });
     }
     if sharpness < MIN_SHARPNESS {
-        v.push(SelfieVerdict::Blurry {
+        v.push(Verdict::Blurry {
             sharpness,
             min: MIN_SHARPNESS,
         });
@@ -230,31 +205,13 @@ mod tests {
         assert!(verdicts(128.0, 1000.0).is_empty());
         assert!(matches!(
             verdicts(10.0, 1000.0)[..],
-            [SelfieVerdict::TooDark { .. }]
+            [Verdict::TooDark { .. }]
         ));
         assert!(matches!(
             verdicts(250.0, 1000.0)[..],
-            [SelfieVerdict::TooBright { .. }]
+            [Verdict::TooBright { .. }]
         ));
-        assert!(matches!(
-            verdicts(128.0, 1.0)[..],
-            [SelfieVerdict::Blurry { .. }]
-        ));
-    }
-
-    #[test]
-    fn errors_map_to_stable_codes() {
-        let ui: UiError = SelfieError::TooLarge { bytes: 1 }.into();
-        assert_eq!(ui.code, ErrorCode::ImageTooLarge);
-        let ui: UiError = SelfieError::TooManyPixels { w: 1, h: 1 }.into();
-        assert_eq!(ui.code, ErrorCode::ImageTooLarge);
-        for e in [
-            SelfieError::Corrupt("x".into()),
-            SelfieError::Truncated,
-            SelfieError::UnsupportedFormat,
-        ] {
-            assert_eq!(UiError::from(e).code, ErrorCode::ImageInvalid);
-        }
+        assert!(matches!(verdicts(128.0, 1.0)[..], [Verdict::Blurry { .. }]));
     }
 
     #[test]

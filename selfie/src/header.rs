@@ -53,19 +53,29 @@ fn is_sof(m: u8) -> bool {
     (0xC0..=0xCF).contains(&m) && m != 0xC4 && m != 0xC8 && m != 0xCC
 }
 
+/// What the JPEG walk found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JpegInfo<'a> {
+    pub width: u32,
+    pub height: u32,
+    /// The payload of the first APP1 `Exif\0\0` segment (the TIFF data), if any.
+    pub exif: Option<&'a [u8]>,
+}
+
 /// Walks a JPEG's marker segments from SOI to EOI without decoding.
 ///
-/// Returns the frame dimensions (from the SOF header). Fails with
+/// Returns the frame dimensions (from the SOF header) and the EXIF segment. Fails with
 /// `TooManyPixels` as soon as the SOF header is read, and with `Truncated` when
 /// the data ends before the EOI marker. Bytes after EOI are ignored (some cameras
 /// append trailers).
-pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), SelfieError> {
+pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, SelfieError> {
     let n = bytes.len();
     if n < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
         return Err(SelfieError::UnsupportedFormat);
     }
     let mut pos = 2usize;
     let mut dims: Option<(u32, u32)> = None;
+    let mut exif: Option<&[u8]> = None;
     loop {
         match bytes.get(pos) {
             None => return Err(SelfieError::Truncated),
@@ -106,6 +116,9 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), Sel
             check_pixels(w, h, max_pixels)?;
             dims = Some((w, h));
         }
+        if marker == 0xE1 && exif.is_none() {
+            exif = bytes[pos + 2..end].strip_prefix(b"Exif\0\0");
+        }
         pos = end;
         if marker == 0xDA {
             if dims.is_none() {
@@ -114,7 +127,13 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), Sel
             pos = skip_entropy_data(bytes, pos)?;
         }
     }
-    dims.ok_or_else(|| SelfieError::Corrupt("JPEG without a frame".into()))
+    let (width, height) =
+        dims.ok_or_else(|| SelfieError::Corrupt("JPEG without a frame".into()))?;
+    Ok(JpegInfo {
+        width,
+        height,
+        exif,
+    })
 }
 
 /// Skips entropy-coded data; returns the position of the 0xFF that starts the next
@@ -122,11 +141,7 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<(u32, u32), Sel
 fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<usize, SelfieError> {
     loop {
         let rest = bytes.get(pos..).ok_or(SelfieError::Truncated)?;
-        let i = pos
-            + rest
-                .iter()
-                .position(|&b| b == 0xFF)
-                .ok_or(SelfieError::Truncated)?;
+        let i = pos + memchr::memchr(0xFF, rest).ok_or(SelfieError::Truncated)?;
         match bytes.get(i + 1) {
             None => return Err(SelfieError::Truncated),
             Some(0x00) | Some(0xD0..=0xD7) => pos = i + 2,
@@ -197,7 +212,8 @@ mod tests {
         j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
         let mut full = j.clone();
         full.extend_from_slice(&[0xFF, 0xD9, 1, 2, 3]);
-        assert_eq!(walk_jpeg(&full, 1000).unwrap(), (8, 16));
+        let info = walk_jpeg(&full, 1000).unwrap();
+        assert_eq!((info.width, info.height, info.exif), (8, 16, None));
         assert_eq!(walk_jpeg(&j, 1000), Err(SelfieError::Truncated));
         for cut in 2..full.len() - 4 {
             assert!(walk_jpeg(&full[..cut], 1000).is_err(), "cut {cut}");
