@@ -1,6 +1,5 @@
-//! Small crypto helpers on ring: random tokens, hashes, HMAC, key files.
+//! Small crypto helpers on ring: random tokens, hashes, HMAC, key files, JWK thumbprints.
 
-use crate::ServerError;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 /// RFC 7638 thumbprints come from the protocol crate (one definition).
@@ -9,6 +8,15 @@ use ikd_proto::jose::EcKeyPair;
 use ikd_proto::secret::SecretBytes;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
+
+/// A key file that cannot be read, written or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
 
 pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -86,7 +94,7 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn write_secret_file(path: &Path, data: &[u8]) -> Result<(), ServerError> {
+fn write_secret_file(path: &Path, data: &[u8]) -> Result<(), KeyError> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -102,7 +110,7 @@ fn write_secret_file(path: &Path, data: &[u8]) -> Result<(), ServerError> {
 }
 
 /// The issuer's P-256 key (PKCS#8 in `issuer-key.p8`, mode 0600), made on first start.
-pub fn load_or_create_issuer_key(dir: &Path) -> Result<EcKeyPair, ServerError> {
+pub fn load_or_create_issuer_key(dir: &Path) -> Result<EcKeyPair, KeyError> {
     let path = dir.join("issuer-key.p8");
     let pkcs8 = if path.exists() {
         std::fs::read(&path)?
@@ -112,16 +120,16 @@ pub fn load_or_create_issuer_key(dir: &Path) -> Result<EcKeyPair, ServerError> {
             &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
             &rng,
         )
-        .map_err(|_| ServerError::Key("cannot generate the issuer key".into()))?;
+        .map_err(|_| KeyError::Invalid("cannot generate the issuer key".into()))?;
         write_secret_file(&path, doc.as_ref())?;
         doc.as_ref().to_vec()
     };
     EcKeyPair::from_pkcs8(SecretBytes::new(pkcs8))
-        .map_err(|e| ServerError::Key(format!("issuer key: {e}")))
+        .map_err(|e| KeyError::Invalid(format!("issuer key: {e}")))
 }
 
 /// The server's HMAC secret (`hmac.key`, 32 random bytes, mode 0600).
-pub fn load_or_create_hmac_key(dir: &Path) -> Result<ring::hmac::Key, ServerError> {
+pub fn load_or_create_hmac_key(dir: &Path) -> Result<ring::hmac::Key, KeyError> {
     let path = dir.join("hmac.key");
     let bytes = if path.exists() {
         std::fs::read(&path)?
@@ -131,7 +139,7 @@ pub fn load_or_create_hmac_key(dir: &Path) -> Result<ring::hmac::Key, ServerErro
         b.to_vec()
     };
     if bytes.len() != 32 {
-        return Err(ServerError::Key("hmac.key must hold 32 bytes".into()));
+        return Err(KeyError::Invalid("hmac.key must hold 32 bytes".into()));
     }
     Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes))
 }

@@ -1,7 +1,7 @@
 //! Fixed demo residents (always present after `demo`), the demo officer, and seeding.
 
-use crate::store::{Officer, Resident};
-use crate::{AppState, ServerError};
+use crate::auth::{add_officer, AuthError};
+use crate::store::{Resident, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoRole {
@@ -204,57 +204,16 @@ pub fn demo_residents() -> Vec<Resident> {
     ]
 }
 
-/// Hashes a password with Argon2id (default parameters, random salt).
-pub fn hash_password(password: &str) -> Result<String, ServerError> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let salt = SaltString::encode_b64(&crate::crypto::random_bytes::<16>())
-        .map_err(|e| ServerError::Key(format!("salt: {e}")))?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ServerError::Key(format!("argon2: {e}")))
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    match PasswordHash::new(phc) {
-        Ok(h) => argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
-
-/// Adds (or resets) an officer account.
-pub fn add_officer(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    desk_id: &str,
-    desk_name: &str,
-) -> Result<(), ServerError> {
-    let password_hash = hash_password(password)?;
-    state.store.put_officer(&Officer {
-        username: username.to_owned(),
-        password_hash,
-        desk_id: desk_id.to_owned(),
-        desk_name: desk_name.to_owned(),
-    })?;
-    Ok(())
-}
-
 /// Seeds `n` synthetic residents if the store has none, adds the fixed demo residents
 /// and the demo officer (if missing).
-pub fn ensure_demo(state: &AppState, n: usize, seed: u64) -> Result<(), ServerError> {
-    if state.store.resident_count()? == 0 {
-        state
-            .store
-            .insert_residents(&crate::seed::generate(n, seed))?;
+pub fn ensure_demo(store: &dyn Store, n: usize, seed: u64) -> Result<(), AuthError> {
+    if store.resident_count()? == 0 {
+        store.insert_residents(&crate::siak::seed::generate(n, seed))?;
     }
-    state.store.insert_residents(&demo_residents())?;
-    if state.store.officer(DEMO_OFFICER_USERNAME)?.is_none() {
+    store.insert_residents(&demo_residents())?;
+    if store.officer(DEMO_OFFICER_USERNAME)?.is_none() {
         add_officer(
-            state,
+            store,
             DEMO_OFFICER_USERNAME,
             DEMO_OFFICER_PASSWORD,
             DEMO_DESK_ID,
@@ -268,7 +227,8 @@ pub fn ensure_demo(state: &AppState, n: usize, seed: u64) -> Result<(), ServerEr
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::seed::{eligibility, format_nik, Ineligible};
+    use crate::siak::seed::format_nik;
+    use crate::siak::{eligibility, Ineligible};
     use chrono::NaiveDate;
 
     #[test]
@@ -292,13 +252,5 @@ mod tests {
             demo_residents().iter().filter(|r| r.kk == DEMO_KK).count(),
             4
         );
-    }
-
-    #[test]
-    fn passwords_verify() {
-        let h = hash_password("petugas123").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("petugas123", &h));
-        assert!(!verify_password("petugas124", &h));
     }
 }

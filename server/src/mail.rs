@@ -2,7 +2,6 @@
 
 use crate::config::{SmtpConfig, TlsMode};
 use crate::store::Store;
-use crate::ServerError;
 use chrono::{DateTime, FixedOffset, Utc};
 use ikd_proto::wire::OutboxMail;
 use lettre::message::header::ContentType;
@@ -20,6 +19,8 @@ pub enum MailError {
     Smtp(String),
     #[error("outbox: {0}")]
     Outbox(String),
+    #[error("SMTP transport: {0}")]
+    Transport(String),
 }
 
 pub struct Mailer {
@@ -33,7 +34,7 @@ impl Mailer {
         smtp: Option<SmtpConfig>,
         outbox: bool,
         store: Arc<dyn Store>,
-    ) -> Result<Self, ServerError> {
+    ) -> Result<Self, MailError> {
         let smtp = match smtp {
             None => None,
             Some(c) => {
@@ -43,10 +44,10 @@ impl Mailer {
                     }
                     TlsMode::Starttls => {
                         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
-                            .map_err(|e| ServerError::Mail(e.to_string()))?
+                            .map_err(|e| MailError::Transport(e.to_string()))?
                     }
                     TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
-                        .map_err(|e| ServerError::Mail(e.to_string()))?,
+                        .map_err(|e| MailError::Transport(e.to_string()))?,
                 }
                 .port(c.port)
                 .timeout(Some(std::time::Duration::from_secs(15)));

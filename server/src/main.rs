@@ -152,7 +152,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let c = Config::demo(data_dir);
             let state =
                 ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
-            let people = ikd_server::seed::generate(residents, seed);
+            let people = ikd_server::siak::seed::generate(residents, seed);
             state
                 .store
                 .insert_residents(&people)
@@ -192,8 +192,14 @@ fn run(cli: Cli) -> Result<(), String> {
             let c = Config::demo(data_dir);
             let state =
                 ikd_server::open_state(&c, "http://localhost".into()).map_err(|e| e.to_string())?;
-            demo::add_officer(&state, &username, &password, &desk_id, &desk_name)
-                .map_err(|e| e.to_string())?;
+            ikd_server::auth::add_officer(
+                state.store.as_ref(),
+                &username,
+                &password,
+                &desk_id,
+                &desk_name,
+            )
+            .map_err(|e| e.to_string())?;
             println!("officer {username} added at {desk_name}");
             Ok(())
         }

@@ -65,7 +65,7 @@ fn officer_add_seed_and_openapi() {
     let config = ikd_server::Config::demo(dir.path().to_path_buf());
     let state = ikd_server::open_state(&config, "http://localhost".into()).unwrap();
     let o = state.store.officer("budi").unwrap().unwrap();
-    assert!(ikd_server::demo::verify_password(
+    assert!(ikd_server::auth::verify_password(
         "rahasia-sekali",
         &o.password_hash
     ));

@@ -1,4 +1,8 @@
-//! The Tauri commands: each is a one-liner over [`Wallet`] (see `COMMANDS.md`).
+//! The Tauri commands: each is a one-liner over [`Wallet`]. This list is the one
+//! source: the [`commands!`] macro turns it into the `#[tauri::command]` functions,
+//! the invoke [`handler`], and (in tests) the signatures that `scripts/gen` writes to
+//! `gen/ts/commands.ts` and `gen/COMMANDS.md` (see `bindings.rs`). A doc comment is
+//! the command's note in `gen/COMMANDS.md`.
 //!
 //! Every command is `async` so that none runs on the main (UI) thread; the ones that
 //! do heavy CPU work (Argon2 for PINs, image decoding) run on the blocking pool.
@@ -39,120 +43,164 @@ fn b64(input: &str) -> R<Vec<u8>> {
         .map_err(|_| UiError::new(ErrorCode::ImageInvalid, "the image is not valid base64"))
 }
 
-#[tauri::command]
-pub async fn app_state(w: W<'_>) -> R<AppState> {
-    w.app_state()
+/// Defines the commands (`fn name(w, arg: Type, …) -> Returns { body }`, `w` being the
+/// wallet), the invoke handler over all of them, and their signatures for the bindings.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($w:ident $(, $arg:ident: $ty:ty)*) -> $ret:ty $body:block
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            pub async fn $name($w: W<'_> $(, $arg: $ty)*) -> R<$ret> $body
+        )*
+
+        /// The invoke handler: every command above, and no other.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// Every command's signature, in order (for `gen/ts/commands.ts`).
+        #[cfg(test)]
+        pub fn signatures() -> Vec<crate::bindings::Signature> {
+            vec![$(crate::bindings::Signature {
+                name: stringify!($name),
+                doc: vec![$($doc.trim()),*],
+                args: vec![$((stringify!($arg), <$ty as crate::bindings::Arg>::ts())),*],
+                returns: <$ret as ts_rs::TS>::name(),
+            }),*]
+        }
+    };
 }
-#[tauri::command]
-pub async fn check_nik(w: W<'_>, nik: String) -> R<NikInfo> {
-    w.check_nik(&nik)
-}
-#[tauri::command]
-pub async fn check_email(w: W<'_>, email: String) -> R<String> {
-    w.check_email(&email)
-}
-#[tauri::command]
-pub async fn check_phone(w: W<'_>, phone: String) -> R<String> {
-    w.check_phone(&phone)
-}
-#[tauri::command]
-pub async fn process_selfie(w: W<'_>, image_b64: String) -> R<SelfieView> {
-    let bytes = b64(&image_b64)?;
-    blocking(&w, move |w| w.process_selfie(&bytes)).await
-}
-#[tauri::command]
-pub async fn submit_enrollment(w: W<'_>, form: RegisterForm) -> R<EnrollmentView> {
-    w.submit_enrollment(form).await
-}
-#[tauri::command]
-pub async fn decode_qr_image(w: W<'_>, image_b64: String) -> R<String> {
-    let bytes = b64(&image_b64).map_err(|e| UiError::new(ErrorCode::QrInvalid, e.message))?;
-    blocking(&w, move |w| w.decode_qr_image(&bytes)).await
-}
-#[tauri::command]
-pub async fn scan_desk_qr(w: W<'_>, text: String) -> R<EnrollmentView> {
-    w.scan_desk_qr(&text).await
-}
-#[tauri::command]
-pub async fn refresh_status(w: W<'_>) -> R<EnrollmentView> {
-    w.refresh_status().await
-}
-#[tauri::command]
-pub async fn resend_code(w: W<'_>) -> R<EnrollmentView> {
-    w.resend_code().await
-}
-#[tauri::command]
-pub async fn activate(w: W<'_>, code: SecretString) -> R<AppState> {
-    w.activate(code).await
-}
-#[tauri::command]
-pub async fn check_pin(w: W<'_>, pin: SecretString) -> R<()> {
-    w.check_pin(&pin)
-}
-#[tauri::command]
-pub async fn set_pin(w: W<'_>, pin: SecretString, confirm: SecretString) -> R<AppState> {
-    blocking(&w, move |w| w.set_pin(pin, confirm)).await
-}
-#[tauri::command]
-pub async fn unlock(w: W<'_>, pin: SecretString) -> R<AppState> {
-    blocking(&w, move |w| w.unlock(pin)).await
-}
-#[tauri::command]
-pub async fn lock(w: W<'_>) -> R<AppState> {
-    w.lock()
-}
-#[tauri::command]
-pub async fn touch(w: W<'_>) -> R<()> {
-    w.touch();
-    Ok(())
-}
-#[tauri::command]
-pub async fn home(w: W<'_>) -> R<HomeView> {
-    w.home()
-}
-#[tauri::command]
-pub async fn ktp(w: W<'_>) -> R<KtpView> {
-    blocking(&w, |w| w.ktp()).await
-}
-#[tauri::command]
-pub async fn kk(w: W<'_>) -> R<KkView> {
-    blocking(&w, |w| w.kk()).await
-}
-#[tauri::command]
-pub async fn history(w: W<'_>) -> R<Vec<HistoryEntry>> {
-    w.history()
-}
-#[tauri::command]
-pub async fn change_pin(w: W<'_>, old_pin: SecretString, new_pin: SecretString) -> R<()> {
-    blocking(&w, move |w| w.change_pin(old_pin, new_pin)).await
-}
-#[tauri::command]
-pub async fn settings(w: W<'_>) -> R<Settings> {
-    w.settings()
-}
-#[tauri::command]
-pub async fn set_settings(w: W<'_>, settings: Settings) -> R<Settings> {
-    w.set_settings(settings)
-}
-#[tauri::command]
-pub async fn refresh_documents(w: W<'_>) -> R<()> {
-    w.refresh_documents().await
-}
-#[tauri::command]
-pub async fn release_device(w: W<'_>) -> R<AppState> {
-    w.release_device().await
-}
-#[tauri::command]
-pub async fn forgot_pin(w: W<'_>) -> R<EnrollmentView> {
-    w.forgot_pin().await
-}
-#[tauri::command]
-pub async fn reset_pin_with_code(w: W<'_>, code: SecretString) -> R<AppState> {
-    w.reset_pin_with_code(code).await
-}
-#[tauri::command]
-pub async fn reset_enrollment(w: W<'_>) -> R<AppState> {
-    w.reset_enrollment()
+
+commands! {
+    /// Called at start and after every step; the UI routes on `stage`.
+    fn app_state(w) -> AppState {
+        w.app_state()
+    }
+    /// Live validation; error `invalid_nik` with `detail.reason`.
+    fn check_nik(w, nik: String) -> NikInfo {
+        w.check_nik(&nik)
+    }
+    /// The normalised address; error `invalid_email`.
+    fn check_email(w, email: String) -> String {
+        w.check_email(&email)
+    }
+    /// The number as `+628…`; error `invalid_phone`.
+    fn check_phone(w, phone: String) -> String {
+        w.check_phone(&phone)
+    }
+    /// Keeps the last processed selfie for submit; errors `image_too_large`,
+    /// `image_invalid`.
+    fn process_selfie(w, image_b64: String) -> SelfieView {
+        let bytes = b64(&image_b64)?;
+        blocking(&w, move |w| w.process_selfie(&bytes)).await
+    }
+    /// Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`:
+    /// `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`…
+    fn submit_enrollment(w, form: RegisterForm) -> EnrollmentView {
+        w.submit_enrollment(form).await
+    }
+    /// Desktop "choose an image of the QR"; error `qr_invalid`.
+    fn decode_qr_image(w, image_b64: String) -> String {
+        let bytes = b64(&image_b64).map_err(|e| UiError::new(ErrorCode::QrInvalid, e.message))?;
+        blocking(&w, move |w| w.decode_qr_image(&bytes)).await
+    }
+    /// Errors `qr_invalid`, `qr_expired`, `qr_used`.
+    fn scan_desk_qr(w, text: String) -> EnrollmentView {
+        w.scan_desk_qr(&text).await
+    }
+    /// The UI polls this with backoff while `submitted`/`scanned`.
+    fn refresh_status(w) -> EnrollmentView {
+        w.refresh_status().await
+    }
+    /// Error `rate_limited` with `detail.retry_after_secs`.
+    fn resend_code(w) -> EnrollmentView {
+        w.resend_code().await
+    }
+    /// Then stage `needs_pin`; errors `code_wrong` (`detail.attempts_left`),
+    /// `code_expired`, `code_void`.
+    fn activate(w, code: SecretString) -> AppState {
+        w.activate(code).await
+    }
+    /// Policy only; error `pin_policy` with `detail.reason`: `length`, `repeated`,
+    /// `sequence`, `birth_date`.
+    fn check_pin(w, pin: SecretString) -> () {
+        w.check_pin(&pin)
+    }
+    /// Then stage `unlocked`; errors `pin_policy`, `pin_mismatch`; the vault, both
+    /// documents, the tokens and the state change are one SQLite transaction (on
+    /// failure nothing changes and the PIN can be set again).
+    fn set_pin(w, pin: SecretString, confirm: SecretString) -> AppState {
+        blocking(&w, move |w| w.set_pin(pin, confirm)).await
+    }
+    /// Errors `wrong_pin` (`detail`: `LockoutView`), `locked_out` (`detail`:
+    /// `LockoutView`), `vault_wiped`.
+    fn unlock(w, pin: SecretString) -> AppState {
+        blocking(&w, move |w| w.unlock(pin)).await
+    }
+    fn lock(w) -> AppState {
+        w.lock()
+    }
+    /// User activity; resets the idle timer.
+    fn touch(w) -> () {
+        w.touch();
+        Ok(())
+    }
+    /// Needs unlocked, else `vault_locked`.
+    fn home(w) -> HomeView {
+        w.home()
+    }
+    /// Signature re-checked each call; `issuer` is for display: the issuer metadata's
+    /// `display` name with its host, or the host.
+    fn ktp(w) -> KtpView {
+        blocking(&w, |w| w.ktp()).await
+    }
+    fn kk(w) -> KkView {
+        blocking(&w, |w| w.kk()).await
+    }
+    /// Newest first.
+    fn history(w) -> Vec<HistoryEntry> {
+        w.history()
+    }
+    /// Re-wraps the key only (one write with its history entry).
+    fn change_pin(w, old_pin: SecretString, new_pin: SecretString) -> () {
+        blocking(&w, move |w| w.change_pin(old_pin, new_pin)).await
+    }
+    fn settings(w) -> Settings {
+        w.settings()
+    }
+    /// `backend_url` only changes in dev builds.
+    fn set_settings(w, settings: Settings) -> Settings {
+        w.set_settings(settings)
+    }
+    /// Fetches fresh credentials with the device token; both documents and the tokens
+    /// are replaced in one transaction, or none.
+    fn refresh_documents(w) -> () {
+        w.refresh_documents().await
+    }
+    /// Lepas Perangkat: tells the backend, wipes local data (then stage `welcome`).
+    fn release_device(w) -> AppState {
+        w.release_device().await
+    }
+    /// Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the
+    /// device's tokens and mails a code (enrollment token + device-key proof); the
+    /// answer carries the masked email, code expiry and tries left, and
+    /// `AppState.pin_reset_pending` is then true.
+    fn forgot_pin(w) -> EnrollmentView {
+        w.forgot_pin().await
+    }
+    /// Redeems the mailed code, downloads KTP and KK again (checked against the pinned
+    /// issuer key) and holds them until `set_pin` replaces the old vault (then stage
+    /// `needs_pin`).
+    fn reset_pin_with_code(w, code: SecretString) -> AppState {
+        w.reset_pin_with_code(code).await
+    }
+    /// Start over after `rejected` or `expired`.
+    fn reset_enrollment(w) -> AppState {
+        w.reset_enrollment()
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! ikd-app: the Tauri 2 shell over ikd-core.
 //!
 //! Nothing is decided here: the shell opens the [`Wallet`] in the app data dir, exposes
-//! its methods as commands (`commands.rs`, contract in `COMMANDS.md`), and turns platform
-//! events into `wallet.on_background()` / `wallet.lock_if_idle()` plus a `locked` event.
+//! its methods as commands (`commands.rs`, the one list; its contract is generated into
+//! `gen/COMMANDS.md` and `gen/ts/commands.ts`), and turns platform events into
+//! `wallet.on_background()` / `wallet.lock_if_idle()` plus a `locked` event. What
+//! differs between desktop and phone is in `platform/`.
 //!
 //! Environment (development and tests):
 //! - `IKD_BACKEND_URL`: the backend to use (overrides the built-in default and the demo backend);
@@ -10,16 +12,16 @@
 //! - `IKD_MOCK_CAMERA=1` (Linux): WebKitGTK's mock capture devices, camera permission allowed.
 //!
 //! Lock on background: on phones, `WindowEvent::Focused(false)` (the activity/scene left
-//! the foreground). On desktop, focus loss is too aggressive (a second window, a dialog),
-//! so the shell locks when the window is minimised (`Resized` + `is_minimized()`), and
-//! otherwise relies on the idle timer. Tauri 2 has no "suspended" run event to use.
+//! the foreground); on desktop, when the window is minimised (`platform::desktop`).
 
+#[cfg(test)]
+mod bindings;
 mod commands;
+#[cfg(target_os = "linux")]
+mod mock_camera;
+mod platform;
 
 use ikd_core::clock::SystemClock;
-#[cfg(not(any(target_os = "android", target_os = "ios")))]
-use ikd_core::vault::FileKeyStore;
-use ikd_core::vault::KeyStore;
 use ikd_core::view::AppState;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use std::path::PathBuf;
@@ -34,7 +36,7 @@ pub const LOCKED_EVENT: &str = "locked";
 /// How often the idle timer looks at the wallet.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(2);
 
-fn env_nonempty(name: &str) -> Option<String> {
+pub(crate) fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -63,18 +65,6 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
     Ok(server)
 }
 
-/// The platform's key store for the device secret and the device key.
-fn platform_keystore(data_dir: &std::path::Path) -> Arc<dyn KeyStore> {
-    #[cfg(target_os = "android")]
-    return Arc::new(ikd_core::vault::keystore::android::AndroidKeyStore::new(
-        data_dir,
-    ));
-    #[cfg(target_os = "ios")]
-    return Arc::new(ikd_core::vault::keystore::ios::IosKeychain::new(data_dir));
-    #[cfg(not(any(target_os = "android", target_os = "ios")))]
-    Arc::new(FileKeyStore::in_dir(data_dir))
-}
-
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = match env_nonempty("IKD_DATA_DIR") {
         Some(d) => PathBuf::from(d),
@@ -95,7 +85,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("backend: {backend_url}");
 
     let wallet = Wallet::open(WalletConfig {
-        keystore: platform_keystore(&data_dir),
+        keystore: platform::keystore(&data_dir),
         data_dir,
         backend_url,
         dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),
@@ -115,51 +105,12 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    #[cfg(target_os = "linux")]
-    if env_nonempty("IKD_MOCK_CAMERA").as_deref() == Some("1") {
-        if let Some(webview) = app.get_webview_window("main") {
-            mock_camera::enable(&webview)?;
-        }
-    }
+    platform::setup(app)?;
     Ok(())
 }
 
-/// Test support: WebKitGTK's fake camera, and camera permission granted without a prompt.
-#[cfg(target_os = "linux")]
-mod mock_camera {
-    use webkit2gtk::glib::prelude::ObjectExt;
-    use webkit2gtk::{PermissionRequestExt, SettingsExt, UserMediaPermissionRequest, WebViewExt};
-
-    pub fn enable(webview: &tauri::WebviewWindow) -> tauri::Result<()> {
-        webview.with_webview(|platform| {
-            let view = platform.inner();
-            if let Some(settings) = WebViewExt::settings(&view) {
-                settings.set_enable_media_stream(true);
-                settings.set_enable_mock_capture_devices(true);
-            }
-            view.connect_permission_request(|_, request| {
-                if request.is::<UserMediaPermissionRequest>() {
-                    request.allow();
-                    true
-                } else {
-                    false
-                }
-            });
-        })?;
-        tracing::info!("mock camera enabled (IKD_MOCK_CAMERA=1)");
-        Ok(())
-    }
-}
-
 fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
-    let background = match event {
-        #[cfg(mobile)]
-        WindowEvent::Focused(false) => true,
-        #[cfg(desktop)]
-        WindowEvent::Resized(_) => window.is_minimized().unwrap_or(false),
-        _ => false,
-    };
-    if background {
+    if platform::went_to_background(window, event) {
         if let Some(wallet) = window.try_state::<Arc<Wallet>>() {
             emit_locked(window.app_handle(), wallet.on_background());
         }
@@ -174,42 +125,10 @@ pub fn run() {
         )
         .try_init();
 
-    let builder = tauri::Builder::default();
-    #[cfg(mobile)]
-    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
-    let app = builder
+    let app = platform::plugins(tauri::Builder::default())
         .setup(setup)
         .on_window_event(on_window_event)
-        .invoke_handler(tauri::generate_handler![
-            commands::app_state,
-            commands::check_nik,
-            commands::check_email,
-            commands::check_phone,
-            commands::process_selfie,
-            commands::submit_enrollment,
-            commands::decode_qr_image,
-            commands::scan_desk_qr,
-            commands::refresh_status,
-            commands::resend_code,
-            commands::activate,
-            commands::check_pin,
-            commands::set_pin,
-            commands::unlock,
-            commands::lock,
-            commands::touch,
-            commands::home,
-            commands::ktp,
-            commands::kk,
-            commands::history,
-            commands::change_pin,
-            commands::settings,
-            commands::set_settings,
-            commands::refresh_documents,
-            commands::release_device,
-            commands::reset_enrollment,
-            commands::forgot_pin,
-            commands::reset_pin_with_code,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,

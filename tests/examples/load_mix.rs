@@ -14,7 +14,7 @@ use ikd_core::client::{BackendClient, ClientError};
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::config::Limits;
-use ikd_server::seed::{eligibility, generate};
+use ikd_server::siak::{eligibility, seed::generate};
 use ikd_tests::{device_key, enroll_request, Harness, Officer, SEED};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
@@ -59,8 +59,8 @@ async fn main() {
     let mut desks = Vec::new();
     for d in 0..DESKS {
         let (user, pass) = (format!("petugas{d}"), "rahasia-loket");
-        ikd_server::demo::add_officer(
-            &h.server.state,
+        ikd_server::auth::add_officer(
+            h.server.state.store.as_ref(),
             &user,
             pass,
             &format!("loket-{d}"),

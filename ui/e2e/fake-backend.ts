@@ -1,12 +1,14 @@
-// An in-page fake of the Tauri shell (every command of src-tauri/COMMANDS.md), for the
+// An in-page fake of the Tauri shell (every command of gen/COMMANDS.md, checked against
+// the generated gen/ts/commands.ts by `npm run check`), for the
 // Playwright phone tests and for trying the UI in a plain browser. Bundled to an IIFE and
 // injected before the app loads.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import type {
-  AppState, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView, NikInfo,
-  SelfieView, Settings, Stage, UiError, ErrorCode,
+  AppState, CommandName, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView,
+  NikInfo, SelfieView, Settings, Stage, UiError, ErrorCode,
 } from '../src/types';
+import { COMMAND_NAMES } from '../src/types';
 
 const NIK = '1671014509900001';
 
@@ -228,7 +230,7 @@ function approved(): EnrollmentView {
   };
 }
 
-async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown> {
+async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unknown> {
   switch (cmd) {
     case 'app_state': return appState();
     case 'check_nik': return checkNik(String(a.nik));
@@ -342,15 +344,6 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'ktp': needUnlocked(); return ktp();
     case 'kk': needUnlocked(); return kk();
     case 'history': return s.history;
-    case 'verify_pin': {
-      needUnlocked();
-      if (String(a.pin) !== s.pin) {
-        s.failures += 1;
-        fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
-      }
-      s.failures = 0;
-      return null;
-    }
     case 'change_pin': {
       needUnlocked();
       if (String(a.oldPin) !== s.pin) fail('wrong_pin', { failures: 1, attempts_left: 9, locked_until: null, retry_after_secs: null });
@@ -399,13 +392,33 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       return appState();
     }
     case 'reset_enrollment': s.stage = 'welcome'; s.enrollment = null; s.selfie = null; return appState();
-    default: fail('internal');
+    default: {
+      // Every command has its case: a new one in commands.rs fails `npm run check` here.
+      const unhandled: never = cmd;
+      return fail('internal', { command: unhandled });
+    }
   }
 }
+
+function verifyPin(pin: string): null {
+  needUnlocked();
+  if (pin !== s.pin) {
+    s.failures += 1;
+    fail('wrong_pin', lockout() as unknown as Record<string, unknown>);
+  }
+  s.failures = 0;
+  return null;
+}
+
+const isCommand = (cmd: string): cmd is CommandName =>
+  (COMMAND_NAMES as readonly string[]).includes(cmd);
 
 mockWindows('main');
 mockIPC(async (cmd, args) => {
   try {
+    // verify_pin: called by the UI, not (yet) a shell command (see api.ts).
+    if (cmd === 'verify_pin') return verifyPin(String((args as Record<string, unknown>)?.pin));
+    if (!isCommand(cmd)) fail('internal', { command: cmd });
     return await handle(cmd, (args ?? {}) as Record<string, unknown>);
   } catch (e) {
     if (e instanceof Fail) throw e.e;

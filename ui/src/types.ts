@@ -22,3 +22,5 @@ export type { KtpView } from '../../gen/ts/KtpView';
 export type { KkView } from '../../gen/ts/KkView';
 export type { HistoryKind } from '../../gen/ts/HistoryKind';
 export type { HistoryEntry } from '../../gen/ts/HistoryEntry';
+export type { Commands, CommandName } from '../../gen/ts/commands';
+export { COMMAND_NAMES } from '../../gen/ts/commands';

@@ -1,21 +1,19 @@
 //! Officer desk API: login (session cookie), desk QR, queue, detail, approve, reject,
-//! block a device; and the dev outbox.
+//! block a device; and the dev outbox. The services are [`crate::auth`],
+//! [`crate::enrollment`] and [`crate::issuance`].
 
-use super::enroll::{new_code, send_code, CodeMail};
-use super::{cookie, mask_nik, ApiErr, JsonBody};
-use crate::crypto::{b64, random_id, random_token, sha256_hex};
-use crate::store::{DeviceStatus, Officer, Resident};
-use crate::{AppState, SharedState};
+use super::{cookie, no_store, ApiErr, JsonBody};
+use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
+use crate::enrollment::{self, EnrollmentDetail, QueueItem};
+use crate::issuance;
+use crate::state::{AppState, SharedState};
+use crate::store::Officer;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
-use ikd_proto::wire::{ApiErrorCode, DeskQr, EnrollmentStatusWire};
+use ikd_proto::wire::DeskQr;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-
-pub const SESSION_COOKIE: &str = "ikd_officer";
-pub const SESSION_HOURS: i64 = 12;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
@@ -28,33 +26,6 @@ pub struct OfficerView {
     pub username: String,
     pub desk_id: String,
     pub desk_name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueItem {
-    pub enrollment_id: String,
-    pub nama: String,
-    pub nik: String,
-    /// RFC 3339
-    pub scanned_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct EnrollmentDetail {
-    pub enrollment_id: String,
-    pub status: String,
-    pub email: String,
-    pub phone: String,
-    /// RFC 3339
-    pub submitted_at: String,
-    pub scanned_at: Option<String>,
-    /// The resident's selfie, base64 JPEG.
-    pub selfie_jpeg: String,
-    /// The SIAK photo, base64 JPEG.
-    pub siak_photo_jpeg: String,
-    /// The SIAK record.
-    #[schema(value_type = Object)]
-    pub siak: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,16 +47,8 @@ pub struct BlockResponse {
 }
 
 /// The officer of the request's session cookie.
-pub fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
-    let sid = cookie(headers, SESSION_COOKIE).ok_or_else(ApiErr::unauthorized)?;
-    let username = state
-        .store
-        .session(&sha256_hex(sid.as_bytes()), state.clock.now())?
-        .ok_or_else(ApiErr::unauthorized)?;
-    state
-        .store
-        .officer(&username)?
-        .ok_or_else(ApiErr::unauthorized)
+fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
+    auth::officer_of(state, cookie(headers, SESSION_COOKIE))
 }
 
 fn view(o: &Officer) -> OfficerView {
@@ -112,36 +75,7 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiErr> {
-    let now = state.clock.now();
-    super::limit_per_ip(&state, "login", peer, 10, 10, now)?;
-    let officer = state.store.officer(&req.username)?;
-    let hash = officer
-        .as_ref()
-        .map(|o| o.password_hash.clone())
-        // Verify against a dummy hash too, so unknown names take as long.
-        .unwrap_or_else(dummy_hash);
-    let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || crate::demo::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let officer = match (ok, officer) {
-        (true, Some(o)) => o,
-        _ => {
-            tracing::info!("officer login refused");
-            return Err(ApiErr::new(
-                StatusCode::UNAUTHORIZED,
-                ApiErrorCode::InvalidCredentials,
-                "Nama pengguna atau kata sandi salah.",
-            ));
-        }
-    };
-    let sid = random_token();
-    state.store.insert_session(
-        &sha256_hex(sid.as_bytes()),
-        &officer.username,
-        now + Duration::hours(SESSION_HOURS),
-    )?;
-    tracing::info!(officer = %officer.username, "officer logged in");
+    let (officer, sid) = auth::login(&state, peer, &req.username, &req.password).await?;
     let mut resp = axum::Json(view(&officer)).into_response();
     let c = format!(
         "{SESSION_COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -151,14 +85,6 @@ pub async fn login(
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)
-}
-
-/// An Argon2id hash of a random password, so unknown names cost as much as wrong
-/// passwords.
-fn dummy_hash() -> String {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| crate::demo::hash_password(&random_token()).unwrap_or_default())
-        .clone()
 }
 
 /// POST /officer/api/logout
@@ -200,7 +126,7 @@ pub async fn desk_qr(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    Ok(super::no_store(axum::Json(current_qr(&state, &o))))
+    Ok(no_store(axum::Json(current_qr(&state, &o))))
 }
 
 /// Renders text as a QR PNG, large, with a quiet zone.
@@ -242,54 +168,7 @@ pub async fn queue(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let mut items = Vec::new();
-    let now = state.clock.now();
-    for e in state.store.queue(&o.desk_id)? {
-        if super::enroll::is_stale(&state, &e, now) {
-            continue;
-        }
-        let nama = state
-            .store
-            .resident(&e.nik)?
-            .map(|r| r.nama)
-            .unwrap_or_default();
-        items.push(QueueItem {
-            enrollment_id: e.id,
-            nama,
-            nik: e.nik,
-            scanned_at: e.scanned_at.map(|t| t.to_rfc3339()),
-        });
-    }
-    Ok(super::no_store(axum::Json(items)))
-}
-
-/// The SIAK photo of a resident (generated once, then cached).
-pub fn siak_photo(r: &Resident) -> std::sync::Arc<Vec<u8>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(p) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&r.nik) {
-        return p.clone();
-    }
-    let photo = Arc::new(draw_siak_photo(r));
-    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if c.len() > 10_000 {
-        c.clear();
-    }
-    c.insert(r.nik.clone(), photo.clone());
-    photo
-}
-
-fn draw_siak_photo(r: &Resident) -> Vec<u8> {
-    let seed =
-        u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16).unwrap_or(0);
-    let year: i32 = r
-        .tanggal_lahir
-        .get(..4)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(2000);
-    crate::portrait::portrait_jpeg(seed, year, r.jenis_kelamin == "PEREMPUAN")
+    Ok(no_store(axum::Json(enrollment::queue(&state, &o)?)))
 }
 
 /// GET /officer/api/enrollments/{id}
@@ -302,29 +181,7 @@ pub async fn detail(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let e = state.store.enrollment(&id)?.ok_or_else(ApiErr::not_found)?;
-    if e.desk_id.as_deref() != Some(o.desk_id.as_str()) {
-        return Err(ApiErr::not_found());
-    }
-    let r = state
-        .store
-        .resident(&e.nik)?
-        .ok_or_else(ApiErr::not_found)?;
-    let d = EnrollmentDetail {
-        enrollment_id: e.id.clone(),
-        status: serde_json::to_value(e.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        email: e.email.clone(),
-        phone: e.phone.clone(),
-        submitted_at: e.created_at.to_rfc3339(),
-        scanned_at: e.scanned_at.map(|t| t.to_rfc3339()),
-        selfie_jpeg: b64(&e.selfie),
-        siak_photo_jpeg: b64(&siak_photo(&r)),
-        siak: serde_json::to_value(&r).unwrap_or_default(),
-    };
-    Ok(super::no_store(axum::Json(d)))
+    Ok(no_store(axum::Json(enrollment::detail(&state, &o, &id)?)))
 }
 
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
@@ -337,35 +194,7 @@ pub async fn approve(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let now = state.clock.now();
-    let (e, code) = {
-        let _g = state.transition_lock();
-        let mut e = state.store.enrollment(&id)?.ok_or_else(ApiErr::not_found)?;
-        if e.desk_id.as_deref() != Some(o.desk_id.as_str()) {
-            return Err(ApiErr::not_found());
-        }
-        if e.status != EnrollmentStatusWire::Scanned {
-            return Err(ApiErr::invalid_state(
-                "Permohonan ini tidak sedang menunggu keputusan.",
-            ));
-        }
-        if super::enroll::expire_if_stale(&state, &mut e, now)? {
-            return Err(ApiErr::invalid_state(
-                "Permohonan ini sudah kedaluwarsa; warga perlu mendaftar ulang.",
-            ));
-        }
-        e.status = EnrollmentStatusWire::Approved;
-        e.decided_by = Some(o.username.clone());
-        let code = new_code(&state, &mut e, now);
-        let salt = random_id();
-        e.offer_salt = Some(salt);
-        let pac = super::enroll::pre_authorized_code(&state, &e).ok_or_else(ApiErr::internal)?;
-        e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        state.store.update_enrollment(&e)?;
-        (e, code)
-    };
-    tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(&state, &e, code, now, CodeMail::Activation);
+    let e = enrollment::approve(&state, &o, &id)?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -385,27 +214,7 @@ pub async fn reject(
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let reason = req.reason.trim();
-    if reason.is_empty() || reason.len() > 500 {
-        return Err(ApiErr::bad_request(
-            "Alasan penolakan wajib diisi (maks. 500 karakter).",
-        ));
-    }
-    let _g = state.transition_lock();
-    let mut e = state.store.enrollment(&id)?.ok_or_else(ApiErr::not_found)?;
-    if e.desk_id.as_deref() != Some(o.desk_id.as_str()) {
-        return Err(ApiErr::not_found());
-    }
-    if e.status != EnrollmentStatusWire::Scanned {
-        return Err(ApiErr::invalid_state(
-            "Permohonan ini tidak sedang menunggu keputusan.",
-        ));
-    }
-    e.status = EnrollmentStatusWire::Rejected;
-    e.reject_reason = Some(reason.to_owned());
-    e.decided_by = Some(o.username.clone());
-    state.store.update_enrollment(&e)?;
-    tracing::info!(enrollment = %e.id, officer = %o.username, "enrollment rejected");
+    let e = enrollment::reject(&state, &o, &id, &req.reason)?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "rejected".into(),
@@ -423,17 +232,7 @@ pub async fn block_device(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let nik = if key.len() == 16 && key.bytes().all(|b| b.is_ascii_digit()) {
-        key
-    } else {
-        state
-            .store
-            .enrollment(&key)?
-            .map(|e| e.nik)
-            .ok_or_else(ApiErr::not_found)?
-    };
-    let blocked = state.store.set_devices_of(&nik, DeviceStatus::Blocked)?;
-    tracing::info!(nik = %mask_nik(&nik), officer = %o.username, blocked, "devices blocked");
+    let blocked = issuance::block_devices(&state, &o, key)?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
 }
 
@@ -444,9 +243,9 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
     if !state.dev_mode {
         return Err(ApiErr::new(
             StatusCode::NOT_FOUND,
-            ApiErrorCode::NotFound,
+            "not_found",
             "Alamat tidak ditemukan.",
         ));
     }
-    Ok(super::no_store(axum::Json(state.store.outbox()?)))
+    Ok(no_store(axum::Json(state.store.outbox()?)))
 }

@@ -1,11 +1,12 @@
-//! KTP and KK credentials from SIAK records.
+//! KTP and KK credential models from SIAK records.
 
-use crate::api::officer::siak_photo;
 use crate::crypto::b64;
+use crate::siak::vocabulary::BERLAKU_HINGGA;
 use crate::store::Resident;
 use ikd_proto::credential::model::{Anggota, Kk, Ktp};
 
-pub fn ktp_of(r: &Resident) -> Ktp {
+/// The KTP of a resident, with their SIAK `photo` (JPEG).
+pub fn ktp_of(r: &Resident, photo: &[u8]) -> Ktp {
     Ktp {
         nik: r.nik.clone(),
         nama: r.nama.clone(),
@@ -23,8 +24,8 @@ pub fn ktp_of(r: &Resident) -> Ktp {
         status_perkawinan: r.status_perkawinan.clone(),
         pekerjaan: r.pekerjaan.clone(),
         kewarganegaraan: r.kewarganegaraan.clone(),
-        berlaku_hingga: crate::seed::BERLAKU_HINGGA.to_owned(),
-        foto: b64(&siak_photo(r)),
+        berlaku_hingga: BERLAKU_HINGGA.to_owned(),
+        foto: b64(photo),
         tempat_terbit: r.kabupaten_kota.clone(),
         tanggal_terbit: r.ktp_tanggal_terbit.clone(),
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The villages table, embedded.
-const VILLAGES_TSV: &str = include_str!("../../gen/villages.tsv");
+const VILLAGES_TSV: &str = include_str!("../../../gen/villages.tsv");
 
 /// Built-in fallback districts: (code, district, regency, province, villages).
 pub const FALLBACK: &[(&str, &str, &str, &str, &[&str])] = &[

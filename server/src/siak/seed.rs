@@ -2,6 +2,11 @@
 //! (rand_chacha): families of 1–8 with valid NIKs and KK numbers, real region names,
 //! and the documents' vocabularies. No real person.
 
+use super::eligibility::age_on;
+use super::vocabulary::{
+    FEMALE, GOLONGAN_DARAH, KEWARGANEGARAAN, LAKI, LAST, MALE, PEKERJAAN_DEWASA, PENDIDIKAN,
+    PEREMPUAN, STREETS,
+};
 use crate::store::Resident;
 use chrono::{Datelike, Duration, NaiveDate};
 use ikd_proto::identity::region;
@@ -9,140 +14,6 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{HashMap, HashSet};
-
-pub const LAKI: &str = "LAKI-LAKI";
-pub const PEREMPUAN: &str = "PEREMPUAN";
-pub const GOLONGAN_DARAH: &[&str] = &[
-    "A", "B", "AB", "O", "A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-", "-",
-];
-pub const AGAMA: &[&str] = &[
-    "ISLAM",
-    "KRISTEN",
-    "KATHOLIK",
-    "HINDU",
-    "BUDHA",
-    "KHONGHUCU",
-];
-pub const STATUS_PERKAWINAN: &[&str] = &["BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI"];
-pub const PENDIDIKAN: &[&str] = &[
-    "TIDAK/BELUM SEKOLAH",
-    "BELUM TAMAT SD/SEDERAJAT",
-    "TAMAT SD/SEDERAJAT",
-    "SLTP/SEDERAJAT",
-    "SLTA/SEDERAJAT",
-    "DIPLOMA I/II",
-    "AKADEMI/DIPLOMA III/SARJANA MUDA",
-    "DIPLOMA IV/STRATA I",
-    "STRATA II",
-];
-pub const PEKERJAAN_DEWASA: &[&str] = &[
-    "KARYAWAN SWASTA",
-    "PEGAWAI NEGERI SIPIL (PNS)",
-    "WIRASWASTA",
-    "PETANI/PEKEBUN",
-    "GURU",
-    "PEDAGANG",
-    "BURUH HARIAN LEPAS",
-    "NELAYAN/PERIKANAN",
-    "SOPIR",
-    "PERAWAT",
-    "DOSEN",
-    "KARYAWAN BUMN",
-];
-pub const KEWARGANEGARAAN: &str = "WNI";
-pub const BERLAKU_HINGGA: &str = "SEUMUR HIDUP";
-
-const MALE: &[&str] = &[
-    "BUDI",
-    "AHMAD",
-    "RUDI",
-    "AGUS",
-    "HENDRA",
-    "DEDI",
-    "JOKO",
-    "SURYA",
-    "ARIF",
-    "BAMBANG",
-    "EKO",
-    "FAJAR",
-    "HADI",
-    "IRFAN",
-    "RIZKY",
-    "YUSUF",
-    "ANDI",
-    "DIMAS",
-    "FIRMAN",
-    "GALIH",
-    "IMAM",
-    "KURNIAWAN",
-    "MUHAMMAD",
-    "NUGROHO",
-    "PRASETYO",
-    "RAHMAT",
-    "SETIAWAN",
-    "TAUFIK",
-    "WAHYU",
-    "YOGA",
-    "ZAINAL",
-    "HERU",
-    "SLAMET",
-    "ADI",
-    "BAYU",
-];
-const FEMALE: &[&str] = &[
-    "SITI", "DEWI", "SRI", "RINA", "YULIANA", "NURUL", "FITRI", "INDAH", "LESTARI", "MAYA",
-    "PUTRI", "RATNA", "SARI", "WULAN", "AYU", "DIAN", "ENDANG", "FARIDA", "HANA", "INTAN",
-    "KARTIKA", "LINDA", "MEGA", "NOVI", "RAHAYU", "SUSI", "TUTI", "WATI", "YANTI", "ANISA",
-];
-const LAST: &[&str] = &[
-    "SANTOSO",
-    "RAHMAWATI",
-    "HARTONO",
-    "WIJAYA",
-    "SUSANTO",
-    "PRATAMA",
-    "SAPUTRA",
-    "HIDAYAT",
-    "KURNIASIH",
-    "LESTARI",
-    "NASUTION",
-    "SIREGAR",
-    "HARAHAP",
-    "SIMANJUNTAK",
-    "PURNAMA",
-    "SETIADI",
-    "FAUZI",
-    "MAULANA",
-    "RAMADHAN",
-    "PERMATASARI",
-    "WIBOWO",
-    "GUNAWAN",
-    "HALIM",
-    "SUGIARTO",
-    "ANGGRAINI",
-    "UTAMI",
-    "HASIBUAN",
-    "LUBIS",
-    "MARPAUNG",
-    "TANJUNG",
-];
-const STREETS: &[&str] = &[
-    "MERDEKA",
-    "SUDIRMAN",
-    "DIPONEGORO",
-    "KARTINI",
-    "AHMAD YANI",
-    "GATOT SUBROTO",
-    "SISINGAMANGARAJA",
-    "PAHLAWAN",
-    "MELATI",
-    "MAWAR",
-    "KENANGA",
-    "CEMPAKA",
-    "MANGGA",
-    "RAMBUTAN",
-    "PERINTIS KEMERDEKAAN",
-];
 
 /// The date ages and dates are generated against, so that a seed gives the same people
 /// whatever day it runs.
@@ -165,57 +36,6 @@ pub fn format_kk(district6: &str, issued: NaiveDate, serial: u32) -> String {
     )
 }
 
-/// Why a resident cannot enrol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ineligible {
-    UnderAge,
-    NotRecorded,
-    Deceased,
-}
-
-impl Ineligible {
-    pub fn reason(self) -> &'static str {
-        match self {
-            Self::UnderAge => "under_age",
-            Self::NotRecorded => "not_recorded",
-            Self::Deceased => "deceased",
-        }
-    }
-    /// The office's message, as shown to the resident.
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::UnderAge => "Belum cukup umur untuk memiliki KTP-el",
-            Self::NotRecorded => {
-                "Belum melakukan perekaman KTP-el. Silakan datang ke Disdukcapil untuk perekaman."
-            }
-            Self::Deceased => "NIK tidak aktif",
-        }
-    }
-}
-
-pub fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
-    let mut age = today.year() - birth.year();
-    if (today.month(), today.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
-
-/// Whether a resident may enrol today.
-pub fn eligibility(r: &Resident, today: NaiveDate) -> Result<(), Ineligible> {
-    if r.deceased {
-        return Err(Ineligible::Deceased);
-    }
-    let birth = NaiveDate::parse_from_str(&r.tanggal_lahir, "%Y-%m-%d").unwrap_or(today);
-    if age_on(birth, today) < 17 && r.status_perkawinan == "BELUM KAWIN" {
-        return Err(Ineligible::UnderAge);
-    }
-    if !r.recorded {
-        return Err(Ineligible::NotRecorded);
-    }
-    Ok(())
-}
-
 /// A district the generator can place families in.
 #[derive(Debug, Clone)]
 struct Place {
@@ -229,7 +49,7 @@ struct Place {
 fn places() -> Vec<Place> {
     let mut out = Vec::new();
     for (code, name) in region::districts() {
-        let villages = crate::villages::villages_of(code);
+        let villages = super::villages::villages_of(code);
         if villages.is_empty() || code.len() != 6 {
             continue;
         }
@@ -248,7 +68,7 @@ fn places() -> Vec<Place> {
         });
     }
     if out.is_empty() {
-        for f in crate::villages::FALLBACK {
+        for f in super::villages::FALLBACK {
             out.push(Place {
                 district6: f.0.to_owned(),
                 kecamatan: f.1.to_owned(),
@@ -606,6 +426,8 @@ pub fn generate(n: usize, seed: u64) -> Vec<Resident> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::siak::eligibility;
+    use crate::siak::vocabulary::{AGAMA, STATUS_PERKAWINAN};
 
     #[test]
     fn same_seed_same_people_and_niks_agree_with_birth_and_sex() {
@@ -630,7 +452,7 @@ mod tests {
         for r in a.iter().take(50) {
             let d = &r.nik[..6];
             assert!(region::district_name(d).is_some(), "real district {d}");
-            assert!(crate::villages::villages_of(d)
+            assert!(crate::siak::villages::villages_of(d)
                 .iter()
                 .any(|v| v.to_uppercase() == r.kel_desa));
             assert_eq!(

@@ -1,0 +1,264 @@
+//! The activation code's steps: resend it, redeem it at the token endpoint
+//! (activation, or the end of a re-authentication), and re-authentication
+//! ("Lupa PIN", or documents wiped after 10 wrong PINs).
+//!
+//! Re-authentication: the app keeps the device key and the enrollment id/token outside
+//! its vault; the access and refresh tokens lived in the vault. So the request is
+//! authenticated by the enrollment token (Bearer) AND a proof JWT signed by the
+//! enrolled device key (fresh nonce, aud = issuer); and it only yields a credential
+//! offer whose `tx_code` goes to the resident's email. The device alone is not enough:
+//! the wipe exists to stop someone holding the phone, and they would also need the
+//! mailbox. Requesting it revokes every access and refresh token of the device (a thief
+//! with the unlocked phone's tokens cannot keep refreshing). The new code follows the
+//! activation rules: single use, 24 h, 5 tries, stored hashed. Rate limits: per client
+//! IP (token bucket), and per enrollment one per `resend_min_interval_secs` and
+//! `resend_per_day` a day.
+
+use crate::codes::{
+    code_hash, new_code, offer_for, pre_authorized_code, secs_until_tomorrow, send_code, CodeMail,
+};
+use crate::crypto::{ct_eq, random_id, sha256_hex};
+use crate::enrollment::{authorized, next_state, status_response, transition, Step};
+use crate::error::ApiErr;
+use crate::state::{AppState, SharedState};
+use crate::store::{Device, DeviceStatus, Enrollment, TokenKind};
+use crate::tokens::{check_proof, new_token, token_response};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use ikd_proto::identity::{email, nik};
+use ikd_proto::wire::{
+    EnrollmentStatusResponse, EnrollmentStatusWire, ReauthResponse, TokenResponse,
+};
+use serde_json::json;
+use std::net::SocketAddr;
+
+/// A new code by email for an approved enrollment (1 a minute, 5 a day).
+pub fn resend(
+    state: &SharedState,
+    token: Option<&str>,
+    id: &str,
+) -> Result<EnrollmentStatusResponse, ApiErr> {
+    let now = state.clock.now();
+    let (e, code) = {
+        let _guard = state.transition_lock();
+        let mut e = authorized(state, token, id)?;
+        if e.status != EnrollmentStatusWire::Approved {
+            return Err(ApiErr::invalid_state(
+                "Belum ada kode aktivasi untuk dikirim ulang.",
+            ));
+        }
+        let l = &state.limits;
+        if let Some(last) = e.resend_last_at {
+            let wait = l.resend_min_interval_secs - (now - last).num_seconds();
+            if wait > 0 {
+                return Err(ApiErr::rate_limited(wait as u64));
+            }
+        }
+        let today = now.date_naive().to_string();
+        if e.resend_day.as_deref() != Some(today.as_str()) {
+            e.resend_day = Some(today);
+            e.resend_count = 0;
+        }
+        if e.resend_count >= l.resend_per_day {
+            return Err(ApiErr::rate_limited(secs_until_tomorrow(now)));
+        }
+        e.resend_count += 1;
+        e.resend_last_at = Some(now);
+        let code = new_code(state, &mut e, now);
+        state.store.update_enrollment(&e)?;
+        (e, code)
+    };
+    send_code(state, &e, code, now, CodeMail::Activation);
+    tracing::info!(enrollment = %e.id, "activation code re-sent");
+    Ok(status_response(state, &e))
+}
+
+/// Re-authentication requested: a new code by email and a new offer; the device's
+/// tokens are revoked.
+pub fn reauth(
+    state: &SharedState,
+    peer: SocketAddr,
+    token: Option<&str>,
+    id: &str,
+    proof: &str,
+) -> Result<ReauthResponse, ApiErr> {
+    let now = state.clock.now();
+    let l = &state.limits;
+    state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
+    let (e, code) = {
+        let _guard = state.transition_lock();
+        let mut e = authorized(state, token, id)?;
+        if e.status != EnrollmentStatusWire::Activated {
+            return Err(ApiErr::invalid_state(
+                "IKD belum diaktifkan di perangkat ini.",
+            ));
+        }
+        let device = state
+            .store
+            .device(&e.device_thumb)?
+            .filter(|d| d.enrollment_id == e.id && d.status == DeviceStatus::Active)
+            .ok_or_else(ApiErr::device_revoked)?;
+        check_proof(state, &device, proof)?;
+        if let Some(last) = e.reauth_last_at {
+            let wait = l.resend_min_interval_secs - (now - last).num_seconds();
+            if wait > 0 {
+                return Err(ApiErr::rate_limited(wait as u64));
+            }
+        }
+        let today = now.date_naive().to_string();
+        if e.reauth_day.as_deref() != Some(today.as_str()) {
+            e.reauth_day = Some(today);
+            e.reauth_count = 0;
+        }
+        if e.reauth_count >= l.resend_per_day {
+            return Err(ApiErr::rate_limited(secs_until_tomorrow(now)));
+        }
+        e.reauth_count += 1;
+        e.reauth_last_at = Some(now);
+        e.reauth_pending = true;
+        let code = new_code(state, &mut e, now);
+        e.offer_salt = Some(random_id());
+        let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
+        e.offer_hash = Some(sha256_hex(pac.as_bytes()));
+        let revoked = state.store.begin_reauth(&e, &device.thumb)?;
+        tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested");
+        (e, code)
+    };
+    send_code(state, &e, code, now, CodeMail::Reauth);
+    let offer = offer_for(state, &e).ok_or_else(ApiErr::internal)?;
+    Ok(ReauthResponse {
+        enrollment_id: e.id.clone(),
+        credential_offer: offer,
+        code_expires_at: e
+            .code_expires_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default(),
+        code_attempts_left: e.code_attempts_left,
+        email_masked: email::mask(&e.email),
+    })
+}
+
+fn grant_error(code: &str, message: &str) -> ApiErr {
+    ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
+}
+
+fn code_void() -> ApiErr {
+    grant_error(
+        "code_void",
+        "Kode aktivasi tidak berlaku lagi karena 5 kali salah. Minta kode baru.",
+    )
+    .detail(json!({ "code": "code_void", "attempts_left": 0 }))
+}
+
+/// The pre-authorised code grant: checks the offer and the activation code (`tx_code`;
+/// 5 wrong tries void it), then activates the device, or ends a re-authentication.
+pub fn redeem(
+    state: &AppState,
+    pac: Option<&str>,
+    tx_code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, ApiErr> {
+    let pac = pac.ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Kode penawaran tidak ada.",
+        )
+    })?;
+    let tx_code = tx_code.ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Kode aktivasi wajib diisi.",
+        )
+    })?;
+    let _g = state.transition_lock();
+    let mut e = state
+        .store
+        .enrollment_by_offer(&sha256_hex(pac.as_bytes()))?
+        .ok_or_else(|| grant_error("not_found", "Kode penawaran tidak dikenal."))?;
+    let reauth = e.status == EnrollmentStatusWire::Activated && e.reauth_pending;
+    if !reauth && next_state(&e, &Step::Activate).is_err() {
+        return Err(if e.status == EnrollmentStatusWire::Activated {
+            grant_error("code_used", "Kode aktivasi sudah dipakai.")
+        } else {
+            grant_error("invalid_state", "Permohonan belum disetujui.")
+        });
+    }
+    let Some(hash) = e.code_hash.clone() else {
+        return Err(grant_error("code_used", "Kode aktivasi sudah dipakai."));
+    };
+    if e.code_void || e.code_attempts_left == 0 {
+        return Err(code_void());
+    }
+    if e.code_expires_at.is_none_or(|t| now >= t) {
+        return Err(grant_error(
+            "code_expired",
+            "Kode aktivasi sudah kedaluwarsa. Minta kode baru.",
+        ));
+    }
+    let given: String = tx_code.chars().filter(|c| !c.is_whitespace()).collect();
+    if !ct_eq(&hash, &code_hash(state, &e.id, &given)) {
+        e.code_attempts_left = e.code_attempts_left.saturating_sub(1);
+        if e.code_attempts_left == 0 {
+            e.code_void = true;
+        }
+        state.store.update_enrollment(&e)?;
+        tracing::info!(enrollment = %e.id, attempts_left = e.code_attempts_left, "wrong activation code");
+        if e.code_void {
+            return Err(code_void());
+        }
+        return Err(grant_error("code_wrong", "Kode aktivasi salah.")
+            .detail(json!({ "code": "code_wrong", "attempts_left": e.code_attempts_left })));
+    }
+    if reauth {
+        return finish_reauth(state, e, now);
+    }
+    // Activation: single use, one device per resident.
+    transition(&mut e, Step::Activate).map_err(|_| ApiErr::internal())?;
+    e.code_hash = None;
+    let device = Device {
+        thumb: e.device_thumb.clone(),
+        nik: e.nik.clone(),
+        enrollment_id: e.id.clone(),
+        jwk: e.device_jwk.clone(),
+        status: DeviceStatus::Active,
+        created_at: now,
+    };
+    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    state
+        .store
+        .activate(&e, &device, &[access_row, refresh_row])?;
+    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), "device activated");
+    Ok(token_response(access, Some(refresh)))
+}
+
+/// The re-authentication code was right: new tokens for the same, still active device.
+fn finish_reauth(
+    state: &AppState,
+    mut e: Enrollment,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, ApiErr> {
+    let revoked = || {
+        grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
+            .detail(json!({ "code": "device_revoked" }))
+    };
+    let device = state
+        .store
+        .device(&e.device_thumb)?
+        .filter(|d| d.enrollment_id == e.id)
+        .ok_or_else(revoked)?;
+    e.reauth_pending = false;
+    e.code_hash = None;
+    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    if !state
+        .store
+        .finish_reauth(&e, &device.thumb, &[access_row, refresh_row])?
+    {
+        return Err(revoked());
+    }
+    tracing::info!(enrollment = %e.id, "device re-authenticated");
+    Ok(token_response(access, Some(refresh)))
+}

@@ -1,0 +1,112 @@
+//! Activation codes and credential offers: the 6-digit code (kept as an HMAC, 24 h,
+//! 5 tries), the pre-authorised code derived from a per-offer salt, the credential
+//! offer, and the code's mail.
+
+use crate::crypto::{b64url, hmac_hex, hmac_raw, random_code};
+use crate::state::{AppState, SharedState};
+use crate::store::Enrollment;
+use chrono::{DateTime, Duration, Utc};
+use ikd_proto::wire::{
+    CredentialOffer, Grants, PreAuthorizedCodeGrant, TxCode, KK_CONFIGURATION, KTP_CONFIGURATION,
+};
+
+pub const CODE_TTL_HOURS: i64 = 24;
+pub const CODE_TRIES: u32 = 5;
+
+/// The pre-authorised code of an enrollment with an offer, derived from its salt.
+pub fn pre_authorized_code(state: &AppState, e: &Enrollment) -> Option<String> {
+    let salt = e.offer_salt.as_ref()?;
+    Some(b64url(&hmac_raw(
+        &state.hmac_key,
+        format!("offer|{}|{salt}", e.id).as_bytes(),
+    )))
+}
+
+pub fn code_hash(state: &AppState, enrollment_id: &str, code: &str) -> String {
+    hmac_hex(
+        &state.hmac_key,
+        &[b"code", enrollment_id.as_bytes(), code.as_bytes()],
+    )
+}
+
+/// Gives `e` a fresh activation code (5 tries, 24 h); returns it for the mail.
+pub fn new_code(state: &AppState, e: &mut Enrollment, now: DateTime<Utc>) -> String {
+    let code = random_code();
+    e.code_hash = Some(code_hash(state, &e.id, &code));
+    e.code_expires_at = Some(now + Duration::hours(CODE_TTL_HOURS));
+    e.code_attempts_left = CODE_TRIES;
+    e.code_void = false;
+    code
+}
+
+/// The credential offer of an enrollment with a live pre-authorised code.
+pub fn offer_for(state: &AppState, e: &Enrollment) -> Option<CredentialOffer> {
+    pre_authorized_code(state, e).map(|code| CredentialOffer {
+        credential_issuer: state.issuer.clone(),
+        credential_configuration_ids: vec![KTP_CONFIGURATION.into(), KK_CONFIGURATION.into()],
+        grants: Grants {
+            pre_authorized_code: Some(PreAuthorizedCodeGrant {
+                pre_authorized_code: code,
+                tx_code: Some(TxCode {
+                    input_mode: Some("numeric".into()),
+                    length: Some(6),
+                    description: Some(
+                        "Masukkan kode aktivasi 6 angka yang dikirim ke email Anda".into(),
+                    ),
+                }),
+            }),
+        },
+    })
+}
+
+/// Which mail carries a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMail {
+    /// "Kode Aktivasi IKD" after the officer's approval (or a resend).
+    Activation,
+    /// "Kode untuk mengatur ulang PIN IKD" after a re-authentication request.
+    Reauth,
+}
+
+/// Mails a code in the background (the answer does not wait for SMTP); a failure is
+/// logged, and the resident can ask again.
+pub fn send_code(
+    state: &SharedState,
+    e: &Enrollment,
+    code: String,
+    now: DateTime<Utc>,
+    kind: CodeMail,
+) {
+    let state = state.clone();
+    let code = ikd_proto::secret::SecretString::new(code);
+    let (id, email) = (e.id.clone(), e.email.clone());
+    let expires = e.code_expires_at.unwrap_or(now);
+    tokio::spawn(async move {
+        // The code goes into the mail body only.
+        let (subject, body) = match kind {
+            CodeMail::Activation => (
+                crate::mail::ACTIVATION_SUBJECT,
+                crate::mail::activation_body(code.expose(), expires),
+            ),
+            CodeMail::Reauth => (
+                crate::mail::REAUTH_SUBJECT,
+                crate::mail::reauth_body(code.expose(), expires),
+            ),
+        };
+        if let Err(err) = state.mailer.send(&email, subject, &body, now).await {
+            tracing::warn!(enrollment = %id, error = %err, "code mail not sent");
+        }
+    });
+}
+
+/// Seconds from `now` to the next UTC midnight (at least 1).
+pub fn secs_until_tomorrow(now: DateTime<Utc>) -> u64 {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    (tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now)
+        - now)
+        .num_seconds()
+        .max(1) as u64
+}

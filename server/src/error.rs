@@ -1,0 +1,166 @@
+//! The server's errors and their one HTTP mapping.
+//!
+//! - [`ServerError`]: starting up (store, key files, mail transport, config).
+//! - [`ApiErr`]: every error answer of the API, as `ApiError` JSON with a stable
+//!   `error` code (OAuth endpoints add `error_description`). The services return it;
+//!   lower layers' errors ([`StoreError`], [`SiakError`]) map to it here, once.
+
+use crate::siak::SiakError;
+use crate::store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ikd_proto::wire::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("key: {0}")]
+    Key(#[from] crate::crypto::KeyError),
+    #[error("config: {0}")]
+    Config(String),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
+    #[error("officer account: {0}")]
+    Auth(#[from] crate::auth::AuthError),
+}
+
+/// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
+#[derive(Debug)]
+pub struct ApiErr {
+    pub status: StatusCode,
+    pub body: ApiError,
+    pub oauth: bool,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiErr {
+    pub fn new(status: StatusCode, code: &str, message: &str) -> Self {
+        Self {
+            status,
+            body: ApiError {
+                error: ikd_proto::wire::ApiErrorCode::parse(code),
+                message: message.to_owned(),
+                detail: None,
+            },
+            oauth: false,
+            retry_after: None,
+        }
+    }
+
+    /// Adds `reason` to the detail object (keeps other members).
+    pub fn with_reason(mut self, reason: &str) -> Self {
+        let mut d = match self.body.detail.take() {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        d.insert(
+            "reason".into(),
+            serde_json::Value::String(reason.to_owned()),
+        );
+        self.body.detail = Some(serde_json::Value::Object(d));
+        self
+    }
+
+    pub fn detail(mut self, d: serde_json::Value) -> Self {
+        self.body.detail = Some(d);
+        self
+    }
+
+    /// An RFC 6749 error (`error` is the OAuth code), with our finer code in `detail.code`.
+    pub fn oauth(status: StatusCode, error: &str, message: &str) -> Self {
+        let mut e = Self::new(status, error, message);
+        e.oauth = true;
+        e
+    }
+
+    pub fn bad_request(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Silakan masuk terlebih dahulu.",
+        )
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Terlalu banyak percobaan. Silakan coba lagi nanti.",
+        )
+        .detail(serde_json::json!({ "retry_after_secs": retry_after_secs }));
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    pub fn invalid_state(message: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, "invalid_state", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Terjadi kesalahan pada server. Silakan coba lagi.",
+        )
+    }
+
+    pub fn device_revoked() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            "Perangkat ini sudah tidak terdaftar untuk IKD Anda.",
+        )
+    }
+}
+
+impl From<StoreError> for ApiErr {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        Self::internal()
+    }
+}
+
+impl IntoResponse for ApiErr {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::to_value(&self.body).unwrap_or_default();
+        if self.oauth {
+            if let Some(o) = body.as_object_mut() {
+                o.insert(
+                    "error_description".into(),
+                    serde_json::Value::String(self.body.message.clone()),
+                );
+            }
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+impl From<SiakError> for ApiErr {
+    fn from(e: SiakError) -> Self {
+        tracing::error!(error = %e, "SIAK error");
+        Self::internal()
+    }
+}

@@ -1,0 +1,235 @@
+//! The OpenID4VCI 1.0 issuer (pre-authorised code flow) as a service: metadata, the
+//! token endpoint's grants, credentials (SD-JWT VC KTP and KK), and the device's end
+//! (released by the resident, blocked by an officer).
+
+use crate::credentials::{kk_of, ktp_of};
+use crate::crypto::{jwk_thumbprint, sha256_hex};
+use crate::error::ApiErr;
+use crate::state::AppState;
+use crate::store::{DeviceStatus, Officer, TokenKind};
+use crate::tokens::{check_proof, device_of_token, invalid_proof, new_token, token_response};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use ikd_proto::identity::nik;
+use ikd_proto::sdjwt;
+use ikd_proto::wire::{
+    paths, CredentialRequest, CredentialResponse, IssuedCredential, TokenResponse,
+    KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT, PRE_AUTHORIZED_GRANT, SD_JWT_VC_FORMAT,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::net::SocketAddr;
+
+pub const CREDENTIAL_DAYS: i64 = 365;
+
+/// The issuer key's public JWK; its kid is its JWK thumbprint.
+pub fn issuer_jwk_json(state: &AppState) -> serde_json::Value {
+    let jwk = state.issuer_key.public_jwk();
+    json!({
+        "kty": jwk.kty, "crv": jwk.crv, "x": jwk.x, "y": jwk.y,
+        "kid": jwk_thumbprint(&jwk), "alg": "ES256", "use": "sig",
+    })
+}
+
+fn configuration(vct: &str, name: &str) -> serde_json::Value {
+    json!({
+        "format": SD_JWT_VC_FORMAT,
+        "vct": vct,
+        "cryptographic_binding_methods_supported": ["jwk"],
+        "credential_signing_alg_values_supported": ["ES256"],
+        "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["ES256"] } },
+        "credential_metadata": { "display": [{ "name": name, "locale": "id-ID" }] },
+    })
+}
+
+/// Credential issuer metadata (OpenID4VCI 1.0 §12.2), with the issuer's `jwks`.
+pub fn issuer_metadata(state: &AppState) -> serde_json::Value {
+    let i = &state.issuer;
+    json!({
+        "credential_issuer": i,
+        "authorization_servers": [i],
+        "credential_endpoint": format!("{i}{}", paths::CREDENTIAL),
+        "nonce_endpoint": format!("{i}{}", paths::NONCE),
+        "display": [{ "name": "Identitas Kependudukan Digital", "locale": "id-ID" }],
+        "credential_configurations_supported": {
+            KTP_CONFIGURATION: configuration(KTP_VCT, "KTP-el"),
+            KK_CONFIGURATION: configuration(KK_VCT, "Kartu Keluarga"),
+        },
+        "jwks": { "keys": [issuer_jwk_json(state)] },
+    })
+}
+
+/// SD-JWT VC issuer metadata.
+pub fn jwt_vc_issuer(state: &AppState) -> serde_json::Value {
+    json!({
+        "issuer": state.issuer,
+        "jwks": { "keys": [issuer_jwk_json(state)] },
+    })
+}
+
+/// Authorization server metadata (RFC 8414).
+pub fn as_metadata(state: &AppState) -> serde_json::Value {
+    let i = &state.issuer;
+    json!({
+        "issuer": i,
+        "token_endpoint": format!("{i}{}", paths::TOKEN),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
+        "pre-authorized_grant_anonymous_access_supported": true,
+        "token_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": [],
+    })
+}
+
+/// The token request form.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenForm {
+    #[schema(pattern = "^(urn:ietf:params:oauth:grant-type:pre-authorized_code|refresh_token)$")]
+    pub grant_type: String,
+    #[serde(rename = "pre-authorized_code", default)]
+    pub pre_authorized_code: Option<String>,
+    #[serde(default)]
+    pub tx_code: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// The token endpoint: rate-limited per client IP, then the pre-authorised code grant
+/// ([`crate::activation::redeem`]) or a refresh.
+pub fn token(
+    state: &AppState,
+    peer: SocketAddr,
+    form: &TokenForm,
+) -> Result<TokenResponse, ApiErr> {
+    let now = state.clock.now();
+    let l = &state.limits;
+    state.limit_per_ip("token", peer, l.token_burst, l.token_per_minute, now)?;
+    match form.grant_type.as_str() {
+        PRE_AUTHORIZED_GRANT => crate::activation::redeem(
+            state,
+            form.pre_authorized_code.as_deref(),
+            form.tx_code.as_deref(),
+            now,
+        ),
+        "refresh_token" => refresh(state, form.refresh_token.as_deref(), now),
+        _ => Err(ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Jenis grant tidak didukung.",
+        )),
+    }
+}
+
+fn invalid_grant(code: &str, message: &str) -> ApiErr {
+    ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_grant", message).detail(json!({ "code": code }))
+}
+
+/// A new access token for a live refresh token of an active device.
+fn refresh(
+    state: &AppState,
+    rt: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, ApiErr> {
+    let rt = rt.ok_or_else(|| {
+        ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "refresh_token wajib diisi.",
+        )
+    })?;
+    let row = state
+        .store
+        .token(&sha256_hex(rt.as_bytes()))?
+        .filter(|t| t.kind == TokenKind::Refresh && t.expires_at > now)
+        .ok_or_else(|| invalid_grant("invalid_token", "Token tidak berlaku."))?;
+    let device = state
+        .store
+        .device(&row.device_thumb)?
+        .ok_or_else(|| invalid_grant("invalid_token", "Token tidak berlaku."))?;
+    if device.status != DeviceStatus::Active {
+        return Err(
+            invalid_grant("device_revoked", "Perangkat ini sudah tidak terdaftar.")
+                .detail(json!({ "code": "device_revoked" })),
+        );
+    }
+    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    state.store.insert_token(&access_row)?;
+    Ok(token_response(access, None))
+}
+
+/// A credential for the access token's device, bound to its key by a proof JWT.
+pub fn credential(
+    state: &AppState,
+    bearer: Option<&str>,
+    req: &CredentialRequest,
+) -> Result<CredentialResponse, ApiErr> {
+    let device = device_of_token(state, bearer)?;
+    let vct = match req.credential_configuration_id.as_str() {
+        KTP_CONFIGURATION => KTP_VCT,
+        KK_CONFIGURATION => KK_VCT,
+        _ => {
+            return Err(ApiErr::oauth(
+                StatusCode::BAD_REQUEST,
+                "unknown_credential_configuration",
+                "Jenis dokumen tidak dikenal.",
+            ))
+        }
+    };
+    let [proof] = req.proofs.jwt.as_slice() else {
+        return Err(invalid_proof("Tepat satu bukti diperlukan."));
+    };
+    check_proof(state, &device, proof)?;
+    let resident = state
+        .siak
+        .resident(&device.nik)?
+        .ok_or_else(ApiErr::internal)?;
+    let now = state.clock.now();
+    let expires = now + Duration::days(CREDENTIAL_DAYS);
+    let issue_req = if vct == KTP_VCT {
+        let photo = state.siak.photo(&resident)?;
+        ktp_of(&resident, &photo).issue_request(&state.issuer, &device.jwk, now, expires)
+    } else {
+        let family = state.siak.family(&resident.kk)?;
+        kk_of(&family).ok_or_else(ApiErr::internal)?.issue_request(
+            &state.issuer,
+            &device.jwk,
+            now,
+            expires,
+        )
+    };
+    let issued = sdjwt::issue(&state.issuer_key, &issue_req).map_err(|e| {
+        tracing::error!(error = %e, "credential issuance failed");
+        ApiErr::internal()
+    })?;
+    tracing::info!(enrollment = %device.enrollment_id, configuration = %req.credential_configuration_id, "credential issued");
+    Ok(CredentialResponse {
+        credentials: vec![IssuedCredential { credential: issued }],
+    })
+}
+
+/// Lepas Perangkat: the resident releases the access token's device (proof JWT).
+pub fn release(state: &AppState, bearer: Option<&str>, proof: &str) -> Result<(), ApiErr> {
+    let device = device_of_token(state, bearer)?;
+    check_proof(state, &device, proof)?;
+    state
+        .store
+        .set_device_status(&device.thumb, DeviceStatus::Revoked)?;
+    tracing::info!(enrollment = %device.enrollment_id, "device released");
+    Ok(())
+}
+
+/// An officer blocks every active device of a resident (`key`: a NIK, or an
+/// enrollment id); how many were blocked.
+pub fn block_devices(state: &AppState, o: &Officer, key: String) -> Result<usize, ApiErr> {
+    let nik = if key.len() == 16 && key.bytes().all(|b| b.is_ascii_digit()) {
+        key
+    } else {
+        state
+            .store
+            .enrollment(&key)?
+            .map(|e| e.nik)
+            .ok_or_else(ApiErr::not_found)?
+    };
+    let blocked = state.store.set_devices_of(&nik, DeviceStatus::Blocked)?;
+    tracing::info!(nik = %nik::mask(&nik), officer = %o.username, blocked, "devices blocked");
+    Ok(blocked)
+}

@@ -1,0 +1,78 @@
+//! [`AppState`]: everything a service needs, opened once from the [`Config`].
+
+use crate::config::{Config, Limits};
+use crate::error::{ApiErr, ServerError};
+use crate::siak::{Siak, SimulatedSiak};
+use crate::store::{SqliteStore, Store};
+use crate::{crypto, deskqr, mail, ratelimit};
+use ikd_proto::clock::Clock;
+use ikd_proto::jose::EcKeyPair;
+use std::sync::Arc;
+
+/// Everything a handler needs.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// The population register (the simulator on `store`, or a deployment's adapter).
+    pub siak: Arc<dyn Siak>,
+    pub clock: Arc<dyn Clock>,
+    /// Public base URL, also the `credential_issuer` identifier.
+    pub issuer: String,
+    pub issuer_key: EcKeyPair,
+    /// Server secret for HMACs (desk QR, codes, derived offer codes).
+    pub hmac_key: ring::hmac::Key,
+    pub mailer: mail::Mailer,
+    pub limits: Limits,
+    pub limiter: ratelimit::RateLimiter,
+    pub desks: deskqr::Desks,
+    pub dev_mode: bool,
+    /// Serialises enrollment state transitions (scan, approve, code checks).
+    pub transition: std::sync::Mutex<()>,
+}
+
+impl AppState {
+    pub fn transition_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.transition.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The per-client-IP token bucket for `what` ("submit", "token", "reauth", "login"):
+    /// `burst` requests, refilled at `per_minute`; a 429 with `retry_after_secs` when
+    /// empty.
+    pub fn limit_per_ip(
+        &self,
+        what: &str,
+        peer: std::net::SocketAddr,
+        burst: u32,
+        per_minute: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiErr> {
+        self.limiter
+            .check(&format!("{what}:{}", peer.ip()), burst, per_minute, now)
+            .map_err(ApiErr::rate_limited)
+    }
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// Opens (or creates) the data dir's database and keys, without serving.
+pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = SqliteStore::open(&config.data_dir.join("ikd-server.sqlite3"))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let issuer_key = crypto::load_or_create_issuer_key(&config.data_dir)?;
+    let hmac_key = crypto::load_or_create_hmac_key(&config.data_dir)?;
+    let mailer = mail::Mailer::new(config.smtp.clone(), config.dev_outbox, store.clone())?;
+    Ok(AppState {
+        siak: Arc::new(SimulatedSiak::new(store.clone())),
+        store,
+        clock: config.clock.clone(),
+        issuer,
+        issuer_key,
+        hmac_key,
+        mailer,
+        limits: config.limits.clone(),
+        limiter: ratelimit::RateLimiter::default(),
+        desks: deskqr::Desks::default(),
+        dev_mode: config.dev_outbox,
+        transition: std::sync::Mutex::new(()),
+    })
+}

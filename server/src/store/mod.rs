@@ -1,0 +1,234 @@
+//! Storage behind the [`Store`] trait: the records and the one interface every handler
+//! and service goes through. [`sqlite::SqliteStore`] is the implementation (rusqlite,
+//! WAL, the migrations in [`schema`]); a PostgreSQL one can sit beside it. Every
+//! multi-step write is one transaction.
+
+pub mod schema;
+pub mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use chrono::{DateTime, Utc};
+use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One person in the SIAK simulator. Values as printed on the documents (CAPITALS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resident {
+    pub nik: String,
+    pub kk: String,
+    pub nama: String,
+    pub tempat_lahir: String,
+    /// YYYY-MM-DD
+    pub tanggal_lahir: String,
+    pub jenis_kelamin: String,
+    pub golongan_darah: String,
+    pub alamat: String,
+    pub rt_rw: String,
+    pub kel_desa: String,
+    pub kecamatan: String,
+    pub kabupaten_kota: String,
+    pub provinsi: String,
+    pub kode_pos: String,
+    pub agama: String,
+    pub status_perkawinan: String,
+    pub tanggal_perkawinan: Option<String>,
+    pub pekerjaan: String,
+    pub pendidikan: String,
+    pub kewarganegaraan: String,
+    /// Status Hubungan Dalam Keluarga
+    pub hubungan: String,
+    pub ayah: String,
+    pub ibu: String,
+    /// KTP-el biometric recording done.
+    pub recorded: bool,
+    pub deceased: bool,
+    /// YYYY-MM-DD the KK was issued.
+    pub kk_tanggal_terbit: String,
+    /// YYYY-MM-DD the KTP-el was issued (when recorded).
+    pub ktp_tanggal_terbit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub id: String,
+    /// SHA-256 hex of the enrollment token.
+    pub token_hash: String,
+    pub nik: String,
+    pub email: String,
+    pub phone: String,
+    #[serde(skip)]
+    pub selfie: Vec<u8>,
+    pub device_jwk: EcJwk,
+    pub device_thumb: String,
+    pub status: EnrollmentStatusWire,
+    pub created_at: DateTime<Utc>,
+    pub desk_id: Option<String>,
+    pub desk_name: Option<String>,
+    pub scanned_at: Option<DateTime<Utc>>,
+    pub reject_reason: Option<String>,
+    pub decided_by: Option<String>,
+    /// HMAC of the activation code (tx_code).
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<DateTime<Utc>>,
+    pub code_attempts_left: u32,
+    pub code_void: bool,
+    /// Random salt the pre-authorised code is derived from (HMAC with the server key).
+    pub offer_salt: Option<String>,
+    /// SHA-256 of the pre-authorised code, for lookup.
+    pub offer_hash: Option<String>,
+    pub resend_last_at: Option<DateTime<Utc>>,
+    pub resend_day: Option<String>,
+    pub resend_count: u32,
+    /// A re-authentication ("Lupa PIN") is pending: the offer and code belong to it.
+    #[serde(default)]
+    pub reauth_pending: bool,
+    #[serde(default)]
+    pub reauth_last_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reauth_day: Option<String>,
+    #[serde(default)]
+    pub reauth_count: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    Active,
+    /// Released by the resident, or replaced by a newer device.
+    Revoked,
+    /// Blocked by an officer.
+    Blocked,
+}
+
+impl DeviceStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+            Self::Blocked => "blocked",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> StoreResult<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "revoked" => Ok(Self::Revoked),
+            "blocked" => Ok(Self::Blocked),
+            other => Err(StoreError::Corrupt(format!("device status {other}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub thumb: String,
+    pub nik: String,
+    pub enrollment_id: String,
+    pub jwk: EcJwk,
+    pub status: DeviceStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    /// SHA-256 hex of the token.
+    pub hash: String,
+    pub kind: TokenKind,
+    pub device_thumb: String,
+    pub nik: String,
+    pub enrollment_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Officer {
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub desk_id: String,
+    pub desk_name: String,
+}
+
+pub trait Store: Send + Sync {
+    fn resident_count(&self) -> StoreResult<usize>;
+    /// Inserts residents (existing NIKs are kept as they are), in one transaction.
+    fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()>;
+    fn resident(&self, nik: &str) -> StoreResult<Option<Resident>>;
+    /// The members of a KK, head first.
+    fn family(&self, kk: &str) -> StoreResult<Vec<Resident>>;
+
+    fn insert_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
+    fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>>;
+    fn enrollment_by_offer(&self, offer_hash: &str) -> StoreResult<Option<Enrollment>>;
+    fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
+    /// Records that `e` used the desk QR `qr_nonce` and saves `e`, in one transaction.
+    /// False (and nothing written) when another enrollment already used that QR.
+    fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool>;
+    /// Enrollments waiting at a desk (scanned, not decided), oldest first.
+    fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
+    /// Activation, one transaction: saves `e`, revokes the resident's other devices,
+    /// adds `device`, stores `tokens`.
+    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
+
+    /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
+    /// deletes every token of the device `thumb`; returns how many tokens were revoked.
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize>;
+    /// Re-authentication redeemed, one transaction: if the device `thumb` is still
+    /// active, saves `e` and stores `tokens` (true); otherwise writes nothing (false).
+    fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
+
+    fn device(&self, thumb: &str) -> StoreResult<Option<Device>>;
+    fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()>;
+    /// Sets every active device of a resident to `status`; returns how many.
+    fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize>;
+    fn insert_token(&self, t: &TokenRow) -> StoreResult<()>;
+    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
+
+    fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Consumes a nonce; true if it existed and had not expired.
+    fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    fn put_officer(&self, o: &Officer) -> StoreResult<()>;
+    fn officer(&self, username: &str) -> StoreResult<Option<Officer>>;
+    fn insert_session(
+        &self,
+        hash: &str,
+        username: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+
+    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
+    fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
+}
+
+/// Order of relationships on the KK.
+pub fn hubungan_order(h: &str) -> i64 {
+    match h {
+        "KEPALA KELUARGA" => 0,
+        "SUAMI" => 1,
+        "ISTRI" => 2,
+        "ANAK" => 3,
+        "MENANTU" => 4,
+        "CUCU" => 5,
+        "ORANG TUA" => 6,
+        "MERTUA" => 7,
+        _ => 9,
+    }
+}

@@ -1,0 +1,74 @@
+//! The SQLite schema, as code: migrations applied in order, counted by
+//! `PRAGMA user_version`.
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+pub const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE residents (
+    nik TEXT PRIMARY KEY,
+    kk TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX residents_kk ON residents(kk);
+CREATE TABLE enrollments (
+    id TEXT PRIMARY KEY,
+    nik TEXT NOT NULL,
+    status TEXT NOT NULL,
+    desk_id TEXT,
+    offer_hash TEXT,
+    scanned_at TEXT,
+    selfie BLOB NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX enrollments_desk ON enrollments(desk_id, status);
+CREATE UNIQUE INDEX enrollments_offer ON enrollments(offer_hash);
+CREATE TABLE qr_uses (
+    nonce TEXT PRIMARY KEY,
+    enrollment_id TEXT NOT NULL
+);
+CREATE TABLE devices (
+    thumb TEXT PRIMARY KEY,
+    nik TEXT NOT NULL,
+    enrollment_id TEXT NOT NULL,
+    jwk TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX devices_nik ON devices(nik);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    device_thumb TEXT NOT NULL,
+    nik TEXT NOT NULL,
+    enrollment_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE officers (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    desk_id TEXT NOT NULL,
+    desk_name TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+"#,
+    // 2: device tokens by device (re-authentication revokes them).
+    r#"
+CREATE INDEX tokens_device ON tokens(device_thumb);
+"#,
+];

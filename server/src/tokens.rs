@@ -1,0 +1,114 @@
+//! Access and refresh tokens (random, stored as SHA-256), the single-use `c_nonce`,
+//! and the proof of possession of the device key.
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::error::ApiErr;
+use crate::state::AppState;
+use crate::store::{Device, DeviceStatus, TokenKind, TokenRow};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use ikd_proto::proof::{self, DeviceKeyError};
+use ikd_proto::wire::TokenResponse;
+
+pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
+pub const REFRESH_TOKEN_DAYS: i64 = 365;
+pub const NONCE_SECS: i64 = 300;
+
+/// A new token of `kind` for `d`: the token for the answer, the row for the store.
+pub fn new_token(kind: TokenKind, d: &Device, now: DateTime<Utc>) -> (String, TokenRow) {
+    let t = random_token();
+    let row = TokenRow {
+        hash: sha256_hex(t.as_bytes()),
+        kind,
+        device_thumb: d.thumb.clone(),
+        nik: d.nik.clone(),
+        enrollment_id: d.enrollment_id.clone(),
+        expires_at: match kind {
+            TokenKind::Access => now + Duration::seconds(ACCESS_TOKEN_SECS),
+            TokenKind::Refresh => now + Duration::days(REFRESH_TOKEN_DAYS),
+        },
+    };
+    (t, row)
+}
+
+/// The token answer (`refresh` only when a new refresh token was made).
+pub fn token_response(access: String, refresh: Option<String>) -> TokenResponse {
+    TokenResponse {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: Some(ACCESS_TOKEN_SECS as u64),
+        refresh_token: refresh,
+    }
+}
+
+/// A fresh single-use `c_nonce`, stored with its expiry.
+pub fn new_nonce(state: &AppState) -> Result<String, ApiErr> {
+    let n = random_token();
+    state
+        .store
+        .insert_nonce(&n, state.clock.now() + Duration::seconds(NONCE_SECS))?;
+    Ok(n)
+}
+
+fn invalid_token() -> ApiErr {
+    ApiErr::oauth(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Token akses tidak berlaku.",
+    )
+}
+
+pub fn invalid_proof(msg: &str) -> ApiErr {
+    ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_proof", msg)
+}
+
+/// The device behind an access token (the bearer), checked active.
+pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device, ApiErr> {
+    let now = state.clock.now();
+    let t = bearer.ok_or_else(invalid_token)?;
+    let row = state
+        .store
+        .token(&sha256_hex(t.as_bytes()))?
+        .filter(|r| r.kind == TokenKind::Access && r.expires_at > now)
+        .ok_or_else(invalid_token)?;
+    let device = state
+        .store
+        .device(&row.device_thumb)?
+        .ok_or_else(invalid_token)?;
+    if device.status != DeviceStatus::Active {
+        return Err(ApiErr::device_revoked());
+    }
+    Ok(device)
+}
+
+/// Checks a proof JWT with the protocol's one rule ([`proof::verify_proof`]: signed by
+/// `device`'s key, typ, aud = issuer, iat at most 300 s old and 60 s ahead), then
+/// redeems its single-use nonce.
+pub fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
+    let now = state.clock.now();
+    let rules = proof::ProofRules {
+        aud: &state.issuer,
+        nonce: None,
+        device_key: Some(&device.jwk),
+        now,
+        max_age: Duration::seconds(proof::PROOF_MAX_AGE_SECS),
+    };
+    let verified = proof::verify_proof(proof, &rules).map_err(|e| {
+        invalid_proof(match e {
+            DeviceKeyError::WrongType => "typ bukti tidak sesuai.",
+            DeviceKeyError::BadKey => "jwk bukti tidak sah.",
+            DeviceKeyError::NotDeviceKey => "Kunci bukti bukan kunci perangkat terdaftar.",
+            DeviceKeyError::WrongAudience => "aud bukti tidak sesuai.",
+            DeviceKeyError::Stale => "Bukti sudah kedaluwarsa.",
+            _ => "Bukti kepemilikan kunci tidak sah.",
+        })
+    })?;
+    if !state.store.take_nonce(&verified.nonce, now)? {
+        return Err(ApiErr::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_nonce",
+            "Nonce tidak berlaku. Minta nonce baru.",
+        ));
+    }
+    Ok(())
+}
