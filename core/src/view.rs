@@ -3,42 +3,10 @@
 
 use crate::credential::model::{Kk, Ktp};
 use crate::wire::EnrollmentStatusWire;
+/// What a NIK and a region code say: the identity rules' own results, shown as they are.
+pub use ikd_proto::identity::{NikInfo, RegionRef, Sex};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct RegionRef {
-    pub code: String,
-    /// None when the code is not in the region table (a warning, not an error).
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-/// What a valid NIK says. Also the JSON of `ikd nik`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct NikInfo {
-    /// The 16 digits, separators removed.
-    pub nik: String,
-    pub province: RegionRef,
-    pub regency: RegionRef,
-    pub district: RegionRef,
-    /// YYYY-MM-DD
-    pub birth_date: String,
-    pub sex: Sex,
-    /// "0001"…"9999"
-    pub serial: String,
-    /// Stable warning codes, e.g. "unknown_regency", "unknown_district".
-    pub warnings: Vec<String>,
-}
 
 /// The registration form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -25,8 +25,8 @@ use crate::store::{Device, DeviceStatus, Enrollment, TokenKind};
 use crate::tokens::{check_proof, new_token, token_response};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use ikd_core::identity::{email, nik};
-use ikd_core::wire::{
+use ikd_proto::identity::{email, nik};
+use ikd_proto::wire::{
     EnrollmentStatusResponse, EnrollmentStatusWire, ReauthResponse, TokenResponse,
 };
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! detail, approval and rejection, and expiry.
 //!
 //! Every change of an enrollment's status goes through [`transition`], which asks the
-//! one state machine ([`ikd_core::enrollment::EnrollmentState`], shared with the
+//! one state machine ([`ikd_proto::enrollment::EnrollmentState`], shared with the
 //! wallet) whether the step is legal and what it leads to. The service adds the
 //! server's own rules around it (who may take a step, desk QR single use, expiry after
 //! `limits.enrollment_ttl_days`), and [`crate::activation`] the code's steps.
@@ -16,9 +16,9 @@ use crate::state::{AppState, SharedState};
 use crate::store::{Enrollment, Officer};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use ikd_core::enrollment::{Desk, EnrollmentError, EnrollmentState};
-use ikd_core::identity::{email, nik, phone};
-use ikd_core::wire::{
+use ikd_proto::enrollment::{Desk, EnrollmentError, EnrollmentState};
+use ikd_proto::identity::{email, nik, phone};
+use ikd_proto::wire::{
     EcJwk, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, EnrollmentStatusWire,
 };
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use crate::siak::SiakError;
 use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ikd_core::wire::ApiError;
+use ikd_proto::wire::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -41,7 +41,7 @@ impl ApiErr {
         Self {
             status,
             body: ApiError {
-                error: code.to_owned(),
+                error: ikd_proto::wire::ApiErrorCode::parse(code),
                 message: message.to_owned(),
                 detail: None,
             },

@@ -10,9 +10,9 @@ use crate::store::{DeviceStatus, Officer, TokenKind};
 use crate::tokens::{check_proof, device_of_token, invalid_proof, new_token, token_response};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::credential::sdjwt;
-use ikd_core::identity::nik;
-use ikd_core::wire::{
+use ikd_proto::identity::nik;
+use ikd_proto::sdjwt;
+use ikd_proto::wire::{
     paths, CredentialRequest, CredentialResponse, IssuedCredential, TokenResponse,
     KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT, PRE_AUTHORIZED_GRANT, SD_JWT_VC_FORMAT,
 };

@@ -42,7 +42,7 @@ impl Modify for Security {
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
         status_list::serve,
     ),
-    components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
+    components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
     modifiers(&Security),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),

@@ -1,13 +1,14 @@
 //! Access and refresh tokens (random, stored as SHA-256), the single-use `c_nonce`,
 //! and the proof of possession of the device key.
 
-use crate::crypto::{jwk_thumbprint, random_token, sha256_hex};
+use crate::crypto::{random_token, sha256_hex};
 use crate::error::ApiErr;
 use crate::state::AppState;
 use crate::store::{Device, DeviceStatus, TokenKind, TokenRow};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::wire::{EcJwk, TokenResponse, PROOF_JWT_TYP};
+use ikd_proto::proof::{self, DeviceKeyError};
+use ikd_proto::wire::{ApiErrorCode, TokenResponse};
 
 pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 365;
@@ -80,42 +81,34 @@ pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device,
     Ok(device)
 }
 
-/// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
+/// Checks a proof JWT with the protocol's one rule ([`proof::verify_proof`]: signed by
+/// `device`'s key, typ, aud = issuer, iat at most 300 s old and 60 s ahead), then
+/// redeems its single-use nonce.
 pub fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
-    // A proof made with another key than the enrolled device key (a generic wallet
-    // with its own key) gets its own answer: the binding is by design.
-    let unverified = ikd_core::jose::decode_unverified(proof)
-        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
-    if let Some(jwk) = unverified.header.get("jwk") {
-        let jwk: EcJwk = serde_json::from_value(jwk.clone())
-            .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
-        if jwk_thumbprint(&jwk) != device.thumb {
-            return Err(
-                invalid_proof("Kunci bukti bukan kunci perangkat terdaftar.")
-                    .detail(serde_json::json!({ "code": "proof_key_not_device" })),
-            );
-        }
-    }
-    let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
-        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
-    if header.get("typ").and_then(|v| v.as_str()) != Some(PROOF_JWT_TYP) {
-        return Err(invalid_proof("typ bukti tidak sesuai."));
-    }
-    let aud_ok = match payload.get("aud") {
-        Some(serde_json::Value::String(a)) => a == &state.issuer,
-        Some(serde_json::Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&state.issuer)),
-        _ => false,
+    let rules = proof::ProofRules {
+        aud: &state.issuer,
+        nonce: None,
+        device_key: Some(&device.jwk),
+        now,
+        max_age: Duration::seconds(proof::PROOF_MAX_AGE_SECS),
     };
-    if !aud_ok {
-        return Err(invalid_proof("aud bukti tidak sesuai."));
-    }
-    let iat = payload.get("iat").and_then(|v| v.as_i64()).unwrap_or(0);
-    if (now.timestamp() - iat).abs() > NONCE_SECS {
-        return Err(invalid_proof("Bukti sudah kedaluwarsa."));
-    }
-    let nonce = payload.get("nonce").and_then(|v| v.as_str()).unwrap_or("");
-    if !state.store.take_nonce(nonce, now)? {
+    let verified = proof::verify_proof(proof, &rules).map_err(|e| match e {
+        // A proof made with another key than the enrolled device key (a generic
+        // wallet with its own key) gets its own answer: the binding is by design.
+        DeviceKeyError::NotDeviceKey => {
+            invalid_proof("Kunci bukti bukan kunci perangkat terdaftar.")
+                .detail(serde_json::json!({ "code": ApiErrorCode::ProofKeyNotDevice.as_str() }))
+        }
+        e => invalid_proof(match e {
+            DeviceKeyError::WrongType => "typ bukti tidak sesuai.",
+            DeviceKeyError::BadKey => "jwk bukti tidak sah.",
+            DeviceKeyError::WrongAudience => "aud bukti tidak sesuai.",
+            DeviceKeyError::Stale => "Bukti sudah kedaluwarsa.",
+            _ => "Bukti kepemilikan kunci tidak sah.",
+        }),
+    })?;
+    if !state.store.take_nonce(&verified.nonce, now)? {
         return Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
             "invalid_nonce",

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use ikd_core::client::ClientError;
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::KTP_CONFIGURATION;
 use ikd_server::demo::{BUDI, SITI};

@@ -104,7 +104,10 @@ impl Probe {
         let e: ApiError = serde_json::from_str(&text).unwrap_or_else(|e| {
             panic!("{what}: {status} body is not ApiError JSON ({e}): {text:.200}")
         });
-        assert!(!e.error.is_empty() && !e.message.is_empty(), "{what}");
+        assert!(
+            !e.error.as_str().is_empty() && !e.message.is_empty(),
+            "{what}"
+        );
         self.checked += 1;
         (status, e)
     }

@@ -12,8 +12,8 @@
 
 use base64::Engine;
 use ikd_core::clock::Clock;
-use ikd_core::credential::sdjwt;
 use ikd_core::jose::EcKeyPair;
+use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{
     CredentialOffer, EcJwk, EnrollmentStatusWire, KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION,

@@ -15,8 +15,6 @@ pub mod vault_rows;
 
 pub use db::Store;
 
-use crate::error::{ErrorCode, UiError};
-
 /// What can go wrong in storage. Messages never contain stored values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,11 +26,4 @@ pub enum StoreError {
     TooNew { found: u32, latest: u32 },
     #[error("stored value is malformed: {0}")]
     Malformed(&'static str),
-}
-
-impl From<StoreError> for UiError {
-    fn from(e: StoreError) -> Self {
-        // rusqlite messages name tables and constraints, never bound values.
-        UiError::new(ErrorCode::Storage, e.to_string())
-    }
 }

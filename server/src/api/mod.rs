@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ikd_core::wire::paths;
+use ikd_proto::wire::paths;
 use serde::de::DeserializeOwned;
 
 /// Request bodies above this are refused with 413 (a selfie is ≤ 200 KB base64).

@@ -8,7 +8,7 @@ use crate::tokens;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use ikd_core::wire::{CredentialRequest, DeviceRequest, NonceResponse};
+use ikd_proto::wire::{CredentialRequest, DeviceRequest, NonceResponse};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -37,9 +37,9 @@ pub async fn as_metadata(State(state): State<SharedState>) -> Response {
 #[utoipa::path(post, path = "/token", tag = "openid4vci",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = ikd_core::wire::TokenResponse),
-        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_core::wire::ApiError),
-        (status = 429, body = ikd_core::wire::ApiError),
+        (status = 200, body = ikd_proto::wire::TokenResponse),
+        (status = 400, description = "RFC 6749 error; invalid_grant carries detail.code: code_wrong (attempts_left) | code_expired | code_void | code_used | device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 429, body = ikd_proto::wire::ApiError),
     ))]
 pub async fn token(
     State(state): State<SharedState>,
@@ -52,7 +52,7 @@ pub async fn token(
 
 /// POST /nonce
 #[utoipa::path(post, path = "/nonce", tag = "openid4vci",
-    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_core::wire::NonceResponse)))]
+    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse)))]
 pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     let c_nonce = tokens::new_nonce(&state)?;
     Ok(no_store(axum::Json(NonceResponse { c_nonce })))
@@ -60,14 +60,14 @@ pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr>
 
 /// POST /credential
 #[utoipa::path(post, path = "/credential", tag = "openid4vci", security(("access_token" = [])),
-    request_body = ikd_core::wire::CredentialRequest,
+    request_body = ikd_proto::wire::CredentialRequest,
     responses(
-        (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_core::wire::CredentialResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
-        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
-        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 200, description = "SD-JWT VC (dc+sd-jwt)", body = ikd_proto::wire::CredentialResponse),
+        (status = 400, description = "invalid_proof | invalid_nonce | unknown_credential_configuration | invalid_request (malformed body)", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn credential(
     State(state): State<SharedState>,
@@ -85,14 +85,14 @@ pub struct ReleaseResponse {
 
 /// POST /api/v1/device/release (Lepas Perangkat)
 #[utoipa::path(post, path = "/api/v1/device/release", tag = "device", security(("access_token" = [])),
-    request_body = ikd_core::wire::DeviceRequest,
+    request_body = ikd_proto::wire::DeviceRequest,
     responses(
         (status = 200, body = ReleaseResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_core::wire::ApiError),
-        (status = 401, description = "invalid_token", body = ikd_core::wire::ApiError),
-        (status = 403, description = "device_revoked", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (malformed body)", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "invalid_token", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "device_revoked", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn release(
     State(state): State<SharedState>,

@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::status_list::{self, StatusList, StatusRef, TokenClaims, INVALID};
+use ikd_proto::status_list::{self, StatusList, StatusRef, TokenClaims, INVALID};
 
 /// The one list's path.
 pub const PATH: &str = "/status-lists/1";

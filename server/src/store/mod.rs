@@ -9,7 +9,7 @@ pub mod sqlite;
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
-use ikd_core::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
+use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use super::{
     StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
-use ikd_core::wire::{EnrollmentStatusWire, OutboxMail};
+use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

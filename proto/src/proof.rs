@@ -1,10 +1,10 @@
-//! The device P-256 key (kept under the key store by the caller) and OpenID4VCI 1.0
-//! proof JWTs (Appendix F.1, `openid4vci-proof+jwt`).
+//! The OpenID4VCI 1.0 proof JWT (Appendix F.1, `openid4vci-proof+jwt`): made by the
+//! wallet's device P-256 key ([`DeviceKey::proof_jwt`]) and checked by the server with
+//! [`verify_proof`], the one definition of the rule.
 //!
 //! The key store is not used here: callers persist [`DeviceKey::to_pkcs8`] and load it
 //! back with [`DeviceKey::from_pkcs8`].
 
-use crate::error::{ErrorCode, UiError};
 use crate::jose::{self, EcKeyPair, JoseError};
 use crate::secret::SecretBytes;
 use crate::wire::EcJwk;
@@ -12,10 +12,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 /// The proof JWT `typ` (OpenID4VCI 1.0 Appendix F.1).
-pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+pub const PROOF_TYP: &str = crate::wire::PROOF_JWT_TYP;
 
 /// How far in the future a proof's `iat` may be (clock skew between device and server).
 pub const MAX_FUTURE_SKEW_SECS: i64 = 60;
+
+/// How old a proof's `iat` may be when the server checks it (the c_nonce lifetime).
+pub const PROOF_MAX_AGE_SECS: i64 = 300;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DeviceKeyError {
@@ -39,17 +42,8 @@ pub enum DeviceKeyError {
     WrongNonce,
     #[error("proof too old or from the future")]
     Stale,
-}
-
-impl From<DeviceKeyError> for UiError {
-    fn from(e: DeviceKeyError) -> Self {
-        let code = match e {
-            DeviceKeyError::Key => ErrorCode::KeyStore,
-            DeviceKeyError::Signing => ErrorCode::Internal,
-            _ => ErrorCode::CredentialInvalid,
-        };
-        UiError::new(code, e.to_string())
-    }
+    #[error("proof key is not the enrolled device key")]
+    NotDeviceKey,
 }
 
 /// The device's signing key. Debug is redacted.
@@ -105,11 +99,8 @@ impl DeviceKey {
         nonce: &str,
         iat: DateTime<Utc>,
     ) -> Result<String, DeviceKeyError> {
-        let header = json!({
-            "typ": PROOF_TYP,
-            "jwk": jose::jwk_to_value(&self.public_jwk()),
-        });
-        let payload = json!({ "aud": aud, "iat": iat.timestamp(), "nonce": nonce });
+        let header = proof_header(&self.public_jwk());
+        let payload = proof_payload(aud, nonce, iat.timestamp());
         self.key.sign_jws(header, payload).map_err(|e| match e {
             JoseError::Signing => DeviceKeyError::Signing,
             _ => DeviceKeyError::Key,
@@ -153,19 +144,50 @@ impl DeviceKey {
     }
 }
 
-/// Server side: verifies an OpenID4VCI proof JWT made by [`DeviceKey::proof_jwt`] and
-/// returns the key it was signed with (to compare with the enrolled device key).
+/// The payload of a proof JWT (OpenID4VCI 1.0 Appendix F.1): `{aud, nonce, iat}`.
+pub fn proof_payload(issuer: &str, nonce: &str, iat: i64) -> Value {
+    json!({ "aud": issuer, "nonce": nonce, "iat": iat })
+}
+
+/// The header of a proof JWT carrying the device's public key: `{typ, alg, jwk}`.
+pub fn proof_header(device_jwk: &EcJwk) -> Value {
+    json!({ "typ": PROOF_TYP, "alg": jose::ES256, "jwk": jose::jwk_to_value(device_jwk) })
+}
+
+/// What a proof must satisfy. The server checks every proof (credential, release,
+/// reauth) with [`PROOF_MAX_AGE_SECS`] and the enrolled device key.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofRules<'a> {
+    /// The credential issuer identifier (`aud`, a string or an array containing it).
+    pub aud: &'a str,
+    /// The `nonce` expected, when the caller knows it; `None` when the caller redeems
+    /// the returned nonce itself (the server's single-use nonce store).
+    pub nonce: Option<&'a str>,
+    /// The key the proof must be made with (the enrolled device key); `None` accepts
+    /// the header `jwk` as it is (first contact).
+    pub device_key: Option<&'a EcJwk>,
+    pub now: DateTime<Utc>,
+    /// How old `iat` may be; it may be at most [`MAX_FUTURE_SKEW_SECS`] in the future.
+    pub max_age: Duration,
+}
+
+/// A proof that passed [`verify_proof`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// The key it was signed with (the header `jwk`).
+    pub jwk: EcJwk,
+    /// Its `nonce` claim.
+    pub nonce: String,
+}
+
+/// The one check of an OpenID4VCI proof JWT, for the server and anyone else.
 ///
-/// Checks `typ`, `alg` (ES256 only), the signature with the header `jwk` (which must be
-/// a public P-256 key), `aud`, `nonce`, and that `iat` is within `max_age` before `now`
-/// and at most [`MAX_FUTURE_SKEW_SECS`] after it.
-pub fn verify_proof_jwt(
-    jwt: &str,
-    expected_aud: &str,
-    expected_nonce: &str,
-    now: DateTime<Utc>,
-    max_age: Duration,
-) -> Result<EcJwk, DeviceKeyError> {
+/// Checks, in order: ES256 and no `crit` (see [`jose::decode_unverified`]); `typ` is
+/// `openid4vci-proof+jwt`; no `kid` or `x5c` header (we bind to a bare key only); a
+/// `jwk` header that is a public P-256 key and, when `device_key` is given, that key;
+/// the signature with it; `aud`; `iat` within `max_age` before `now` and at most
+/// [`MAX_FUTURE_SKEW_SECS`] after it; and the `nonce` when one is expected.
+pub fn verify_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<VerifiedProof, DeviceKeyError> {
     let jws = jose::decode_unverified(jwt).map_err(|e| match e {
         JoseError::UnsupportedAlg => DeviceKeyError::UnsupportedAlg,
         _ => DeviceKeyError::Malformed,
@@ -182,32 +204,55 @@ pub fn verify_proof_jwt(
         .get("jwk")
         .ok_or(DeviceKeyError::BadKey)
         .and_then(|j| jose::jwk_from_value(j).map_err(|_| DeviceKeyError::BadKey))?;
+    if let Some(device) = rules.device_key {
+        if jose::jwk_thumbprint(&jwk) != jose::jwk_thumbprint(device) {
+            return Err(DeviceKeyError::NotDeviceKey);
+        }
+    }
     jose::verify_decoded(&jws, &jwk).map_err(|_| DeviceKeyError::BadSignature)?;
     let p = &jws.payload;
     let aud_ok = match p.get("aud") {
-        Some(Value::String(a)) => a == expected_aud,
-        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(expected_aud)),
+        Some(Value::String(a)) => a == rules.aud,
+        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(rules.aud)),
         _ => false,
     };
     if !aud_ok {
         return Err(DeviceKeyError::WrongAudience);
     }
-    match p.get("nonce") {
-        // The c_nonce is not a secret: a plain comparison is fine.
-        Some(Value::String(n)) if n == expected_nonce => {}
-        _ => return Err(DeviceKeyError::WrongNonce),
-    }
     let iat = p
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or(DeviceKeyError::Malformed)?;
-    let now_s = now.timestamp();
-    if iat > now_s.saturating_add(MAX_FUTURE_SKEW_SECS)
-        || iat < now_s.saturating_sub(max_age.num_seconds())
-    {
-        return Err(DeviceKeyError::Stale);
+    let window = jose::TimeWindow::fresh(rules.max_age.num_seconds(), MAX_FUTURE_SKEW_SECS);
+    jose::check_time_window(rules.now.timestamp(), Some(iat), None, None, window)
+        .map_err(|_| DeviceKeyError::Stale)?;
+    let nonce = match p.get("nonce") {
+        Some(Value::String(n)) => n.clone(),
+        _ => return Err(DeviceKeyError::WrongNonce),
+    };
+    // The c_nonce is not a secret: a plain comparison is fine.
+    if rules.nonce.is_some_and(|want| want != nonce) {
+        return Err(DeviceKeyError::WrongNonce);
     }
-    Ok(jwk)
+    Ok(VerifiedProof { jwk, nonce })
+}
+
+/// [`verify_proof`] with a known nonce and no enrolled key; returns the signing key.
+pub fn verify_proof_jwt(
+    jwt: &str,
+    expected_aud: &str,
+    expected_nonce: &str,
+    now: DateTime<Utc>,
+    max_age: Duration,
+) -> Result<EcJwk, DeviceKeyError> {
+    let rules = ProofRules {
+        aud: expected_aud,
+        nonce: Some(expected_nonce),
+        device_key: None,
+        now,
+        max_age,
+    };
+    verify_proof(jwt, &rules).map(|p| p.jwk)
 }
 
 #[cfg(test)]
@@ -279,6 +324,61 @@ mod tests {
         );
         for junk in ["", "a.b.c", "....", "~~"] {
             assert!(verify_proof_jwt(junk, AUD, "n", now(), age).is_err());
+        }
+    }
+
+    #[test]
+    fn server_rules_bind_to_the_enrolled_key_and_refuse_kid_and_x5c() {
+        let k = DeviceKey::generate().unwrap();
+        let enrolled = k.public_jwk();
+        let rules = |key| ProofRules {
+            aud: AUD,
+            nonce: None,
+            device_key: Some(key),
+            now: now(),
+            max_age: Duration::seconds(PROOF_MAX_AGE_SECS),
+        };
+        let jwt = k.proof_jwt(AUD, "n-1", now()).unwrap();
+        let ok = verify_proof(&jwt, &rules(&enrolled)).unwrap();
+        assert_eq!(ok.nonce, "n-1");
+        assert_eq!(ok.jwk, enrolled);
+        let other = DeviceKey::generate().unwrap().public_jwk();
+        assert_eq!(
+            verify_proof(&jwt, &rules(&other)).unwrap_err(),
+            DeviceKeyError::NotDeviceKey
+        );
+        let claims = json!({"aud": AUD, "iat": now().timestamp(), "nonce": "n-1"});
+        let jwk = jose::jwk_to_value(&enrolled);
+        for header in [
+            json!({"typ": PROOF_TYP, "jwk": jwk, "kid": "k1"}),
+            json!({"typ": PROOF_TYP, "jwk": jwk, "x5c": ["MII"]}),
+            json!({"typ": PROOF_TYP, "kid": "k1"}),
+            json!({"typ": PROOF_TYP}),
+        ] {
+            let jwt = k
+                .key_pair()
+                .sign_jws(header.clone(), claims.clone())
+                .unwrap();
+            assert_eq!(
+                verify_proof(&jwt, &rules(&enrolled)).unwrap_err(),
+                DeviceKeyError::BadKey,
+                "{header}"
+            );
+        }
+        // The stricter of the two old windows: at most 300 s old, at most 60 s ahead.
+        let at = |secs: i64| {
+            k.proof_jwt(AUD, "n-1", now() + Duration::seconds(secs))
+                .unwrap()
+        };
+        assert!(verify_proof(&at(-300), &rules(&enrolled)).is_ok());
+        assert!(verify_proof(&at(60), &rules(&enrolled)).is_ok());
+        // 61 s to 300 s ahead was accepted by the server's old |now - iat| ≤ 300 rule.
+        for secs in [-301, 61, 299] {
+            assert_eq!(
+                verify_proof(&at(secs), &rules(&enrolled)).unwrap_err(),
+                DeviceKeyError::Stale,
+                "{secs}"
+            );
         }
     }
 
