@@ -93,4 +93,8 @@ CREATE TABLE dpop_jtis (
 );
 ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
 "#,
+    // 5: nonces by expiry (the background pruning deletes by it).
+    r#"
+CREATE INDEX nonces_expiry ON nonces(expires_at);
+"#,
 ];
