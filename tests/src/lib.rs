@@ -3,6 +3,7 @@
 //! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer.
 #![allow(clippy::unwrap_used)]
 
+pub mod faultnet;
 pub mod secret_service;
 pub mod smtp;
 pub mod vp;
