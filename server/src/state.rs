@@ -26,6 +26,10 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     pub limits: Limits,
     pub limiter: ratelimit::RateLimiter,
+    /// Failed officer logins per account.
+    pub login_lockout: ratelimit::Lockout,
+    /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
+    pub trusted_proxies: Vec<crate::clientip::Cidr>,
     pub desks: deskqr::Desks,
     pub dev_mode: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
@@ -48,8 +52,26 @@ impl AppState {
         per_minute: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), ApiErr> {
+        let key = format!("{what}:{}", ratelimit::ip_key(peer.ip()));
         self.limiter
-            .check(&format!("{what}:{}", peer.ip()), burst, per_minute, now)
+            .check(&key, burst, per_minute, now)
+            .map_err(ApiErr::rate_limited)
+    }
+
+    /// A token bucket for `what` keyed by something other than the address (a NIK, an
+    /// officer account), refilled `per_hour`; `subject` is hashed, so no NIK is kept
+    /// in memory in the clear.
+    pub fn limit_per_subject(
+        &self,
+        what: &str,
+        subject: &str,
+        burst: u32,
+        per_hour: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiErr> {
+        let key = format!("{what}:{}", crypto::sha256_hex(subject.as_bytes()));
+        self.limiter
+            .check_per_hour(&key, burst, per_hour, now)
             .map_err(ApiErr::rate_limited)
     }
 }
@@ -80,8 +102,22 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         mailer,
         limits: config.limits.clone(),
         limiter: ratelimit::RateLimiter::default(),
+        login_lockout: ratelimit::Lockout::default(),
+        trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         desks: deskqr::Desks::default(),
         dev_mode: config.dev_outbox,
         transition: std::sync::Mutex::new(()),
     })
+}
+
+fn parse_proxies(list: &[String]) -> Result<Vec<crate::clientip::Cidr>, ServerError> {
+    list.iter()
+        .map(|s| {
+            crate::clientip::Cidr::parse(s).ok_or_else(|| {
+                ServerError::Config(format!(
+                    "trusted proxy {s:?} is not an address or CIDR block"
+                ))
+            })
+        })
+        .collect()
 }

@@ -51,6 +51,21 @@ fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> 
     auth::officer_of(state, cookie(headers, SESSION_COOKIE))
 }
 
+/// The officer, for a desk action that reads or changes a resident's data (NIK check,
+/// detail, approve, reject, block): rate limited per officer account.
+fn acting_officer(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
+    let o = officer_of(state, headers)?;
+    let l = &state.limits;
+    state.limit_per_subject(
+        "officer",
+        &o.username,
+        l.officer_burst,
+        l.officer_per_hour,
+        state.clock.now(),
+    )?;
+    Ok(o)
+}
+
 fn view(o: &Officer) -> OfficerView {
     OfficerView {
         username: o.username.clone(),
@@ -180,7 +195,7 @@ pub async fn detail(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     Ok(no_store(axum::Json(enrollment::detail(&state, &o, &id)?)))
 }
 
@@ -193,7 +208,7 @@ pub async fn approve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let e = enrollment::approve(&state, &o, &id)?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
@@ -213,7 +228,7 @@ pub async fn reject(
     headers: HeaderMap,
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let e = enrollment::reject(&state, &o, &id, &req.reason)?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
@@ -231,7 +246,7 @@ pub async fn block_device(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let blocked = issuance::block_devices(&state, &o, key)?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
 }
@@ -267,7 +282,7 @@ pub async fn resident_check(
     headers: HeaderMap,
     JsonBody(req): JsonBody<ResidentCheckRequest>,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let check = enrollment::resident_check(&state, &o, &req.nik)?;
     Ok(no_store(axum::Json(check)))
 }
