@@ -29,6 +29,7 @@ mod encode;
 mod header;
 mod measure;
 mod resample;
+mod split;
 
 use header::Format;
 use resample::{crop_resize, orient, swaps_axes, Raster};
