@@ -33,13 +33,15 @@ pub(crate) struct Parts {
     pub top_rows: usize,
 }
 
-/// A Huffman table as the skim reads it: a lookup on the next `LOOKUP` bits giving
-/// (code length, symbol), and the canonical codes per length for longer codes.
+/// A Huffman table as the skim reads it: a lookup on the next `LOOKUP` bits, and the
+/// canonical codes per length (libjpeg's `maxcode`/`valoffset`) for longer codes.
 struct Table {
-    /// For each `LOOKUP`-bit prefix: length (0 = longer or invalid) and symbol.
-    fast: Vec<(u8, u8)>,
-    /// `maxcode[l]`: the largest code of length l (or -1); `valptr[l]`: index of its
-    /// first symbol minus its first code.
+    /// Per `LOOKUP`-bit prefix: code length (0 = longer or invalid) and symbol.
+    fast: Box<[(u8, u8); 1 << LOOKUP]>,
+    /// For AC tables: per prefix, the whole coefficient when code and extra bits fit
+    /// in the prefix: bits 0–4 its length, bits 5–8 the zero run, bit 9 end of block;
+    /// 0 when they do not fit.
+    ac: Box<[u16; 1 << LOOKUP]>,
     maxcode: [i32; 18],
     valoff: [i32; 17],
     symbols: Vec<u8>,
@@ -47,11 +49,13 @@ struct Table {
     codes: [(u16, u8); 256],
 }
 
-const LOOKUP: u32 = 10;
+const LOOKUP: u32 = 11;
+const AC_EOB: u16 = 1 << 9;
 
 impl Table {
     fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Table> {
-        let mut fast = vec![(0u8, 0u8); 1 << LOOKUP];
+        let mut fast = Box::new([(0u8, 0u8); 1 << LOOKUP]);
+        let mut ac = Box::new([0u16; 1 << LOOKUP]);
         let mut maxcode = [-1i32; 18];
         let mut valoff = [0i32; 17];
         let mut codes = [(0u16, 0u8); 256];
@@ -62,17 +66,24 @@ impl Table {
             valoff[len as usize] = k as i32 - code as i32;
             for _ in 0..n {
                 let &sym = symbols.get(k)?;
-                // A code of all ones, or one that does not fit its length: a table
-                // libjpeg refuses (it would not decode anyway).
-                if code >= (1 << len) - u32::from(len == 16) {
+                // libjpeg refuses a table whose codes do not fit their lengths.
+                if code >= 1 << len {
                     return None;
                 }
                 codes[usize::from(sym)] = (code as u16, len as u8);
                 if len <= LOOKUP {
                     let shift = LOOKUP - len;
                     let base = (code << shift) as usize;
-                    for e in &mut fast[base..base + (1 << shift)] {
-                        *e = (len as u8, sym);
+                    let (r, s) = (u16::from(sym >> 4), u32::from(sym & 15));
+                    let whole = if len + s <= LOOKUP {
+                        let eob = if s == 0 && r != 15 { AC_EOB } else { 0 };
+                        (len + s) as u16 | r << 5 | eob
+                    } else {
+                        0
+                    };
+                    for i in base..base + (1 << shift) {
+                        fast[i] = (len as u8, sym);
+                        ac[i] = whole;
                     }
                 }
                 code += 1;
@@ -86,6 +97,7 @@ impl Table {
         maxcode[17] = i32::MAX;
         Some(Table {
             fast,
+            ac,
             maxcode,
             valoff,
             symbols: symbols[..k].to_vec(),
@@ -104,10 +116,10 @@ struct Bits<'a> {
     buf: u64,
     /// Valid bits in `buf` (from the top).
     n: u32,
-    /// Real (unstuffed) bits loaded so far.
-    loaded: u64,
-    /// Bits consumed so far.
-    consumed: u64,
+    /// Bits fed into `buf` so far, real or padding.
+    fed: u64,
+    /// Real bits fed.
+    real: u64,
     at_marker: bool,
 }
 
@@ -118,14 +130,50 @@ impl<'a> Bits<'a> {
             pos: 0,
             buf: 0,
             n: 0,
-            loaded: 0,
-            consumed: 0,
+            fed: 0,
+            real: 0,
             at_marker: false,
         }
     }
 
-    #[inline]
+    /// Bits consumed so far.
+    fn consumed(&self) -> u64 {
+        self.fed - u64::from(self.n)
+    }
+
+    /// Were more bits consumed than the data holds?
+    fn overrun(&self) -> bool {
+        self.consumed() > self.real
+    }
+
+    /// Makes at least 32 bits available.
+    #[inline(always)]
+    fn ensure(&mut self) {
+        if self.n < 32 {
+            self.refill();
+        }
+    }
+
+    #[inline(never)]
     fn refill(&mut self) {
+        // Whole bytes at once while none of the next eight is 0xFF.
+        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+            let w = u64::from_be_bytes([
+                chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+            ]);
+            let inv = !w;
+            let has_ff = inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080;
+            if has_ff == 0 {
+                let k = (64 - self.n) / 8;
+                let taken = w & (!0u64 << (64 - 8 * k));
+                self.buf |= taken >> self.n;
+                self.n += 8 * k;
+                self.pos += k as usize;
+                self.fed += u64::from(8 * k);
+                self.real += u64::from(8 * k);
+                return;
+            }
+        }
         while self.n <= 56 {
             let mut b = 0u8;
             if !self.at_marker {
@@ -141,61 +189,60 @@ impl<'a> Bits<'a> {
                     }
                 }
                 if !self.at_marker {
-                    self.loaded += 8;
+                    self.real += 8;
                 }
             }
             self.buf |= u64::from(b) << (56 - self.n);
             self.n += 8;
+            self.fed += 8;
         }
     }
 
-    /// Were more bits consumed than the data holds?
-    fn overrun(&self) -> bool {
-        self.consumed > self.loaded
-    }
-
-    #[inline]
-    fn peek(&mut self, k: u32) -> u32 {
-        if self.n < k {
-            self.refill();
-        }
+    /// The next `k` (≤ 32) bits without consuming them; `ensure` first.
+    #[inline(always)]
+    fn peek(&self, k: u32) -> u32 {
         (self.buf >> (64 - k)) as u32
     }
 
-    #[inline]
+    #[inline(always)]
     fn skip(&mut self, k: u32) {
         self.buf <<= k;
         self.n -= k;
-        self.consumed += u64::from(k);
     }
 
-    #[inline]
+    /// Reads `k` ≤ 16 bits.
+    #[inline(always)]
     fn get(&mut self, k: u32) -> u32 {
         if k == 0 {
             return 0;
         }
+        self.ensure();
         let v = self.peek(k);
         self.skip(k);
         v
     }
 
     /// Decodes one Huffman symbol (libjpeg's canonical decode).
-    #[inline]
+    #[inline(always)]
     fn symbol(&mut self, t: &Table) -> Option<u8> {
-        let p = self.peek(16);
-        let (len, sym) = t.fast[(p >> (16 - LOOKUP)) as usize];
+        self.ensure();
+        let (len, sym) = t.fast[self.peek(LOOKUP) as usize];
         if len != 0 {
             self.skip(u32::from(len));
             return Some(sym);
         }
+        self.symbol_slow(t)
+    }
+
+    #[inline(never)]
+    fn symbol_slow(&mut self, t: &Table) -> Option<u8> {
+        let p = self.peek(16);
         for len in LOOKUP + 1..=16 {
             let code = (p >> (16 - len)) as i32;
             if code <= t.maxcode[len as usize] {
                 self.skip(len);
                 let i = code + t.valoff[len as usize];
-                return usize::try_from(i)
-                    .ok()
-                    .and_then(|i| t.symbols.get(i).copied());
+                return usize::try_from(i).ok().and_then(|i| t.symbols.get(i).copied());
             }
         }
         None
@@ -356,15 +403,25 @@ fn dc_diff(bits: &mut Bits<'_>, t: &Table) -> Option<i32> {
 }
 
 /// Skips one block's AC codes, with libjpeg's loop (a run may pass coefficient 63).
-#[inline]
+#[inline(always)]
 fn skip_ac(bits: &mut Bits<'_>, t: &Table) -> Option<()> {
-    let mut k = 1;
+    let mut k = 1u32;
     while k < 64 {
+        bits.ensure();
+        let e = t.ac[bits.peek(LOOKUP) as usize];
+        if e != 0 {
+            bits.skip(u32::from(e & 31));
+            if e & AC_EOB != 0 {
+                break;
+            }
+            k += u32::from((e >> 5) & 15) + 1;
+            continue;
+        }
         let rs = bits.symbol(t)?;
         let (r, s) = (u32::from(rs >> 4), u32::from(rs & 15));
         if s != 0 {
             k += r;
-            bits.peek(s);
+            bits.ensure();
             bits.skip(s);
         } else {
             if r != 15 {
@@ -386,13 +443,13 @@ fn skim_mcu<'t>(
 ) -> Option<()> {
     for (ci, &(dc, ac, blocks)) in tables.iter().enumerate() {
         for b in 0..blocks {
-            let start = bits.consumed;
+            let start = bits.consumed();
             let diff = dc_diff(bits, dc)?;
             if b == 0 {
                 if let Some(f) = fixes.as_deref_mut() {
                     f.push(Fix {
                         start,
-                        stop: bits.consumed,
+                        stop: bits.consumed(),
                         value: pred[ci] + diff,
                         table: dc,
                     });
@@ -555,7 +612,7 @@ pub(crate) fn split(bytes: &[u8], fraction: f64) -> Option<Parts> {
         if split_row >= mcu_rows - 1 || split_row >= first_row + MAX_TRIES {
             return None;
         }
-        let split_bit = bits.consumed;
+        let split_bit = bits.consumed();
         let mut fixes = Vec::new();
         skim_mcu(&mut bits, &mut pred, &tables, Some(&mut fixes))?;
         let mut out_bits = 0i64;
