@@ -104,6 +104,7 @@ pub(crate) fn jpeg(
     let split = two_threads
         && split::split(bytes, 0.5)
             .is_some_and(|parts| decode_parts(&parts, &out, &mut pixels, height).is_ok());
+
     if !split {
         out.decode(bytes, &mut pixels, height)?;
     }

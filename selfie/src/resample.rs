@@ -110,7 +110,10 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
         .unwrap_or(col_lo)
         .max(col_lo);
     let mut out = vec![0u8; dst_w * dst_h * C];
-    let cols = Cols { lo: col_lo, hi: col_hi };
+    let cols = Cols {
+        lo: col_lo,
+        hi: col_hi,
+    };
     // Two threads, each making half of the output rows (they only read `src`).
     let split = if dst_h >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
         dst_h / 2
