@@ -42,6 +42,10 @@ struct Table {
     /// in the prefix: bits 0–4 its length, bits 5–8 the zero run, bit 9 end of block;
     /// 0 when they do not fit.
     ac: Box<[u16; 1 << LOOKUP]>,
+    /// For AC tables: per prefix, as many whole coefficients as fit in it, read one
+    /// after the other: bits 0–3 their length, bits 8–15 how far they move the
+    /// coefficient index, bit 16 the last is the end of block; 0 when none fits.
+    multi: Box<[u32; 1 << LOOKUP]>,
     maxcode: [i32; 18],
     valoff: [i32; 17],
     symbols: Vec<u8>,
@@ -95,9 +99,31 @@ impl Table {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let mut multi = Box::new([0u32; 1 << LOOKUP]);
+        let mask = (1u32 << LOOKUP) - 1;
+        for (p, m) in multi.iter_mut().enumerate() {
+            let (mut len, mut advance, mut eob) = (0u32, 0u32, false);
+            while len < LOOKUP {
+                let e = ac[((p as u32) << len & mask) as usize];
+                let l = u32::from(e & 31);
+                if e == 0 || l > LOOKUP - len {
+                    break;
+                }
+                len += l;
+                if e & AC_EOB != 0 {
+                    eob = true;
+                    break;
+                }
+                advance += u32::from((e >> 5) & 15) + 1;
+            }
+            if len > 0 {
+                *m = len | advance << 8 | u32::from(eob) << 16;
+            }
+        }
         Some(Table {
             fast,
             ac,
+            multi,
             maxcode,
             valoff,
             symbols: symbols[..k].to_vec(),
@@ -414,6 +440,16 @@ fn skip_ac(bits: &mut Bits<'_>, t: &Table) -> Option<()> {
     let mut k = 1u32;
     while k < 64 {
         bits.ensure();
+        let m = t.multi[bits.peek(LOOKUP) as usize];
+        // Several coefficients at once when none of them can end the block.
+        if m != 0 && k + ((m >> 8) & 0xFF) < 64 {
+            bits.skip(m & 15);
+            if m & (1 << 16) != 0 {
+                break;
+            }
+            k += (m >> 8) & 0xFF;
+            continue;
+        }
         let e = t.ac[bits.peek(LOOKUP) as usize];
         if e != 0 {
             bits.skip(u32::from(e & 31));
