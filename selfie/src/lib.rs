@@ -10,13 +10,18 @@
 //!    JPEG EOI marker / PNG IEND chunk (truncated uploads are never grey-padded);
 //! 3. decode — JPEG with libjpeg-turbo at the smallest DCT scale M/8 (1/8 … 1)
 //!    that still covers the output, so a 12 MP photo is never decoded at full
-//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey;
-//! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
-//!    apply the EXIF orientation (1–8) to the small picture;
+//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey.
+//!    A baseline JPEG is split at an MCU row near the middle into two JPEGs decoded
+//!    at the same time on two threads (`split.rs`), since Huffman decoding is
+//!    sequential and most of the work;
+//! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass (half the
+//!    rows on each of two threads), then apply the EXIF orientation (1–8) to the
+//!    small picture;
 //! 5. measure mean luma and the variance of the Laplacian, and look for one frontal
-//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred); give
-//!    verdicts;
-//! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
+//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred; on a
+//!    second thread, beside step 6); give verdicts;
+//! 6. encode JPEG (libjpeg-turbo) without any metadata, stepping quality down from
+//!    85 to fit.
 //!
 //! A crate of its own (`ikd-selfie`) so the release profile can build this hot path
 //! at opt-level 3 while the rest of the app stays size-optimised (root `Cargo.toml`).
