@@ -4,9 +4,9 @@
 
 use chrono::{Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ikd_core::credential::sdjwt;
 use ikd_core::device_key::{verify_proof_jwt, DeviceKey};
 use ikd_core::jose::EcKeyPair;
+use ikd_core::sdjwt;
 use serde_json::{json, Map, Value};
 
 fn ktp_claims() -> Map<String, Value> {

@@ -4,30 +4,20 @@
 //! come in as traits, with in-memory versions for tests. See ARCHITECTURE.md.
 #![forbid(unsafe_code)]
 
-pub mod clock;
 pub mod error;
-pub mod secret;
 
-pub mod enrollment;
-pub mod identity;
+// The protocol (wire types, JOSE, proofs, SD-JWT, models, identity rules, enrollment
+// state machine, OpenID4VP, DCQL, X.509 checks, status lists) lives in ikd-proto; re-exported under the paths the wallet used.
+pub use ikd_proto::proof as device_key;
+pub use ikd_proto::{
+    clock, credential, dcql, enrollment, identity, jose, oid4vp, sdjwt, sdjwt_present, secret,
+    status_list, wire, x509,
+};
 
 pub mod store;
 pub mod vault;
 
-pub mod credential;
-// OpenID4VP presentation (issue 10); these move to ikd-proto with the rest of the
-// protocol code.
-pub mod dcql;
-pub mod oid4vp;
-pub mod sdjwt_present;
-pub mod x509;
-pub use credential::sdjwt;
-pub mod device_key;
-pub mod jose;
-pub mod status_list;
-
 pub mod client;
-pub mod wire;
 
 pub mod qr;
 pub mod selfie;

@@ -4,7 +4,6 @@
 //! The same size limits as the selfie apply: a file over 10 MB or an image over 40
 //! megapixels is refused before it is decoded into memory.
 
-use crate::error::{ErrorCode, UiError};
 use image::ImageReader;
 use std::io::Cursor;
 
@@ -27,21 +26,6 @@ pub enum QrError {
     NoQr,
     #[error("the QR code could not be read")]
     Unreadable,
-}
-
-impl From<QrError> for UiError {
-    fn from(e: QrError) -> Self {
-        // The contract (COMMANDS.md) has one code for every failure here; the reason
-        // lets the UI say "too large" rather than "no QR found".
-        let reason = match e {
-            QrError::Empty | QrError::NotAnImage => "not_an_image",
-            QrError::FileTooLarge(_) | QrError::TooManyPixels(_) => "too_large",
-            QrError::NoQr => "no_qr",
-            QrError::Unreadable => "unreadable",
-        };
-        UiError::new(ErrorCode::QrInvalid, e.to_string())
-            .with_detail(serde_json::json!({ "reason": reason }))
-    }
 }
 
 /// Finds the first readable QR code in a PNG or JPEG image and returns its text.
@@ -138,6 +122,7 @@ fn png_luma(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), QrError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorCode, UiError};
     use image::{ImageFormat, Luma};
     use qrcode::QrCode;
 

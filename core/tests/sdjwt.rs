@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::credential::model::{Kk, Ktp};
-use ikd_core::credential::sdjwt::{self, IssueRequest, SdJwtError};
 use ikd_core::error::{ErrorCode, UiError};
 use ikd_core::jose::{b64u_decode, b64u_encode, EcKeyPair};
+use ikd_core::sdjwt::{self, IssueRequest, SdJwtError};
 use ikd_core::wire::{EcJwk, KK_VCT, KTP_VCT};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

@@ -64,7 +64,7 @@ fn sdjwt_seeds(issuer: &EcKeyPair, holder: &EcKeyPair) {
         ikd_fuzz::issue_with(issuer, &hj, KK_VCT, ikd_fuzz::kk_claims(), &["anggota"]).unwrap();
     write("sdjwt", "ktp", ktp.as_bytes());
     write("sdjwt", "kk", kk.as_bytes());
-    let some = ikd_core::credential::sdjwt::present(&ktp, |n| n == "nama" || n == "nik").unwrap();
+    let some = ikd_core::sdjwt::present(&ktp, |n| n == "nama" || n == "nik").unwrap();
     write("sdjwt", "ktp-presented", some.as_bytes());
     write(
         "sdjwt",

@@ -2,7 +2,7 @@
 //! issuer key: typed errors only. Seeded with credentials that key really issued.
 #![no_main]
 
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,7 +13,7 @@
 //! the fixed issuer and a holder key.
 #![no_main]
 
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use ikd_core::jose::b64u_encode;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ikd_core::credential::sdjwt::{self, IssueRequest};
+use ikd_core::sdjwt::{self, IssueRequest};
 use ikd_core::jose::EcKeyPair;
 use ikd_core::secret::SecretBytes;
 use ikd_core::wire::{EcJwk, KK_VCT, KTP_VCT};

@@ -6,7 +6,7 @@ use crate::crypto::{b64url, hmac_hex, hmac_raw, random_code};
 use crate::state::{AppState, SharedState};
 use crate::store::Enrollment;
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::wire::{
+use ikd_proto::wire::{
     CredentialOffer, Grants, PreAuthorizedCodeGrant, TxCode, KK_CONFIGURATION, KTP_CONFIGURATION,
 };
 
@@ -78,7 +78,7 @@ pub fn send_code(
     kind: CodeMail,
 ) {
     let state = state.clone();
-    let code = ikd_core::secret::SecretString::new(code);
+    let code = ikd_proto::secret::SecretString::new(code);
     let (id, email) = (e.id.clone(), e.email.clone());
     let expires = e.code_expires_at.unwrap_or(now);
     tokio::spawn(async move {

@@ -1,7 +1,7 @@
 //! Server configuration: built in code (tests, the app's demo mode) or read from a
 //! JSON file (`ikd-server serve --config FILE`).
 
-use ikd_core::clock::{Clock, SystemClock};
+use ikd_proto::clock::{Clock, SystemClock};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;

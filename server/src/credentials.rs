@@ -3,7 +3,7 @@
 use crate::crypto::b64;
 use crate::siak::vocabulary::BERLAKU_HINGGA;
 use crate::store::Resident;
-use ikd_core::credential::model::{Anggota, Kk, Ktp};
+use ikd_proto::credential::model::{Anggota, Kk, Ktp};
 
 /// The KTP of a resident, with their SIAK `photo` (JPEG).
 pub fn ktp_of(r: &Resident, photo: &[u8]) -> Ktp {

@@ -2,9 +2,10 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use ikd_core::jose::EcKeyPair;
-use ikd_core::secret::SecretBytes;
-use ikd_core::wire::EcJwk;
+/// RFC 7638 thumbprints come from the protocol crate (one definition).
+pub use ikd_proto::jose::jwk_thumbprint;
+use ikd_proto::jose::EcKeyPair;
+use ikd_proto::secret::SecretBytes;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 
@@ -93,15 +94,6 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// RFC 7638 thumbprint of a P-256 JWK.
-pub fn jwk_thumbprint(jwk: &EcJwk) -> String {
-    let canonical = format!(
-        r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
-        jwk.crv, jwk.kty, jwk.x, jwk.y
-    );
-    b64url(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
-}
-
 fn write_secret_file(path: &Path, data: &[u8]) -> Result<(), KeyError> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
@@ -163,23 +155,5 @@ mod tests {
             assert_eq!(c.len(), 6);
             assert!(c.bytes().all(|b| b.is_ascii_digit()));
         }
-    }
-
-    #[test]
-    fn thumbprint_matches_rfc7638_shape() {
-        let jwk = EcJwk {
-            kty: "EC".into(),
-            crv: "P-256".into(),
-            x: "a".into(),
-            y: "b".into(),
-        };
-        assert_eq!(jwk_thumbprint(&jwk).len(), 43);
-        assert_ne!(
-            jwk_thumbprint(&jwk),
-            jwk_thumbprint(&EcJwk {
-                x: "c".into(),
-                ..jwk.clone()
-            })
-        );
     }
 }

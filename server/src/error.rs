@@ -9,7 +9,7 @@ use crate::siak::SiakError;
 use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ikd_core::wire::ApiError;
+use ikd_proto::wire::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -27,6 +27,10 @@ pub enum ServerError {
     Auth(#[from] crate::auth::AuthError),
 }
 
+/// What the app shows for a NIK that cannot enroll online.
+pub const NOT_VERIFIABLE_MESSAGE: &str =
+    "Data tidak dapat diverifikasi. Silakan datang ke Disdukcapil dengan KTP-el dan KK.";
+
 /// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
 #[derive(Debug)]
 pub struct ApiErr {
@@ -41,7 +45,7 @@ impl ApiErr {
         Self {
             status,
             body: ApiError {
-                error: code.to_owned(),
+                error: ikd_proto::wire::ApiErrorCode::parse(code),
                 message: message.to_owned(),
                 detail: None,
             },
@@ -51,15 +55,21 @@ impl ApiErr {
     }
 
     /// Adds `reason` to the detail object (keeps other members).
-    pub fn with_reason(mut self, reason: &str) -> Self {
+    pub fn with_reason(self, reason: &str) -> Self {
+        self.with_detail_member("reason", reason)
+    }
+
+    /// Adds `field` to the detail object (keeps other members).
+    pub fn with_field(self, field: &str) -> Self {
+        self.with_detail_member("field", field)
+    }
+
+    fn with_detail_member(mut self, key: &str, value: &str) -> Self {
         let mut d = match self.body.detail.take() {
             Some(serde_json::Value::Object(m)) => m,
             _ => serde_json::Map::new(),
         };
-        d.insert(
-            "reason".into(),
-            serde_json::Value::String(reason.to_owned()),
-        );
+        d.insert(key.into(), serde_json::Value::String(value.to_owned()));
         self.body.detail = Some(serde_json::Value::Object(d));
         self
     }
@@ -85,6 +95,17 @@ impl ApiErr {
             StatusCode::NOT_FOUND,
             "not_found",
             "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
+        )
+    }
+
+    /// The one answer for every NIK that cannot enroll online (unknown, under age,
+    /// not recorded, deceased): same status and body, so the API does not tell who
+    /// exists or who died. The reason is for the officer at the desk.
+    pub fn not_verifiable() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_verifiable",
+            NOT_VERIFIABLE_MESSAGE,
         )
     }
 

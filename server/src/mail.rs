@@ -3,7 +3,7 @@
 use crate::config::{SmtpConfig, TlsMode};
 use crate::store::Store;
 use chrono::{DateTime, FixedOffset, Utc};
-use ikd_core::wire::OutboxMail;
+use ikd_proto::wire::OutboxMail;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -17,7 +17,17 @@ impl Modify for Security {
         );
         c.add_security_scheme(
             "access_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The access token from /token: `Authorization: Bearer <token>`, or, \
+                         for a token bound to a DPoP key (token_type DPoP, RFC 9449), \
+                         `Authorization: DPoP <token>` with a `DPoP` proof header (ath = \
+                         the token's SHA-256) by the same key",
+                    ))
+                    .build(),
+            ),
         );
         c.add_security_scheme(
             "officer_session",
@@ -37,12 +47,12 @@ impl Modify for Security {
         enroll::submit, enroll::status, enroll::scan, enroll::resend,
         officer::login, officer::logout, officer::me, officer::desk_qr, officer::desk_qr_png,
         officer::queue, officer::detail, officer::approve, officer::reject, officer::block_device,
-        officer::dev_outbox,
+        officer::dev_outbox, officer::resident_check,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
         status_list::serve,
     ),
-    components(schemas(ikd_core::wire::EnrollmentStatusWire, ikd_core::wire::CredentialOffer)),
+    components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
     modifiers(&Security),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),

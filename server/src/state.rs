@@ -5,8 +5,8 @@ use crate::error::{ApiErr, ServerError};
 use crate::siak::{Siak, SimulatedSiak};
 use crate::store::{SqliteStore, Store};
 use crate::{crypto, deskqr, mail, ratelimit};
-use ikd_core::clock::Clock;
-use ikd_core::jose::EcKeyPair;
+use ikd_proto::clock::Clock;
+use ikd_proto::jose::EcKeyPair;
 use std::sync::Arc;
 
 /// Everything a handler needs.

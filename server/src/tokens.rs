@@ -1,20 +1,27 @@
 //! Access and refresh tokens (random, stored as SHA-256), the single-use `c_nonce`,
 //! and the proof of possession of the device key.
 
-use crate::crypto::{jwk_thumbprint, random_token, sha256_hex};
+use crate::crypto::{random_token, sha256_hex};
 use crate::error::ApiErr;
 use crate::state::AppState;
 use crate::store::{Device, DeviceStatus, TokenKind, TokenRow};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::wire::{EcJwk, TokenResponse, PROOF_JWT_TYP};
+use ikd_proto::proof::{self, DeviceKeyError};
+use ikd_proto::wire::{ApiErrorCode, EcJwk, TokenResponse};
 
 pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 365;
 pub const NONCE_SECS: i64 = 300;
 
-/// A new token of `kind` for `d`: the token for the answer, the row for the store.
-pub fn new_token(kind: TokenKind, d: &Device, now: DateTime<Utc>) -> (String, TokenRow) {
+/// A new token of `kind` for `d`, bound to the DPoP key `dpop_jkt` when given: the
+/// token for the answer, the row for the store.
+pub fn new_token(
+    kind: TokenKind,
+    d: &Device,
+    now: DateTime<Utc>,
+    dpop_jkt: Option<&str>,
+) -> (String, TokenRow) {
     let t = random_token();
     let row = TokenRow {
         hash: sha256_hex(t.as_bytes()),
@@ -26,15 +33,17 @@ pub fn new_token(kind: TokenKind, d: &Device, now: DateTime<Utc>) -> (String, To
             TokenKind::Access => now + Duration::seconds(ACCESS_TOKEN_SECS),
             TokenKind::Refresh => now + Duration::days(REFRESH_TOKEN_DAYS),
         },
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     };
     (t, row)
 }
 
-/// The token answer (`refresh` only when a new refresh token was made).
-pub fn token_response(access: String, refresh: Option<String>) -> TokenResponse {
+/// The token answer (`refresh` only when a new refresh token was made); `token_type`
+/// `DPoP` for tokens bound to a DPoP key.
+pub fn token_response(access: String, refresh: Option<String>, dpop: bool) -> TokenResponse {
     TokenResponse {
         access_token: access,
-        token_type: "Bearer".into(),
+        token_type: if dpop { "DPoP" } else { "Bearer" }.into(),
         expires_in: Some(ACCESS_TOKEN_SECS as u64),
         refresh_token: refresh,
     }
@@ -61,61 +70,94 @@ pub fn invalid_proof(msg: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_proof", msg)
 }
 
-/// The device behind an access token (the bearer), checked active.
-pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device, ApiErr> {
+/// What a request to a protected endpoint presents: its access token (from
+/// `Authorization: Bearer …` or `Authorization: DPoP …`) and its `DPoP` proof.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Presented<'a> {
+    pub token: Option<&'a str>,
+    /// The token came with the `DPoP` scheme.
+    pub dpop_scheme: bool,
+    /// The `DPoP` header's value (`Some("")` when the header was repeated: refused).
+    pub dpop_proof: Option<&'a str>,
+}
+
+/// The device behind an access token presented on `POST path`, checked active. A token
+/// bound to a DPoP key needs `Authorization: DPoP` and a proof by that key (RFC 9449
+/// §7); an unbound (Bearer) token needs `Authorization: Bearer`.
+pub fn device_of_token(state: &AppState, p: Presented<'_>, path: &str) -> Result<Device, ApiErr> {
     let now = state.clock.now();
-    let t = bearer.ok_or_else(invalid_token)?;
+    let t = p.token.ok_or_else(invalid_token)?;
     let row = state
         .store
         .token(&sha256_hex(t.as_bytes()))?
         .filter(|r| r.kind == TokenKind::Access && r.expires_at > now)
         .ok_or_else(invalid_token)?;
+    match &row.dpop_jkt {
+        None if p.dpop_scheme => return Err(invalid_token()),
+        None => {}
+        Some(jkt) => {
+            let status = StatusCode::UNAUTHORIZED;
+            if !p.dpop_scheme || p.dpop_proof.is_none() {
+                return Err(crate::dpop::invalid(
+                    status,
+                    "Token ini memerlukan Authorization: DPoP dan bukti DPoP.",
+                ));
+            }
+            let proved = crate::dpop::check(state, p.dpop_proof, "POST", path, Some(t), status)?;
+            if proved.as_deref() != Some(jkt.as_str()) {
+                return Err(crate::dpop::not_device_key(status));
+            }
+        }
+    }
     let device = state
         .store
         .device(&row.device_thumb)?
         .ok_or_else(invalid_token)?;
+    // A token names the NIK and enrollment it was issued for: if the device row now
+    // says otherwise (re-enrolled under another enrollment), the token is void.
+    if row.nik != device.nik || row.enrollment_id != device.enrollment_id {
+        return Err(invalid_token());
+    }
     if device.status != DeviceStatus::Active {
         return Err(ApiErr::device_revoked());
     }
     Ok(device)
 }
 
-/// Checks a proof JWT: signed by `device`'s key, typ, aud = issuer, fresh nonce, iat.
+/// Checks a proof JWT with the protocol's one rule ([`proof::verify_proof`]: signed by
+/// `device`'s key, typ, aud = issuer, iat at most 300 s old and 60 s ahead), then
+/// redeems its single-use nonce.
 pub fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
+    check_key_proof(state, &device.jwk, proof)
+}
+
+/// [`check_proof`] for a key that is not (yet) a device row: the key of an enrollment
+/// at submit.
+pub fn check_key_proof(state: &AppState, key: &EcJwk, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
-    // A proof made with another key than the enrolled device key (a generic wallet
-    // with its own key) gets its own answer: the binding is by design.
-    let unverified = ikd_core::jose::decode_unverified(proof)
-        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
-    if let Some(jwk) = unverified.header.get("jwk") {
-        let jwk: EcJwk = serde_json::from_value(jwk.clone())
-            .map_err(|_| invalid_proof("jwk bukti tidak sah."))?;
-        if jwk_thumbprint(&jwk) != device.thumb {
-            return Err(
-                invalid_proof("Kunci bukti bukan kunci perangkat terdaftar.")
-                    .detail(serde_json::json!({ "code": "proof_key_not_device" })),
-            );
-        }
-    }
-    let (header, payload) = ikd_core::jose::verify_jws(proof, &device.jwk)
-        .map_err(|_| invalid_proof("Bukti kepemilikan kunci tidak sah."))?;
-    if header.get("typ").and_then(|v| v.as_str()) != Some(PROOF_JWT_TYP) {
-        return Err(invalid_proof("typ bukti tidak sesuai."));
-    }
-    let aud_ok = match payload.get("aud") {
-        Some(serde_json::Value::String(a)) => a == &state.issuer,
-        Some(serde_json::Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&state.issuer)),
-        _ => false,
+    let rules = proof::ProofRules {
+        aud: &state.issuer,
+        nonce: None,
+        device_key: Some(key),
+        now,
+        max_age: Duration::seconds(proof::PROOF_MAX_AGE_SECS),
     };
-    if !aud_ok {
-        return Err(invalid_proof("aud bukti tidak sesuai."));
-    }
-    let iat = payload.get("iat").and_then(|v| v.as_i64()).unwrap_or(0);
-    if (now.timestamp() - iat).abs() > NONCE_SECS {
-        return Err(invalid_proof("Bukti sudah kedaluwarsa."));
-    }
-    let nonce = payload.get("nonce").and_then(|v| v.as_str()).unwrap_or("");
-    if !state.store.take_nonce(nonce, now)? {
+    let verified = proof::verify_proof(proof, &rules).map_err(|e| match e {
+        // A proof made with another key than the enrolled device key (a generic
+        // wallet with its own key) gets its own answer: the binding is by design.
+        DeviceKeyError::NotDeviceKey => {
+            invalid_proof("Kunci bukti bukan kunci perangkat terdaftar.")
+                .detail(serde_json::json!({ "code": ApiErrorCode::ProofKeyNotDevice.as_str() }))
+        }
+        e => invalid_proof(match e {
+            DeviceKeyError::WrongType => "typ bukti tidak sesuai.",
+            DeviceKeyError::BadKey => "jwk bukti tidak sah.",
+            DeviceKeyError::WrongAudience => "aud bukti tidak sesuai.",
+            DeviceKeyError::Stale => "Bukti sudah kedaluwarsa.",
+            _ => "Bukti kepemilikan kunci tidak sah.",
+        }),
+    })?;
+    if !state.store.take_nonce(&verified.nonce, now)? {
         return Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
             "invalid_nonce",

@@ -12,7 +12,7 @@
 use crate::ServerError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ikd_core::jose::{jwk_point, EcKeyPair};
+use ikd_proto::jose::{jwk_point, EcKeyPair};
 use std::path::Path;
 
 /// Demo file names in the data dir.

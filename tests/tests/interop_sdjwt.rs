@@ -10,9 +10,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use ikd_core::credential::model::{Kk, Ktp};
-use ikd_core::credential::sdjwt;
 use ikd_core::credential::{kk_to_claims, ktp_to_claims};
 use ikd_core::jose::{b64u_encode, EcKeyPair};
+use ikd_core::sdjwt;
 use ikd_core::wire::{EcJwk, KK_VCT, KTP_VCT};
 use serde_json::{json, Value};
 use std::io::Write;

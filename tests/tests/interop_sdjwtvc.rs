@@ -7,7 +7,7 @@
 //! `node` on PATH and `npm ci --prefix tests/interop/sdjwtvc` run once (scripts/setup).
 #![allow(clippy::unwrap_used)]
 
-use ikd_core::credential::sdjwt::{self, PathSeg};
+use ikd_core::sdjwt::{self, PathSeg};
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::demo::SITI;
 use ikd_tests::Harness;

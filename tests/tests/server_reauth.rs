@@ -5,7 +5,7 @@
 
 use ikd_core::client::ClientError;
 use ikd_core::clock::Clock;
-use ikd_core::credential::sdjwt;
+use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION, KTP_VCT};
 use ikd_server::demo::SITI;

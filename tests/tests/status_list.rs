@@ -6,8 +6,8 @@
 
 use ikd_core::client::ClientError;
 use ikd_core::clock::Clock;
-use ikd_core::credential::sdjwt;
 use ikd_core::jose::decode_unverified;
+use ikd_core::sdjwt;
 use ikd_core::status_list::{self, StatusRef, INVALID, VALID};
 use ikd_core::wire::{EcJwk, KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::demo::{BUDI, SITI};

@@ -10,9 +10,9 @@
 use base64::Engine as _;
 use chrono::{Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ikd_core::credential::model::Ktp;
-use ikd_core::jose::EcKeyPair;
-use ikd_core::{dcql, sdjwt, sdjwt_present};
+use ikd_proto::credential::model::Ktp;
+use ikd_proto::jose::EcKeyPair;
+use ikd_proto::{dcql, sdjwt, sdjwt_present};
 use ikd_verifier::check::{self, Expectation};
 use ikd_verifier::demo::Preset;
 use serde_json::json;

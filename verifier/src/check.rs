@@ -12,12 +12,12 @@
 //! 5. the status list entry (`status.status_list`), fetched and cached for its `ttl`.
 
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::dcql::{self, ClaimQuery, CredentialQuery, DcqlQuery};
-use ikd_core::jose;
-use ikd_core::sdjwt;
-use ikd_core::sdjwt_present;
-use ikd_core::wire::EcJwk;
-use ikd_core::x509::{Cert, TrustAnchors};
+use ikd_proto::dcql::{self, ClaimQuery, CredentialQuery, DcqlQuery};
+use ikd_proto::jose;
+use ikd_proto::sdjwt;
+use ikd_proto::sdjwt_present;
+use ikd_proto::wire::EcJwk;
+use ikd_proto::x509::{Cert, TrustAnchors};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -404,7 +404,7 @@ impl StatusCache {
 mod tests {
     use super::*;
     use flate2::write::ZlibEncoder;
-    use ikd_core::jose::{b64u_encode, EcKeyPair};
+    use ikd_proto::jose::{b64u_encode, EcKeyPair};
     use serde_json::json;
     use std::io::Write as _;
 

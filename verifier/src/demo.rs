@@ -1,12 +1,12 @@
 //! The demo's own PKI (a relying-party CA and the verifier's leaf certificate), made
 //! fresh at start, and the ready-made requests of the "Verifikasi identitas" page.
 
-use ikd_core::dcql::DcqlQuery;
-use ikd_core::jose::EcKeyPair;
-use ikd_core::oid4vp::RequestSigner;
-use ikd_core::secret::SecretBytes;
-use ikd_core::wire::{KK_VCT, KTP_VCT};
-use ikd_core::x509::{self, Cert};
+use ikd_proto::dcql::DcqlQuery;
+use ikd_proto::jose::EcKeyPair;
+use ikd_proto::oid4vp::RequestSigner;
+use ikd_proto::secret::SecretBytes;
+use ikd_proto::wire::{KK_VCT, KTP_VCT};
+use ikd_proto::x509::{self, Cert};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, PKCS_ECDSA_P256_SHA256};
 use serde_json::json;
 

@@ -22,13 +22,13 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use check::{Expectation, IssuerTrust, Refusal, StatusCache};
 use chrono::{DateTime, Duration, Utc};
-use ikd_core::dcql::DcqlQuery;
-use ikd_core::jose::b64u_encode;
-use ikd_core::oid4vp::{
+use ikd_proto::dcql::DcqlQuery;
+use ikd_proto::jose::b64u_encode;
+use ikd_proto::oid4vp::{
     self, jwe::DecryptionKey, AuthorizationRequest, ClientMetadata, ReceivedResponse,
     RequestSigner, RequestUriMethod, ResponseMode,
 };
-use ikd_core::wire::EcJwk;
+use ikd_proto::wire::EcJwk;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pki = demo::generate("IKD Demo Relying Party CA", &name, "verifier.localhost")?;
     std::fs::write(&trust_anchor_out, &pki.ca_pem)?;
     let roots = match issuer_root {
-        Some(p) => ikd_core::x509::TrustAnchors::from_pem(&std::fs::read_to_string(p)?)?,
+        Some(p) => ikd_proto::x509::TrustAnchors::from_pem(&std::fs::read_to_string(p)?)?,
         None => Default::default(),
     };
     let running = start(

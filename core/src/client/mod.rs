@@ -5,122 +5,20 @@
 //! up to 3 times with backoff (200 ms, 800 ms) on offline/timeout/busy; submit and
 //! token are never retried. Tokens and codes travel in [`SecretString`].
 
-use crate::error::{ErrorCode, UiError};
+mod enrollment;
+mod error;
+mod oid4vci;
+
+pub use error::{map_error, ClientError};
+pub use oid4vci::parse_credential_offer;
+
 use crate::secret::SecretString;
-use crate::wire::{
-    paths, ApiError, CredentialOffer, CredentialRequest, CredentialResponse, DeviceRequest, EcJwk,
-    EnrollRequest, EnrollResponse, EnrollmentStatusResponse, NonceResponse, Proofs, ReauthResponse,
-    ScanRequest, TokenResponse, PRE_AUTHORIZED_GRANT, PROOF_JWT_TYP,
-};
-use reqwest::StatusCode;
+use crate::wire::{ApiError, CredentialIssuerMetadata, EcJwk};
+use error::transport_error;
 use serde::de::DeserializeOwned;
 use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ClientError {
-    #[error("backend URL must be https (or loopback)")]
-    InsecureUrl,
-    #[error("backend URL is not valid")]
-    InvalidUrl,
-    #[error("cannot reach the server")]
-    Offline,
-    #[error("the server did not answer in time")]
-    Timeout,
-    #[error("the server is busy")]
-    ServerBusy,
-    #[error("rate limited")]
-    RateLimited { retry_after_secs: Option<u64> },
-    #[error("not found or not verifiable")]
-    NotFound,
-    #[error("not eligible: {reason}")]
-    Ineligible { reason: String, message: String },
-    #[error("enrollment rejected")]
-    Rejected { reason: Option<String> },
-    #[error("wrong code")]
-    CodeWrong { attempts_left: u32 },
-    #[error("code expired")]
-    CodeExpired,
-    #[error("code void")]
-    CodeVoid,
-    #[error("desk QR not recognised")]
-    QrInvalid,
-    #[error("desk QR expired")]
-    QrExpired,
-    #[error("desk QR already used")]
-    QrUsed,
-    #[error("device revoked")]
-    DeviceRevoked,
-    #[error("the proof key is not the enrolled device key")]
-    ProofKeyNotDevice,
-    #[error("invalid request ({field:?})")]
-    InvalidRequest { field: Option<String> },
-    #[error("not allowed in this state")]
-    InvalidState,
-    #[error("not authorised")]
-    Unauthorized,
-    #[error("issuer key changed from the pinned key")]
-    IssuerKeyChanged,
-    #[error("device key: {0}")]
-    DeviceKey(String),
-    #[error("server error {status}: {error}")]
-    Api { status: u16, error: String },
-    #[error("unexpected answer: {0}")]
-    Protocol(String),
-}
-
-impl From<ClientError> for UiError {
-    fn from(e: ClientError) -> Self {
-        use serde_json::json;
-        let msg = e.to_string();
-        match e {
-            ClientError::InsecureUrl => UiError::new(ErrorCode::InsecureUrl, msg),
-            ClientError::InvalidUrl => UiError::new(ErrorCode::InsecureUrl, msg),
-            ClientError::Offline => UiError::new(ErrorCode::Offline, msg),
-            ClientError::Timeout => UiError::new(ErrorCode::Timeout, msg),
-            ClientError::ServerBusy => UiError::new(ErrorCode::ServerBusy, msg),
-            ClientError::RateLimited { retry_after_secs } => {
-                UiError::new(ErrorCode::RateLimited, msg)
-                    .with_detail(json!({ "retry_after_secs": retry_after_secs }))
-            }
-            ClientError::NotFound => UiError::new(ErrorCode::NotFound, msg),
-            ClientError::Ineligible { reason, .. } => {
-                UiError::new(ErrorCode::Ineligible, "not eligible")
-                    .with_detail(json!({ "reason": reason }))
-            }
-            ClientError::Rejected { reason } => {
-                UiError::new(ErrorCode::Rejected, msg).with_detail(json!({ "reason": reason }))
-            }
-            ClientError::CodeWrong { attempts_left } => UiError::new(ErrorCode::CodeWrong, msg)
-                .with_detail(json!({ "attempts_left": attempts_left })),
-            ClientError::CodeExpired => UiError::new(ErrorCode::CodeExpired, msg),
-            ClientError::CodeVoid => UiError::new(ErrorCode::CodeVoid, msg),
-            ClientError::QrInvalid => UiError::new(ErrorCode::QrInvalid, msg),
-            ClientError::QrExpired => UiError::new(ErrorCode::QrExpired, msg),
-            ClientError::QrUsed => UiError::new(ErrorCode::QrUsed, msg),
-            ClientError::DeviceRevoked => UiError::new(ErrorCode::DeviceRevoked, msg),
-            ClientError::ProofKeyNotDevice => UiError::new(ErrorCode::ProofKeyNotDevice, msg),
-            ClientError::InvalidRequest { field } => {
-                let code = match field.as_deref() {
-                    Some("nik") => ErrorCode::InvalidNik,
-                    Some("email") => ErrorCode::InvalidEmail,
-                    Some("phone") => ErrorCode::InvalidPhone,
-                    Some("selfie_jpeg") => ErrorCode::ImageInvalid,
-                    _ => ErrorCode::Internal,
-                };
-                UiError::new(code, msg).with_detail(json!({ "field": field }))
-            }
-            ClientError::InvalidState => UiError::new(ErrorCode::InvalidState, msg),
-            ClientError::Unauthorized => UiError::new(ErrorCode::NotFound, msg),
-            ClientError::IssuerKeyChanged => UiError::new(ErrorCode::CredentialInvalid, msg),
-            ClientError::DeviceKey(_) => UiError::new(ErrorCode::KeyStore, msg),
-            ClientError::Api { .. } | ClientError::Protocol(_) => {
-                UiError::new(ErrorCode::Internal, msg)
-            }
-        }
-    }
-}
 
 /// Whether `url` may be used: https anywhere, http only on loopback.
 pub fn check_url(url: &Url) -> Result<(), ClientError> {
@@ -143,25 +41,6 @@ pub fn check_url(url: &Url) -> Result<(), ClientError> {
     }
 }
 
-/// Parses a credential offer: its JSON object, or an
-/// `openid-credential-offer://?credential_offer=<urlencoded JSON>` URI.
-pub fn parse_credential_offer(s: &str) -> Result<CredentialOffer, ClientError> {
-    let s = s.trim();
-    let json = if s.starts_with('{') {
-        s.to_owned()
-    } else {
-        let u = Url::parse(s).map_err(|_| ClientError::Protocol("offer URI".into()))?;
-        if u.scheme() != "openid-credential-offer" {
-            return Err(ClientError::Protocol("offer URI scheme".into()));
-        }
-        u.query_pairs()
-            .find(|(k, _)| k == "credential_offer")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| ClientError::Protocol("credential_offer missing".into()))?
-    };
-    serde_json::from_str(&json).map_err(|_| ClientError::Protocol("credential offer".into()))
-}
-
 /// Tokens from the token endpoint.
 #[derive(Debug)]
 pub struct Tokens {
@@ -177,19 +56,12 @@ pub struct IssuerMetadata {
     pub credential_endpoint: String,
     pub nonce_endpoint: String,
     pub issuer_jwk: EcJwk,
-    pub raw: serde_json::Value,
+    /// The whole typed metadata (display names, configurations).
+    pub metadata: CredentialIssuerMetadata,
 }
 
-/// The payload of a proof JWT (OpenID4VCI 1.0 Appendix F.1): sign it with the device
-/// key, header `{"typ": PROOF_JWT_TYP, "alg": "ES256", "jwk": …}`.
-pub fn proof_payload(issuer: &str, nonce: &str, iat: i64) -> serde_json::Value {
-    serde_json::json!({ "aud": issuer, "nonce": nonce, "iat": iat })
-}
-
-/// The header of a proof JWT carrying the device's public key.
-pub fn proof_header(device_jwk: &EcJwk) -> serde_json::Value {
-    serde_json::json!({ "typ": PROOF_JWT_TYP, "alg": "ES256", "jwk": device_jwk })
-}
+/// Proof JWT header and payload: the protocol crate's (one definition).
+pub use ikd_proto::proof::{proof_header, proof_payload};
 
 pub struct BackendClient {
     base: Url,
@@ -236,7 +108,7 @@ impl BackendClient {
 
     /// Adds the DPoP proof for `POST path` (and the access token's authorization:
     /// `DPoP` with a proof, `Bearer` without).
-    fn authorize(
+    pub(super) fn authorize(
         &self,
         req: reqwest::RequestBuilder,
         path: &str,
@@ -277,11 +149,13 @@ impl BackendClient {
             .clone()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url(), path)
     }
 
-    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+    pub(super) async fn decode<T: DeserializeOwned>(
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
             return resp
@@ -298,7 +172,7 @@ impl BackendClient {
         Err(map_error(status, body, retry_header))
     }
 
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
@@ -307,7 +181,7 @@ impl BackendClient {
     }
 
     /// Retries on offline/timeout/busy with backoff (idempotent calls only).
-    async fn send_retry<T: DeserializeOwned>(
+    pub(super) async fn send_retry<T: DeserializeOwned>(
         &self,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
@@ -328,360 +202,15 @@ impl BackendClient {
         }
         Err(last)
     }
-
-    /// POST /api/v1/enrollments (never retried).
-    pub async fn submit(&self, req: &EnrollRequest) -> Result<EnrollResponse, ClientError> {
-        self.send(self.http.post(self.url(paths::ENROLLMENTS)).json(req))
-            .await
-    }
-
-    fn enrollment_path(template: &str, id: &str) -> String {
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-        template.replace("{id}", &id)
-    }
-
-    /// GET /api/v1/enrollments/{id}
-    pub async fn status(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(paths::ENROLLMENT, enrollment_id));
-        // The token goes in the Authorization header only.
-        self.send_retry(|| self.http.get(&url).bearer_auth(enrollment_token.expose()))
-            .await
-    }
-
-    /// POST /api/v1/enrollments/{id}/scan
-    pub async fn scan(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        qr: &str,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_SCAN,
-            enrollment_id,
-        ));
-        self.send(
-            self.http
-                .post(url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&ScanRequest { qr: qr.to_owned() }),
-        )
-        .await
-    }
-
-    /// POST /api/v1/enrollments/{id}/resend
-    pub async fn resend(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-    ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_RESEND,
-            enrollment_id,
-        ));
-        self.send(self.http.post(url).bearer_auth(enrollment_token.expose()))
-            .await
-    }
-
-    /// GET the issuer metadata (OpenID4VCI) and the signing key from the SD-JWT VC
-    /// issuer metadata (`/.well-known/jwt-vc-issuer`, whose `issuer` must be the
-    /// `credential_issuer`); pins the issuer key on first use and refuses a change.
-    pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
-        let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
-        let raw: serde_json::Value = self.send_retry(|| self.http.get(&url)).await?;
-        let s = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-                .ok_or_else(|| ClientError::Protocol(format!("metadata {k}")))
-        };
-        let url = self.url(paths::JWT_VC_ISSUER_METADATA);
-        let vc: serde_json::Value = self.send_retry(|| self.http.get(&url)).await?;
-        if vc.get("issuer").and_then(|v| v.as_str()) != Some(s("credential_issuer")?.as_str()) {
-            return Err(ClientError::Protocol("jwt-vc-issuer issuer".into()));
-        }
-        let jwk: EcJwk = vc
-            .pointer("/jwks/keys/0")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or_else(|| ClientError::Protocol("jwt-vc-issuer jwks".into()))?;
-        {
-            let mut pinned = self
-                .pinned_issuer_jwk
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            match &*pinned {
-                Some(p) if *p != jwk => return Err(ClientError::IssuerKeyChanged),
-                Some(_) => {}
-                None => *pinned = Some(jwk.clone()),
-            }
-        }
-        Ok(IssuerMetadata {
-            credential_issuer: s("credential_issuer")?,
-            credential_endpoint: s("credential_endpoint")?,
-            nonce_endpoint: s("nonce_endpoint")?,
-            issuer_jwk: jwk,
-            raw,
-        })
-    }
-
-    async fn token_form(&self, form: &[(&str, &str)]) -> Result<Tokens, ClientError> {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let req = self
-            .http
-            .post(self.url(paths::TOKEN))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body);
-        let t: TokenResponse = self.send(self.authorize(req, paths::TOKEN, None)?).await?;
-        Ok(Tokens {
-            access_token: SecretString::new(t.access_token),
-            refresh_token: t.refresh_token.map(SecretString::new),
-            expires_in: t.expires_in,
-        })
-    }
-
-    /// POST /token with the pre-authorised code and the emailed code (never retried).
-    pub async fn token(
-        &self,
-        pre_authorized_code: &str,
-        tx_code: &SecretString,
-    ) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", PRE_AUTHORIZED_GRANT),
-            ("pre-authorized_code", pre_authorized_code),
-            ("tx_code", tx_code.expose()),
-        ])
-        .await
-    }
-
-    /// POST /token with grant_type=refresh_token.
-    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-        ])
-        .await
-    }
-
-    /// POST /nonce
-    pub async fn nonce(&self) -> Result<String, ClientError> {
-        let url = self.url(paths::NONCE);
-        let n: NonceResponse = self.send_retry(|| self.http.post(&url)).await?;
-        Ok(n.c_nonce)
-    }
-
-    /// POST /credential with one proof JWT; returns the SD-JWT VC.
-    pub async fn credential(
-        &self,
-        access_token: &SecretString,
-        configuration_id: &str,
-        proof_jwt: &str,
-    ) -> Result<String, ClientError> {
-        let req = CredentialRequest {
-            credential_configuration_id: configuration_id.to_owned(),
-            proofs: Proofs {
-                jwt: vec![proof_jwt.to_owned()],
-            },
-        };
-        let http = self.http.post(self.url(paths::CREDENTIAL)).json(&req);
-        let http = self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))?;
-        let r: CredentialResponse = self.send(http).await?;
-        r.credentials
-            .into_iter()
-            .next()
-            .map(|c| c.credential)
-            .ok_or_else(|| ClientError::Protocol("no credential".into()))
-    }
-
-    /// POST /api/v1/device/release (Lepas Perangkat).
-    pub async fn release(
-        &self,
-        access_token: &SecretString,
-        proof_jwt: &str,
-    ) -> Result<(), ClientError> {
-        let http = self
-            .http
-            .post(self.url(paths::DEVICE_RELEASE))
-            .json(&DeviceRequest {
-                proof: proof_jwt.to_owned(),
-            });
-        let http = self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))?;
-        let _: serde_json::Value = self.send(http).await?;
-        Ok(())
-    }
-
-    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; never retried): the enrollment
-    /// token plus a proof JWT from the enrolled device key. The server revokes the
-    /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
-    pub async fn reauth(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        proof_jwt: &str,
-    ) -> Result<ReauthResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_REAUTH,
-            enrollment_id,
-        ));
-        self.send(
-            self.http
-                .post(url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&DeviceRequest {
-                    proof: proof_jwt.to_owned(),
-                }),
-        )
-        .await
-    }
-}
-
-impl BackendClient {
-    /// Nonce, then a proof JWT from the device key (aud = `issuer`), then the credential.
-    pub async fn fetch_credential(
-        &self,
-        access_token: &SecretString,
-        configuration_id: &str,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<String, ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.credential(access_token, configuration_id, &proof)
-            .await
-    }
-
-    /// Lepas Perangkat with a fresh proof from the device key.
-    pub async fn release_device(
-        &self,
-        access_token: &SecretString,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.release(access_token, &proof).await
-    }
-
-    /// Re-authentication with a fresh proof from the device key.
-    pub async fn reauth_device(
-        &self,
-        enrollment_id: &str,
-        enrollment_token: &SecretString,
-        key: &crate::device_key::DeviceKey,
-        issuer: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ReauthResponse, ClientError> {
-        let nonce = self.nonce().await?;
-        let proof = key
-            .proof_jwt(issuer, &nonce, now)
-            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.reauth(enrollment_id, enrollment_token, &proof).await
-    }
-}
-
-fn transport_error(e: reqwest::Error) -> ClientError {
-    if e.is_timeout() {
-        ClientError::Timeout
-    } else if e.is_connect() || e.is_request() {
-        ClientError::Offline
-    } else {
-        ClientError::Protocol("transport".into())
-    }
-}
-
-/// Maps an error answer to a typed error.
-pub fn map_error(
-    status: StatusCode,
-    body: Option<ApiError>,
-    retry_after: Option<u64>,
-) -> ClientError {
-    let detail = body.as_ref().and_then(|b| b.detail.clone());
-    let d_str = |k: &str| {
-        detail
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let d_u64 = |k: &str| {
-        detail
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .and_then(|v| v.as_u64())
-    };
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return ClientError::RateLimited {
-            retry_after_secs: d_u64("retry_after_secs").or(retry_after),
-        };
-    }
-    if status.is_server_error() {
-        return ClientError::ServerBusy;
-    }
-    let Some(body) = body else {
-        return match status {
-            StatusCode::NOT_FOUND => ClientError::NotFound,
-            StatusCode::PAYLOAD_TOO_LARGE => ClientError::InvalidRequest { field: None },
-            _ => ClientError::Api {
-                status: status.as_u16(),
-                error: String::new(),
-            },
-        };
-    };
-    let code = match body.error.as_str() {
-        "invalid_grant" | "invalid_proof" | "invalid_dpop_proof" => {
-            d_str("code").unwrap_or_else(|| body.error.clone())
-        }
-        other => other.to_owned(),
-    };
-    match code.as_str() {
-        "not_found" => ClientError::NotFound,
-        "ineligible" => ClientError::Ineligible {
-            reason: d_str("reason").unwrap_or_default(),
-            message: body.message,
-        },
-        "rejected" => ClientError::Rejected {
-            reason: d_str("reason"),
-        },
-        "code_wrong" => ClientError::CodeWrong {
-            attempts_left: d_u64("attempts_left").unwrap_or(0) as u32,
-        },
-        "code_expired" => ClientError::CodeExpired,
-        "code_void" | "code_used" => ClientError::CodeVoid,
-        "qr_invalid" => ClientError::QrInvalid,
-        "qr_expired" => ClientError::QrExpired,
-        "qr_used" => ClientError::QrUsed,
-        "device_revoked" => ClientError::DeviceRevoked,
-        "proof_key_not_device" => ClientError::ProofKeyNotDevice,
-        "invalid_request" | "payload_too_large" => ClientError::InvalidRequest {
-            field: d_str("field"),
-        },
-        "invalid_state" => ClientError::InvalidState,
-        "unauthorized" | "invalid_token" => ClientError::Unauthorized,
-        other => ClientError::Api {
-            status: status.as_u16(),
-            error: other.to_owned(),
-        },
-    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::error::{ErrorCode, UiError};
+    use crate::wire::{ApiErrorCode, EnrollRequest};
+    use reqwest::StatusCode;
 
     #[test]
     fn https_required_except_loopback() {
@@ -724,7 +253,7 @@ mod tests {
     fn errors_map_to_codes() {
         let body = |e: &str, d: serde_json::Value| {
             Some(ApiError {
-                error: e.into(),
+                error: ApiErrorCode::parse(e),
                 message: "m".into(),
                 detail: Some(d),
             })
@@ -740,6 +269,18 @@ mod tests {
             ),
             ClientError::CodeWrong { attempts_left: 3 }
         );
+        for (code, want) in [
+            ("invalid_proof", ErrorCode::KeyStore),
+            ("invalid_nonce", ErrorCode::Timeout),
+            ("invalid_token", ErrorCode::NotFound),
+        ] {
+            let e = map_error(
+                StatusCode::BAD_REQUEST,
+                body(code, serde_json::json!({})),
+                None,
+            );
+            assert_eq!(UiError::from(e).code, want, "{code}");
+        }
         assert_eq!(
             map_error(StatusCode::TOO_MANY_REQUESTS, None, Some(30)),
             ClientError::RateLimited {
@@ -803,6 +344,7 @@ mod tests {
                 x: String::new(),
                 y: String::new(),
             },
+            device_proof: String::new(),
         };
         assert_eq!(c.submit(&req).await.unwrap_err(), ClientError::ServerBusy);
         assert_eq!(hits.load(Ordering::SeqCst), 1, "submit: never retried");

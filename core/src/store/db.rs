@@ -2,7 +2,7 @@
 //! settings (`kv`) and history.
 
 use super::{schema, StoreError};
-use crate::view::{HistoryEntry, HistoryKind};
+use crate::store::history::{HistoryEntry, HistoryKind};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -137,10 +137,7 @@ impl Store {
     }
 
     pub fn delete_kv(&self, key: &str) -> Result<(), StoreError> {
-        self.with_conn(|c| {
-            c.execute("DELETE FROM kv WHERE key = ?1", [key])?;
-            Ok(())
-        })
+        self.with_conn(|c| delete_kv(c, key))
     }
 
     // ---- history ----
@@ -195,6 +192,11 @@ pub(crate) fn get_kv(c: &Connection, key: &str) -> Result<Option<String>, StoreE
         c.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
             .optional()?,
     )
+}
+
+pub(crate) fn delete_kv(c: &Connection, key: &str) -> Result<(), StoreError> {
+    c.execute("DELETE FROM kv WHERE key = ?1", [key])?;
+    Ok(())
 }
 
 pub(crate) fn set_kv(c: &Connection, key: &str, value: &str) -> Result<(), StoreError> {

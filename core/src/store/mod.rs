@@ -10,12 +10,11 @@
 //! Every multi-row change runs in one transaction.
 
 pub mod db;
+pub mod history;
 pub mod schema;
 pub mod vault_rows;
 
 pub use db::Store;
-
-use crate::error::{ErrorCode, UiError};
 
 /// What can go wrong in storage. Messages never contain stored values.
 #[derive(Debug, thiserror::Error)]
@@ -28,11 +27,4 @@ pub enum StoreError {
     TooNew { found: u32, latest: u32 },
     #[error("stored value is malformed: {0}")]
     Malformed(&'static str),
-}
-
-impl From<StoreError> for UiError {
-    fn from(e: StoreError) -> Self {
-        // rusqlite messages name tables and constraints, never bound values.
-        UiError::new(ErrorCode::Storage, e.to_string())
-    }
 }

@@ -9,6 +9,8 @@
 //! - Wrong PINs are counted in the store with growing waits and a wipe after 10
 //!   ([`lockout`]).
 //! - [`keystore`]: where the device secret lives.
+//! - [`sealed`]: small records sealed under the device secret alone (the enrollment
+//!   record, credentials held until a PIN exists).
 //!
 //! History: the vault itself records only `documents_wiped` (in the same transaction
 //! as the wipe); the wallet records the other events.
@@ -19,6 +21,7 @@ pub mod kdf;
 pub mod keystore;
 pub mod lockout;
 pub mod pin;
+pub mod sealed;
 pub mod session;
 
 pub use document::UnlockedKey;
@@ -30,11 +33,11 @@ pub use pin::{Pin, PinError};
 pub use session::Session;
 
 use crate::clock::Clock;
-use crate::error::{ErrorCode, UiError};
 use crate::secret::{SecretBytes, SecretString};
+use crate::store::history::HistoryKind;
 use crate::store::vault_rows as rows;
 use crate::store::{Store, StoreError};
-use crate::view::{HistoryKind, LockoutView};
+use crate::vault::lockout::LockoutView;
 use chrono::{DateTime, Utc};
 use envelope::{Envelope, EnvelopeError};
 use rusqlite::Connection;
@@ -68,33 +71,6 @@ pub enum VaultError {
     Store(#[from] StoreError),
     #[error(transparent)]
     KeyStore(#[from] KeyStoreError),
-}
-
-impl From<VaultError> for UiError {
-    fn from(e: VaultError) -> Self {
-        let msg = e.to_string();
-        match e {
-            VaultError::Pin(p) => p.into(),
-            VaultError::WrongPin(v) => {
-                UiError::new(ErrorCode::WrongPin, msg).with_detail(lockout_json(&v))
-            }
-            VaultError::LockedOut(v) => {
-                UiError::new(ErrorCode::LockedOut, msg).with_detail(lockout_json(&v))
-            }
-            VaultError::Wiped => UiError::new(ErrorCode::VaultWiped, msg),
-            VaultError::NotCreated => UiError::new(ErrorCode::InvalidState, msg),
-            VaultError::Corrupt => UiError::new(ErrorCode::VaultCorrupt, msg),
-            VaultError::WeakKdfParams | VaultError::InvalidId | VaultError::Crypto => {
-                UiError::new(ErrorCode::Internal, msg)
-            }
-            VaultError::Store(s) => s.into(),
-            VaultError::KeyStore(k) => k.into(),
-        }
-    }
-}
-
-fn lockout_json(v: &LockoutView) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 impl From<EnvelopeError> for VaultError {
@@ -169,6 +145,18 @@ impl Vault {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Seals a small record under the device secret ([`sealed`], format v1).
+    pub fn seal_record(&self, name: &str, plain: &[u8]) -> Result<String, VaultError> {
+        let ds = device_secret(self.keystore.as_ref())?;
+        sealed::seal(&ds, name, plain).map_err(|_| VaultError::Crypto)
+    }
+
+    /// Opens a record made by [`Vault::seal_record`].
+    pub fn open_record(&self, name: &str, sealed_text: &str) -> Result<SecretBytes, VaultError> {
+        let ds = device_secret(self.keystore.as_ref())?;
+        sealed::open(&ds, name, sealed_text).map_err(|_| VaultError::Corrupt)
     }
 
     /// A vault (envelope) exists.

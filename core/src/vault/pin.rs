@@ -2,7 +2,6 @@
 //! ascending or descending run (123456, 654321, 012345, 987654…), not the resident's
 //! birth date as DDMMYY or YYMMDD.
 
-use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use chrono::{Datelike, NaiveDate};
 
@@ -30,13 +29,6 @@ impl PinError {
             PinError::Sequence => "sequence",
             PinError::BirthDate => "birth_date",
         }
-    }
-}
-
-impl From<PinError> for UiError {
-    fn from(e: PinError) -> Self {
-        UiError::new(ErrorCode::PinPolicy, e.to_string())
-            .with_detail(serde_json::json!({ "reason": e.reason() }))
     }
 }
 
@@ -99,6 +91,7 @@ impl Pin {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::{ErrorCode, UiError};
     use proptest::prelude::*;
 
     #[test]

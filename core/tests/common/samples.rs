@@ -4,7 +4,7 @@
 //! library.
 #![allow(dead_code)]
 
-use ikd_core::credential::model::{Anggota, Kk, Ktp};
+use ikd_proto::credential::model::{Anggota, Kk, Ktp};
 
 /// SITI AMINAH's KTP-el, with a tiny stand-in photo (`foto` is base64 JPEG).
 pub fn ktp() -> Ktp {

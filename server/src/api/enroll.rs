@@ -6,20 +6,19 @@ use crate::{activation, enrollment};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ikd_core::wire::{EnrollRequest, ScanRequest};
+use ikd_proto::wire::{EnrollRequest, ScanRequest};
 use std::net::SocketAddr;
 
 /// POST /api/v1/enrollments
 #[utoipa::path(post, path = "/api/v1/enrollments", tag = "enrollment",
-    request_body = ikd_core::wire::EnrollRequest,
+    request_body = ikd_proto::wire::EnrollRequest,
     responses(
-        (status = 201, description = "Submitted", body = ikd_core::wire::EnrollResponse),
-        (status = 400, description = "Invalid input (detail.field)", body = ikd_core::wire::ApiError),
-        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Not verifiable (generic)", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body or selfie too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
-        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_core::wire::ApiError),
+        (status = 201, description = "Submitted", body = ikd_proto::wire::EnrollResponse),
+        (status = 400, description = "Invalid input (detail.field)", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Not verifiable online (error not_verifiable): the one answer for an unknown, under-age, not-recorded or deceased NIK", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body or selfie too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn submit(
     State(state): State<SharedState>,
@@ -35,9 +34,9 @@ pub async fn submit(
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
     responses(
-        (status = 200, description = "Status", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
+        (status = 200, description = "Status", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn status(
     State(state): State<SharedState>,
@@ -52,16 +51,16 @@ pub async fn status(
 #[utoipa::path(post, path = "/api/v1/enrollments/{id}/scan", tag = "enrollment",
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
-    request_body = ikd_core::wire::ScanRequest,
+    request_body = ikd_proto::wire::ScanRequest,
     responses(
-        (status = 200, description = "Queued at the desk", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_core::wire::ApiError),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
-        (status = 409, description = "qr_used or invalid_state", body = ikd_core::wire::ApiError),
-        (status = 410, description = "qr_expired", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
+        (status = 200, description = "Queued at the desk", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 400, description = "qr_invalid, or a malformed body", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
+        (status = 409, description = "qr_used or invalid_state", body = ikd_proto::wire::ApiError),
+        (status = 410, description = "qr_expired", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn scan(
     State(state): State<SharedState>,
@@ -78,11 +77,11 @@ pub async fn scan(
     params(("id" = String, Path, description = "Enrollment id")),
     security(("enrollment_token" = [])),
     responses(
-        (status = 200, description = "A new code was mailed", body = ikd_core::wire::EnrollmentStatusResponse),
-        (status = 401, description = "No or unknown bearer token", body = ikd_core::wire::ApiError),
-        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_core::wire::ApiError),
-        (status = 409, description = "Not approved", body = ikd_core::wire::ApiError),
-        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_core::wire::ApiError),
+        (status = 200, description = "A new code was mailed", body = ikd_proto::wire::EnrollmentStatusResponse),
+        (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
+        (status = 409, description = "Not approved", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Rate limited (1 a minute, 5 a day)", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn resend(
     State(state): State<SharedState>,

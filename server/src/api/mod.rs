@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use ikd_core::wire::paths;
+use ikd_proto::wire::paths;
 use serde::de::DeserializeOwned;
 
 /// Request bodies above this are refused with 413 (a selfie is ≤ 200 KB base64).
@@ -50,6 +50,10 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::OFFICER_DESK_QR_PNG, get(officer::desk_qr_png))
         .route(paths::OFFICER_QUEUE, get(officer::queue))
         .route("/officer/api/enrollments/{id}", get(officer::detail))
+        .route(
+            "/officer/api/residents/check",
+            post(officer::resident_check),
+        )
         .route(paths::OFFICER_APPROVE, post(officer::approve))
         .route(paths::OFFICER_REJECT, post(officer::reject))
         .route(
@@ -161,12 +165,39 @@ where
 
 /// The `Authorization: Bearer …` token, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "bearer")
+}
+
+/// The credentials of an `Authorization: <scheme> <token>` header (scheme compared
+/// case-insensitively), e.g. `Bearer` or `DPoP`.
+pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    let (s, token) = v.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme)
         .then_some(token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// The `DPoP` header's value, if any; a repeated (or non-ASCII) header gives `Some("")`,
+/// which the check refuses (RFC 9449 §4.3: exactly one).
+pub fn dpop_proof(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(crate::dpop::HEADER).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return Some("");
+    }
+    Some(first.to_str().unwrap_or(""))
+}
+
+/// What a request to a protected endpoint presents: access token (Bearer or DPoP
+/// scheme) and DPoP proof.
+pub fn presented(headers: &HeaderMap) -> crate::tokens::Presented<'_> {
+    let dpop = authorization(headers, "dpop");
+    crate::tokens::Presented {
+        token: dpop.or_else(|| bearer(headers)),
+        dpop_scheme: dpop.is_some(),
+        dpop_proof: dpop_proof(headers),
+    }
 }
 
 /// A cookie's value, if present.

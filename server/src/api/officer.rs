@@ -11,7 +11,7 @@ use crate::store::Officer;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ikd_core::wire::DeskQr;
+use ikd_proto::wire::DeskQr;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -64,11 +64,11 @@ fn view(o: &Officer) -> OfficerView {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in; sets the ikd_officer session cookie (HttpOnly, SameSite=Strict)", body = OfficerView),
-        (status = 400, description = "Malformed body", body = ikd_core::wire::ApiError),
-        (status = 401, description = "Wrong name or password", body = ikd_core::wire::ApiError),
-        (status = 413, description = "Body too large", body = ikd_core::wire::ApiError),
-        (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError),
-        (status = 429, description = "Rate limited", body = ikd_core::wire::ApiError),
+        (status = 400, description = "Malformed body", body = ikd_proto::wire::ApiError),
+        (status = 401, description = "Wrong name or password", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Rate limited", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn login(
     State(state): State<SharedState>,
@@ -100,7 +100,7 @@ pub async fn logout() -> Response {
 
 /// GET /officer/api/me
 #[utoipa::path(get, path = "/officer/api/me", tag = "officer", security(("officer_session" = [])),
-    responses((status = 200, body = OfficerView), (status = 401, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = OfficerView), (status = 401, body = ikd_proto::wire::ApiError)))]
 pub async fn me(State(state): State<SharedState>, headers: HeaderMap) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
     Ok(axum::Json(view(&o)).into_response())
@@ -120,7 +120,7 @@ fn current_qr(state: &AppState, o: &Officer) -> DeskQr {
 
 /// GET /officer/api/desk/qr
 #[utoipa::path(get, path = "/officer/api/desk/qr", tag = "officer", security(("officer_session" = [])),
-    responses((status = 200, description = "The desk's current QR (rotates every 30 s, expires after 90 s)", body = ikd_core::wire::DeskQr), (status = 401, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "The desk's current QR (rotates every 30 s, expires after 90 s)", body = ikd_proto::wire::DeskQr), (status = 401, body = ikd_proto::wire::ApiError)))]
 pub async fn desk_qr(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -144,7 +144,7 @@ pub fn qr_png(text: &str) -> Option<Vec<u8>> {
 
 /// GET /officer/api/desk/qr.png
 #[utoipa::path(get, path = "/officer/api/desk/qr.png", tag = "officer", security(("officer_session" = [])),
-    responses((status = 200, description = "The desk QR as PNG", content_type = "image/png", body = Vec<u8>), (status = 401, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "The desk QR as PNG", content_type = "image/png", body = Vec<u8>), (status = 401, body = ikd_proto::wire::ApiError)))]
 pub async fn desk_qr_png(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -162,7 +162,7 @@ pub async fn desk_qr_png(
 
 /// GET /officer/api/queue
 #[utoipa::path(get, path = "/officer/api/queue", tag = "officer", security(("officer_session" = [])),
-    responses((status = 200, body = Vec<QueueItem>), (status = 401, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = Vec<QueueItem>), (status = 401, body = ikd_proto::wire::ApiError)))]
 pub async fn queue(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -174,7 +174,7 @@ pub async fn queue(
 /// GET /officer/api/enrollments/{id}
 #[utoipa::path(get, path = "/officer/api/enrollments/{id}", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, body = EnrollmentDetail), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = EnrollmentDetail), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, body = ikd_proto::wire::ApiError)))]
 pub async fn detail(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -187,7 +187,7 @@ pub async fn detail(
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/approve", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_proto::wire::ApiError), (status = 409, body = ikd_proto::wire::ApiError)))]
 pub async fn approve(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -206,7 +206,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/reject", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
     request_body = RejectRequest,
-    responses((status = 200, body = DecisionResponse), (status = 400, description = "Malformed body or empty reason", body = ikd_core::wire::ApiError), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_core::wire::ApiError), (status = 409, body = ikd_core::wire::ApiError), (status = 413, description = "Body too large", body = ikd_core::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = DecisionResponse), (status = 400, description = "Malformed body or empty reason", body = ikd_proto::wire::ApiError), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_proto::wire::ApiError), (status = 409, body = ikd_proto::wire::ApiError), (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError)))]
 pub async fn reject(
     State(state): State<SharedState>,
     Path(id): Path<String>,
@@ -225,7 +225,7 @@ pub async fn reject(
 /// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id)
 #[utoipa::path(post, path = "/officer/api/devices/{nik}/block", tag = "officer", security(("officer_session" = [])),
     params(("nik" = String, Path, description = "NIK, or an enrollment id")),
-    responses((status = 200, body = BlockResponse), (status = 401, description = "No officer session", body = ikd_core::wire::ApiError), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, body = BlockResponse), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, body = ikd_proto::wire::ApiError)))]
 pub async fn block_device(
     State(state): State<SharedState>,
     Path(key): Path<String>,
@@ -238,7 +238,7 @@ pub async fn block_device(
 
 /// GET /dev/outbox (dev mode only; 404 otherwise)
 #[utoipa::path(get, path = "/dev/outbox", tag = "dev",
-    responses((status = 200, description = "Dev mode only", body = Vec<ikd_core::wire::OutboxMail>), (status = 404, body = ikd_core::wire::ApiError)))]
+    responses((status = 200, description = "Dev mode only", body = Vec<ikd_proto::wire::OutboxMail>), (status = 404, body = ikd_proto::wire::ApiError)))]
 pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, ApiErr> {
     if !state.dev_mode {
         return Err(ApiErr::new(
@@ -248,4 +248,26 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
         ));
     }
     Ok(no_store(axum::Json(state.store.outbox()?)))
+}
+
+/// A NIK to check at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentCheckRequest {
+    pub nik: String,
+}
+
+/// POST /officer/api/residents/check: why a NIK can or cannot enroll (the online
+/// answer is the same `not_verifiable` for every refused NIK).
+#[utoipa::path(post, path = "/officer/api/residents/check", tag = "officer", security(("officer_session" = [])),
+    request_body = ResidentCheckRequest,
+    responses((status = 200, body = crate::enrollment::ResidentCheck), (status = 400, description = "Malformed body or NIK", body = ikd_proto::wire::ApiError), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError)))]
+pub async fn resident_check(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ResidentCheckRequest>,
+) -> Result<Response, ApiErr> {
+    let o = officer_of(&state, &headers)?;
+    let check = enrollment::resident_check(&state, &o, &req.nik)?;
+    Ok(no_store(axum::Json(check)))
 }

@@ -9,7 +9,7 @@ use super::vocabulary::{
 };
 use crate::store::Resident;
 use chrono::{Datelike, Duration, NaiveDate};
-use ikd_core::identity::region;
+use ikd_proto::identity::region;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,7 +23,7 @@ pub fn reference_date() -> NaiveDate {
 
 /// A NIK from its parts (core's rule): district(6) DDMMYY (women: day + 40) serial(4).
 pub fn format_nik(district6: &str, birth: NaiveDate, female: bool, serial: u32) -> String {
-    ikd_core::identity::nik::format_nik(district6, birth, female, (serial % 10_000) as u16)
+    ikd_proto::identity::nik::format_nik(district6, birth, female, (serial % 10_000) as u16)
 }
 
 /// A KK number: district(6) DDMMYY of issue serial(4).

@@ -9,7 +9,7 @@ pub mod sqlite;
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
-use ikd_core::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
+use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +158,8 @@ pub struct TokenRow {
     pub nik: String,
     pub enrollment_id: String,
     pub expires_at: DateTime<Utc>,
+    /// The DPoP key (JWK thumbprint) the token is bound to; `None` for a Bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// One issued credential's Token Status List entry.
@@ -198,7 +200,10 @@ pub trait Store: Send + Sync {
     /// Enrollments waiting at a desk (scanned, not decided), oldest first.
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
     /// Activation, one transaction: saves `e`, revokes the resident's other devices,
-    /// adds `device`, stores `tokens`.
+    /// adds `device`, stores `tokens`. A row already holding `device.thumb` keeps its
+    /// `nik` and `status` (never un-blocked, never moved to another resident); only
+    /// while it is active and of the same NIK does its enrollment id move to `e`'s.
+    /// The caller refuses the other cases first.
     fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
 
     /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
@@ -228,6 +233,14 @@ pub trait Store: Send + Sync {
     fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
 
     fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a DPoP proof's jti `key` until `keep_until` (and drops those past their
+    /// time); false when it was already recorded (a replay).
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Consumes a nonce; true if it existed and had not expired.
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 

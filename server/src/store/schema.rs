@@ -84,4 +84,13 @@ CREATE TABLE credentials (
 CREATE INDEX credentials_holder ON credentials(nik, vct);
 CREATE INDEX credentials_device ON credentials(device_thumb);
 "#,
+    // 4: DPoP (RFC 9449): proofs' jti seen (single use, across nodes sharing the store),
+    // and the key (JWK thumbprint) a token is bound to.
+    r#"
+CREATE TABLE dpop_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
+"#,
 ];

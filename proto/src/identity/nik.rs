@@ -6,10 +6,8 @@
 //! renumbered), but the province must exist.
 
 use super::{digits_ignoring_separators, region, CharClass};
-use crate::error::{ErrorCode, UiError};
-use crate::view::{NikInfo, RegionRef, Sex};
+use super::{NikInfo, RegionRef, Sex};
 use chrono::{Datelike, NaiveDate};
-use serde_json::json;
 
 /// Number of digits in a NIK.
 pub const NIK_LEN: usize = 16;
@@ -50,20 +48,6 @@ impl NikError {
             NikError::ImpossibleDate => "impossible_date",
             NikError::SerialZero => "serial_zero",
         }
-    }
-}
-
-impl From<NikError> for UiError {
-    fn from(e: NikError) -> Self {
-        let detail = match &e {
-            NikError::Length(n) => json!({"reason": e.reason(), "digits": n}),
-            NikError::NonDigit { position, class } => {
-                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
-            }
-            NikError::UnknownProvince(code) => json!({"reason": e.reason(), "province": code}),
-            NikError::ImpossibleDate | NikError::SerialZero => json!({"reason": e.reason()}),
-        };
-        UiError::new(ErrorCode::InvalidNik, e.to_string()).with_detail(detail)
     }
 }
 
@@ -470,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn ui_error_mapping() {
+    fn error_reasons() {
         let cases = [
             ("123", "length"),
             ("1671a14509900001", "non_digit"),
@@ -479,19 +463,18 @@ mod tests {
             ("1671014509900000", "serial_zero"),
         ];
         for (nik, reason) in cases {
-            let ui: UiError = parse(nik, today()).unwrap_err().into();
-            assert_eq!(ui.code, ErrorCode::InvalidNik);
-            let detail = ui.detail.clone().unwrap();
-            assert_eq!(detail["reason"], reason);
-            let json = serde_json::to_string(&ui).unwrap();
-            assert!(json.contains("\"invalid_nik\""));
-            assert!(!ui.message.contains(nik), "{}", ui.message);
+            let e = parse(nik, today()).unwrap_err();
+            assert_eq!(e.reason(), reason);
+            assert!(!e.to_string().contains(nik), "{e}");
         }
-        let ui: UiError = parse("123", today()).unwrap_err().into();
-        assert_eq!(ui.detail.unwrap()["digits"], 3);
-        let ui: UiError = parse("1671a14509900001", today()).unwrap_err().into();
-        assert_eq!(ui.detail.as_ref().unwrap()["position"], 5);
-        assert_eq!(ui.detail.unwrap()["class"], "letter");
+        assert_eq!(parse("123", today()).unwrap_err(), NikError::Length(3));
+        assert_eq!(
+            parse("1671a14509900001", today()).unwrap_err(),
+            NikError::NonDigit {
+                position: 5,
+                class: CharClass::Letter
+            }
+        );
     }
 
     #[test]

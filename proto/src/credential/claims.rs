@@ -10,8 +10,7 @@
 //! `hubungan` of each member.
 
 use super::model::{Kk, Ktp};
-use super::sdjwt::IssueRequest;
-use crate::error::{ErrorCode, UiError};
+use crate::sdjwt::IssueRequest;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -66,16 +65,6 @@ pub enum ClaimsError {
     Incomplete,
     #[error("document could not be turned into claims")]
     Encode,
-}
-
-impl From<ClaimsError> for UiError {
-    fn from(e: ClaimsError) -> Self {
-        let code = match e {
-            ClaimsError::Incomplete => ErrorCode::CredentialInvalid,
-            ClaimsError::Encode => ErrorCode::Internal,
-        };
-        UiError::new(code, e.to_string())
-    }
 }
 
 fn to_claims<T: Serialize>(doc: &T) -> Result<Map<String, Value>, ClaimsError> {

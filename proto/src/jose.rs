@@ -4,7 +4,6 @@
 //! Only ES256 is accepted; `alg: none` and every other algorithm are rejected, as is
 //! any `crit` header (we understand no extensions). Nothing here panics on input.
 
-use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretBytes;
 use crate::wire::EcJwk;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,19 +34,6 @@ pub enum JoseError {
     UnsupportedAlg,
     #[error("signing failed")]
     Signing,
-}
-
-impl From<JoseError> for UiError {
-    fn from(e: JoseError) -> Self {
-        let code = match e {
-            JoseError::Signing => ErrorCode::Internal,
-            JoseError::InvalidKey
-            | JoseError::Malformed
-            | JoseError::BadSignature
-            | JoseError::UnsupportedAlg => ErrorCode::CredentialInvalid,
-        };
-        UiError::new(code, e.to_string())
-    }
 }
 
 /// base64url without padding (JOSE's encoding).
@@ -276,6 +262,83 @@ pub fn jwk_thumbprint(jwk: &EcJwk) -> String {
     ))
 }
 
+// ------------------------------------------------------------------ time windows
+
+/// How far a JWT's `iat` may lie in the future (clock skew between signer and
+/// verifier): proofs, KB-JWTs and credentials alike.
+pub const MAX_FUTURE_SKEW_SECS: i64 = 60;
+
+/// How a JWT's `iat`, `nbf` and `exp` are judged against the verifier's clock (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// How old `iat` may be; `None`: any age.
+    pub max_age_secs: Option<i64>,
+    /// Clock skew allowed between signer and verifier: `iat` and `nbf` may lie this far
+    /// in the future, and `exp` is honoured this long after it passed.
+    pub skew_secs: i64,
+}
+
+impl TimeWindow {
+    /// `iat` at most `max_age_secs` old and at most `skew_secs` in the future.
+    pub const fn fresh(max_age_secs: i64, skew_secs: i64) -> Self {
+        Self {
+            max_age_secs: Some(max_age_secs),
+            skew_secs,
+        }
+    }
+
+    /// No age limit and no skew: `nbf ≤ now < exp` exactly.
+    pub const EXACT: Self = Self {
+        max_age_secs: None,
+        skew_secs: 0,
+    };
+}
+
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum TimeError {
+    #[error("issued in the future")]
+    IssuedInFuture,
+    #[error("issued too long ago")]
+    TooOld,
+    #[error("not yet valid")]
+    NotYetValid,
+    #[error("expired")]
+    Expired,
+}
+
+/// The one time check for JWTs (proofs, KB-JWTs, credentials): each of `iat`, `nbf`,
+/// `exp` (NumericDate seconds) that is given is checked against `now` under `window`.
+pub fn check_time_window(
+    now: i64,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    exp: Option<i64>,
+    window: TimeWindow,
+) -> Result<(), TimeError> {
+    let skew = window.skew_secs;
+    if let Some(iat) = iat {
+        if iat > now.saturating_add(skew) {
+            return Err(TimeError::IssuedInFuture);
+        }
+        if let Some(max_age) = window.max_age_secs {
+            if iat < now.saturating_sub(max_age) {
+                return Err(TimeError::TooOld);
+            }
+        }
+    }
+    if let Some(exp) = exp {
+        if now >= exp.saturating_add(skew) {
+            return Err(TimeError::Expired);
+        }
+    }
+    if let Some(nbf) = nbf {
+        if now < nbf.saturating_sub(skew) {
+            return Err(TimeError::NotYetValid);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -381,6 +444,47 @@ mod tests {
         ));
         assert_eq!(jwk_thumbprint(&jwk), expected);
         assert_eq!(jwk_thumbprint(&jwk).len(), 43);
+    }
+
+    #[test]
+    fn time_window_edges() {
+        let w = TimeWindow::fresh(300, 60);
+        let now = 1_800_000_000;
+        assert_eq!(check_time_window(now, Some(now), None, None, w), Ok(()));
+        assert_eq!(
+            check_time_window(now, Some(now + 60), None, None, w),
+            Ok(())
+        );
+        assert_eq!(
+            check_time_window(now, Some(now + 61), None, None, w),
+            Err(TimeError::IssuedInFuture)
+        );
+        assert_eq!(
+            check_time_window(now, Some(now - 300), None, None, w),
+            Ok(())
+        );
+        assert_eq!(
+            check_time_window(now, Some(now - 301), None, None, w),
+            Err(TimeError::TooOld)
+        );
+        let e = TimeWindow::EXACT;
+        assert_eq!(
+            check_time_window(now, Some(1), None, Some(now + 1), e),
+            Ok(())
+        );
+        assert_eq!(
+            check_time_window(now, None, None, Some(now), e),
+            Err(TimeError::Expired)
+        );
+        assert_eq!(check_time_window(now, None, Some(now), None, e), Ok(()));
+        assert_eq!(
+            check_time_window(now, None, Some(now + 1), None, e),
+            Err(TimeError::NotYetValid)
+        );
+        assert_eq!(
+            check_time_window(i64::MAX, Some(i64::MIN), None, None, w),
+            Err(TimeError::TooOld)
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@
 //! wallet can keep it as JSON in its store. [`EnrollmentState::apply_server`] folds the
 //! server's status in, moving forward only.
 
-use crate::error::{ErrorCode, UiError};
 use crate::wire::{EnrollmentStatusResponse, EnrollmentStatusWire};
 use serde::{Deserialize, Serialize};
 
@@ -158,19 +157,6 @@ pub enum EnrollmentError {
     /// Stored JSON that is not an enrollment state.
     #[error("stored enrollment state is unreadable ({0})")]
     Corrupt(String),
-}
-
-impl From<EnrollmentError> for UiError {
-    fn from(e: EnrollmentError) -> Self {
-        match &e {
-            EnrollmentError::IllegalTransition { from, event } => {
-                UiError::new(ErrorCode::InvalidState, e.to_string()).with_detail(
-                    serde_json::json!({"from": from.as_str(), "event": event.as_str()}),
-                )
-            }
-            EnrollmentError::Corrupt(_) => UiError::new(ErrorCode::Storage, e.to_string()),
-        }
-    }
 }
 
 impl EnrollmentState {
@@ -468,8 +454,6 @@ mod tests {
                                 event: e
                             }
                         );
-                        let ui = UiError::from(err);
-                        assert_eq!(ui.code, ErrorCode::InvalidState);
                         illegal += 1;
                     }
                     (got, want) => panic!("{:?} --{e}--> got {got:?}, want {want:?}", s.kind()),
@@ -508,12 +492,13 @@ mod tests {
             err.to_string(),
             "cannot approve an enrollment that is draft"
         );
-        let ui = UiError::from(err);
-        let detail = ui.detail.unwrap();
-        assert_eq!(detail["from"], "draft");
-        assert_eq!(detail["event"], "approve");
-        let json = serde_json::to_value(ui.code).unwrap();
-        assert_eq!(json, "invalid_state");
+        assert_eq!(
+            err,
+            EnrollmentError::IllegalTransition {
+                from: StateKind::Draft,
+                event: EnrollmentEvent::Approve
+            }
+        );
     }
 
     #[test]
@@ -534,7 +519,6 @@ mod tests {
         let err = S::from_json(r#"{"state":"flying"}"#).unwrap_err();
         assert!(matches!(err, EnrollmentError::Corrupt(_)));
         assert!(!err.to_string().contains("flying"));
-        assert_eq!(UiError::from(err).code, ErrorCode::Storage);
         assert!(S::from_json("").is_err());
     }
 

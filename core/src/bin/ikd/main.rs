@@ -1,4 +1,5 @@
-//! `ikd`: developer CLI for the identity rules and the selfie pipeline.
+//! `ikd`: developer CLI for the identity rules, the selfie pipeline, and the wallet
+//! itself (`ikd wallet`, see `wallet.rs`).
 //!
 //! Prints JSON on stdout. On bad input it prints `{"error": {"code", "message",
 //! "detail"}}` (the [`UiError`] the app would show) on stdout and exits with status 1.
@@ -9,6 +10,7 @@
 //! ikd phone "0812-3456-7890"      # {"phone": "+6281234567890"}
 //! ikd email " Siti@Example.COM"   # {"email": "Siti@example.com"}
 //! ikd selfie in.jpg out.jpg       # 600×800 metadata-free JPEG + measurements
+//! ikd wallet --data-dir D state   # the wallet, headless (see wallet.rs)
 //! ```
 
 use chrono::NaiveDate;
@@ -20,11 +22,13 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod wallet;
+
 #[derive(Parser)]
 #[command(
     name = "ikd",
     version,
-    about = "IKD identity rules on the command line (JSON out)"
+    about = "IKD identity rules and the wallet on the command line (JSON out)"
 )]
 struct Cli {
     /// Date used as "today" for the NIK century rule (YYYY-MM-DD; default: local date).
@@ -46,6 +50,8 @@ enum Command {
     Email { address: String },
     /// Process a selfie (JPEG/PNG) into the 600×800 JPEG that is sent.
     Selfie { input: PathBuf, output: PathBuf },
+    /// The wallet, headless: enroll, activate, set the PIN, read the documents.
+    Wallet(wallet::WalletArgs),
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -89,6 +95,7 @@ fn run(cli: Cli) -> Result<String, UiError> {
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     match cli.command {
+        Command::Wallet(args) => wallet::run(args),
         Command::Nik { nik } => to_json(&nik::parse(&nik, today)?),
         Command::Kk { number } => to_json(&kk::parse(&number)?),
         Command::Phone { number } => to_json(&PhoneOut {

@@ -3,8 +3,6 @@
 //! significant number (after +62) starts with 8 and has 9–12 digits.
 
 use super::CharClass;
-use crate::error::{ErrorCode, UiError};
-use serde_json::json;
 
 pub const MIN_NSN: usize = 9;
 pub const MAX_NSN: usize = 12;
@@ -33,19 +31,6 @@ impl PhoneError {
             PhoneError::NotMobile => "not_mobile",
             PhoneError::Length(_) => "length",
         }
-    }
-}
-
-impl From<PhoneError> for UiError {
-    fn from(e: PhoneError) -> Self {
-        let detail = match e {
-            PhoneError::InvalidChar { position, class } => {
-                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
-            }
-            PhoneError::Length(n) => json!({"reason": e.reason(), "digits": n}),
-            _ => json!({"reason": e.reason()}),
-        };
-        UiError::new(ErrorCode::InvalidPhone, e.to_string()).with_detail(detail)
     }
 }
 
@@ -144,10 +129,9 @@ mod tests {
     }
 
     #[test]
-    fn ui_error() {
-        let ui: UiError = normalize("0211234567").unwrap_err().into();
-        assert_eq!(ui.code, ErrorCode::InvalidPhone);
-        assert_eq!(ui.detail.unwrap()["reason"], "not_mobile");
-        assert!(!ui.message.contains("021"));
+    fn reason_and_message() {
+        let e = normalize("0211234567").unwrap_err();
+        assert_eq!(e.reason(), "not_mobile");
+        assert!(!e.to_string().contains("021"));
     }
 }

@@ -5,6 +5,43 @@ pub mod nik;
 pub mod phone;
 pub mod region;
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RegionRef {
+    pub code: String,
+    /// None when the code is not in the region table (a warning, not an error).
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// What a valid NIK says. Also the JSON of `ikd nik`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NikInfo {
+    /// The 16 digits, separators removed.
+    pub nik: String,
+    pub province: RegionRef,
+    pub regency: RegionRef,
+    pub district: RegionRef,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    pub sex: Sex,
+    /// "0001"…"9999"
+    pub serial: String,
+    /// Stable warning codes, e.g. "unknown_regency", "unknown_district".
+    pub warnings: Vec<String>,
+}
+
 /// What kind of character was found where a digit was expected. Used in errors
 /// instead of the character itself, so that error messages never echo personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

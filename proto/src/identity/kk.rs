@@ -2,11 +2,9 @@
 //! serial(4). Checked loosely: digits (spaces, dots and dashes ignored), length 16 and a
 //! known province. Unknown regency/district codes are warnings, as for a NIK.
 
+use super::RegionRef;
 use super::{digits_ignoring_separators, region, CharClass};
-use crate::error::{ErrorCode, UiError};
-use crate::view::RegionRef;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub const KK_LEN: usize = 16;
 
@@ -27,19 +25,6 @@ impl KkError {
             KkError::NonDigit { .. } => "non_digit",
             KkError::UnknownProvince(_) => "unknown_province",
         }
-    }
-}
-
-impl From<KkError> for UiError {
-    fn from(e: KkError) -> Self {
-        let detail = match &e {
-            KkError::Length(n) => json!({"reason": e.reason(), "digits": n}),
-            KkError::NonDigit { position, class } => {
-                json!({"reason": e.reason(), "position": position, "class": class.as_str()})
-            }
-            KkError::UnknownProvince(code) => json!({"reason": e.reason(), "province": code}),
-        };
-        UiError::new(ErrorCode::InvalidKk, e.to_string()).with_detail(detail)
     }
 }
 
@@ -143,11 +128,11 @@ mod tests {
     }
 
     #[test]
-    fn ui_error() {
-        let ui: UiError = parse("12").unwrap_err().into();
-        assert_eq!(ui.code, ErrorCode::InvalidKk);
-        assert_eq!(ui.detail.unwrap()["reason"], "length");
-        let ui: UiError = parse("9971012304190007").unwrap_err().into();
-        assert_eq!(ui.detail.unwrap()["reason"], "unknown_province");
+    fn reasons() {
+        assert_eq!(parse("12").unwrap_err().reason(), "length");
+        assert_eq!(
+            parse("9971012304190007").unwrap_err().reason(),
+            "unknown_province"
+        );
     }
 }

@@ -1,0 +1,107 @@
+//! The enrollment API: submit, status, the desk QR scan, resend, and "Lupa PIN".
+
+use super::{BackendClient, ClientError};
+use crate::secret::SecretString;
+use crate::wire::{
+    paths, DeviceRequest, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, ReauthResponse,
+    ScanRequest,
+};
+
+impl BackendClient {
+    /// POST /api/v1/enrollments (never retried).
+    pub async fn submit(&self, req: &EnrollRequest) -> Result<EnrollResponse, ClientError> {
+        self.send(self.http.post(self.url(paths::ENROLLMENTS)).json(req))
+            .await
+    }
+
+    pub(super) fn enrollment_path(template: &str, id: &str) -> String {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        template.replace("{id}", &id)
+    }
+
+    /// GET /api/v1/enrollments/{id}
+    pub async fn status(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(paths::ENROLLMENT, enrollment_id));
+        // The token goes in the Authorization header only.
+        self.send_retry(|| self.http.get(&url).bearer_auth(enrollment_token.expose()))
+            .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/scan
+    pub async fn scan(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        qr: &str,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_SCAN,
+            enrollment_id,
+        ));
+        self.send(
+            self.http
+                .post(url)
+                .bearer_auth(enrollment_token.expose())
+                .json(&ScanRequest { qr: qr.to_owned() }),
+        )
+        .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/resend
+    pub async fn resend(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_RESEND,
+            enrollment_id,
+        ));
+        self.send(self.http.post(url).bearer_auth(enrollment_token.expose()))
+            .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; never retried): the enrollment
+    /// token plus a proof JWT from the enrolled device key. The server revokes the
+    /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
+    pub async fn reauth(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        proof_jwt: &str,
+    ) -> Result<ReauthResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_REAUTH,
+            enrollment_id,
+        ));
+        self.send(
+            self.http
+                .post(url)
+                .bearer_auth(enrollment_token.expose())
+                .json(&DeviceRequest {
+                    proof: proof_jwt.to_owned(),
+                }),
+        )
+        .await
+    }
+
+    /// Re-authentication with a fresh proof from the device key.
+    pub async fn reauth_device(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReauthResponse, ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.reauth(enrollment_id, enrollment_token, &proof).await
+    }
+}

@@ -1,0 +1,194 @@
+//! OpenID4VCI 1.0 (pre-authorised code): the offer, issuer metadata, token, nonce,
+//! credential; and device release.
+
+use super::{BackendClient, ClientError, IssuerMetadata, Tokens};
+use crate::secret::SecretString;
+use crate::wire::{
+    paths, CredentialIssuerMetadata, CredentialOffer, CredentialRequest, CredentialResponse,
+    DeviceRequest, EcJwk, JwtVcIssuerMetadata, NonceResponse, Proofs, TokenResponse,
+    PRE_AUTHORIZED_GRANT,
+};
+use url::Url;
+
+/// Parses a credential offer: its JSON object, or an
+/// `openid-credential-offer://?credential_offer=<urlencoded JSON>` URI.
+pub fn parse_credential_offer(s: &str) -> Result<CredentialOffer, ClientError> {
+    let s = s.trim();
+    let json = if s.starts_with('{') {
+        s.to_owned()
+    } else {
+        let u = Url::parse(s).map_err(|_| ClientError::Protocol("offer URI".into()))?;
+        if u.scheme() != "openid-credential-offer" {
+            return Err(ClientError::Protocol("offer URI scheme".into()));
+        }
+        u.query_pairs()
+            .find(|(k, _)| k == "credential_offer")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| ClientError::Protocol("credential_offer missing".into()))?
+    };
+    serde_json::from_str(&json).map_err(|_| ClientError::Protocol("credential offer".into()))
+}
+
+impl BackendClient {
+    /// GET the issuer metadata (OpenID4VCI) and the signing key from the SD-JWT VC
+    /// issuer metadata (`/.well-known/jwt-vc-issuer`, whose `issuer` must be the
+    /// `credential_issuer`); pins the issuer key on first use and refuses a change.
+    pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
+        let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
+        let metadata: CredentialIssuerMetadata = self.send_retry(|| self.http.get(&url)).await?;
+        let url = self.url(paths::JWT_VC_ISSUER_METADATA);
+        let vc: JwtVcIssuerMetadata = self.send_retry(|| self.http.get(&url)).await?;
+        if vc.issuer != metadata.credential_issuer {
+            return Err(ClientError::Protocol("jwt-vc-issuer issuer".into()));
+        }
+        let jwk: EcJwk = vc
+            .jwks
+            .keys
+            .first()
+            .map(|k| k.jwk.clone())
+            .ok_or_else(|| ClientError::Protocol("jwt-vc-issuer jwks".into()))?;
+        {
+            let mut pinned = self
+                .pinned_issuer_jwk
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match &*pinned {
+                Some(p) if *p != jwk => return Err(ClientError::IssuerKeyChanged),
+                Some(_) => {}
+                None => *pinned = Some(jwk.clone()),
+            }
+        }
+        Ok(IssuerMetadata {
+            credential_issuer: metadata.credential_issuer.clone(),
+            credential_endpoint: metadata.credential_endpoint.clone(),
+            nonce_endpoint: metadata
+                .nonce_endpoint
+                .clone()
+                .ok_or_else(|| ClientError::Protocol("metadata nonce_endpoint".into()))?,
+            issuer_jwk: jwk,
+            metadata,
+        })
+    }
+
+    pub(super) async fn token_form(&self, form: &[(&str, &str)]) -> Result<Tokens, ClientError> {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = self
+            .http
+            .post(self.url(paths::TOKEN))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
+        let t: TokenResponse = self.send(self.authorize(req, paths::TOKEN, None)?).await?;
+        Ok(Tokens {
+            access_token: SecretString::new(t.access_token),
+            refresh_token: t.refresh_token.map(SecretString::new),
+            expires_in: t.expires_in,
+        })
+    }
+
+    /// POST /token with the pre-authorised code and the emailed code (never retried).
+    pub async fn token(
+        &self,
+        pre_authorized_code: &str,
+        tx_code: &SecretString,
+    ) -> Result<Tokens, ClientError> {
+        self.token_form(&[
+            ("grant_type", PRE_AUTHORIZED_GRANT),
+            ("pre-authorized_code", pre_authorized_code),
+            ("tx_code", tx_code.expose()),
+        ])
+        .await
+    }
+
+    /// POST /token with grant_type=refresh_token.
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Tokens, ClientError> {
+        self.token_form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ])
+        .await
+    }
+
+    /// POST /nonce
+    pub async fn nonce(&self) -> Result<String, ClientError> {
+        let url = self.url(paths::NONCE);
+        let n: NonceResponse = self.send_retry(|| self.http.post(&url)).await?;
+        Ok(n.c_nonce)
+    }
+
+    /// POST /credential with one proof JWT; returns the SD-JWT VC.
+    pub async fn credential(
+        &self,
+        access_token: &SecretString,
+        configuration_id: &str,
+        proof_jwt: &str,
+    ) -> Result<String, ClientError> {
+        let req = CredentialRequest {
+            credential_configuration_id: configuration_id.to_owned(),
+            proofs: Proofs {
+                jwt: vec![proof_jwt.to_owned()],
+            },
+        };
+        let http = self.http.post(self.url(paths::CREDENTIAL)).json(&req);
+        let http = self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))?;
+        let r: CredentialResponse = self.send(http).await?;
+        r.credentials
+            .into_iter()
+            .next()
+            .map(|c| c.credential)
+            .ok_or_else(|| ClientError::Protocol("no credential".into()))
+    }
+
+    /// POST /api/v1/device/release (Lepas Perangkat).
+    pub async fn release(
+        &self,
+        access_token: &SecretString,
+        proof_jwt: &str,
+    ) -> Result<(), ClientError> {
+        let http = self
+            .http
+            .post(self.url(paths::DEVICE_RELEASE))
+            .json(&DeviceRequest {
+                proof: proof_jwt.to_owned(),
+            });
+        let http = self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))?;
+        let _: serde_json::Value = self.send(http).await?;
+        Ok(())
+    }
+
+    /// Nonce, then a proof JWT from the device key (aud = `issuer`), then the credential.
+    pub async fn fetch_credential(
+        &self,
+        access_token: &SecretString,
+        configuration_id: &str,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.credential(access_token, configuration_id, &proof)
+            .await
+    }
+
+    /// Lepas Perangkat with a fresh proof from the device key.
+    pub async fn release_device(
+        &self,
+        access_token: &SecretString,
+        key: &crate::device_key::DeviceKey,
+        issuer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ClientError> {
+        let nonce = self.nonce().await?;
+        let proof = key
+            .proof_jwt(issuer, &nonce, now)
+            .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
+        self.release(access_token, &proof).await
+    }
+}
