@@ -46,7 +46,7 @@ pub async fn token(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     FormBody(form): FormBody<TokenForm>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::token(&state, peer, &form)?;
+    let answer = super::retrying(move || issuance::token(&state, peer, &form)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -54,7 +54,7 @@ pub async fn token(
 #[utoipa::path(post, path = "/nonce", tag = "openid4vci",
     responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse)))]
 pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
-    let c_nonce = tokens::new_nonce(&state)?;
+    let c_nonce = super::blocking(move || tokens::new_nonce(&state)).await?;
     Ok(no_store(axum::Json(NonceResponse { c_nonce })))
 }
 
@@ -74,7 +74,8 @@ pub async fn credential(
     headers: HeaderMap,
     JsonBody(req): JsonBody<CredentialRequest>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::credential(&state, bearer(&headers), &req)?;
+    let answer =
+        super::retrying(move || issuance::credential(&state, bearer(&headers), &req)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -99,6 +100,6 @@ pub async fn release(
     headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
-    issuance::release(&state, bearer(&headers), &req.proof)?;
+    super::blocking(move || issuance::release(&state, bearer(&headers), &req.proof)).await?;
     Ok(axum::Json(ReleaseResponse { released: true }).into_response())
 }
