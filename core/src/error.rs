@@ -38,6 +38,8 @@ pub enum ErrorCode {
     RateLimited,
     InsecureUrl,
     NotFound,
+    /// A NIK that cannot enroll online (one answer for every reason).
+    NotVerifiable,
     Ineligible,
     Rejected,
     CodeWrong,
@@ -292,6 +294,7 @@ impl From<ClientError> for UiError {
                     .with_detail(json!({ "retry_after_secs": retry_after_secs }))
             }
             ClientError::NotFound => UiError::new(ErrorCode::NotFound, msg),
+            ClientError::NotVerifiable => UiError::new(ErrorCode::NotVerifiable, msg),
             ClientError::Ineligible { reason, .. } => {
                 UiError::new(ErrorCode::Ineligible, "not eligible")
                     .with_detail(json!({ "reason": reason }))

@@ -5,6 +5,11 @@ use crate::credential::model::{Kk, Ktp};
 use crate::wire::EnrollmentStatusWire;
 /// What a NIK and a region code say: the identity rules' own results, shown as they are.
 pub use ikd_proto::identity::{NikInfo, RegionRef, Sex};
+// Types the lower layers own and the UI shows (defined where they live, so that the
+// vault and the store do not import from this module).
+pub use crate::store::history::{HistoryEntry, HistoryKind};
+pub use crate::vault::keystore::KeyStoreKind;
+pub use crate::vault::lockout::LockoutView;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -120,20 +125,6 @@ pub struct EnrollmentView {
     pub email_masked: Option<String>,
 }
 
-/// PIN lockout state, shown on the PIN pad.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct LockoutView {
-    /// Consecutive wrong PINs so far.
-    pub failures: u32,
-    /// Wrong PINs left before the cached documents are wiped (10 in all).
-    pub attempts_left: u32,
-    /// RFC 3339; the PIN pad waits until then.
-    pub locked_until: Option<String>,
-    #[ts(type = "number | null")]
-    pub retry_after_secs: Option<u64>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Settings {
@@ -163,23 +154,6 @@ pub struct AppState {
     pub key_store: KeyStoreKind,
 }
 
-/// Where the device secret (and the device key) are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum KeyStoreKind {
-    /// The OS key store (Secret Service, macOS Keychain, Windows Credential Manager).
-    Os,
-    /// A file (mode 0600) outside the data folder: the fallback when no OS key store
-    /// answers, and on phones until their hardware stores are built.
-    File,
-    /// In memory only (tests).
-    Memory,
-    /// The OS key store held the secret before and does not answer now: nothing opens
-    /// until it does (a new secret would make the vault unreadable).
-    Unavailable,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct HomeView {
@@ -205,39 +179,4 @@ pub struct KkView {
     pub kk: Kk,
     pub verified: bool,
     pub issuer: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum HistoryKind {
-    Registered,
-    DeskScanned,
-    Approved,
-    Rejected,
-    Activated,
-    PinSet,
-    Unlocked,
-    UnlockFailed,
-    PinChanged,
-    DocumentsRefreshed,
-    DocumentsWiped,
-    DeviceReleased,
-    DeviceRevoked,
-    /// "Lupa PIN": a code to reset the PIN was mailed.
-    PinResetRequested,
-    /// Fields shared with a verifier (OpenID4VP); detail: to whom and which fields.
-    Presented,
-    /// A verifier's request declined; detail: to whom.
-    PresentationDeclined,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct HistoryEntry {
-    /// RFC 3339
-    pub at: String,
-    pub kind: HistoryKind,
-    /// Non-personal detail, e.g. a desk name.
-    pub detail: Option<String>,
 }

@@ -144,6 +144,9 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ApiErrorCode {
     NotFound,
+    /// The one online answer for a NIK that cannot enroll (unknown, under age, not
+    /// recorded, deceased): the resident goes to the Disdukcapil desk.
+    NotVerifiable,
     Ineligible,
     Rejected,
     InvalidRequest,
@@ -179,8 +182,9 @@ pub enum ApiErrorCode {
 }
 
 impl ApiErrorCode {
-    const KNOWN: [(ApiErrorCode, &'static str); 26] = [
+    const KNOWN: [(ApiErrorCode, &'static str); 27] = [
         (ApiErrorCode::NotFound, "not_found"),
+        (ApiErrorCode::NotVerifiable, "not_verifiable"),
         (ApiErrorCode::Ineligible, "ineligible"),
         (ApiErrorCode::Rejected, "rejected"),
         (ApiErrorCode::InvalidRequest, "invalid_request"),

@@ -153,16 +153,13 @@ pub fn submit(
         )
         .detail(serde_json::json!({ "field": "selfie_jpeg" })));
     }
-    let resident = state.siak.resident(&nik)?.ok_or_else(|| {
-        tracing::info!(nik = %mask_nik(&nik), "enrollment refused: not verifiable");
-        ApiErr::not_found()
-    })?;
-    if let Err(why) = eligibility(&resident, now.date_naive()) {
-        tracing::info!(nik = %mask_nik(&nik), reason = why.reason(), "enrollment refused: ineligible");
-        return Err(
-            ApiErr::new(StatusCode::FORBIDDEN, "ineligible", why.message())
-                .detail(serde_json::json!({ "reason": why.reason() })),
-        );
+    // One answer for every NIK that cannot enroll: one lookup and one eligibility
+    // verdict on every refused path, the same 404 `not_verifiable` body. The reason is
+    // logged (masked NIK) and shown to the officer at the desk (`resident_check`),
+    // never sent to the caller.
+    if let Err(reason) = can_enroll(state, &nik, now)? {
+        tracing::info!(nik = %mask_nik(&nik), reason, "enrollment refused: not verifiable online");
+        return Err(ApiErr::not_verifiable());
     }
     let status = EnrollmentState::Draft
         .submit()
@@ -210,6 +207,64 @@ pub fn submit(
         enrollment_token: token,
         status: e.status,
     })
+}
+
+/// Whether the NIK may enroll: `Err(reason)` (`unknown`, `under_age`, `not_recorded`,
+/// `deceased`) if not. Only the officer at the desk sees the reason.
+pub fn can_enroll(
+    state: &AppState,
+    nik: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), &'static str>, ApiErr> {
+    let resident = state.siak.resident(nik)?;
+    Ok(match &resident {
+        Some(r) => eligibility(r, now.date_naive()).map_err(|w| w.reason()),
+        None => Err("unknown"),
+    })
+}
+
+/// Why a NIK can or cannot enroll: for the officer at the desk only (the online answer
+/// is the same `not_verifiable` for every refused NIK).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentCheck {
+    pub eligible: bool,
+    /// `unknown` | `under_age` | `not_recorded` | `deceased`; absent when eligible.
+    pub reason: Option<String>,
+    /// The office's wording of the reason.
+    pub message: Option<String>,
+}
+
+/// The desk's check of a NIK (the reason the online answer does not give).
+pub fn resident_check(
+    state: &AppState,
+    o: &Officer,
+    nik_text: &str,
+) -> Result<ResidentCheck, ApiErr> {
+    let now = state.clock.now();
+    let nik = nik::parse(nik_text, now.date_naive())
+        .map_err(|e| field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
+        .nik;
+    let check = match state.siak.resident(&nik)? {
+        None => ResidentCheck {
+            eligible: false,
+            reason: Some("unknown".into()),
+            message: Some("NIK tidak ditemukan di SIAK".into()),
+        },
+        Some(r) => match eligibility(&r, now.date_naive()) {
+            Ok(()) => ResidentCheck {
+                eligible: true,
+                reason: None,
+                message: None,
+            },
+            Err(why) => ResidentCheck {
+                eligible: false,
+                reason: Some(why.reason().into()),
+                message: Some(why.message().into()),
+            },
+        },
+    };
+    tracing::info!(nik = %mask_nik(&nik), officer = %o.username, eligible = check.eligible, "resident checked at the desk");
+    Ok(check)
 }
 
 /// Loads an enrollment for its own bearer `token`; any mismatch is a generic 404. A

@@ -27,6 +27,10 @@ pub enum ServerError {
     Auth(#[from] crate::auth::AuthError),
 }
 
+/// What the app shows for a NIK that cannot enroll online.
+pub const NOT_VERIFIABLE_MESSAGE: &str =
+    "Data tidak dapat diverifikasi. Silakan datang ke Disdukcapil dengan KTP-el dan KK.";
+
 /// Every error answer: `ApiError` JSON (OAuth endpoints add `error_description`).
 #[derive(Debug)]
 pub struct ApiErr {
@@ -89,6 +93,17 @@ impl ApiErr {
             StatusCode::NOT_FOUND,
             "not_found",
             "Data tidak dapat diverifikasi. Periksa kembali data Anda atau hubungi Disdukcapil.",
+        )
+    }
+
+    /// The one answer for every NIK that cannot enroll online (unknown, under age,
+    /// not recorded, deceased): same status and body, so the API does not tell who
+    /// exists or who died. The reason is for the officer at the desk.
+    pub fn not_verifiable() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_verifiable",
+            NOT_VERIFIABLE_MESSAGE,
         )
     }
 

@@ -190,7 +190,7 @@ pub fn credential(
         let family = state.siak.family(&resident.kk)?;
         (None, Some(kk_of(&family).ok_or_else(ApiErr::internal)?))
     };
-    let kid = crate::api::status_list::issuer_kid(state);
+    let kid = crate::status_list::issuer_kid(state);
     let sign = |status| {
         let req = match (&ktp, &kk) {
             (Some(k), _) => k.issue_request(&state.issuer, &device.jwk, now, expires),
@@ -204,14 +204,8 @@ pub fn credential(
             ApiErr::internal()
         })
     };
-    let issued = crate::api::status_list::issue_with_status(
-        state,
-        &device.nik,
-        vct,
-        &device.thumb,
-        now,
-        sign,
-    )?;
+    let issued =
+        crate::status_list::issue_with_status(state, &device.nik, vct, &device.thumb, now, sign)?;
     tracing::info!(enrollment = %device.enrollment_id, configuration = %req.credential_configuration_id, "credential issued");
     Ok(CredentialResponse {
         credentials: vec![IssuedCredential { credential: issued }],

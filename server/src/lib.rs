@@ -39,6 +39,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod siak;
 pub mod state;
+pub mod status_list;
 pub mod store;
 pub mod tokens;
 pub mod x5c;

@@ -7,41 +7,89 @@ use ikd_core::wire::{ApiError, EnrollResponse, KTP_CONFIGURATION};
 use ikd_server::demo::{AHMAD, BUDI, RUDI, SITI, SUPARMAN};
 use ikd_tests::{device_key, enroll_request, Harness};
 
+/// Issue 11 item 6: every NIK that cannot enroll gets one online answer (the same
+/// status and the same body, byte for byte); the reason is only for the officer at
+/// the desk. Before the fix an unknown NIK got 404 and the others 403 with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_and_ineligible_residents_are_refused() {
+async fn every_nik_that_cannot_enroll_gets_one_answer() {
     let h = Harness::start().await;
     let key = device_key();
-    // A well-formed NIK nobody has: a generic answer.
+    let http = reqwest::Client::new();
+    let unknown = "1671010101990999";
+    let mut answers = Vec::new();
+    for nik in [unknown, AHMAD.nik, RUDI.nik, SUPARMAN.nik] {
+        let r = http
+            .post(format!("{}/api/v1/enrollments", h.base_url))
+            .json(&enroll_request(nik, "x@example.com", &key))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = r.bytes().await.unwrap();
+        answers.push((status, body));
+    }
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a, &answers[0], "answer {i} differs");
+    }
+    assert_eq!(answers[0].0, reqwest::StatusCode::NOT_FOUND);
+    let body: ApiError = serde_json::from_slice(&answers[0].1).unwrap();
+    assert_eq!(body.error, "not_verifiable");
+    assert_eq!(
+        body.message,
+        "Data tidak dapat diverifikasi. Silakan datang ke Disdukcapil dengan KTP-el dan KK."
+    );
     let e = h
         .client
-        .submit(&enroll_request("1671010101990999", "x@example.com", &key))
+        .submit(&enroll_request(SUPARMAN.nik, "x@example.com", &key))
         .await
         .unwrap_err();
-    assert_eq!(e, ClientError::NotFound);
-    for (d, reason, message) in [
-        (AHMAD, "under_age", "Belum cukup umur untuk memiliki KTP-el"),
+    assert_eq!(e, ClientError::NotVerifiable);
+
+    // The officer at the desk sees the reason.
+    let officer = h.officer().await;
+    for (nik, reason, message) in [
+        (unknown, "unknown", "NIK tidak ditemukan di SIAK"),
         (
-            RUDI,
+            AHMAD.nik,
+            "under_age",
+            "Belum cukup umur untuk memiliki KTP-el",
+        ),
+        (
+            RUDI.nik,
             "not_recorded",
             "Belum melakukan perekaman KTP-el. Silakan datang ke Disdukcapil untuk perekaman.",
         ),
-        (SUPARMAN, "deceased", "NIK tidak aktif"),
+        (SUPARMAN.nik, "deceased", "NIK tidak aktif"),
     ] {
-        let e = h
-            .client
-            .submit(&enroll_request(d.nik, "x@example.com", &key))
+        let r = officer
+            .post("/officer/api/residents/check")
+            .json(&serde_json::json!({ "nik": nik }))
+            .send()
             .await
-            .unwrap_err();
-        assert_eq!(
-            e,
-            ClientError::Ineligible {
-                reason: reason.into(),
-                message: message.into()
-            },
-            "{}",
-            d.name
-        );
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["eligible"], false, "{nik}");
+        assert_eq!(v["reason"], reason);
+        assert_eq!(v["message"], message);
     }
+    let r = officer
+        .post("/officer/api/residents/check")
+        .json(&serde_json::json!({ "nik": SITI.nik }))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["eligible"], true);
+    // Without an officer session: refused.
+    let r = http
+        .post(format!("{}/officer/api/residents/check", h.base_url))
+        .json(&serde_json::json!({ "nik": SUPARMAN.nik }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+
     // A malformed NIK is an input error on the field.
     let e = h
         .client

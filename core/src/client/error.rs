@@ -19,6 +19,10 @@ pub enum ClientError {
     RateLimited { retry_after_secs: Option<u64> },
     #[error("not found or not verifiable")]
     NotFound,
+    /// The one answer for a NIK that cannot enroll online (unknown, under age, not
+    /// recorded, deceased): the resident goes to the Disdukcapil desk.
+    #[error("data cannot be verified online")]
+    NotVerifiable,
     #[error("not eligible: {reason}")]
     Ineligible { reason: String, message: String },
     #[error("enrollment rejected")]
@@ -120,6 +124,7 @@ pub fn map_error(
     use ApiErrorCode as A;
     match code {
         A::NotFound => ClientError::NotFound,
+        A::NotVerifiable => ClientError::NotVerifiable,
         A::Ineligible => ClientError::Ineligible {
             reason: d_str("reason").unwrap_or_default(),
             message: body.message,

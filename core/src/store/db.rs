@@ -2,7 +2,7 @@
 //! settings (`kv`) and history.
 
 use super::{schema, StoreError};
-use crate::view::{HistoryEntry, HistoryKind};
+use crate::store::history::{HistoryEntry, HistoryKind};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@
 //! Every multi-row change runs in one transaction.
 
 pub mod db;
+pub mod history;
 pub mod schema;
 pub mod vault_rows;
 

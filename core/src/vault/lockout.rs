@@ -18,8 +18,9 @@
 
 use crate::store::db::fmt_time;
 use crate::store::vault_rows::AttemptsRow;
-use crate::view::LockoutView;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Wrong PINs in all before the cached documents are wiped.
 pub const WIPE_AFTER: u32 = 10;
@@ -110,6 +111,20 @@ pub fn view(row: &AttemptsRow, now: DateTime<Utc>) -> LockoutView {
             ms.div_ceil(1000)
         }),
     }
+}
+
+/// PIN lockout state, shown on the PIN pad.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LockoutView {
+    /// Consecutive wrong PINs so far.
+    pub failures: u32,
+    /// Wrong PINs left before the cached documents are wiped (10 in all).
+    pub attempts_left: u32,
+    /// RFC 3339; the PIN pad waits until then.
+    pub locked_until: Option<String>,
+    #[ts(type = "number | null")]
+    pub retry_after_secs: Option<u64>,
 }
 
 #[cfg(test)]

@@ -34,9 +34,10 @@ pub use session::Session;
 
 use crate::clock::Clock;
 use crate::secret::{SecretBytes, SecretString};
+use crate::store::history::HistoryKind;
 use crate::store::vault_rows as rows;
 use crate::store::{Store, StoreError};
-use crate::view::{HistoryKind, LockoutView};
+use crate::vault::lockout::LockoutView;
 use chrono::{DateTime, Utc};
 use envelope::{Envelope, EnvelopeError};
 use rusqlite::Connection;

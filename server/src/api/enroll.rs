@@ -15,8 +15,7 @@ use std::net::SocketAddr;
     responses(
         (status = 201, description = "Submitted", body = ikd_proto::wire::EnrollResponse),
         (status = 400, description = "Invalid input (detail.field)", body = ikd_proto::wire::ApiError),
-        (status = 403, description = "Ineligible (detail.reason: under_age | not_recorded | deceased)", body = ikd_proto::wire::ApiError),
-        (status = 404, description = "Not verifiable (generic)", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Not verifiable online (error not_verifiable): the one answer for an unknown, under-age, not-recorded or deceased NIK", body = ikd_proto::wire::ApiError),
         (status = 413, description = "Body or selfie too large", body = ikd_proto::wire::ApiError),
         (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
         (status = 429, description = "Rate limited (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),

@@ -50,6 +50,10 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::OFFICER_DESK_QR_PNG, get(officer::desk_qr_png))
         .route(paths::OFFICER_QUEUE, get(officer::queue))
         .route("/officer/api/enrollments/{id}", get(officer::detail))
+        .route(
+            "/officer/api/residents/check",
+            post(officer::resident_check),
+        )
         .route(paths::OFFICER_APPROVE, post(officer::approve))
         .route(paths::OFFICER_REJECT, post(officer::reject))
         .route(

@@ -251,3 +251,25 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
     }
     Ok(no_store(axum::Json(state.store.outbox()?)))
 }
+
+/// A NIK to check at the desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentCheckRequest {
+    pub nik: String,
+}
+
+/// POST /officer/api/residents/check: why a NIK can or cannot enroll (the online
+/// answer is the same `not_verifiable` for every refused NIK).
+#[utoipa::path(post, path = "/officer/api/residents/check", tag = "officer", security(("officer_session" = [])),
+    request_body = ResidentCheckRequest,
+    responses((status = 200, body = crate::enrollment::ResidentCheck), (status = 400, description = "Malformed body or NIK", body = ikd_proto::wire::ApiError), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError)))]
+pub async fn resident_check(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ResidentCheckRequest>,
+) -> Result<Response, ApiErr> {
+    let o = officer_of(&state, &headers)?;
+    let check = enrollment::resident_check(&state, &o, &req.nik)?;
+    Ok(no_store(axum::Json(check)))
+}

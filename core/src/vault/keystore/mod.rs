@@ -13,8 +13,9 @@
 //!   device secret there is as safe as the app sandbox, no more.
 
 use crate::secret::SecretBytes;
-pub use crate::view::KeyStoreKind;
 use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 mod file;
 mod memory;
@@ -25,6 +26,23 @@ pub use file::FileKeyStore;
 pub use memory::MemoryKeyStore;
 #[cfg(not(any(target_os = "android", target_os = "ios")))]
 pub use os::{open_desktop_keystore, DesktopKeyStorePaths, OsKeyStore, SERVICE};
+
+/// Where the device secret (and the device key) are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum KeyStoreKind {
+    /// The OS key store (Secret Service, macOS Keychain, Windows Credential Manager).
+    Os,
+    /// A file (mode 0600) outside the data folder: the fallback when no OS key store
+    /// answers, and on phones until their hardware stores are built.
+    File,
+    /// In memory only (tests).
+    Memory,
+    /// The OS key store held the secret before and does not answer now: nothing opens
+    /// until it does (a new secret would make the vault unreadable).
+    Unavailable,
+}
 
 /// Key-store failures. Messages never contain stored values.
 #[derive(Debug, thiserror::Error)]
