@@ -270,6 +270,6 @@ pub async fn resident_check(
     JsonBody(req): JsonBody<ResidentCheckRequest>,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let check = enrollment::resident_check(&state, &o, &req.nik)?;
+    let check = super::blocking(move || enrollment::resident_check(&state, &o, &req.nik)).await?;
     Ok(no_store(axum::Json(check)))
 }
