@@ -67,6 +67,10 @@ pub struct EnrollRequest {
     #[cfg_attr(feature = "openapi", schema(min_length = 100))]
     pub selfie_jpeg: String,
     pub device_jwk: EcJwk,
+    /// An OpenID4VCI proof JWT (`openid4vci-proof+jwt`, aud = the issuer, a fresh
+    /// `c_nonce` from POST /nonce) signed by `device_jwk`: the device holds the key.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    pub device_proof: String,
 }
 
 /// 201 answer to submit.

@@ -214,7 +214,19 @@ pub fn redeem(
     if reauth {
         return finish_reauth(state, e, now);
     }
-    // Activation: single use, one device per resident.
+    // Activation: single use, one device per resident. A key already registered
+    // stays with its NIK and its status: another resident's key is refused (device
+    // takeover), and a blocked or released device is not revived by enrolling again.
+    if let Some(d) = state.store.device(&e.device_thumb)? {
+        if d.nik != e.nik || d.status != DeviceStatus::Active {
+            tracing::warn!(enrollment = %e.id, nik = %nik::mask(&e.nik), "activation refused: the device key is registered elsewhere or not active");
+            return Err(grant_error(
+                "device_revoked",
+                "Kunci perangkat ini tidak dapat dipakai. Silakan datang ke Disdukcapil.",
+            )
+            .detail(json!({ "code": "device_revoked" })));
+        }
+    }
     transition(&mut e, Step::Activate).map_err(|_| ApiErr::internal())?;
     e.code_hash = None;
     let device = Device {

@@ -153,6 +153,10 @@ pub fn submit(
         )
         .detail(serde_json::json!({ "field": "selfie_jpeg" })));
     }
+    // The device holds the key it enrolls: a proof over a fresh server nonce. Without
+    // it, anyone could enroll with another resident's public key (device takeover).
+    crate::tokens::check_key_proof(state, &req.device_jwk, &req.device_proof)
+        .map_err(|e| e.with_field("device_proof"))?;
     // One answer for every NIK that cannot enroll: one lookup and one eligibility
     // verdict on every refused path, the same 404 `not_verifiable` body. The reason is
     // logged (masked NIK) and shown to the officer at the desk (`resident_check`),

@@ -59,15 +59,21 @@ impl ApiErr {
     }
 
     /// Adds `reason` to the detail object (keeps other members).
-    pub fn with_reason(mut self, reason: &str) -> Self {
+    pub fn with_reason(self, reason: &str) -> Self {
+        self.with_detail_member("reason", reason)
+    }
+
+    /// Adds `field` to the detail object (keeps other members).
+    pub fn with_field(self, field: &str) -> Self {
+        self.with_detail_member("field", field)
+    }
+
+    fn with_detail_member(mut self, key: &str, value: &str) -> Self {
         let mut d = match self.body.detail.take() {
             Some(serde_json::Value::Object(m)) => m,
             _ => serde_json::Map::new(),
         };
-        d.insert(
-            "reason".into(),
-            serde_json::Value::String(reason.to_owned()),
-        );
+        d.insert(key.into(), serde_json::Value::String(value.to_owned()));
         self.body.detail = Some(serde_json::Value::Object(d));
         self
     }

@@ -8,7 +8,7 @@ use crate::store::{Device, DeviceStatus, TokenKind, TokenRow};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use ikd_proto::proof::{self, DeviceKeyError};
-use ikd_proto::wire::{ApiErrorCode, TokenResponse};
+use ikd_proto::wire::{ApiErrorCode, EcJwk, TokenResponse};
 
 pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 365;
@@ -75,6 +75,11 @@ pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device,
         .store
         .device(&row.device_thumb)?
         .ok_or_else(invalid_token)?;
+    // A token names the NIK and enrollment it was issued for: if the device row now
+    // says otherwise (re-enrolled under another enrollment), the token is void.
+    if row.nik != device.nik || row.enrollment_id != device.enrollment_id {
+        return Err(invalid_token());
+    }
     if device.status != DeviceStatus::Active {
         return Err(ApiErr::device_revoked());
     }
@@ -85,11 +90,17 @@ pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device,
 /// `device`'s key, typ, aud = issuer, iat at most 300 s old and 60 s ahead), then
 /// redeems its single-use nonce.
 pub fn check_proof(state: &AppState, device: &Device, proof: &str) -> Result<(), ApiErr> {
+    check_key_proof(state, &device.jwk, proof)
+}
+
+/// [`check_proof`] for a key that is not (yet) a device row: the key of an enrollment
+/// at submit.
+pub fn check_key_proof(state: &AppState, key: &EcJwk, proof: &str) -> Result<(), ApiErr> {
     let now = state.clock.now();
     let rules = proof::ProofRules {
         aud: &state.issuer,
         nonce: None,
-        device_key: Some(&device.jwk),
+        device_key: Some(key),
         now,
         max_age: Duration::seconds(proof::PROOF_MAX_AGE_SECS),
     };

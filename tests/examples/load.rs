@@ -11,7 +11,7 @@ use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::config::Limits;
 use ikd_server::siak::{eligibility, seed::generate};
-use ikd_tests::{device_key, enroll_request, Harness, Officer, SEED};
+use ikd_tests::{device_key, Harness, Officer, SEED};
 
 const POPULATION: usize = 400;
 const DESKS: usize = 8;
@@ -144,7 +144,7 @@ async fn resident(
     let c = &h.client;
     let mut out = Vec::new();
     let key = device_key();
-    let req = enroll_request(nik, email, &key);
+    let req = h.enroll_request(nik, email, &key).await;
 
     let t = Instant::now();
     let sub = c.submit(&req).await.unwrap();

@@ -15,7 +15,7 @@ use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::config::Limits;
 use ikd_server::siak::{eligibility, seed::generate};
-use ikd_tests::{device_key, enroll_request, Harness, Officer, SEED};
+use ikd_tests::{device_key, signed_enroll_request, Harness, Officer, SEED};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -201,7 +201,10 @@ async fn client(
             next_resident += 1;
             let email = format!("warga{k}-{journeys}@example.com");
             let key = device_key();
-            let sub = match timed!("submit", c.submit(&enroll_request(nik, &email, &key)).await) {
+            let req =
+                signed_enroll_request(&c, &s.h.base_url, s.h.clock_now_ts(), nik, &email, &key)
+                    .await;
+            let sub = match timed!("submit", c.submit(&req).await) {
                 Ok(sub) => sub,
                 Err(e) => {
                     s.error("submit", e).await;

@@ -97,6 +97,19 @@ impl Harness {
         proof_jwt(key, &self.base_url, &nonce, self.clock_now_ts())
     }
 
+    /// An enrollment form for `nik` with device key `key` and its proof (fresh nonce).
+    pub async fn enroll_request(&self, nik: &str, email: &str, key: &EcKeyPair) -> EnrollRequest {
+        signed_enroll_request(
+            &self.client,
+            &self.base_url,
+            self.clock_now_ts(),
+            nik,
+            email,
+            key,
+        )
+        .await
+    }
+
     pub fn clock_now_ts(&self) -> i64 {
         use ikd_core::clock::Clock;
         self.clock.now().timestamp()
@@ -232,13 +245,34 @@ pub fn faceless_jpeg() -> Vec<u8> {
     out
 }
 
-pub fn enroll_request(nik: &str, email: &str, key: &EcKeyPair) -> EnrollRequest {
+/// An enrollment form for `nik` with device key `key`, carrying its proof of
+/// possession (a fresh nonce from `client`, aud = `issuer`, iat = `now_ts`).
+pub async fn signed_enroll_request(
+    client: &BackendClient,
+    issuer: &str,
+    now_ts: i64,
+    nik: &str,
+    email: &str,
+    key: &EcKeyPair,
+) -> EnrollRequest {
+    let nonce = client.nonce().await.unwrap();
+    enroll_request_with_proof(nik, email, key, proof_jwt(key, issuer, &nonce, now_ts))
+}
+
+/// An enrollment form with the given `device_proof` (which may be anything).
+pub fn enroll_request_with_proof(
+    nik: &str,
+    email: &str,
+    key: &EcKeyPair,
+    device_proof: String,
+) -> EnrollRequest {
     EnrollRequest {
         nik: nik.to_owned(),
         email: email.to_owned(),
         phone: "+6281234567890".to_owned(),
         selfie_jpeg: base64::engine::general_purpose::STANDARD.encode(selfie_jpeg()),
         device_jwk: key.public_jwk(),
+        device_proof,
     }
 }
 
@@ -259,10 +293,21 @@ pub struct Approved {
 impl Harness {
     /// Submit → scan the desk QR → officer approves → code arrives by SMTP.
     pub async fn approved(&self, officer: &Officer, nik: &str, email: &str) -> Approved {
-        let key = device_key();
+        self.approved_with_key(officer, nik, email, device_key())
+            .await
+    }
+
+    /// [`Self::approved`] with the device key `key`.
+    pub async fn approved_with_key(
+        &self,
+        officer: &Officer,
+        nik: &str,
+        email: &str,
+        key: EcKeyPair,
+    ) -> Approved {
         let sub = self
             .client
-            .submit(&enroll_request(nik, email, &key))
+            .submit(&self.enroll_request(nik, email, &key).await)
             .await
             .unwrap();
         let token = ikd_core::secret::SecretString::new(sub.enrollment_token);

@@ -9,7 +9,7 @@ use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::KTP_CONFIGURATION;
 use ikd_server::demo::{BUDI, SITI};
-use ikd_tests::{device_key, enroll_request, Harness};
+use ikd_tests::{device_key, Harness};
 
 fn wrong_for(code: &str) -> SecretString {
     SecretString::new(if code == "000000" { "111111" } else { "000000" }.to_owned())
@@ -234,11 +234,10 @@ async fn one_desk_qr_admits_one_of_many_concurrent_scans() {
     for (i, nik) in people.iter().cycle().take(12).enumerate() {
         let sub = h
             .client
-            .submit(&enroll_request(
-                nik,
-                &format!("r{i}@example.com"),
-                &device_key(),
-            ))
+            .submit(
+                &h.enroll_request(nik, &format!("r{i}@example.com"), &device_key())
+                    .await,
+            )
             .await
             .unwrap();
         subs.push(sub);

@@ -7,7 +7,7 @@
 
 use ikd_core::wire::ApiError;
 use ikd_server::demo::SITI;
-use ikd_tests::{device_key, enroll_request, Harness};
+use ikd_tests::{device_key, Harness};
 use reqwest::{Method, StatusCode};
 
 /// A well-formed-looking id for path parameters.
@@ -320,7 +320,10 @@ async fn hostile_bodies_on_every_post_endpoint_get_4xx_api_errors() {
 
     // Still serving: a real resident can submit.
     h.client
-        .submit(&enroll_request(SITI.nik, "siti@example.com", &device_key()))
+        .submit(
+            &h.enroll_request(SITI.nik, "siti@example.com", &device_key())
+                .await,
+        )
         .await
         .unwrap();
     println!(
@@ -395,7 +398,7 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
         " ",
     ];
     for nik in garbage {
-        let req = enroll_request(nik, "x@example.com", &key);
+        let req = h.enroll_request(nik, "x@example.com", &key).await;
         let (s, e) = p
             .expect_4xx(
                 &format!("nik {nik:?}"),
@@ -419,7 +422,7 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
         "\u{0}@example.com",
         "",
     ] {
-        let req = enroll_request(SITI.nik, email, &key);
+        let req = h.enroll_request(SITI.nik, email, &key).await;
         let (_, e) = p
             .expect_4xx(
                 &format!("email {email:?}"),
@@ -564,7 +567,7 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
 
     // Still serving.
     h.client
-        .submit(&enroll_request(SITI.nik, "siti@example.com", &key))
+        .submit(&h.enroll_request(SITI.nik, "siti@example.com", &key).await)
         .await
         .unwrap();
     println!(

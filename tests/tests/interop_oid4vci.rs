@@ -20,7 +20,7 @@ use ikd_core::wire::{
     KTP_VCT,
 };
 use ikd_server::demo::{DEMO_KK, SITI};
-use ikd_tests::{code_in, enroll_request, Harness, MAIL_TIMEOUT};
+use ikd_tests::{code_in, Harness, MAIL_TIMEOUT};
 use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
@@ -118,7 +118,7 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     let key = EcKeyPair::generate().unwrap();
     let email = "siti@example.com";
     let sub = c
-        .submit(&enroll_request(SITI.nik, email, &key))
+        .submit(&h.enroll_request(SITI.nik, email, &key).await)
         .await
         .unwrap();
     let token = SecretString::new(sub.enrollment_token.clone());

@@ -23,7 +23,7 @@ use ikd_core::view::Stage;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
 use ikd_server::demo::{BUDI, SITI};
-use ikd_tests::{code_in, device_key, enroll_request, Harness, MAIL_TIMEOUT};
+use ikd_tests::{code_in, device_key, Harness, MAIL_TIMEOUT};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -147,7 +147,7 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
     }
     add("email (Siti)", siti_email);
     let sub = c
-        .submit(&enroll_request(SITI.nik, siti_email, &key))
+        .submit(&h.enroll_request(SITI.nik, siti_email, &key).await)
         .await
         .unwrap();
     add("enrollment token", &sub.enrollment_token);

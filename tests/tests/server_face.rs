@@ -7,7 +7,7 @@ use base64::Engine as _;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::EnrollmentStatusWire;
 use ikd_server::demo::{BUDI, SITI};
-use ikd_tests::{device_key, enroll_request, faceless_jpeg, Harness, Officer};
+use ikd_tests::{device_key, faceless_jpeg, Harness, Officer};
 
 /// Submits `selfie` for `nik`, scans the desk QR, and returns the officer's detail and
 /// the raw JSON of the resident's submit answer.
@@ -19,7 +19,7 @@ async fn submit_and_open(
     selfie: Option<Vec<u8>>,
 ) -> (serde_json::Value, serde_json::Value) {
     let key = device_key();
-    let mut req = enroll_request(nik, email, &key);
+    let mut req = h.enroll_request(nik, email, &key).await;
     if let Some(jpeg) = selfie {
         req.selfie_jpeg = base64::engine::general_purpose::STANDARD.encode(jpeg);
     }

@@ -8,7 +8,7 @@ use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{EnrollmentStatusWire, KK_CONFIGURATION, KK_VCT, KTP_CONFIGURATION, KTP_VCT};
 use ikd_server::demo::{DEMO_KK, SITI};
-use ikd_tests::{code_in, device_key, enroll_request, Harness, MAIL_TIMEOUT};
+use ikd_tests::{code_in, device_key, Harness, MAIL_TIMEOUT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_enrolls_activates_refreshes_and_releases() {
@@ -18,7 +18,7 @@ async fn resident_enrolls_activates_refreshes_and_releases() {
 
     // Submit.
     let sub = c
-        .submit(&enroll_request(SITI.nik, "siti@example.com", &key))
+        .submit(&h.enroll_request(SITI.nik, "siti@example.com", &key).await)
         .await
         .unwrap();
     assert_eq!(sub.status, EnrollmentStatusWire::Submitted);

@@ -5,7 +5,7 @@ use ikd_core::client::ClientError;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{ApiError, EnrollResponse, KTP_CONFIGURATION};
 use ikd_server::demo::{AHMAD, BUDI, RUDI, SITI, SUPARMAN};
-use ikd_tests::{device_key, enroll_request, Harness};
+use ikd_tests::{device_key, Harness};
 
 /// Issue 11 item 6: every NIK that cannot enroll gets one online answer (the same
 /// status and the same body, byte for byte); the reason is only for the officer at
@@ -20,7 +20,7 @@ async fn every_nik_that_cannot_enroll_gets_one_answer() {
     for nik in [unknown, AHMAD.nik, RUDI.nik, SUPARMAN.nik] {
         let r = http
             .post(format!("{}/api/v1/enrollments", h.base_url))
-            .json(&enroll_request(nik, "x@example.com", &key))
+            .json(&h.enroll_request(nik, "x@example.com", &key).await)
             .send()
             .await
             .unwrap();
@@ -40,7 +40,7 @@ async fn every_nik_that_cannot_enroll_gets_one_answer() {
     );
     let e = h
         .client
-        .submit(&enroll_request(SUPARMAN.nik, "x@example.com", &key))
+        .submit(&h.enroll_request(SUPARMAN.nik, "x@example.com", &key).await)
         .await
         .unwrap_err();
     assert_eq!(e, ClientError::NotVerifiable);
@@ -93,7 +93,7 @@ async fn every_nik_that_cannot_enroll_gets_one_answer() {
     // A malformed NIK is an input error on the field.
     let e = h
         .client
-        .submit(&enroll_request("1234", "x@example.com", &key))
+        .submit(&h.enroll_request("1234", "x@example.com", &key).await)
         .await
         .unwrap_err();
     assert_eq!(
@@ -118,7 +118,7 @@ async fn siti_and_budi_submitted(
     ] {
         let sub = h
             .client
-            .submit(&enroll_request(nik, email, &device_key()))
+            .submit(&h.enroll_request(nik, email, &device_key()).await)
             .await
             .unwrap();
         let token = SecretString::new(sub.enrollment_token.clone());
@@ -500,12 +500,15 @@ async fn submit_is_rate_limited_per_ip() {
     for _ in 0..3 {
         let _ = h
             .client
-            .submit(&enroll_request("1671010101990999", "x@example.com", &key))
+            .submit(
+                &h.enroll_request("1671010101990999", "x@example.com", &key)
+                    .await,
+            )
             .await;
     }
     match h
         .client
-        .submit(&enroll_request(SITI.nik, "x@example.com", &key))
+        .submit(&h.enroll_request(SITI.nik, "x@example.com", &key).await)
         .await
         .unwrap_err()
     {
@@ -549,4 +552,135 @@ async fn outbox_is_dev_only_and_the_issuer_key_persists_privately() {
         .unwrap();
     assert_eq!(again.issuer_jwk, meta.issuer_jwk);
     s.shutdown().await;
+}
+
+/// Issue 11 item 3: submit needs a proof that the device holds the key it enrolls.
+/// Before the fix the JWK was checked for shape only, so anyone could enroll another
+/// resident's public key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_needs_a_proof_of_the_enrolled_key() {
+    let h = Harness::start().await;
+    let victim = device_key();
+    let attacker = device_key();
+    // The victim's public key with the attacker's proof: refused.
+    let nonce = h.client.nonce().await.unwrap();
+    let proof = ikd_tests::proof_jwt(&attacker, &h.base_url, &nonce, h.clock_now_ts());
+    let req = ikd_tests::enroll_request_with_proof(SITI.nik, "x@example.com", &victim, proof);
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/enrollments", h.base_url))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: ApiError = r.json().await.unwrap();
+    assert_eq!(body.error, "invalid_proof");
+    assert_eq!(body.detail.unwrap()["field"], "device_proof");
+    // No proof, or a proof without a server nonce: refused.
+    for proof in [
+        String::new(),
+        ikd_tests::proof_jwt(&victim, &h.base_url, "made-up", h.clock_now_ts()),
+    ] {
+        let req = ikd_tests::enroll_request_with_proof(SITI.nik, "x@example.com", &victim, proof);
+        assert!(h.client.submit(&req).await.is_err());
+    }
+    // A nonce is single use: the same signed form twice is refused the second time.
+    let req = h.enroll_request(SITI.nik, "x@example.com", &victim).await;
+    h.client.submit(&req).await.unwrap();
+    assert!(h.client.submit(&req).await.is_err());
+}
+
+/// Issue 11 item 3: activation never moves a device row to another resident and never
+/// revives a blocked device; a token is void once its device row names another
+/// enrollment. Before the fix the activation upserted nik, enrollment and status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activation_never_takes_over_or_unblocks_a_device() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let shared = device_key();
+    let siti = h
+        .approved_with_key(&officer, SITI.nik, "siti@example.com", shared.clone())
+        .await;
+    let siti_tokens = h
+        .client
+        .token(&siti.pre_authorized_code, &siti.code)
+        .await
+        .unwrap();
+    // Budi enrolls with the key Siti's device holds: his activation is refused.
+    let budi = h
+        .approved_with_key(&officer, BUDI.nik, "budi@example.com", shared.clone())
+        .await;
+    assert_eq!(
+        h.client
+            .token(&budi.pre_authorized_code, &budi.code)
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+    // Siti's device is still hers and active.
+    h.client
+        .credential(
+            &siti_tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&shared).await,
+        )
+        .await
+        .unwrap();
+
+    // Siti enrolls again with the same key: the row moves to the new enrollment, and
+    // the token of the old enrollment is void.
+    let again = h
+        .approved_with_key(&officer, SITI.nik, "siti@example.com", shared.clone())
+        .await;
+    let new_tokens = h
+        .client
+        .token(&again.pre_authorized_code, &again.code)
+        .await
+        .unwrap();
+    assert!(h
+        .client
+        .credential(
+            &siti_tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&shared).await,
+        )
+        .await
+        .is_err());
+    h.client
+        .credential(
+            &new_tokens.access_token,
+            KTP_CONFIGURATION,
+            &h.proof(&shared).await,
+        )
+        .await
+        .unwrap();
+
+    // An officer blocks it; enrolling the same key again does not un-block it.
+    let r = officer
+        .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let after_block = h
+        .approved_with_key(&officer, SITI.nik, "siti@example.com", shared.clone())
+        .await;
+    assert_eq!(
+        h.client
+            .token(&after_block.pre_authorized_code, &after_block.code)
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
+    assert_eq!(
+        h.client
+            .credential(
+                &new_tokens.access_token,
+                KTP_CONFIGURATION,
+                &h.proof(&shared).await,
+            )
+            .await
+            .unwrap_err(),
+        ClientError::DeviceRevoked
+    );
 }

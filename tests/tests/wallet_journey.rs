@@ -424,3 +424,26 @@ async fn documents_wiped_by_wrong_pins_come_back_after_a_pin_reset() {
     assert!(!st.documents_wiped);
     assert_eq!(w.ktp().unwrap().ktp.nama, SITI.name);
 }
+
+/// Issue 11 item 3: a refresh that brings a KTP for another NIK replaces nothing. The
+/// backend is made to misbehave by rewriting its device and token rows to Budi (as a
+/// device takeover would have done before the fix).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_with_another_residents_ktp_is_refused() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated(&h, dir.path()).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    let server_db = rusqlite::Connection::open(h.dir.path().join("ikd-server.sqlite3")).unwrap();
+    server_db
+        .execute("UPDATE devices SET nik = ?1", [BUDI.nik])
+        .unwrap();
+    server_db
+        .execute("UPDATE tokens SET nik = ?1", [BUDI.nik])
+        .unwrap();
+    assert_eq!(
+        w.refresh_documents().await.unwrap_err().code,
+        ErrorCode::CredentialInvalid
+    );
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+}

@@ -344,6 +344,7 @@ mod tests {
                 x: String::new(),
                 y: String::new(),
             },
+            device_proof: String::new(),
         };
         assert_eq!(c.submit(&req).await.unwrap_err(), ClientError::ServerBusy);
         assert_eq!(hits.load(Ordering::SeqCst), 1, "submit: never retried");

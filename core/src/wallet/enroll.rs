@@ -101,14 +101,22 @@ impl Wallet {
                 .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?;
             base64::engine::general_purpose::STANDARD.encode(&s.jpeg)
         };
+        // The proof that this device holds the key it enrolls (aud = the backend, the
+        // issuer whose metadata is checked to name the same URL).
+        let client = self.client();
+        let nonce = client.nonce().await?;
+        let device_proof = self
+            .device
+            .proof_jwt(client.base_url(), &nonce, self.now())?;
         let req = EnrollRequest {
             nik: info.nik,
             email: mail.clone(),
             phone,
             selfie_jpeg: jpeg,
             device_jwk: self.device.public_jwk(),
+            device_proof,
         };
-        let res = self.client().submit(&req).await?;
+        let res = client.submit(&req).await?;
         let rec = EnrollmentRecord {
             id: res.enrollment_id,
             token: SecretString::new(res.enrollment_token),

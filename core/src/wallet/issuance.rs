@@ -179,8 +179,18 @@ impl Wallet {
         let (ktp, kk) = self
             .fetch_credentials(&client, &issuer.id, &tokens.access_token)
             .await?;
-        self.verify(&ktp)?;
+        let fresh = self.verify(&ktp)?;
         self.verify(&kk)?;
+        // The documents are the resident's: a KTP for another NIK (a backend that
+        // mixed up or took over a device) replaces nothing.
+        let held = self.verify(&self.doc(DOC_KTP)?)?;
+        let same = matches!((ktp_nik(fresh), ktp_nik(held)), (Some(a), Some(b)) if a == b);
+        if !same {
+            return Err(err(
+                ErrorCode::CredentialInvalid,
+                "the refreshed KTP names another NIK",
+            ));
+        }
         let tokens = StoredTokens {
             refresh_token: tokens.refresh_token.or(old.refresh_token),
             ..tokens
@@ -216,4 +226,11 @@ impl Wallet {
         client.release(&tokens.access_token, &proof).await?;
         self.wipe_local(HistoryKind::DeviceReleased)
     }
+}
+
+/// The NIK of a verified KTP (None when it has none).
+fn ktp_nik(v: sdjwt::Verified) -> Option<String> {
+    crate::credential::model::Ktp::from_claims(v.claims)
+        .ok()
+        .map(|k| k.nik)
 }

@@ -262,7 +262,10 @@ pub trait Store: Send + Sync {
     /// Enrollments waiting at a desk (scanned, not decided), oldest first.
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
     /// Activation, one transaction: saves `e`, revokes the resident's other devices,
-    /// adds `device`, stores `tokens`.
+    /// adds `device`, stores `tokens`. A row already holding `device.thumb` keeps its
+    /// `nik` and `status` (never un-blocked, never moved to another resident); only
+    /// while it is active and of the same NIK does its enrollment id move to `e`'s.
+    /// The caller refuses the other cases first.
     fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
 
     /// Re-authentication requested, one transaction: saves `e` (new code and offer) and

@@ -444,8 +444,9 @@ impl Store for PgStore {
             tx.execute(
                 "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (thumb) DO UPDATE SET nik = excluded.nik, enrollment_id = excluded.enrollment_id,
-                   jwk = excluded.jwk, status = excluded.status, created_at = excluded.created_at",
+                 ON CONFLICT (thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
+                   created_at = excluded.created_at
+                 WHERE devices.nik = excluded.nik AND devices.status = 'active'",
                 &[
                     &device.thumb,
                     &device.nik,
