@@ -132,16 +132,112 @@ impl DeviceKey {
             "jti": jose::b64u_encode(jti), "htm": htm, "htu": htu, "iat": iat.timestamp(),
         });
         if let Some(t) = access_token {
-            payload["ath"] = json!(jose::b64u_encode(ring::digest::digest(
-                &ring::digest::SHA256,
-                t.as_bytes()
-            )));
+            payload["ath"] = json!(dpop_ath(t));
         }
         self.key.sign_jws(header, payload).map_err(|e| match e {
             JoseError::Signing => DeviceKeyError::Signing,
             _ => DeviceKeyError::Key,
         })
     }
+}
+
+/// How old (or how far ahead) a DPoP proof's `iat` may be at the server.
+pub const DPOP_MAX_AGE_SECS: i64 = 300;
+
+/// The longest DPoP `jti` accepted.
+pub const DPOP_MAX_JTI: usize = 256;
+
+/// Why a DPoP proof (RFC 9449 §4.3) is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DpopError {
+    #[error("malformed DPoP proof")]
+    Malformed,
+    #[error("wrong DPoP proof type")]
+    WrongType,
+    #[error("DPoP proof carries no usable key")]
+    BadKey,
+    #[error("bad DPoP proof signature")]
+    BadSignature,
+    #[error("DPoP proof for another method")]
+    WrongMethod,
+    #[error("DPoP proof for another URI")]
+    WrongUri,
+    #[error("DPoP proof too old or from the future")]
+    Stale,
+    #[error("DPoP proof without the access token's hash (ath), or for another token")]
+    WrongAth,
+    #[error("DPoP proof without a usable jti")]
+    BadJti,
+}
+
+/// A DPoP proof that passed [`verify_dpop`]: the key's thumbprint (`jkt`, what tokens
+/// are bound to) and the `jti` the caller must see only once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedDpop {
+    pub jkt: String,
+    pub jti: String,
+}
+
+/// `ath`: base64url(SHA-256(access token)).
+pub fn dpop_ath(access_token: &str) -> String {
+    jose::b64u_encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        access_token.as_bytes(),
+    ))
+}
+
+/// The one check of a DPoP proof (RFC 9449 §4.3), for the server and anyone else:
+/// ES256 and no `crit`; `typ` `dpop+jwt`; a public P-256 `jwk` header; its signature;
+/// `htm`; `htu` (query and fragment ignored); `iat` within [`DPOP_MAX_AGE_SECS`] of
+/// `now` either way; `ath` when an access token is presented; a `jti`. Single use of the
+/// `jti` is the caller's (it needs storage).
+pub fn verify_dpop(
+    jwt: &str,
+    htm: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<VerifiedDpop, DpopError> {
+    let jws = jose::decode_unverified(jwt).map_err(|_| DpopError::Malformed)?;
+    match jws.header.get("typ") {
+        Some(Value::String(t)) if t == DPOP_TYP => {}
+        _ => return Err(DpopError::WrongType),
+    }
+    let jwk = jws
+        .header
+        .get("jwk")
+        .ok_or(DpopError::BadKey)
+        .and_then(|j| jose::jwk_from_value(j).map_err(|_| DpopError::BadKey))?;
+    jose::verify_decoded(&jws, &jwk).map_err(|_| DpopError::BadSignature)?;
+    let p = &jws.payload;
+    let s = |k: &str| p.get(k).and_then(Value::as_str);
+    if s("htm") != Some(htm) {
+        return Err(DpopError::WrongMethod);
+    }
+    let got = s("htu").map(|u| u.split(['?', '#']).next().unwrap_or(u));
+    if got != Some(htu) {
+        return Err(DpopError::WrongUri);
+    }
+    let iat = p
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(DpopError::Stale)?;
+    let window = jose::TimeWindow::fresh(DPOP_MAX_AGE_SECS, DPOP_MAX_AGE_SECS);
+    jose::check_time_window(now.timestamp(), Some(iat), None, None, window)
+        .map_err(|_| DpopError::Stale)?;
+    if let Some(token) = access_token {
+        // Not a secret (a hash of the token the request carries anyway).
+        if s("ath") != Some(dpop_ath(token).as_str()) {
+            return Err(DpopError::WrongAth);
+        }
+    }
+    let jti = s("jti")
+        .filter(|j| !j.is_empty() && j.len() <= DPOP_MAX_JTI)
+        .ok_or(DpopError::BadJti)?;
+    Ok(VerifiedDpop {
+        jkt: jose::jwk_thumbprint(&jwk),
+        jti: jti.to_owned(),
+    })
 }
 
 /// The payload of a proof JWT (OpenID4VCI 1.0 Appendix F.1): `{aud, nonce, iat}`.
@@ -264,6 +360,43 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
     }
     const AUD: &str = "https://issuer.example";
+
+    #[test]
+    fn dpop_checks() {
+        let k = DeviceKey::generate().unwrap();
+        let htu = "https://issuer.example/credential";
+        let p = k.dpop_proof("POST", htu, Some("tok"), now()).unwrap();
+        let v = verify_dpop(&p, "POST", htu, Some("tok"), now()).unwrap();
+        assert_eq!(v.jkt, k.thumbprint());
+        assert!(!v.jti.is_empty());
+        let e = |htm, u, t, at| verify_dpop(&p, htm, u, t, at).unwrap_err();
+        assert_eq!(e("GET", htu, Some("tok"), now()), DpopError::WrongMethod);
+        assert_eq!(
+            e("POST", "https://issuer.example/token", Some("tok"), now()),
+            DpopError::WrongUri
+        );
+        assert_eq!(e("POST", htu, Some("other"), now()), DpopError::WrongAth);
+        assert_eq!(
+            e("POST", htu, Some("tok"), now() + Duration::minutes(6)),
+            DpopError::Stale
+        );
+        // A proof without ath for a request that presents a token.
+        let no_ath = k.dpop_proof("POST", htu, None, now()).unwrap();
+        assert_eq!(
+            verify_dpop(&no_ath, "POST", htu, Some("tok"), now()).unwrap_err(),
+            DpopError::WrongAth
+        );
+        // An OpenID4VCI proof is not a DPoP proof.
+        let proof = k.proof_jwt(AUD, "n", now()).unwrap();
+        assert_eq!(
+            verify_dpop(&proof, "POST", htu, None, now()).unwrap_err(),
+            DpopError::WrongType
+        );
+        assert_eq!(
+            verify_dpop("a.b.c", "POST", htu, None, now()).unwrap_err(),
+            DpopError::Malformed
+        );
+    }
 
     #[test]
     fn proof_round_trip() {

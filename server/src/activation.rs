@@ -157,6 +157,7 @@ pub fn redeem(
     pac: Option<&str>,
     tx_code: Option<&str>,
     now: DateTime<Utc>,
+    dpop: Option<&str>,
 ) -> Result<TokenResponse, ApiErr> {
     let pac = pac.ok_or_else(|| {
         ApiErr::oauth(
@@ -177,6 +178,11 @@ pub fn redeem(
         .store
         .enrollment_by_offer(&sha256_hex(pac.as_bytes()))?
         .ok_or_else(|| grant_error("not_found", "Kode penawaran tidak dikenal."))?;
+    // A DPoP key other than the enrolled device key (a generic wallet with its own
+    // key): refused before the code is checked, so no attempt is spent.
+    if dpop.is_some_and(|jkt| jkt != e.device_thumb) {
+        return Err(crate::dpop::not_device_key(StatusCode::BAD_REQUEST));
+    }
     let reauth = e.status == EnrollmentStatusWire::Activated && e.reauth_pending;
     if !reauth && next_state(&e, &Step::Activate).is_err() {
         return Err(if e.status == EnrollmentStatusWire::Activated {
@@ -212,7 +218,7 @@ pub fn redeem(
             .detail(json!({ "code": "code_wrong", "attempts_left": e.code_attempts_left })));
     }
     if reauth {
-        return finish_reauth(state, e, now);
+        return finish_reauth(state, e, now, dpop);
     }
     // Activation: single use, one device per resident. A key already registered
     // stays with its NIK and its status: another resident's key is refused (device
@@ -237,13 +243,13 @@ pub fn redeem(
         status: DeviceStatus::Active,
         created_at: now,
     };
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
-    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
     state
         .store
         .activate(&e, &device, &[access_row, refresh_row])?;
     tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), "device activated");
-    Ok(token_response(access, Some(refresh)))
+    Ok(token_response(access, Some(refresh), dpop.is_some()))
 }
 
 /// The re-authentication code was right: new tokens for the same, still active device.
@@ -251,6 +257,7 @@ fn finish_reauth(
     state: &AppState,
     mut e: Enrollment,
     now: DateTime<Utc>,
+    dpop: Option<&str>,
 ) -> Result<TokenResponse, ApiErr> {
     let revoked = || {
         grant_error("device_revoked", "Perangkat ini sudah tidak terdaftar.")
@@ -263,8 +270,8 @@ fn finish_reauth(
         .ok_or_else(revoked)?;
     e.reauth_pending = false;
     e.code_hash = None;
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
-    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now);
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
+    let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
     if !state
         .store
         .finish_reauth(&e, &device.thumb, &[access_row, refresh_row])?
@@ -272,5 +279,5 @@ fn finish_reauth(
         return Err(revoked());
     }
     tracing::info!(enrollment = %e.id, "device re-authenticated");
-    Ok(token_response(access, Some(refresh)))
+    Ok(token_response(access, Some(refresh), dpop.is_some()))
 }

@@ -7,7 +7,9 @@ use crate::crypto::{jwk_thumbprint, sha256_hex};
 use crate::error::ApiErr;
 use crate::state::AppState;
 use crate::store::{DeviceStatus, Officer, TokenKind};
-use crate::tokens::{check_proof, device_of_token, invalid_proof, new_token, token_response};
+use crate::tokens::{
+    check_proof, device_of_token, invalid_proof, new_token, token_response, Presented,
+};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use ikd_proto::identity::nik;
@@ -75,6 +77,7 @@ pub fn as_metadata(state: &AppState) -> serde_json::Value {
         "grant_types_supported": [PRE_AUTHORIZED_GRANT, "refresh_token"],
         "pre-authorized_grant_anonymous_access_supported": true,
         "token_endpoint_auth_methods_supported": ["none"],
+        "dpop_signing_alg_values_supported": ["ES256"],
         "response_types_supported": ["code"],
     })
 }
@@ -92,24 +95,30 @@ pub struct TokenForm {
     pub refresh_token: Option<String>,
 }
 
-/// The token endpoint: rate-limited per client IP, then the pre-authorised code grant
-/// ([`crate::activation::redeem`]) or a refresh.
+/// The token endpoint: rate-limited per client IP, the `DPoP` proof (`dpop_proof`, if
+/// any) checked, then the pre-authorised code grant ([`crate::activation::redeem`]) or
+/// a refresh. With a proof, the tokens are bound to its key.
 pub fn token(
     state: &AppState,
     peer: SocketAddr,
     form: &TokenForm,
+    dpop_proof: Option<&str>,
 ) -> Result<TokenResponse, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("token", peer, l.token_burst, l.token_per_minute, now)?;
+    let status = StatusCode::BAD_REQUEST;
+    let dpop = crate::dpop::check(state, dpop_proof, "POST", paths::TOKEN, None, status)?;
+    let dpop = dpop.as_deref();
     match form.grant_type.as_str() {
         PRE_AUTHORIZED_GRANT => crate::activation::redeem(
             state,
             form.pre_authorized_code.as_deref(),
             form.tx_code.as_deref(),
             now,
+            dpop,
         ),
-        "refresh_token" => refresh(state, form.refresh_token.as_deref(), now),
+        "refresh_token" => refresh(state, form.refresh_token.as_deref(), now, dpop),
         _ => Err(ApiErr::oauth(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -127,6 +136,7 @@ fn refresh(
     state: &AppState,
     rt: Option<&str>,
     now: DateTime<Utc>,
+    dpop: Option<&str>,
 ) -> Result<TokenResponse, ApiErr> {
     let rt = rt.ok_or_else(|| {
         ApiErr::oauth(
@@ -140,6 +150,19 @@ fn refresh(
         .token(&sha256_hex(rt.as_bytes()))?
         .filter(|t| t.kind == TokenKind::Refresh && t.expires_at > now)
         .ok_or_else(|| invalid_grant("invalid_token", "Token tidak berlaku."))?;
+    // A refresh token bound to a DPoP key needs a proof by that key (RFC 9449 §5).
+    if let Some(jkt) = &row.dpop_jkt {
+        match dpop {
+            Some(p) if p == jkt => {}
+            Some(_) => return Err(crate::dpop::not_device_key(StatusCode::BAD_REQUEST)),
+            None => {
+                return Err(crate::dpop::invalid(
+                    StatusCode::BAD_REQUEST,
+                    "Token ini memerlukan bukti DPoP dari kunci perangkat.",
+                ))
+            }
+        }
+    }
     let device = state
         .store
         .device(&row.device_thumb)?
@@ -150,18 +173,25 @@ fn refresh(
                 .detail(json!({ "code": "device_revoked" })),
         );
     }
-    let (access, access_row) = new_token(TokenKind::Access, &device, now);
+    // Bound as the refresh token is; an unbound one (issued before DPoP) proved with
+    // the device key gets a bound access token. Another key's proof on an unbound
+    // token: refused, as at activation.
+    if row.dpop_jkt.is_none() && dpop.is_some_and(|jkt| jkt != device.thumb) {
+        return Err(crate::dpop::not_device_key(StatusCode::BAD_REQUEST));
+    }
+    let bind = row.dpop_jkt.as_deref().or(dpop);
+    let (access, access_row) = new_token(TokenKind::Access, &device, now, bind);
     state.store.insert_token(&access_row)?;
-    Ok(token_response(access, None))
+    Ok(token_response(access, None, bind.is_some()))
 }
 
 /// A credential for the access token's device, bound to its key by a proof JWT.
 pub fn credential(
     state: &AppState,
-    bearer: Option<&str>,
+    presented: Presented<'_>,
     req: &CredentialRequest,
 ) -> Result<CredentialResponse, ApiErr> {
-    let device = device_of_token(state, bearer)?;
+    let device = device_of_token(state, presented, paths::CREDENTIAL)?;
     let vct = match req.credential_configuration_id.as_str() {
         KTP_CONFIGURATION => KTP_VCT,
         KK_CONFIGURATION => KK_VCT,
@@ -213,8 +243,8 @@ pub fn credential(
 }
 
 /// Lepas Perangkat: the resident releases the access token's device (proof JWT).
-pub fn release(state: &AppState, bearer: Option<&str>, proof: &str) -> Result<(), ApiErr> {
-    let device = device_of_token(state, bearer)?;
+pub fn release(state: &AppState, presented: Presented<'_>, proof: &str) -> Result<(), ApiErr> {
+    let device = device_of_token(state, presented, paths::DEVICE_RELEASE)?;
     check_proof(state, &device, proof)?;
     state
         .store

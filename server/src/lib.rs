@@ -30,6 +30,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod demo;
 pub mod deskqr;
+pub mod dpop;
 pub mod enrollment;
 pub mod error;
 pub mod face;

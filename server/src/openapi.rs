@@ -17,7 +17,17 @@ impl Modify for Security {
         );
         c.add_security_scheme(
             "access_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The access token from /token: `Authorization: Bearer <token>`, or, \
+                         for a token bound to a DPoP key (token_type DPoP, RFC 9449), \
+                         `Authorization: DPoP <token>` with a `DPoP` proof header (ath = \
+                         the token's SHA-256) by the same key",
+                    ))
+                    .build(),
+            ),
         );
         c.add_security_scheme(
             "officer_session",

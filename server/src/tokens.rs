@@ -14,8 +14,14 @@ pub const ACCESS_TOKEN_SECS: i64 = 24 * 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 365;
 pub const NONCE_SECS: i64 = 300;
 
-/// A new token of `kind` for `d`: the token for the answer, the row for the store.
-pub fn new_token(kind: TokenKind, d: &Device, now: DateTime<Utc>) -> (String, TokenRow) {
+/// A new token of `kind` for `d`, bound to the DPoP key `dpop_jkt` when given: the
+/// token for the answer, the row for the store.
+pub fn new_token(
+    kind: TokenKind,
+    d: &Device,
+    now: DateTime<Utc>,
+    dpop_jkt: Option<&str>,
+) -> (String, TokenRow) {
     let t = random_token();
     let row = TokenRow {
         hash: sha256_hex(t.as_bytes()),
@@ -27,15 +33,17 @@ pub fn new_token(kind: TokenKind, d: &Device, now: DateTime<Utc>) -> (String, To
             TokenKind::Access => now + Duration::seconds(ACCESS_TOKEN_SECS),
             TokenKind::Refresh => now + Duration::days(REFRESH_TOKEN_DAYS),
         },
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     };
     (t, row)
 }
 
-/// The token answer (`refresh` only when a new refresh token was made).
-pub fn token_response(access: String, refresh: Option<String>) -> TokenResponse {
+/// The token answer (`refresh` only when a new refresh token was made); `token_type`
+/// `DPoP` for tokens bound to a DPoP key.
+pub fn token_response(access: String, refresh: Option<String>, dpop: bool) -> TokenResponse {
     TokenResponse {
         access_token: access,
-        token_type: "Bearer".into(),
+        token_type: if dpop { "DPoP" } else { "Bearer" }.into(),
         expires_in: Some(ACCESS_TOKEN_SECS as u64),
         refresh_token: refresh,
     }
@@ -62,15 +70,45 @@ pub fn invalid_proof(msg: &str) -> ApiErr {
     ApiErr::oauth(StatusCode::BAD_REQUEST, "invalid_proof", msg)
 }
 
-/// The device behind an access token (the bearer), checked active.
-pub fn device_of_token(state: &AppState, bearer: Option<&str>) -> Result<Device, ApiErr> {
+/// What a request to a protected endpoint presents: its access token (from
+/// `Authorization: Bearer …` or `Authorization: DPoP …`) and its `DPoP` proof.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Presented<'a> {
+    pub token: Option<&'a str>,
+    /// The token came with the `DPoP` scheme.
+    pub dpop_scheme: bool,
+    /// The `DPoP` header's value (`Some("")` when the header was repeated: refused).
+    pub dpop_proof: Option<&'a str>,
+}
+
+/// The device behind an access token presented on `POST path`, checked active. A token
+/// bound to a DPoP key needs `Authorization: DPoP` and a proof by that key (RFC 9449
+/// §7); an unbound (Bearer) token needs `Authorization: Bearer`.
+pub fn device_of_token(state: &AppState, p: Presented<'_>, path: &str) -> Result<Device, ApiErr> {
     let now = state.clock.now();
-    let t = bearer.ok_or_else(invalid_token)?;
+    let t = p.token.ok_or_else(invalid_token)?;
     let row = state
         .store
         .token(&sha256_hex(t.as_bytes()))?
         .filter(|r| r.kind == TokenKind::Access && r.expires_at > now)
         .ok_or_else(invalid_token)?;
+    match &row.dpop_jkt {
+        None if p.dpop_scheme => return Err(invalid_token()),
+        None => {}
+        Some(jkt) => {
+            let status = StatusCode::UNAUTHORIZED;
+            if !p.dpop_scheme || p.dpop_proof.is_none() {
+                return Err(crate::dpop::invalid(
+                    status,
+                    "Token ini memerlukan Authorization: DPoP dan bukti DPoP.",
+                ));
+            }
+            let proved = crate::dpop::check(state, p.dpop_proof, "POST", path, Some(t), status)?;
+            if proved.as_deref() != Some(jkt.as_str()) {
+                return Err(crate::dpop::not_device_key(status));
+            }
+        }
+    }
     let device = state
         .store
         .device(&row.device_thumb)?

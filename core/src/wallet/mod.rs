@@ -171,7 +171,10 @@ impl Wallet {
         if !cfg.dev_build {
             settings.backend_url = cfg.backend_url.clone();
         }
-        let client = Arc::new(BackendClient::new(&settings.backend_url)?);
+        // DPoP (RFC 9449) with the device key: the server binds the tokens to it.
+        let client = Arc::new(
+            BackendClient::new(&settings.backend_url)?.with_dpop(device.clone(), cfg.clock.clone()),
+        );
         if let Some(j) = store.get_kv(KV_ISSUER)? {
             if let Ok(issuer) = serde_json::from_str::<Issuer>(&j) {
                 client.pin_issuer_jwk(issuer.jwk);
@@ -301,7 +304,10 @@ impl Wallet {
             settings.backend_url = current.backend_url.clone();
             None
         } else if settings.backend_url != current.backend_url {
-            Some(Arc::new(BackendClient::new(&settings.backend_url)?))
+            Some(Arc::new(
+                BackendClient::new(&settings.backend_url)?
+                    .with_dpop(self.device.clone(), self.clock.clone()),
+            ))
         } else {
             None
         };

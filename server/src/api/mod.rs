@@ -185,12 +185,39 @@ where
 
 /// The `Authorization: Bearer …` token, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "bearer")
+}
+
+/// The credentials of an `Authorization: <scheme> <token>` header (scheme compared
+/// case-insensitively), e.g. `Bearer` or `DPoP`.
+pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    let (s, token) = v.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme)
         .then_some(token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// The `DPoP` header's value, if any; a repeated (or non-ASCII) header gives `Some("")`,
+/// which the check refuses (RFC 9449 §4.3: exactly one).
+pub fn dpop_proof(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(crate::dpop::HEADER).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return Some("");
+    }
+    Some(first.to_str().unwrap_or(""))
+}
+
+/// What a request to a protected endpoint presents: access token (Bearer or DPoP
+/// scheme) and DPoP proof.
+pub fn presented(headers: &HeaderMap) -> crate::tokens::Presented<'_> {
+    let dpop = authorization(headers, "dpop");
+    crate::tokens::Presented {
+        token: dpop.or_else(|| bearer(headers)),
+        dpop_scheme: dpop.is_some(),
+        dpop_proof: dpop_proof(headers),
+    }
 }
 
 /// A cookie's value, if present.

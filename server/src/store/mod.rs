@@ -199,6 +199,8 @@ pub struct TokenRow {
     pub nik: String,
     pub enrollment_id: String,
     pub expires_at: DateTime<Utc>,
+    /// The DPoP key (JWK thumbprint) the token is bound to; `None` for a Bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// One issued credential's Token Status List entry.
@@ -295,6 +297,14 @@ pub trait Store: Send + Sync {
     fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
 
     fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a DPoP proof's jti `key` until `keep_until` (and drops those past their
+    /// time); false when it was already recorded (a replay).
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Consumes a nonce; true if it existed and had not expired.
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 

@@ -661,7 +661,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at FROM tokens WHERE hash = $1",
+                    "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = $1",
                     &[&hash],
                 )
                 .await?;
@@ -678,6 +678,7 @@ impl Store for PgStore {
                     nik: r.try_get(3)?,
                     enrollment_id: r.try_get(4)?,
                     expires_at: r.try_get(5)?,
+                    dpop_jkt: r.try_get(6)?,
                 })
             })
             .transpose()
@@ -694,6 +695,31 @@ impl Store for PgStore {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        if unstorable(key) {
+            return Ok(false);
+        }
+        let key = key.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute("DELETE FROM dpop_jtis WHERE expires_at < $1", &[&now])
+                .await?;
+            // One statement: of two nodes seeing the same jti, one inserts it.
+            let n = c
+                .execute(
+                    "INSERT INTO dpop_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[&key, &keep_until],
+                )
+                .await?;
+            Ok(n == 1)
         })
     }
 

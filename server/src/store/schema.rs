@@ -84,7 +84,16 @@ CREATE TABLE credentials (
 CREATE INDEX credentials_holder ON credentials(nik, vct);
 CREATE INDEX credentials_device ON credentials(device_thumb);
 "#,
-    // 4: enrollment revisions (compare-and-swap writes across connections and nodes).
+    // 4: DPoP (RFC 9449): proofs' jti seen (single use, across nodes sharing the store),
+    // and the key (JWK thumbprint) a token is bound to.
+    r#"
+CREATE TABLE dpop_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
+"#,
+    // 5: enrollment revisions (compare-and-swap writes across connections and nodes).
     r#"
 ALTER TABLE enrollments ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 "#,
@@ -132,9 +141,15 @@ CREATE TABLE tokens (
     device_thumb TEXT NOT NULL,
     nik TEXT NOT NULL,
     enrollment_id TEXT NOT NULL,
-    expires_at TIMESTAMPTZ NOT NULL
+    expires_at TIMESTAMPTZ NOT NULL,
+    dpop_jkt TEXT
 );
 CREATE INDEX tokens_device ON tokens(device_thumb);
+CREATE TABLE dpop_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX dpop_jtis_expiry ON dpop_jtis(expires_at);
 CREATE TABLE nonces (
     nonce TEXT PRIMARY KEY,
     expires_at TIMESTAMPTZ NOT NULL

@@ -490,26 +490,46 @@ impl Store for SqliteStore {
         let row = self
             .conn()
             .query_row(
-                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at FROM tokens WHERE hash = ?1",
+                "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = ?1",
                 [hash],
-                Self::read_device,
+                |r| Ok((Self::read_device(r)?, r.get::<_, Option<String>>(6)?)),
             )
             .optional()?;
-        row.map(|(hash, kind, device_thumb, nik, enrollment_id, expires)| {
-            Ok(TokenRow {
-                hash,
-                kind: if kind == "refresh" {
-                    TokenKind::Refresh
-                } else {
-                    TokenKind::Access
-                },
-                device_thumb,
-                nik,
-                enrollment_id,
-                expires_at: parse_ts(&expires)?,
-            })
-        })
+        row.map(
+            |((hash, kind, device_thumb, nik, enrollment_id, expires), dpop_jkt)| {
+                Ok(TokenRow {
+                    hash,
+                    kind: if kind == "refresh" {
+                        TokenKind::Refresh
+                    } else {
+                        TokenKind::Access
+                    },
+                    device_thumb,
+                    nik,
+                    enrollment_id,
+                    expires_at: parse_ts(&expires)?,
+                    dpop_jkt,
+                })
+            },
+        )
         .transpose()
+    }
+
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM dpop_jtis WHERE expires_at < ?1", [ts(now)])?;
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO dpop_jtis (key, expires_at) VALUES (?1, ?2)",
+            params![key, ts(keep_until)],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
@@ -622,8 +642,8 @@ impl Store for SqliteStore {
 
 fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
     conn.execute(
-        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             t.hash,
             match t.kind {
@@ -633,7 +653,8 @@ fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
             t.device_thumb,
             t.nik,
             t.enrollment_id,
-            ts(t.expires_at)
+            ts(t.expires_at),
+            t.dpop_jkt
         ],
     )?;
     Ok(())
@@ -655,6 +676,16 @@ mod tests {
                 .unwrap();
             assert!(s.take_nonce("n1", now).unwrap());
             assert!(!s.take_nonce("n1", now).unwrap());
+        }
+        {
+            let s = SqliteStore::open(&p).unwrap();
+            let now = Utc::now();
+            let later = now + chrono::Duration::minutes(10);
+            assert!(s.use_dpop_jti("k1", later, now).unwrap());
+            assert!(!s.use_dpop_jti("k1", later, now).unwrap(), "replayed jti");
+            // Past its time it is dropped (the proof is too old to be accepted anyway).
+            let much_later = later + chrono::Duration::seconds(1);
+            assert!(s.use_dpop_jti("k1", much_later, much_later).unwrap());
         }
         // Reopening does not re-run migrations.
         let s = SqliteStore::open(&p).unwrap();
