@@ -215,8 +215,8 @@ async fn read_enrollments<C: GenericClient>(
 
 async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &t.hash,
             &kind_str(t.kind),
@@ -224,6 +224,7 @@ async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> 
             &t.nik,
             &t.enrollment_id,
             &t.expires_at,
+            &t.dpop_jkt,
         ],
     )
     .await?;
