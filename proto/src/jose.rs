@@ -264,6 +264,10 @@ pub fn jwk_thumbprint(jwk: &EcJwk) -> String {
 
 // ------------------------------------------------------------------ time windows
 
+/// How far a JWT's `iat` may lie in the future (clock skew between signer and
+/// verifier): proofs, KB-JWTs and credentials alike.
+pub const MAX_FUTURE_SKEW_SECS: i64 = 60;
+
 /// How a JWT's `iat`, `nbf` and `exp` are judged against the verifier's clock (seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeWindow {

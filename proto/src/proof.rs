@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 pub const PROOF_TYP: &str = crate::wire::PROOF_JWT_TYP;
 
 /// How far in the future a proof's `iat` may be (clock skew between device and server).
-pub const MAX_FUTURE_SKEW_SECS: i64 = 60;
+pub const MAX_FUTURE_SKEW_SECS: i64 = jose::MAX_FUTURE_SKEW_SECS;
 
 /// How old a proof's `iat` may be when the server checks it (the c_nonce lifetime).
 pub const PROOF_MAX_AGE_SECS: i64 = 300;

@@ -5,6 +5,7 @@
 //! `IKD_TEST_STORE=postgres` ([`pg`]).
 #![allow(clippy::unwrap_used)]
 
+pub mod faultnet;
 pub mod pg;
 pub mod secret_service;
 pub mod smtp;

@@ -300,6 +300,108 @@ mod tests {
         assert!(!payload.contains("3171234567890123"));
     }
 
+    /// A hand-made SD-JWT: `payload` signed by `ik`, with `disclosures` appended.
+    fn hand_made(ik: &EcKeyPair, payload: Value, disclosures: &[String]) -> String {
+        let jwt = ik.sign_jws(json!({ "typ": TYP }), payload).unwrap();
+        let mut s = jwt;
+        for d in disclosures {
+            s.push('~');
+            s.push_str(d);
+        }
+        s.push('~');
+        s
+    }
+
+    fn disclosure(name: &str, value: Value) -> String {
+        jose::b64u_encode(serde_json::to_vec(&json!(["c2FsdA", name, value])).unwrap())
+    }
+
+    /// Issue 11 item 12: a selectively disclosed iss, exp, nbf, cnf, vct or status is
+    /// refused, at the top and anywhere inside `cnf` or `status`; before the fix a
+    /// `cnf.jwk` hidden behind a digest was accepted.
+    #[test]
+    fn registered_claims_hidden_behind_digests_are_refused() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = EcKeyPair::generate().unwrap().public_jwk();
+        let jwk = jose::jwk_to_value(&hk);
+        let base = || {
+            json!({
+                "iss": "https://issuer.example", "vct": "urn:ikd:ktp:1",
+                "iat": now().timestamp(), "exp": now().timestamp() + 3600,
+                "cnf": { "jwk": jwk.clone() },
+            })
+        };
+        // The clear form is accepted.
+        verify(
+            &hand_made(&ik, base(), &[]),
+            &ik.public_jwk(),
+            Some(&hk),
+            now(),
+        )
+        .unwrap();
+        for (name, value) in [
+            ("iss", json!("https://issuer.example")),
+            ("exp", json!(now().timestamp() + 3600)),
+            ("nbf", json!(now().timestamp())),
+            ("cnf", json!({ "jwk": jwk.clone() })),
+            ("vct", json!("urn:ikd:ktp:1")),
+            (
+                "status",
+                json!({ "status_list": { "idx": 1, "uri": "https://i.example/s" } }),
+            ),
+        ] {
+            let d = disclosure(name, value);
+            let mut p = base();
+            p.as_object_mut().unwrap().remove(name);
+            p["_sd"] = json!([digest(&d)]);
+            assert_eq!(
+                verify(&hand_made(&ik, p, &[d]), &ik.public_jwk(), None, now()).unwrap_err(),
+                SdJwtError::ReservedClaim,
+                "{name}"
+            );
+        }
+        // Nested: cnf.jwk, and status.status_list, behind a digest.
+        let d = disclosure("jwk", jwk.clone());
+        let mut p = base();
+        p["cnf"] = json!({ "_sd": [digest(&d)] });
+        assert_eq!(
+            verify(&hand_made(&ik, p, &[d]), &ik.public_jwk(), Some(&hk), now()).unwrap_err(),
+            SdJwtError::ReservedClaim
+        );
+        let d = disclosure(
+            "status_list",
+            json!({ "idx": 1, "uri": "https://i.example/s" }),
+        );
+        let mut p = base();
+        p["status"] = json!({ "_sd": [digest(&d)] });
+        assert_eq!(
+            verify(&hand_made(&ik, p, &[d]), &ik.public_jwk(), None, now()).unwrap_err(),
+            SdJwtError::ReservedClaim
+        );
+    }
+
+    /// Issue 11 item 12: an `iat` beyond the clock skew in the future is refused (before
+    /// the fix a credential's iat was not judged at all).
+    #[test]
+    fn a_credential_issued_in_the_future_is_refused() {
+        let ik = EcKeyPair::generate().unwrap();
+        let hk = ik.public_jwk();
+        let at = |iat: i64| {
+            json!({
+                "iss": "https://issuer.example", "vct": "urn:ikd:ktp:1",
+                "iat": iat, "exp": now().timestamp() + 3600,
+                "cnf": { "jwk": jose::jwk_to_value(&hk) },
+            })
+        };
+        let skew = jose::MAX_FUTURE_SKEW_SECS;
+        let t = now().timestamp();
+        verify(&hand_made(&ik, at(t + skew), &[]), &hk, None, now()).unwrap();
+        assert_eq!(
+            verify(&hand_made(&ik, at(t + skew + 1), &[]), &hk, None, now()).unwrap_err(),
+            SdJwtError::NotYetValid
+        );
+    }
+
     #[test]
     fn reserved_claims_cannot_be_disclosable() {
         let ik = EcKeyPair::generate().unwrap();

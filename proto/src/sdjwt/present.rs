@@ -189,7 +189,7 @@ pub fn present_by(
 pub const KB_TYP: &str = "kb+jwt";
 
 /// How far in the future a KB-JWT's `iat` may be (clock skew).
-pub const KB_MAX_FUTURE_SKEW_SECS: i64 = 60;
+pub const KB_MAX_FUTURE_SKEW_SECS: i64 = jose::MAX_FUTURE_SKEW_SECS;
 
 /// Holder side: appends a KB-JWT signed by `holder` (the key in `cnf.jwk`) to a
 /// presentation `<jwt>~<d>~…~` (as made by [`present`]).

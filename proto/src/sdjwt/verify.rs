@@ -195,6 +195,22 @@ impl Resolver {
     }
 }
 
+/// Whether `v` holds an `_sd` array or a `{"...": digest}` element anywhere.
+fn has_digests(v: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    match v {
+        Value::Object(m) => {
+            m.contains_key("_sd")
+                || m.contains_key("...")
+                || m.values().any(|x| has_digests(x, depth + 1))
+        }
+        Value::Array(a) => a.iter().any(|x| has_digests(x, depth + 1)),
+        _ => false,
+    }
+}
+
 fn numeric_date(v: Option<&Value>) -> Result<Option<DateTime<Utc>>, SdJwtError> {
     let Some(v) = v else { return Ok(None) };
     let secs = match v {
@@ -240,6 +256,13 @@ pub fn verify(
         Some(_) => return Err(SdJwtError::UnsupportedAlg),
     }
 
+    // The holder key and the status reference stay wholly in the clear: no digest
+    // anywhere inside `cnf` or `status` (the depth-0 names are checked in the resolver).
+    for name in ["cnf", "status"] {
+        if payload.get(name).is_some_and(|v| has_digests(v, 0)) {
+            return Err(SdJwtError::ReservedClaim);
+        }
+    }
     let mut by_digest = HashMap::new();
     for d in &parts.disclosures {
         let parsed = parse_disclosure(d)?;
@@ -267,7 +290,8 @@ pub fn verify(
     let issued_at = numeric_date(claims.get("iat"))?.ok_or(SdJwtError::Malformed)?;
     let expires_at = numeric_date(claims.get("exp"))?;
     let not_before = numeric_date(claims.get("nbf"))?;
-    // A credential's own iat is not judged (it may be a year old); nbf ≤ now < exp.
+    // A credential's own iat may be old (a year), but not in the future beyond the
+    // clock skew; nbf ≤ now < exp.
     jose::check_time_window(
         now.timestamp(),
         None,
@@ -279,6 +303,18 @@ pub fn verify(
         jose::TimeError::NotYetValid => SdJwtError::NotYetValid,
         _ => SdJwtError::Expired,
     })?;
+    let skew_only = jose::TimeWindow {
+        max_age_secs: None,
+        skew_secs: jose::MAX_FUTURE_SKEW_SECS,
+    };
+    jose::check_time_window(
+        now.timestamp(),
+        Some(issued_at.timestamp()),
+        None,
+        None,
+        skew_only,
+    )
+    .map_err(|_| SdJwtError::NotYetValid)?;
     let holder_jwk = claims
         .get("cnf")
         .and_then(|c| c.get("jwk"))
