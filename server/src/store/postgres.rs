@@ -739,9 +739,17 @@ impl Store for PgStore {
                 )
                 .await?
                 .map(|r| r.get(0));
-            c.execute("DELETE FROM nonces WHERE expires_at < $1", &[&now])
-                .await?;
             Ok(exp.is_some_and(|e| e > now))
+        })
+    }
+
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let n = c
+                .execute("DELETE FROM nonces WHERE expires_at < $1", &[&now])
+                .await?;
+            Ok(n as usize)
         })
     }
 

@@ -93,7 +93,11 @@ CREATE TABLE dpop_jtis (
 );
 ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
 "#,
-    // 5: enrollment revisions (compare-and-swap writes across connections and nodes).
+    // 5: nonces by expiry (the background pruning deletes by it).
+    r#"
+CREATE INDEX nonces_expiry ON nonces(expires_at);
+"#,
+    // 6: enrollment revisions (compare-and-swap writes across connections and nodes).
     r#"
 ALTER TABLE enrollments ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 "#,
