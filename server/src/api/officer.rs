@@ -183,7 +183,8 @@ pub async fn queue(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    Ok(no_store(axum::Json(enrollment::queue(&state, &o)?)))
+    let q = super::blocking(move || enrollment::queue(&state, &o)).await?;
+    Ok(no_store(axum::Json(q)))
 }
 
 /// GET /officer/api/enrollments/{id}
@@ -196,7 +197,8 @@ pub async fn detail(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    Ok(no_store(axum::Json(enrollment::detail(&state, &o, &id)?)))
+    let d = super::retrying(move || enrollment::detail(&state, &o, &id)).await?;
+    Ok(no_store(axum::Json(d)))
 }
 
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
@@ -209,7 +211,7 @@ pub async fn approve(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let e = enrollment::approve(&state, &o, &id)?;
+    let e = super::retrying(move || enrollment::approve(&state, &o, &id)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -229,7 +231,7 @@ pub async fn reject(
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let e = enrollment::reject(&state, &o, &id, &req.reason)?;
+    let e = super::retrying(move || enrollment::reject(&state, &o, &id, &req.reason)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "rejected".into(),
@@ -247,7 +249,7 @@ pub async fn block_device(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let blocked = issuance::block_devices(&state, &o, key)?;
+    let blocked = super::blocking(move || issuance::block_devices(&state, &o, key)).await?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
 }
 
@@ -283,6 +285,6 @@ pub async fn resident_check(
     JsonBody(req): JsonBody<ResidentCheckRequest>,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let check = enrollment::resident_check(&state, &o, &req.nik)?;
+    let check = super::blocking(move || enrollment::resident_check(&state, &o, &req.nik)).await?;
     Ok(no_store(axum::Json(check)))
 }
