@@ -1,8 +1,31 @@
-//! In-memory token buckets keyed by a string ("submit:127.0.0.1", …), bounded: past
-//! [`MAX_KEYS`] the least recently used bucket is evicted (a flood of fresh keys
-//! pushes out only the oldest, never every bucket at once). Client addresses are keyed
-//! by [`ip_key`] (IPv6 by its /64), after [`crate::clientip`] found the client behind a
-//! trusted proxy. [`Lockout`] counts failed officer logins per account.
+//! Token buckets keyed by a string ("submit:127.0.0.1", …). The server keeps them in
+//! the store (`Store::take_rate_token`, rows with their last refill time), so they count
+//! across every node; [`take`] is the bucket arithmetic both backends use, and
+//! [`RateLimiter`] an in-memory bucket set on the same arithmetic, bounded: past
+//! [`MAX_KEYS`] the least recently used bucket is evicted (never every bucket at
+//! once). Client addresses are keyed by [`ip_key`] (IPv6 by its /64), after
+//! [`crate::clientip`] found the client behind a trusted proxy. [`Lockout`] counts
+//! failed officer logins per account.
+
+/// One bucket step: refills `tokens` (last at `at`) up to `burst` at `per_minute`, then
+/// takes one. Returns the bucket's new token count and `Err(retry_after_secs)` when it
+/// was empty (nothing taken).
+pub fn take(
+    tokens: f64,
+    at: DateTime<Utc>,
+    burst: u32,
+    per_minute: u32,
+    now: DateTime<Utc>,
+) -> (f64, Result<(), u64>) {
+    let rate = f64::from(per_minute.max(1)) / 60.0;
+    let elapsed = (now - at).num_milliseconds().max(0) as f64 / 1000.0;
+    let t = (tokens + elapsed * rate).min(f64::from(burst));
+    if t >= 1.0 {
+        (t - 1.0, Ok(()))
+    } else {
+        (t, Err(((1.0 - t) / rate).ceil().max(1.0) as u64))
+    }
+}
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -56,21 +79,6 @@ impl RateLimiter {
         per_minute: u32,
         now: DateTime<Utc>,
     ) -> Result<(), u64> {
-        self.check_rate(key, burst, f64::from(per_minute.max(1)) / 60.0, now)
-    }
-
-    /// [`Self::check`] refilled `per_hour`.
-    pub fn check_per_hour(
-        &self,
-        key: &str,
-        burst: u32,
-        per_hour: u32,
-        now: DateTime<Utc>,
-    ) -> Result<(), u64> {
-        self.check_rate(key, burst, f64::from(per_hour.max(1)) / 3600.0, now)
-    }
-
-    fn check_rate(&self, key: &str, burst: u32, rate: f64, now: DateTime<Utc>) -> Result<(), u64> {
         let mut guard = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let b = &mut *guard;
         let seq = b.next_seq;
@@ -91,15 +99,10 @@ impl RateLimiter {
         b.order.remove(&entry.seq);
         entry.seq = seq;
         b.order.insert(seq, key.to_owned());
-        let elapsed = (now - entry.at).num_milliseconds().max(0) as f64 / 1000.0;
-        entry.tokens = (entry.tokens + elapsed * rate).min(f64::from(burst));
+        let (tokens, taken) = take(entry.tokens, entry.at, burst, per_minute, now);
+        entry.tokens = tokens;
         entry.at = now;
-        if entry.tokens >= 1.0 {
-            entry.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - entry.tokens) / rate).ceil().max(1.0) as u64)
-        }
+        taken
     }
 
     /// How many buckets are kept now.

@@ -4,7 +4,7 @@ use crate::config::{Config, Limits};
 use crate::error::{ApiErr, ServerError};
 use crate::siak::{Siak, SimulatedSiak};
 use crate::store::Store;
-use crate::{crypto, deskqr, mail, ratelimit};
+use crate::{crypto, mail, ratelimit};
 use ikd_proto::clock::Clock;
 use ikd_proto::jose::EcKeyPair;
 use std::sync::Arc;
@@ -25,12 +25,10 @@ pub struct AppState {
     pub hmac_key: ring::hmac::Key,
     pub mailer: mail::Mailer,
     pub limits: Limits,
-    pub limiter: ratelimit::RateLimiter,
     /// Failed officer logins per account.
     pub login_lockout: ratelimit::Lockout,
     /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
     pub trusted_proxies: Vec<crate::clientip::Cidr>,
-    pub desks: deskqr::Desks,
     pub dev_mode: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
     pub transition: std::sync::Mutex<()>,
@@ -43,7 +41,7 @@ impl AppState {
 
     /// The per-client-IP token bucket for `what` ("submit", "token", "reauth", "login"):
     /// `burst` requests, refilled at `per_minute`; a 429 with `retry_after_secs` when
-    /// empty.
+    /// empty. The bucket is a store row, so it counts across nodes.
     pub fn limit_per_ip(
         &self,
         what: &str,
@@ -53,25 +51,24 @@ impl AppState {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), ApiErr> {
         let key = format!("{what}:{}", ratelimit::ip_key(peer.ip()));
-        self.limiter
-            .check(&key, burst, per_minute, now)
+        self.store
+            .take_rate_token(&key, burst, per_minute, now)?
             .map_err(ApiErr::rate_limited)
     }
 
     /// A token bucket for `what` keyed by something other than the address (a NIK, an
-    /// officer account), refilled `per_hour`; `subject` is hashed, so no NIK is kept
-    /// in memory in the clear.
+    /// officer account); `subject` is hashed, so no NIK is kept in the clear.
     pub fn limit_per_subject(
         &self,
         what: &str,
         subject: &str,
         burst: u32,
-        per_hour: u32,
+        per_minute: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), ApiErr> {
         let key = format!("{what}:{}", crypto::sha256_hex(subject.as_bytes()));
-        self.limiter
-            .check_per_hour(&key, burst, per_hour, now)
+        self.store
+            .take_rate_token(&key, burst, per_minute, now)?
             .map_err(ApiErr::rate_limited)
     }
 }
@@ -103,10 +100,8 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         hmac_key,
         mailer,
         limits: config.limits.clone(),
-        limiter: ratelimit::RateLimiter::default(),
         login_lockout: ratelimit::Lockout::default(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
-        desks: deskqr::Desks::default(),
         dev_mode: config.dev_outbox,
         transition: std::sync::Mutex::new(()),
     })

@@ -738,7 +738,7 @@ async fn five_wrong_officer_passwords_lock_the_account() {
     );
 }
 
-/// Issue 11 item 5: submits are limited per NIK (10 an hour) whatever the address
+/// Issue 11 item 5: submits are limited per NIK (10, then 1 a minute) whatever the address
 /// (before the fix only per IP, 20 deep).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submits_are_limited_per_nik() {
