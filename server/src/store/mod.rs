@@ -3,9 +3,11 @@
 //! WAL, the migrations in [`schema`]); a PostgreSQL one can sit beside it. Every
 //! multi-step write is one transaction.
 
+pub mod idempotency;
 pub mod schema;
 pub mod sqlite;
 
+pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
@@ -182,7 +184,7 @@ pub struct Officer {
     pub desk_name: String,
 }
 
-pub trait Store: Send + Sync {
+pub trait Store: IdempotencyStore + Send + Sync {
     fn resident_count(&self) -> StoreResult<usize>;
     /// Inserts residents (existing NIKs are kept as they are), in one transaction.
     fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()>;

@@ -93,4 +93,17 @@ CREATE TABLE dpop_jtis (
 );
 ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
 "#,
+    // 5: answers of state-changing requests by Idempotency-Key (store/idempotency.rs);
+    // status NULL while the first request runs; answer sealed with a key from the
+    // request (not stored).
+    r#"
+CREATE TABLE idempotency (
+    scope TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    answer BLOB,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
 ];
