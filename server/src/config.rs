@@ -70,6 +70,19 @@ pub struct Limits {
     /// resident starts over (status `expired`), the officer's queue drops it.
     #[serde(default = "default_enrollment_ttl_days")]
     pub enrollment_ttl_days: i64,
+    /// POST /nonce, per client IP (each call stores a row until it expires).
+    #[serde(default = "default_nonce_burst")]
+    pub nonce_burst: u32,
+    #[serde(default = "default_nonce_per_minute")]
+    pub nonce_per_minute: u32,
+}
+
+fn default_nonce_burst() -> u32 {
+    60
+}
+
+fn default_nonce_per_minute() -> u32 {
+    60
 }
 
 fn default_enrollment_ttl_days() -> i64 {
@@ -96,6 +109,8 @@ impl Default for Limits {
             reauth_burst: default_reauth_burst(),
             reauth_per_minute: default_reauth_per_minute(),
             enrollment_ttl_days: default_enrollment_ttl_days(),
+            nonce_burst: default_nonce_burst(),
+            nonce_per_minute: default_nonce_per_minute(),
         }
     }
 }
@@ -108,6 +123,8 @@ impl Limits {
             submit_per_minute: 100_000,
             token_burst: 100_000,
             token_per_minute: 100_000,
+            nonce_burst: 100_000,
+            nonce_per_minute: 100_000,
             ..Self::default()
         }
     }

@@ -1,12 +1,14 @@
 //! The whole resident journey with `ikd wallet` alone, against a real `ikd-server demo`
 //! process: enroll → the desk QR → (the officer approves over the console's HTTP API) →
 //! the code from the mail (real SMTP to a loopback receiver) → activate → PIN → KTP,
-//! KK and history → refresh → release. Every wallet step is a separate `ikd wallet`
-//! process sharing one data dir, so the state that survives between runs is tested too.
+//! KK and history → present to a running `ikd-verifier demo` process (OpenID4VP: share,
+//! a required field left out, decline) → refresh → release. Every wallet step is a
+//! separate `ikd wallet` process sharing one data dir, so the state that survives
+//! between runs is tested too.
 //!
-//! Expects `target/debug/ikd` and `target/debug/ikd-server`, built beforehand (this
-//! test builds nothing): `cargo test -p ikd-core -p ikd-server -p ikd-tests` or
-//! `cargo test --workspace` builds both, as does `cargo build -p ikd-core -p ikd-server`.
+//! Expects `target/debug/ikd`, `target/debug/ikd-server` and `target/debug/ikd-verifier`,
+//! built beforehand (this test builds nothing): `cargo test --workspace` builds them, as
+//! does `cargo build -p ikd-core -p ikd-server -p ikd-verifier`.
 
 use ikd_tests::{code_in, Officer, SmtpReceiver, MAIL_TIMEOUT};
 use serde_json::Value;
@@ -65,23 +67,44 @@ impl Drop for Server {
 
 /// Starts `ikd-server demo` on `port`, mailing to `smtp`; polls until it accepts.
 fn start_demo(port: u16, data_dir: &Path, smtp: SocketAddr) -> Server {
-    let child = Command::new(binary("ikd-server"))
-        .args(["demo", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+    let mut cmd = Command::new(binary("ikd-server"));
+    cmd.args(["demo", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data_dir)
-        .args(["--smtp", &smtp.to_string()])
+        .args(["--smtp", &smtp.to_string()]);
+    spawn_listening(cmd, port, "ikd-server demo")
+}
+
+/// Starts `ikd-verifier demo` on `port`, trusting `issuer`'s keys and writing its
+/// relying-party CA to `trust_anchor_out`; polls until it accepts.
+fn start_verifier(port: u16, trust_anchor_out: &Path, issuer: &str) -> Server {
+    let mut cmd = Command::new(binary("ikd-verifier"));
+    cmd.args([
+        "demo",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--issuer",
+        issuer,
+    ])
+    .arg("--trust-anchor-out")
+    .arg(trust_anchor_out);
+    spawn_listening(cmd, port, "ikd-verifier demo")
+}
+
+fn spawn_listening(mut cmd: Command, port: u16, what: &str) -> Server {
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("ikd-server starts");
+        .unwrap_or_else(|e| panic!("{what} starts: {e}"));
     let mut server = Server(child);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
         assert!(
             server.0.try_wait().expect("child status").is_none(),
-            "ikd-server demo exited early"
+            "{what} exited early"
         );
-        assert!(Instant::now() < deadline, "ikd-server demo did not listen");
+        assert!(Instant::now() < deadline, "{what} did not listen");
         std::thread::yield_now();
     }
     server
@@ -101,12 +124,17 @@ fn wallet(data_dir: &Path, backend: &str, args: &[&str], stdin: &str) -> Output 
         .stderr(Stdio::piped())
         .spawn()
         .expect("ikd starts");
-    child
+    // A run refused by argument parsing exits without reading stdin: a broken pipe
+    // then is expected, not a failure (the exit status tells).
+    match child
         .stdin
         .take()
         .expect("piped stdin")
         .write_all(stdin.as_bytes())
-        .expect("stdin written");
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin written: {e}"),
+        _ => {}
+    }
     child.wait_with_output().expect("ikd runs")
 }
 
@@ -292,6 +320,104 @@ async fn the_whole_journey_with_ikd_wallet_alone() {
     ] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
+
+    // OpenID4VP: present to a running `ikd-verifier demo`, whose relying-party CA is the
+    // wallet's trust anchor (the file in its data dir).
+    let vport = free_port();
+    let _verifier = start_verifier(
+        vport,
+        &data.join(ikd_core::wallet::present::RP_TRUST_ANCHORS_FILE),
+        &base,
+    );
+    let vbase = format!("http://127.0.0.1:{vport}");
+    let http = reqwest::Client::new();
+    let create = |preset: &'static str| {
+        let http = http.clone();
+        let url = format!("{vbase}/api/requests");
+        async move {
+            let r = http
+                .post(url)
+                .json(&serde_json::json!({ "preset": preset }))
+                .send()
+                .await
+                .expect("verifier answers");
+            assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+            r.json::<Value>().await.expect("created request")
+        }
+    };
+    let result = |id: String| {
+        let http = http.clone();
+        let url = format!("{vbase}/api/requests/{id}");
+        async move {
+            let r = http.get(url).send().await.expect("verifier answers");
+            r.json::<Value>().await.expect("result JSON")
+        }
+    };
+    let c = create("usia17").await;
+    let link = c["url"].as_str().expect("openid4vp link").to_owned();
+    let sent = ok(run(
+        &["present", "--request", &link, "--share-all", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    ));
+    assert_eq!(sent["to"]["trust"], "registered", "{sent}");
+    assert!(sent["to"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Bank Contoh Indonesia"));
+    assert_eq!(sent["to"]["host"], "127.0.0.1");
+    assert_eq!(
+        sent["sent"],
+        serde_json::json!(["age_equal_or_over.17", "foto"])
+    );
+    assert_eq!(sent["declined"], false);
+    assert_eq!(sent["answer"]["status"], 200, "{sent}");
+    let id = c["id"].as_str().expect("request id").to_owned();
+    let r = result(id).await;
+    assert_eq!(r["status"], "valid", "{r}");
+    assert_eq!(
+        r["credentials"][0]["claims"]["age_equal_or_over"]["17"],
+        true
+    );
+    assert!(r["credentials"][0]["claims"].get("nik").is_none(), "{r}");
+
+    // Full identity: naming only some fields leaves required ones out (refused before
+    // anything is sent); then a refusal, which the verifier sees as access_denied.
+    let c = create("identitas").await;
+    let link = c["url"].as_str().expect("openid4vp link").to_owned();
+    let e = err(run(
+        &[
+            "present",
+            "--request",
+            &link,
+            "--share",
+            "nama,foto",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+    ));
+    assert_eq!(e["code"], "invalid_state");
+    let id = c["id"].as_str().expect("request id").to_owned();
+    assert_eq!(result(id.clone()).await["status"], "pending");
+    let declined = ok(run(
+        &["present", "--request", &link, "--decline", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    ));
+    assert_eq!(declined["declined"], true);
+    assert_eq!(declined["sent"], serde_json::json!([]));
+    let r = result(id).await;
+    assert_eq!(r["status"], "declined", "{r}");
+    assert_eq!(r["error"], "access_denied");
+    let history = ok(run(&["history", "--pin-stdin"], &format!("{PIN}\n")));
+    let kinds: Vec<&str> = history
+        .as_array()
+        .expect("history is a list")
+        .iter()
+        .filter_map(|h| h["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"presented") && kinds.contains(&"presentation_declined"),
+        "{kinds:?}"
+    );
 
     // Fresh documents with the refresh token, then Lepas Perangkat.
     let refreshed = ok(run(&["refresh", "--pin-stdin"], &format!("{PIN}\n")));

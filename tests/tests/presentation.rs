@@ -597,3 +597,50 @@ async fn verifier_demo_page_shows_qr_and_result() {
     assert!(page.contains("data:image/jpeg;base64,") && page.contains(SITI.name));
     v.running.shutdown().await;
 }
+
+/// Lepas Perangkat sets the credentials' status entries to invalid: a KTP presented
+/// afterwards (well formed, key-bound, answering the query) is reported revoked by
+/// ikd-verifier, which reads the issuer's Token Status List.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_presented_after_lepas_perangkat_is_revoked() {
+    let h = Harness::start().await;
+    let v = vp::start_verifier(&h.base_url).await;
+    let holder = holder(&h, SITI.nik, EMAIL).await;
+    let anchors = TrustAnchors::from_pem(&v.ca_pem).unwrap();
+    h.client
+        .release(&holder.access_token, &h.proof(&holder.key).await)
+        .await
+        .unwrap();
+
+    let c = v
+        .create(json!({"preset": "usia17", "response_mode": "direct_post"}))
+        .await;
+    let req = fetch_request(&c.url, &anchors).await.request;
+    let age: Vec<PathElement> = vec![
+        PathElement::Key("age_equal_or_over".into()),
+        PathElement::Key("17".into()),
+    ];
+    let foto = vec![PathElement::Key("foto".into())];
+    let selected = sdjwt_present::select(&holder.ktp, &[&age, &foto]).unwrap();
+    let pres = sdjwt_present::key_binding(
+        &selected,
+        &holder.key,
+        &req.client_id,
+        &req.nonce,
+        Utc::now(),
+    )
+    .unwrap();
+    let body = oid4vp::response_body(&req, &json!({"ktp": [pres]})).unwrap();
+    let (status, _) = post_response(&req.response_uri, body).await;
+    assert_eq!(
+        status, 200,
+        "the response is well formed; the verdict is in the result"
+    );
+    let r = v.result(&c.id).await;
+    assert_eq!(r["status"], "revoked", "{r}");
+    assert_eq!(
+        r["credentials"][0]["claims"]["age_equal_or_over"]["17"], true,
+        "{r}"
+    );
+    v.running.shutdown().await;
+}

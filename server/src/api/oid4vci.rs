@@ -54,9 +54,15 @@ pub async fn token(
 
 /// POST /nonce
 #[utoipa::path(post, path = "/nonce", tag = "openid4vci",
-    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse)))]
-pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
-    let c_nonce = tokens::new_nonce(&state)?;
+    responses(
+        (status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse),
+        (status = 429, description = "Rate limited per client IP (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
+    ))]
+pub async fn nonce(
+    State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Response, ApiErr> {
+    let c_nonce = super::blocking(move || tokens::new_nonce_for(&state, peer)).await?;
     Ok(no_store(axum::Json(NonceResponse { c_nonce })))
 }
 

@@ -245,6 +245,10 @@ pub trait Store: IdempotencyStore + Send + Sync {
     ) -> StoreResult<bool>;
     /// Consumes a nonce; true if it existed and had not expired.
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Deletes the nonces expired before `now` (by the `nonces_expiry` index); returns
+    /// how many. Run in the background ([`crate::tokens::spawn_nonce_pruning`]), not on
+    /// the request path.
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize>;
 
     fn put_officer(&self, o: &Officer) -> StoreResult<()>;
     fn officer(&self, username: &str) -> StoreResult<Option<Officer>>;

@@ -93,7 +93,11 @@ CREATE TABLE dpop_jtis (
 );
 ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
 "#,
-    // 5: answers of state-changing requests by Idempotency-Key (store/idempotency.rs);
+    // 5: nonces by expiry (the background pruning deletes by it).
+    r#"
+CREATE INDEX nonces_expiry ON nonces(expires_at);
+"#,
+    // 6: answers of state-changing requests by Idempotency-Key (store/idempotency.rs);
     // status NULL while the first request runs; answer sealed with a key from the
     // request (not stored).
     r#"

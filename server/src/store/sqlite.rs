@@ -481,13 +481,17 @@ impl Store for SqliteStore {
             )
             .optional()?;
         tx.execute("DELETE FROM nonces WHERE nonce = ?1", [nonce])?;
-        // Housekeeping: drop expired nonces.
-        tx.execute("DELETE FROM nonces WHERE expires_at < ?1", [ts(now)])?;
         tx.commit()?;
         match exp {
             Some(e) => Ok(parse_ts(&e)? > now),
             None => Ok(false),
         }
+    }
+
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM nonces WHERE expires_at < ?1", [ts(now)])?)
     }
 
     fn put_officer(&self, o: &Officer) -> StoreResult<()> {
@@ -594,6 +598,32 @@ fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Issue 11 item 8: expired nonces go by the background pruning, through an index
+    /// on the expiry (before the fix: no index, pruned only inside `take_nonce`).
+    #[test]
+    fn expired_nonces_are_pruned_through_the_expiry_index() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let now = Utc::now();
+        for i in 0..5 {
+            s.insert_nonce(&format!("old{i}"), now - chrono::Duration::seconds(1))
+                .unwrap();
+        }
+        s.insert_nonce("fresh", now + chrono::Duration::minutes(5))
+            .unwrap();
+        assert_eq!(s.prune_expired_nonces(now).unwrap(), 5);
+        assert_eq!(s.prune_expired_nonces(now).unwrap(), 0);
+        assert!(s.take_nonce("fresh", now).unwrap());
+        let plan: String = s
+            .conn()
+            .query_row(
+                "EXPLAIN QUERY PLAN DELETE FROM nonces WHERE expires_at < ?1",
+                [ts(now)],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("nonces_expiry"), "{plan}");
+    }
 
     #[test]
     fn migrations_apply_once_and_nonces_are_single_use() {

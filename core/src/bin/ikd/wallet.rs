@@ -14,13 +14,18 @@
 //!   ktp | kk | history --pin-stdin          KtpView | KkView | [HistoryEntry]
 //!   refresh --pin-stdin                     {"refreshed": true}
 //!   release --pin-stdin                     AppState
+//!   present --request URL (--share-all | --share nama,foto | --decline) --pin-stdin
+//!                                           Presented: to whom, what was sent, the answer
 //! ```
 //!
 //! Defaults: `IKD_DATA_DIR`, `IKD_BACKEND_URL` (else the demo server on
 //! 127.0.0.1:8787). A PIN is never an argument: `--pin-stdin` reads one line (`set-pin`
 //! two). The unlocked document key lives only as long as one run: commands behind the
 //! PIN unlock first. `release` needs the PIN too, since the device's tokens are in the
-//! vault.
+//! vault. `present` (OpenID4VP 1.0) answers the verifier's `openid4vp://` link: the
+//! wallet is a release build here, so the verifier must chain to a relying-party trust
+//! anchor in `rp-trust-anchors.pem` in the data dir; `--share` names the fields (claim
+//! paths or their first element) and must include every required one.
 
 use clap::{Args, Subcommand, ValueEnum};
 use ikd_core::clock::SystemClock;
@@ -28,6 +33,7 @@ use ikd_core::error::{ErrorCode, UiError};
 use ikd_core::secret::SecretString;
 use ikd_core::vault::{FileKeyStore, KeyStore};
 use ikd_core::view::RegisterForm;
+use ikd_core::wallet::present::ShareChoice;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use serde::Serialize;
 use std::io::BufRead as _;
@@ -109,6 +115,44 @@ enum WalletCommand {
     Refresh(PinStdin),
     /// Lepas Perangkat: tell the backend, then wipe this wallet (stdin: the PIN).
     Release(PinStdin),
+    /// Answer a verifier's OpenID4VP request (stdin: the PIN; the documents are
+    /// behind it even to see what would be shared).
+    Present {
+        /// The `openid4vp://` link (the QR's text).
+        #[arg(long)]
+        request: String,
+        /// Share every field asked for.
+        #[arg(long, conflicts_with_all = ["share", "decline"])]
+        share_all: bool,
+        /// Share only these fields (comma-separated), e.g. `nama,foto`.
+        #[arg(long, value_delimiter = ',', conflicts_with = "decline")]
+        share: Option<Vec<String>>,
+        /// Refuse: the verifier gets `access_denied`.
+        #[arg(long)]
+        decline: bool,
+        #[command(flatten)]
+        pin: PinStdin,
+    },
+}
+
+/// What `present` prints: to whom, what was sent, and the verifier's answer.
+#[derive(Serialize)]
+struct Presented {
+    to: ikd_core::wallet::present::VerifierView,
+    purpose: Option<String>,
+    response_mode: String,
+    /// The claim paths sent (empty when declined).
+    sent: Vec<String>,
+    declined: bool,
+    answer: VerifierAnswer,
+}
+
+#[derive(Serialize)]
+struct VerifierAnswer {
+    /// The HTTP status of the verifier's answer to the `direct_post`.
+    status: u16,
+    redirect_uri: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(Args)]
@@ -201,7 +245,8 @@ impl WalletCommand {
             | WalletCommand::Kk(_)
             | WalletCommand::History(_)
             | WalletCommand::Refresh(_)
-            | WalletCommand::Release(_) => 1,
+            | WalletCommand::Release(_)
+            | WalletCommand::Present { .. } => 1,
             _ => 0,
         }
     }
@@ -273,6 +318,45 @@ async fn run_command(
         WalletCommand::Release(_) => {
             w.unlock(pin()?)?;
             pretty(&w.release_device().await?)
+        }
+        WalletCommand::Present {
+            request,
+            share_all,
+            share,
+            decline,
+            pin: _,
+        } => {
+            let choice = match (share_all, share, decline) {
+                (true, None, false) => Some(ShareChoice::All),
+                (false, Some(names), false) => Some(ShareChoice::Only(names)),
+                (false, None, true) => None,
+                _ => {
+                    return Err(UiError::new(
+                        ErrorCode::InvalidState,
+                        "choose one of --share-all, --share FIELDS or --decline",
+                    ))
+                }
+            };
+            let pin = pin()?;
+            w.unlock(SecretString::new(pin.expose().clone()))?;
+            let pending = w.presentation_request(&request).await?;
+            let out = match &choice {
+                Some(c) => w.present(&pending, pin, c).await?,
+                None => w.decline(&pending).await?,
+            };
+            let view = pending.view();
+            pretty(&Presented {
+                to: out.verifier,
+                purpose: view.purpose.clone(),
+                response_mode: view.response_mode.clone(),
+                sent: out.shared,
+                declined: out.declined,
+                answer: VerifierAnswer {
+                    status: out.status,
+                    redirect_uri: out.redirect_uri,
+                    error: out.verifier_error,
+                },
+            })
         }
     }
 }
