@@ -151,6 +151,9 @@ pub struct Config {
     /// None: the demo makes a root and certificate in the data dir (`x5c`), a non-demo
     /// server issues without `x5c`.
     pub issuer_certificates: Option<PathBuf>,
+    /// `postgres://…`: the shared PostgreSQL store (several nodes). None: the SQLite
+    /// file `ikd-server.sqlite3` in `data_dir`.
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -168,6 +171,7 @@ impl Config {
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
             issuer_certificates: None,
+            database_url: None,
         }
     }
 }
@@ -190,6 +194,9 @@ pub struct FileConfig {
     /// See [`Config::issuer_certificates`].
     #[serde(default)]
     pub issuer_certificates: Option<PathBuf>,
+    /// See [`Config::database_url`]; `--database-url` and `IKD_DATABASE_URL` override it.
+    #[serde(default)]
+    pub database_url: Option<String>,
 }
 
 impl FileConfig {
@@ -206,6 +213,7 @@ impl FileConfig {
             limits: self.limits.unwrap_or_default(),
             clock: Arc::new(SystemClock),
             issuer_certificates: self.issuer_certificates,
+            database_url: self.database_url,
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Shared test support: a loopback SMTP receiver ([`smtp`]) and a server harness
 //! ([`Harness`]) that runs `ikd_server::start` on 127.0.0.1:0 with a temp data dir,
-//! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer.
+//! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer; on
+//! SQLite in the data dir, or on a fresh PostgreSQL database when
+//! `IKD_TEST_STORE=postgres` ([`pg`]).
 #![allow(clippy::unwrap_used)]
 
 pub mod faultnet;
+pub mod pg;
 pub mod secret_service;
 pub mod smtp;
 pub mod vp;
@@ -33,6 +36,9 @@ pub struct Harness {
     pub client: BackendClient,
     pub base_url: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database when `IKD_TEST_STORE=postgres`; else the server's SQLite
+    /// file is `dir/ikd-server.sqlite3`.
+    pub database_url: Option<String>,
 }
 
 impl Harness {
@@ -54,6 +60,10 @@ impl Harness {
         config.seed = SEED;
         config.limits = limits;
         config.clock = clock.clone();
+        if pg::selected() {
+            config.database_url = Some(pg::shared().fresh_database());
+        }
+        let database_url = config.database_url.clone();
         config.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp.addr.port(),
@@ -72,6 +82,21 @@ impl Harness {
             client,
             base_url,
             dir,
+            database_url,
+        }
+    }
+
+    /// The one integer `sql` gives on the server's store (SQLite file or PostgreSQL).
+    pub fn count(&self, sql: &str) -> i64 {
+        match &self.database_url {
+            Some(url) => {
+                let db = url.rsplit('/').next().unwrap_or_default();
+                pg::shared().psql(db, sql).parse().unwrap()
+            }
+            None => rusqlite::Connection::open(self.dir.path().join("ikd-server.sqlite3"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
         }
     }
 

@@ -48,7 +48,8 @@ pub async fn token(
     headers: HeaderMap,
     FormBody(form): FormBody<TokenForm>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::token(&state, peer, &form, dpop_proof(&headers))?;
+    let answer =
+        super::retrying(move || issuance::token(&state, peer, &form, dpop_proof(&headers))).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -83,7 +84,8 @@ pub async fn credential(
     headers: HeaderMap,
     JsonBody(req): JsonBody<CredentialRequest>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::credential(&state, presented(&headers), &req)?;
+    let answer =
+        super::retrying(move || issuance::credential(&state, presented(&headers), &req)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -109,6 +111,6 @@ pub async fn release(
     headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
-    issuance::release(&state, presented(&headers), &req.proof)?;
+    super::blocking(move || issuance::release(&state, presented(&headers), &req.proof)).await?;
     Ok(axum::Json(ReleaseResponse { released: true }).into_response())
 }

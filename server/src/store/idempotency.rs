@@ -1,7 +1,8 @@
 //! Stored answers of state-changing requests by `Idempotency-Key`
 //! ([`IdempotencyStore`], table `idempotency`), kept 24 h: the same key and body get
 //! the first answer again; the same key with another body is refused.
-//! [`crate::idempotency`] is the HTTP side.
+//! [`crate::idempotency`] is the HTTP side. Both stores implement it (SQLite
+//! migration 7, PostgreSQL migration 2).
 
 use super::sqlite::SqliteStore;
 use super::StoreResult;
@@ -110,5 +111,90 @@ impl IdempotencyStore for SqliteStore {
         self.conn()
             .execute("DELETE FROM idempotency WHERE scope = ?1", [scope])?;
         Ok(())
+    }
+}
+
+impl IdempotencyStore for super::PgStore {
+    fn idem_claim(
+        &self,
+        scope: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdemClaim> {
+        let (scope, fingerprint) = (scope.to_owned(), fingerprint.to_owned());
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
+            let tx = c.transaction().await?;
+            tx.execute(
+                "DELETE FROM idempotency WHERE created_at < $1",
+                &[&(now - KEEP)],
+            )
+            .await?;
+            // One statement: of two nodes claiming the same key, one inserts it.
+            let inserted = tx
+                .execute(
+                    "INSERT INTO idempotency (scope, fingerprint, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (scope) DO NOTHING",
+                    &[&scope, &fingerprint, &now],
+                )
+                .await?;
+            if inserted == 1 {
+                tx.commit().await?;
+                return Ok(IdemClaim::New);
+            }
+            let row = tx
+                .query_one(
+                    "SELECT fingerprint, status, answer, created_at FROM idempotency \
+                     WHERE scope = $1 FOR UPDATE",
+                    &[&scope],
+                )
+                .await?;
+            let fp: String = row.get(0);
+            let status: Option<i32> = row.get(1);
+            let answer: Option<Vec<u8>> = row.get(2);
+            let created: DateTime<Utc> = row.get(3);
+            let claim = if fp != fingerprint {
+                IdemClaim::Mismatch
+            } else if let Some(status) = status {
+                IdemClaim::Replay {
+                    status: u16::try_from(status).unwrap_or(500),
+                    sealed: answer.unwrap_or_default(),
+                }
+            } else if created < now - ABANDONED_AFTER {
+                tx.execute(
+                    "UPDATE idempotency SET created_at = $2 WHERE scope = $1",
+                    &[&scope, &now],
+                )
+                .await?;
+                IdemClaim::New
+            } else {
+                IdemClaim::InProgress
+            };
+            tx.commit().await?;
+            Ok(claim)
+        })
+    }
+
+    fn idem_finish(&self, scope: &str, status: u16, sealed: &[u8]) -> StoreResult<()> {
+        let (scope, sealed) = (scope.to_owned(), sealed.to_vec());
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            c.execute(
+                "UPDATE idempotency SET status = $2, answer = $3 WHERE scope = $1",
+                &[&scope, &i32::from(status), &sealed],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn idem_release(&self, scope: &str) -> StoreResult<()> {
+        let scope = scope.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            c.execute("DELETE FROM idempotency WHERE scope = $1", &[&scope])
+                .await?;
+            Ok(())
+        })
     }
 }
