@@ -2,7 +2,7 @@
 //! ([`IdempotencyStore`], table `idempotency`), kept 24 h: the same key and body get
 //! the first answer again; the same key with another body is refused.
 //! [`crate::idempotency`] is the HTTP side. Both stores implement it (SQLite
-//! migration 7, PostgreSQL migration 2).
+//! migration 8, PostgreSQL migration 3).
 
 use super::sqlite::SqliteStore;
 use super::StoreResult;
