@@ -7,6 +7,7 @@ use std::io::Cursor;
 use image::ImageDecoder;
 
 use super::resample::{swaps_axes, Raster};
+use super::split;
 use super::SelfieError;
 
 /// Decoded pixels, still in stored (not upright) orientation.
@@ -61,8 +62,8 @@ pub(crate) fn jpeg(
 ) -> Result<Decoded, SelfieError> {
     let orientation = exif.map(orientation_from_exif).unwrap_or(1);
     let mut dec = turbojpeg::Decompressor::new().map_err(map_tj)?;
-    dec.set_scan_limit(MAX_SCANS).map_err(map_tj)?;
     let header = dec.read_header(bytes).map_err(map_tj)?;
+    drop(dec);
     // The needed size in stored orientation.
     let (tw, th) = if swaps_axes(orientation) {
         (out_h, out_w)
@@ -77,10 +78,6 @@ pub(crate) fn jpeg(
             .find(|f| f.scale(header.width) >= tw && f.scale(header.height) >= th)
             .unwrap_or(turbojpeg::ScalingFactor::ONE)
     };
-    dec.set_scaling_factor(factor).map_err(map_tj)?;
-    // Chroma is upsampled by pixel replication instead of the triangle filter: the
-    // picture is area-downscaled next, which makes the difference vanish.
-    dec.set_fast_upsample(true).map_err(map_tj)?;
     let scaled = header.scaled(factor);
     let (width, height) = (scaled.width, scaled.height);
     let (format, channels) = match header.colorspace {
@@ -91,17 +88,26 @@ pub(crate) fn jpeg(
         _ => (turbojpeg::PixelFormat::RGB, 3),
     };
     let mut pixels = vec![0u8; width * height * channels];
-    dec.decompress(
-        bytes,
-        turbojpeg::Image {
-            pixels: &mut pixels[..],
-            width,
-            pitch: width * channels,
-            height,
-            format,
-        },
-    )
-    .map_err(map_tj)?;
+    let out = Out {
+        factor,
+        format,
+        width,
+        channels,
+    };
+    let two_threads = channels != 4
+        && !header.is_lossless
+        && !header.is_progressive
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    // Split in two and decoded on two threads when it can be (`split.rs`); on any
+    // failure there the whole file is decoded again on one thread, which gives
+    // libjpeg-turbo's own verdict.
+    let split = two_threads
+        && split::split(bytes, 0.5)
+            .is_some_and(|parts| decode_parts(&parts, &out, &mut pixels, height).is_ok());
+
+    if !split {
+        out.decode(bytes, &mut pixels, height)?;
+    }
     let (channels, data) = if channels == 4 {
         // libjpeg's CMYK is stored inverted (255 = no ink), so R = C·K/255.
         let rgb = pixels
@@ -124,6 +130,70 @@ pub(crate) fn jpeg(
             data,
         },
         orientation,
+    })
+}
+
+/// Output settings shared by the whole-file and the split decode.
+struct Out {
+    factor: turbojpeg::ScalingFactor,
+    format: turbojpeg::PixelFormat,
+    width: usize,
+    channels: usize,
+}
+
+impl Out {
+    /// Decodes `jpeg` into `pixels`, which must be exactly its scaled size:
+    /// `self.width × height`.
+    fn decode(&self, jpeg: &[u8], pixels: &mut [u8], height: usize) -> Result<(), SelfieError> {
+        let mut dec = turbojpeg::Decompressor::new().map_err(map_tj)?;
+        dec.set_scan_limit(MAX_SCANS).map_err(map_tj)?;
+        dec.set_scaling_factor(self.factor).map_err(map_tj)?;
+        // Chroma is upsampled by pixel replication instead of the triangle filter: the
+        // picture is area-downscaled next, which makes the difference vanish (and the
+        // split decode's seam exact).
+        dec.set_fast_upsample(true).map_err(map_tj)?;
+        let scaled = dec.read_header(jpeg).map_err(map_tj)?.scaled(self.factor);
+        if (scaled.width, scaled.height) != (self.width, height) {
+            return Err(SelfieError::Corrupt(
+                "JPEG part of an unexpected size".into(),
+            ));
+        }
+        dec.decompress(
+            jpeg,
+            turbojpeg::Image {
+                pixels,
+                width: self.width,
+                pitch: self.width * self.channels,
+                height,
+                format: self.format,
+            },
+        )
+        .map_err(map_tj)
+    }
+}
+
+/// Decodes the two parts of a split JPEG at the same time, each into its rows of
+/// `pixels` (`height` scaled rows in all).
+fn decode_parts(
+    parts: &split::Parts,
+    out: &Out,
+    pixels: &mut [u8],
+    height: usize,
+) -> Result<(), SelfieError> {
+    let top_rows = out.factor.scale(parts.top_rows);
+    if top_rows >= height {
+        return Err(SelfieError::Corrupt(
+            "JPEG split outside the picture".into(),
+        ));
+    }
+    let (top, bottom) = pixels.split_at_mut(top_rows * out.width * out.channels);
+    std::thread::scope(|s| {
+        let worker = s.spawn(|| out.decode(&parts.bottom, bottom, height - top_rows));
+        let first = out.decode(&parts.top, top, top_rows);
+        let second = worker
+            .join()
+            .unwrap_or_else(|_| Err(SelfieError::Corrupt("JPEG decode thread failed".into())));
+        first.and(second)
     })
 }
 

@@ -1,29 +1,44 @@
 //! Metadata-free JPEG encoding under a byte budget.
 
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-
 use super::SelfieError;
 
 /// Qualities tried in order until the picture fits.
 const QUALITIES: [u8; 12] = [85, 80, 75, 70, 65, 60, 55, 50, 40, 30, 20, 10];
 
-/// Encodes RGB pixels as a baseline 4:2:0 JPEG no larger than `max_bytes`,
-/// starting at quality 85 and stepping down. The output carries no metadata: no
-/// EXIF, no comment, and the encoder's JFIF APP0 segment is removed.
+fn map(e: turbojpeg::Error) -> SelfieError {
+    SelfieError::Encode(e.to_string())
+}
+
+/// Encodes RGB pixels as a baseline 4:2:0 JPEG with optimised Huffman tables no
+/// larger than `max_bytes`, starting at quality 85 and stepping down. libjpeg-turbo's
+/// encoder (SIMD colour conversion and DCT; about a tenth of the time of the pure-Rust
+/// one this used before). The output carries no metadata: no EXIF, no comment, and the
+/// encoder's JFIF APP0 segment is removed.
 pub(crate) fn encode_jpeg(
     rgb: &[u8],
     width: u16,
     height: u16,
     max_bytes: usize,
 ) -> Result<(Vec<u8>, u8), SelfieError> {
+    let (w, h) = (usize::from(width), usize::from(height));
+    if rgb.len() != w * h * 3 {
+        return Err(SelfieError::Encode("pixel buffer of the wrong size".into()));
+    }
+    let mut c = turbojpeg::Compressor::new().map_err(map)?;
+    c.set_subsamp(turbojpeg::Subsamp::Sub2x2).map_err(map)?;
+    c.set_optimize(true).map_err(map)?;
     let mut last_len = 0;
     for q in QUALITIES {
-        let mut out = Vec::with_capacity(max_bytes.min(1 << 20));
-        let mut enc = Encoder::new(&mut out, q);
-        enc.set_sampling_factor(SamplingFactor::F_2_2);
-        enc.set_optimized_huffman_tables(true);
-        enc.encode(rgb, width, height, ColorType::Rgb)
-            .map_err(|e| SelfieError::Encode(e.to_string()))?;
+        c.set_quality(i32::from(q)).map_err(map)?;
+        let out = c
+            .compress_to_vec(turbojpeg::Image {
+                pixels: rgb,
+                width: w,
+                pitch: w * 3,
+                height: h,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+            .map_err(map)?;
         let out = strip_app_segments(out);
         if out.len() <= max_bytes {
             return Ok((out, q));

@@ -10,13 +10,18 @@
 //!    JPEG EOI marker / PNG IEND chunk (truncated uploads are never grey-padded);
 //! 3. decode — JPEG with libjpeg-turbo at the smallest DCT scale M/8 (1/8 … 1)
 //!    that still covers the output, so a 12 MP photo is never decoded at full
-//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey;
-//! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass, then
-//!    apply the EXIF orientation (1–8) to the small picture;
+//!    size; any libjpeg warning (corrupt or missing data) is an error, never grey.
+//!    A baseline JPEG is split at an MCU row near the middle into two JPEGs decoded
+//!    at the same time on two threads (`split.rs`), since Huffman decoding is
+//!    sequential and most of the work;
+//! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass (half the
+//!    rows on each of two threads), then apply the EXIF orientation (1–8) to the
+//!    small picture;
 //! 5. measure mean luma and the variance of the Laplacian, and look for one frontal
-//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred); give
-//!    verdicts;
-//! 6. encode JPEG without any metadata, stepping quality down from 85 to fit.
+//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred; on a
+//!    second thread, beside step 6); give verdicts;
+//! 6. encode JPEG (libjpeg-turbo) without any metadata, stepping quality down from
+//!    85 to fit.
 //!
 //! A crate of its own (`ikd-selfie`) so the release profile can build this hot path
 //! at opt-level 3 while the rest of the app stays size-optimised (root `Cargo.toml`).
@@ -29,6 +34,7 @@ mod encode;
 mod header;
 mod measure;
 mod resample;
+mod split;
 
 use header::Format;
 use resample::{crop_resize, orient, swaps_axes, Raster};
@@ -129,16 +135,12 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
         return Err(SelfieError::TooLarge { bytes: bytes.len() });
     }
     let (out_w, out_h) = (OUT_WIDTH as usize, OUT_HEIGHT as usize);
-    let decoded = match header::sniff(bytes)? {
-        Format::Jpeg => {
-            let info = header::walk_jpeg(bytes, limits.max_pixels)?;
-            decode::jpeg(bytes, info.exif, out_w, out_h)?
-        }
-        Format::Png => {
-            let (w, h) = header::walk_png(bytes, limits.max_pixels)?;
-            decode::png(bytes, w, h)?
-        }
-    };
+    let decoded = std::thread::scope(|s| {
+        // The face model is unpacked once per process (about 5 ms); a second thread
+        // does it while the decode is still reading the file.
+        s.spawn(warm_face_model);
+        decode_any(bytes, limits, out_w, out_h)
+    })?;
     let orientation = decoded.orientation;
     let (tw, th) = if swaps_axes(orientation) {
         (out_h, out_w)
@@ -151,19 +153,27 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
     let rgb = to_rgb(upright);
 
     let luma = measure::luma(&rgb, 3);
-    let brightness = measure::brightness(&luma);
-    let sharpness = measure::laplacian_variance(&luma, out_w, out_h);
-    let face = face_verdict(&luma);
-    drop(luma);
+    // The face check (the longest step after the decode) on a second thread, while
+    // this one measures and encodes.
+    let (face, measured) = std::thread::scope(|s| {
+        let face = s.spawn(|| face_verdict(&luma));
+        let brightness = measure::brightness(&luma);
+        let sharpness = measure::laplacian_variance(&luma, out_w, out_h);
+        let encoded = encode::encode_jpeg(
+            &rgb,
+            OUT_WIDTH as u16,
+            OUT_HEIGHT as u16,
+            limits.max_jpeg_bytes,
+        );
+        let face = face
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (face, (brightness, sharpness, encoded))
+    });
+    let (brightness, sharpness, encoded) = measured;
+    let (jpeg, _quality) = encoded?;
     let mut verdicts = verdicts(brightness, sharpness);
     verdicts.extend(face);
-
-    let (jpeg, _quality) = encode::encode_jpeg(
-        &rgb,
-        OUT_WIDTH as u16,
-        OUT_HEIGHT as u16,
-        limits.max_jpeg_bytes,
-    )?;
     Ok(Processed {
         jpeg,
         width: OUT_WIDTH,
@@ -172,6 +182,32 @@ pub fn process_with(bytes: &[u8], limits: &Limits) -> Result<Processed, SelfieEr
         sharpness,
         verdicts,
     })
+}
+
+/// Sniffs, walks and decodes (the size guards come first).
+fn decode_any(
+    bytes: &[u8],
+    limits: &Limits,
+    out_w: usize,
+    out_h: usize,
+) -> Result<decode::Decoded, SelfieError> {
+    match header::sniff(bytes)? {
+        Format::Jpeg => {
+            let info = header::walk_jpeg(bytes, limits.max_pixels)?;
+            decode::jpeg(bytes, info.exif, out_w, out_h)
+        }
+        Format::Png => {
+            let (w, h) = header::walk_png(bytes, limits.max_pixels)?;
+            decode::png(bytes, w, h)
+        }
+    }
+}
+
+/// Makes `ikd_face` unpack its model (a face check on a small blank picture; the
+/// outcome does not matter).
+fn warm_face_model() {
+    const SIDE: u32 = 64;
+    let _ = ikd_face::check_portrait(&[128u8; (SIDE * SIDE) as usize], SIDE, SIDE);
 }
 
 /// The quality verdicts for the given measurements (empty: acceptable).

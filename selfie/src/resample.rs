@@ -109,11 +109,47 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
         .max()
         .unwrap_or(col_lo)
         .max(col_lo);
-    let row_len = src.width * C;
-    let mut acc = vec![0f32; (col_hi - col_lo) * C];
     let mut out = vec![0u8; dst_w * dst_h * C];
+    let cols = Cols {
+        lo: col_lo,
+        hi: col_hi,
+    };
+    // Two threads, each making half of the output rows (they only read `src`).
+    let split = if dst_h >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        dst_h / 2
+    } else {
+        dst_h
+    };
+    let (first, second) = out.split_at_mut(split * dst_w * C);
+    std::thread::scope(|s| {
+        if !second.is_empty() {
+            s.spawn(|| rows::<C>(src, &xt, &yt, cols, second, split));
+        }
+        rows::<C>(src, &xt, &yt, cols, first, 0);
+    });
+    Raster {
+        width: dst_w,
+        height: dst_h,
+        channels: C,
+        data: out,
+    }
+}
 
-    for (y, out_row) in out.chunks_exact_mut(dst_w * C).enumerate() {
+/// The source columns some output column reads.
+#[derive(Clone, Copy)]
+struct Cols {
+    lo: usize,
+    hi: usize,
+}
+
+/// Makes output rows `y0..` into `out` (whole rows).
+fn rows<const C: usize>(src: &Raster, xt: &Taps, yt: &Taps, cols: Cols, out: &mut [u8], y0: usize) {
+    let dst_w = xt.starts.len();
+    let row_len = src.width * C;
+    let (col_lo, col_hi) = (cols.lo, cols.hi);
+    let mut acc = vec![0f32; (col_hi - col_lo) * C];
+    for (dy, out_row) in out.chunks_exact_mut(dst_w * C).enumerate() {
+        let y = y0 + dy;
         acc.iter_mut().for_each(|a| *a = 0.0);
         let (start, wy) = yt.get(y);
         for (k, &w) in wy.iter().enumerate() {
@@ -136,12 +172,6 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
                 px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
-    }
-    Raster {
-        width: dst_w,
-        height: dst_h,
-        channels: C,
-        data: out,
     }
 }
 

@@ -70,6 +70,19 @@ pub struct Limits {
     /// resident starts over (status `expired`), the officer's queue drops it.
     #[serde(default = "default_enrollment_ttl_days")]
     pub enrollment_ttl_days: i64,
+    /// POST /nonce, per client IP (each call stores a row until it expires).
+    #[serde(default = "default_nonce_burst")]
+    pub nonce_burst: u32,
+    #[serde(default = "default_nonce_per_minute")]
+    pub nonce_per_minute: u32,
+}
+
+fn default_nonce_burst() -> u32 {
+    60
+}
+
+fn default_nonce_per_minute() -> u32 {
+    60
 }
 
 fn default_enrollment_ttl_days() -> i64 {
@@ -96,6 +109,8 @@ impl Default for Limits {
             reauth_burst: default_reauth_burst(),
             reauth_per_minute: default_reauth_per_minute(),
             enrollment_ttl_days: default_enrollment_ttl_days(),
+            nonce_burst: default_nonce_burst(),
+            nonce_per_minute: default_nonce_per_minute(),
         }
     }
 }
@@ -108,6 +123,8 @@ impl Limits {
             submit_per_minute: 100_000,
             token_burst: 100_000,
             token_per_minute: 100_000,
+            nonce_burst: 100_000,
+            nonce_per_minute: 100_000,
             ..Self::default()
         }
     }
@@ -134,6 +151,9 @@ pub struct Config {
     /// None: the demo makes a root and certificate in the data dir (`x5c`), a non-demo
     /// server issues without `x5c`.
     pub issuer_certificates: Option<PathBuf>,
+    /// `postgres://…`: the shared PostgreSQL store (several nodes). None: the SQLite
+    /// file `ikd-server.sqlite3` in `data_dir`.
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -151,6 +171,7 @@ impl Config {
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
             issuer_certificates: None,
+            database_url: None,
         }
     }
 }
@@ -173,6 +194,9 @@ pub struct FileConfig {
     /// See [`Config::issuer_certificates`].
     #[serde(default)]
     pub issuer_certificates: Option<PathBuf>,
+    /// See [`Config::database_url`]; `--database-url` and `IKD_DATABASE_URL` override it.
+    #[serde(default)]
+    pub database_url: Option<String>,
 }
 
 impl FileConfig {
@@ -189,6 +213,7 @@ impl FileConfig {
             limits: self.limits.unwrap_or_default(),
             clock: Arc::new(SystemClock),
             issuer_certificates: self.issuer_certificates,
+            database_url: self.database_url,
         }
     }
 }

@@ -202,6 +202,7 @@ pub fn submit(
         reauth_last_at: None,
         reauth_day: None,
         reauth_count: 0,
+        rev: Default::default(),
     };
     state.store.insert_enrollment(&e)?;
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");

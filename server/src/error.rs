@@ -38,6 +38,9 @@ pub struct ApiErr {
     pub body: ApiError,
     pub oauth: bool,
     pub retry_after: Option<u64>,
+    /// From [`StoreError::Conflict`]: the record changed meanwhile; the service can be
+    /// run again on a fresh read (`api::retrying`).
+    pub conflict: bool,
 }
 
 impl ApiErr {
@@ -51,6 +54,7 @@ impl ApiErr {
             },
             oauth: false,
             retry_after: None,
+            conflict: false,
         }
     }
 
@@ -151,6 +155,17 @@ impl ApiErr {
 
 impl From<StoreError> for ApiErr {
     fn from(e: StoreError) -> Self {
+        if matches!(e, StoreError::Conflict) {
+            tracing::info!("record changed meanwhile");
+            let mut err = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "Server sedang sibuk. Silakan coba lagi.",
+            );
+            err.retry_after = Some(1);
+            err.conflict = true;
+            return err;
+        }
         tracing::error!(error = %e, "storage error");
         Self::internal()
     }

@@ -95,6 +95,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         demo::ensure_demo(state.store.as_ref(), config.seed_residents, config.seed)?;
     }
     let state: SharedState = Arc::new(state);
+    tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {

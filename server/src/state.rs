@@ -3,7 +3,7 @@
 use crate::config::{Config, Limits};
 use crate::error::{ApiErr, ServerError};
 use crate::siak::{Siak, SimulatedSiak};
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use crate::{crypto, deskqr, mail, ratelimit};
 use ikd_proto::clock::Clock;
 use ikd_proto::jose::EcKeyPair;
@@ -59,8 +59,10 @@ pub type SharedState = Arc<AppState>;
 /// Opens (or creates) the data dir's database and keys, without serving.
 pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerError> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = SqliteStore::open(&config.data_dir.join("ikd-server.sqlite3"))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Store> = crate::store::open(
+        config.database_url.as_deref(),
+        &config.data_dir.join("ikd-server.sqlite3"),
+    )?;
     let issuer_key = crypto::load_or_create_issuer_key(&config.data_dir)?;
     let hmac_key = crypto::load_or_create_hmac_key(&config.data_dir)?;
     let issuer_x5c = match &config.issuer_certificates {

@@ -49,6 +49,42 @@ pub fn token_response(access: String, refresh: Option<String>, dpop: bool) -> To
     }
 }
 
+/// A fresh `c_nonce` for the client at `peer` (POST /nonce), rate limited per IP:
+/// each one is a stored row until it expires.
+pub fn new_nonce_for(state: &AppState, peer: std::net::SocketAddr) -> Result<String, ApiErr> {
+    let l = &state.limits;
+    state.limit_per_ip(
+        "nonce",
+        peer,
+        l.nonce_burst,
+        l.nonce_per_minute,
+        state.clock.now(),
+    )?;
+    new_nonce(state)
+}
+
+/// Every `every` (and once at the start), deletes the expired nonces: housekeeping off
+/// the request path, on the blocking pool. Ends when the state is dropped.
+pub fn spawn_nonce_pruning(state: &crate::state::SharedState, every: std::time::Duration) {
+    let weak = std::sync::Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            let pruned = tokio::task::spawn_blocking(move || {
+                state.store.prune_expired_nonces(state.clock.now())
+            })
+            .await;
+            match pruned {
+                Ok(Ok(n)) if n > 0 => tracing::debug!(pruned = n, "expired nonces pruned"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "nonce pruning failed"),
+                _ => {}
+            }
+        }
+    });
+}
+
 /// A fresh single-use `c_nonce`, stored with its expiry.
 pub fn new_nonce(state: &AppState) -> Result<String, ApiErr> {
     let n = random_token();

@@ -1,9 +1,12 @@
 //! Shared test support: a loopback SMTP receiver ([`smtp`]) and a server harness
 //! ([`Harness`]) that runs `ikd_server::start` on 127.0.0.1:0 with a temp data dir,
-//! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer.
+//! a manual clock, real SMTP to the receiver, a fixed seed and the demo officer; on
+//! SQLite in the data dir, or on a fresh PostgreSQL database when
+//! `IKD_TEST_STORE=postgres` ([`pg`]).
 #![allow(clippy::unwrap_used)]
 
 pub mod faultnet;
+pub mod pg;
 pub mod secret_service;
 pub mod smtp;
 pub mod vp;
@@ -54,6 +57,9 @@ impl Harness {
         config.seed = SEED;
         config.limits = limits;
         config.clock = clock.clone();
+        if pg::selected() {
+            config.database_url = Some(pg::shared().fresh_database());
+        }
         config.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp.addr.port(),

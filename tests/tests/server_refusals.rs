@@ -684,3 +684,27 @@ async fn activation_never_takes_over_or_unblocks_a_device() {
         ClientError::DeviceRevoked
     );
 }
+
+/// Issue 11 item 8: POST /nonce is rate limited per client IP (each call stores a row);
+/// before the fix it had no limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nonce_requests_are_rate_limited_per_ip() {
+    let limits = ikd_server::Limits {
+        nonce_burst: 3,
+        nonce_per_minute: 1,
+        ..Default::default()
+    };
+    let h = Harness::start_with(limits).await;
+    for _ in 0..3 {
+        h.client.nonce().await.unwrap();
+    }
+    let r = reqwest::Client::new()
+        .post(format!("{}/nonce", h.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: ApiError = r.json().await.unwrap();
+    assert_eq!(body.error, "rate_limited");
+}

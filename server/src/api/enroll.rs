@@ -1,6 +1,6 @@
 //! Enrollment API: submit, status, scan the desk QR, resend the code.
 
-use super::{bearer, no_store, ApiErr, JsonBody};
+use super::{bearer, blocking, no_store, retrying, ApiErr, JsonBody};
 use crate::state::SharedState;
 use crate::{activation, enrollment};
 use axum::extract::{ConnectInfo, Path, State};
@@ -25,7 +25,7 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<EnrollRequest>,
 ) -> Result<Response, ApiErr> {
-    let answer = enrollment::submit(&state, peer, req)?;
+    let answer = blocking(move || enrollment::submit(&state, peer, req)).await?;
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
@@ -43,7 +43,7 @@ pub async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let answer = enrollment::status(&state, bearer(&headers), &id)?;
+    let answer = retrying(move || enrollment::status(&state, bearer(&headers), &id)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -68,7 +68,7 @@ pub async fn scan(
     headers: HeaderMap,
     JsonBody(req): JsonBody<ScanRequest>,
 ) -> Result<Response, ApiErr> {
-    let answer = enrollment::scan(&state, bearer(&headers), &id, &req.qr)?;
+    let answer = retrying(move || enrollment::scan(&state, bearer(&headers), &id, &req.qr)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -88,6 +88,6 @@ pub async fn resend(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let answer = activation::resend(&state, bearer(&headers), &id)?;
+    let answer = retrying(move || activation::resend(&state, bearer(&headers), &id)).await?;
     Ok(no_store(axum::Json(answer)))
 }

@@ -93,6 +93,26 @@ where
     }
 }
 
+/// [`blocking`], run again (up to 5 tries in all) while the store answers that the
+/// record changed meanwhile (another request, or another node, wrote it first): each
+/// try reads afresh, so of two racing writers one wins and the other sees its result.
+pub async fn retrying<T, F>(f: F) -> Result<T, ApiErr>
+where
+    T: Send + 'static,
+    F: Fn() -> Result<T, ApiErr> + Send + 'static,
+{
+    blocking(move || {
+        let mut tries = 1;
+        loop {
+            match f() {
+                Err(e) if e.conflict && tries < 5 => tries += 1,
+                r => return r,
+            }
+        }
+    })
+    .await
+}
+
 /// JSON body extractor whose rejections are `ApiError` JSON (400, 413, 415).
 pub struct JsonBody<T>(pub T);
 

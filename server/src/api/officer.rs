@@ -168,7 +168,8 @@ pub async fn queue(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    Ok(no_store(axum::Json(enrollment::queue(&state, &o)?)))
+    let q = super::blocking(move || enrollment::queue(&state, &o)).await?;
+    Ok(no_store(axum::Json(q)))
 }
 
 /// GET /officer/api/enrollments/{id}
@@ -181,7 +182,8 @@ pub async fn detail(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    Ok(no_store(axum::Json(enrollment::detail(&state, &o, &id)?)))
+    let d = super::retrying(move || enrollment::detail(&state, &o, &id)).await?;
+    Ok(no_store(axum::Json(d)))
 }
 
 /// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
@@ -194,7 +196,7 @@ pub async fn approve(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let e = enrollment::approve(&state, &o, &id)?;
+    let e = super::retrying(move || enrollment::approve(&state, &o, &id)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -214,7 +216,7 @@ pub async fn reject(
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let e = enrollment::reject(&state, &o, &id, &req.reason)?;
+    let e = super::retrying(move || enrollment::reject(&state, &o, &id, &req.reason)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "rejected".into(),
@@ -232,7 +234,7 @@ pub async fn block_device(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let blocked = issuance::block_devices(&state, &o, key)?;
+    let blocked = super::blocking(move || issuance::block_devices(&state, &o, key)).await?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
 }
 
@@ -268,6 +270,6 @@ pub async fn resident_check(
     JsonBody(req): JsonBody<ResidentCheckRequest>,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let check = enrollment::resident_check(&state, &o, &req.nik)?;
+    let check = super::blocking(move || enrollment::resident_check(&state, &o, &req.nik)).await?;
     Ok(no_store(axum::Json(check)))
 }

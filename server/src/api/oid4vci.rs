@@ -48,15 +48,22 @@ pub async fn token(
     headers: HeaderMap,
     FormBody(form): FormBody<TokenForm>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::token(&state, peer, &form, dpop_proof(&headers))?;
+    let answer =
+        super::retrying(move || issuance::token(&state, peer, &form, dpop_proof(&headers))).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
 /// POST /nonce
 #[utoipa::path(post, path = "/nonce", tag = "openid4vci",
-    responses((status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse)))]
-pub async fn nonce(State(state): State<SharedState>) -> Result<Response, ApiErr> {
-    let c_nonce = tokens::new_nonce(&state)?;
+    responses(
+        (status = 200, description = "A fresh single-use c_nonce (Cache-Control: no-store)", body = ikd_proto::wire::NonceResponse),
+        (status = 429, description = "Rate limited per client IP (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
+    ))]
+pub async fn nonce(
+    State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Response, ApiErr> {
+    let c_nonce = super::blocking(move || tokens::new_nonce_for(&state, peer)).await?;
     Ok(no_store(axum::Json(NonceResponse { c_nonce })))
 }
 
@@ -77,7 +84,8 @@ pub async fn credential(
     headers: HeaderMap,
     JsonBody(req): JsonBody<CredentialRequest>,
 ) -> Result<Response, ApiErr> {
-    let answer = issuance::credential(&state, presented(&headers), &req)?;
+    let answer =
+        super::retrying(move || issuance::credential(&state, presented(&headers), &req)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -103,6 +111,6 @@ pub async fn release(
     headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
-    issuance::release(&state, presented(&headers), &req.proof)?;
+    super::blocking(move || issuance::release(&state, presented(&headers), &req.proof)).await?;
     Ok(axum::Json(ReleaseResponse { released: true }).into_response())
 }

@@ -1,11 +1,20 @@
 //! Storage behind the [`Store`] trait: the records and the one interface every handler
-//! and service goes through. [`sqlite::SqliteStore`] is the implementation (rusqlite,
-//! WAL, the migrations in [`schema`]); a PostgreSQL one can sit beside it. Every
-//! multi-step write is one transaction.
+//! and service goes through. Two implementations: [`sqlite::SqliteStore`] (rusqlite,
+//! WAL, a small pool; the embedded default) and [`postgres::PgStore`] (tokio-postgres
+//! with deadpool-postgres; for several nodes). Migrations are code ([`schema`]), counted
+//! in a version. Every multi-step write is one transaction.
+//!
+//! The trait is synchronous: handlers call services on tokio's blocking pool
+//! (`api::blocking`), so a store call never holds an async worker. Enrollments carry a
+//! revision ([`Enrollment::rev`]): every write of one is a compare-and-swap on it, so
+//! two nodes changing the same enrollment at once cannot both win ([`StoreError::Conflict`];
+//! the service is retried on a fresh read).
 
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
@@ -16,8 +25,15 @@ use serde::{Deserialize, Serialize};
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The record changed since it was read (another request or node wrote it first).
+    #[error("the record changed meanwhile")]
+    Conflict,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -103,6 +119,31 @@ pub struct Enrollment {
     pub reauth_day: Option<String>,
     #[serde(default)]
     pub reauth_count: u32,
+    /// The stored revision this copy was read at (0 before insert); the store writes
+    /// an update only if the row is still at it, and bumps it.
+    #[serde(skip)]
+    pub rev: Rev,
+}
+
+/// An enrollment's stored revision. Interior-mutable so that a store write through
+/// `&Enrollment` can advance the caller's copy (a second write of the same copy then
+/// succeeds, a write of a copy another request overtook fails).
+#[derive(Debug, Default)]
+pub struct Rev(std::sync::atomic::AtomicI64);
+
+impl Rev {
+    pub fn get(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub fn set(&self, v: i64) {
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for Rev {
+    fn clone(&self) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(self.get()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,7 +223,30 @@ pub struct Officer {
     pub desk_name: String,
 }
 
+/// Where the store is: `postgres://…` (a URL) or an SQLite file.
+pub fn open(
+    database_url: Option<&str>,
+    sqlite_path: &std::path::Path,
+) -> StoreResult<std::sync::Arc<dyn Store>> {
+    Ok(match database_url {
+        Some(url) => std::sync::Arc::new(PgStore::connect(url)?),
+        None => std::sync::Arc::new(SqliteStore::open(sqlite_path)?),
+    })
+}
+
+/// Whether the store answers and its schema is the one this build migrates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub schema_version: i64,
+    pub expected_version: i64,
+}
+
 pub trait Store: Send + Sync {
+    /// Which backend ("sqlite", "postgres"), for logs and /readyz.
+    fn backend(&self) -> &'static str;
+    /// Asks the database for its schema version (an error when unreachable).
+    fn readiness(&self) -> StoreResult<Readiness>;
+
     fn resident_count(&self) -> StoreResult<usize>;
     /// Inserts residents (existing NIKs are kept as they are), in one transaction.
     fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()>;
@@ -243,6 +307,10 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<bool>;
     /// Consumes a nonce; true if it existed and had not expired.
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Deletes the nonces expired before `now` (by the `nonces_expiry` index); returns
+    /// how many. Run in the background ([`crate::tokens::spawn_nonce_pruning`]), not on
+    /// the request path.
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize>;
 
     fn put_officer(&self, o: &Officer) -> StoreResult<()>;
     fn officer(&self, username: &str) -> StoreResult<Option<Officer>>;

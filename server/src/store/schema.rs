@@ -93,4 +93,98 @@ CREATE TABLE dpop_jtis (
 );
 ALTER TABLE tokens ADD COLUMN dpop_jkt TEXT;
 "#,
+    // 5: nonces by expiry (the background pruning deletes by it).
+    r#"
+CREATE INDEX nonces_expiry ON nonces(expires_at);
+"#,
+    // 6: enrollment revisions (compare-and-swap writes across connections and nodes).
+    r#"
+ALTER TABLE enrollments ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
+
+/// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
+/// those applied. The first is the schema as it was first shipped for PostgreSQL (a
+/// test migrates a database written by it).
+pub const PG_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE residents (
+    nik TEXT PRIMARY KEY,
+    kk TEXT NOT NULL,
+    ord BIGINT NOT NULL,
+    data JSONB NOT NULL
+);
+CREATE INDEX residents_kk ON residents(kk);
+CREATE TABLE enrollments (
+    id TEXT PRIMARY KEY,
+    nik TEXT NOT NULL,
+    status TEXT NOT NULL,
+    desk_id TEXT,
+    offer_hash TEXT UNIQUE,
+    scanned_at TIMESTAMPTZ,
+    selfie BYTEA NOT NULL,
+    data JSONB NOT NULL,
+    rev BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX enrollments_desk ON enrollments(desk_id, status);
+CREATE TABLE qr_uses (
+    nonce TEXT PRIMARY KEY,
+    enrollment_id TEXT NOT NULL
+);
+CREATE TABLE devices (
+    thumb TEXT PRIMARY KEY,
+    nik TEXT NOT NULL,
+    enrollment_id TEXT NOT NULL,
+    jwk JSONB NOT NULL,
+    status TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX devices_nik ON devices(nik);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    device_thumb TEXT NOT NULL,
+    nik TEXT NOT NULL,
+    enrollment_id TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    dpop_jkt TEXT
+);
+CREATE INDEX tokens_device ON tokens(device_thumb);
+CREATE TABLE dpop_jtis (
+    key TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX dpop_jtis_expiry ON dpop_jtis(expires_at);
+CREATE TABLE nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX nonces_expiry ON nonces(expires_at);
+CREATE TABLE officers (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    desk_id TEXT NOT NULL,
+    desk_name TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE outbox (
+    id BIGSERIAL PRIMARY KEY,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+CREATE TABLE credentials (
+    idx BIGINT PRIMARY KEY,
+    nik TEXT NOT NULL,
+    vct TEXT NOT NULL,
+    device_thumb TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    issued_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX credentials_holder ON credentials(nik, vct);
+CREATE INDEX credentials_device ON credentials(device_thumb);
+"#];

@@ -1,17 +1,23 @@
-//! [`SqliteStore`]: the [`Store`] on one SQLite file (rusqlite, WAL), one connection
-//! behind a mutex. Every multi-step write is one transaction.
+//! [`SqliteStore`]: the [`Store`] on one SQLite file (rusqlite, WAL), a small pool of
+//! connections (each behind a mutex; readers run side by side, WAL serialises the
+//! writers). Every multi-step write is one `BEGIN IMMEDIATE` transaction, so a
+//! read-then-write never fails halfway on a lock upgrade.
 
 use super::schema::MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Resident, Store,
-    StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Readiness, Resident,
+    Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+
+/// Connections per file database (an in-memory one has one: each would be its own).
+const POOL_SIZE: usize = 4;
 
 /// Sets the status entries of every credential of the devices matched by `devices`
 /// (an SQL condition on `devices`, e.g. `thumb = ?1`) to invalid.
@@ -19,7 +25,8 @@ const INVALIDATE_CREDENTIALS_OF: &str =
     "UPDATE credentials SET status = 1 WHERE status = 0 AND device_thumb IN (SELECT thumb FROM devices WHERE ";
 
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
 }
 
 fn status_str(s: EnrollmentStatusWire) -> &'static str {
@@ -53,22 +60,50 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> StoreResult<T> {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path)?;
-        Self::init(conn)
+        Self::open_upto(path, MIGRATIONS.len())
+    }
+
+    /// Opens `path` migrated to at most version `upto` (tests of the migrations).
+    pub fn open_upto(path: &Path, upto: usize) -> StoreResult<Self> {
+        let mut first = Connection::open(path)?;
+        Self::configure(&first)?;
+        Self::migrate(&mut first, upto)?;
+        let mut conns = vec![Mutex::new(first)];
+        for _ in 1..POOL_SIZE {
+            let c = Connection::open(path)?;
+            Self::configure(&c)?;
+            conns.push(Mutex::new(c));
+        }
+        Ok(Self {
+            conns,
+            next: AtomicUsize::new(0),
+        })
     }
 
     pub fn open_in_memory() -> StoreResult<Self> {
-        Self::init(Connection::open_in_memory()?)
+        let mut conn = Connection::open_in_memory()?;
+        Self::configure(&conn)?;
+        Self::migrate(&mut conn, MIGRATIONS.len())?;
+        Ok(Self {
+            conns: vec![Mutex::new(conn)],
+            next: AtomicUsize::new(0),
+        })
     }
 
-    fn init(mut conn: Connection) -> StoreResult<Self> {
+    fn configure(conn: &Connection) -> StoreResult<()> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let tx = conn.transaction()?;
-        for (i, m) in MIGRATIONS.iter().enumerate() {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(())
+    }
+
+    /// Applies the migrations after the database's `user_version`, up to `upto`, in
+    /// one transaction.
+    fn migrate(conn: &mut Connection, upto: usize) -> StoreResult<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, m) in MIGRATIONS.iter().enumerate().take(upto) {
             let v = i as i64 + 1;
             if v > version {
                 tx.execute_batch(m)?;
@@ -76,13 +111,20 @@ impl SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+        Ok(())
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// A free connection if there is one, else waits for one in turn.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        for c in &self.conns {
+            match c.try_lock() {
+                Ok(g) => return g,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn write_enrollment(conn: &Connection, e: &Enrollment, insert: bool) -> StoreResult<()> {
@@ -90,16 +132,23 @@ impl SqliteStore {
         let scanned = e.scanned_at.map(ts);
         if insert {
             conn.execute(
-                "INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
                 params![e.id, e.nik, status_str(e.status), e.desk_id, e.offer_hash, scanned, e.selfie, data],
             )?;
+            e.rev.set(1);
         } else {
-            conn.execute(
-                "UPDATE enrollments SET status = ?2, desk_id = ?3, offer_hash = ?4, scanned_at = ?5, data = ?6
-                 WHERE id = ?1",
-                params![e.id, status_str(e.status), e.desk_id, e.offer_hash, scanned, data],
+            let rev = e.rev.get();
+            let n = conn.execute(
+                "UPDATE enrollments SET status = ?2, desk_id = ?3, offer_hash = ?4, scanned_at = ?5, data = ?6,
+                   rev = rev + 1
+                 WHERE id = ?1 AND rev = ?7",
+                params![e.id, status_str(e.status), e.desk_id, e.offer_hash, scanned, data, rev],
             )?;
+            if n == 0 {
+                return Err(StoreError::Conflict);
+            }
+            e.rev.set(rev + 1);
         }
         Ok(())
     }
@@ -110,12 +159,19 @@ impl SqliteStore {
         p: &[&dyn rusqlite::ToSql],
     ) -> StoreResult<Vec<Enrollment>> {
         let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(p, |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let rows = stmt.query_map(p, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            let (data, selfie) = row?;
+            let (data, selfie, rev) = row?;
             let mut e: Enrollment = from_json(&data)?;
             e.selfie = selfie;
+            e.rev.set(rev);
             out.push(e);
         }
         Ok(out)
@@ -136,6 +192,20 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn readiness(&self) -> StoreResult<Readiness> {
+        let v: i64 = self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(Readiness {
+            schema_version: v,
+            expected_version: MIGRATIONS.len() as i64,
+        })
+    }
+
     fn resident_count(&self) -> StoreResult<usize> {
         let n: i64 = self
             .conn()
@@ -145,7 +215,7 @@ impl Store for SqliteStore {
 
     fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO residents (nik, kk, ord, data) VALUES (?1, ?2, ?3, ?4)",
@@ -189,7 +259,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Ok(Self::read_enrollments(
             &conn,
-            "SELECT data, selfie FROM enrollments WHERE id = ?1",
+            "SELECT data, selfie, rev FROM enrollments WHERE id = ?1",
             &[&id],
         )?
         .pop())
@@ -199,7 +269,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Ok(Self::read_enrollments(
             &conn,
-            "SELECT data, selfie FROM enrollments WHERE offer_hash = ?1",
+            "SELECT data, selfie, rev FROM enrollments WHERE offer_hash = ?1",
             &[&offer_hash],
         )?
         .pop())
@@ -211,7 +281,7 @@ impl Store for SqliteStore {
 
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let used_by: Option<String> = tx
             .query_row(
                 "SELECT enrollment_id FROM qr_uses WHERE nonce = ?1",
@@ -238,7 +308,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Self::read_enrollments(
             &conn,
-            "SELECT data, selfie FROM enrollments WHERE desk_id = ?1 AND status = 'scanned'
+            "SELECT data, selfie, rev FROM enrollments WHERE desk_id = ?1 AND status = 'scanned'
              ORDER BY scanned_at",
             &[&desk_id],
         )
@@ -246,7 +316,7 @@ impl Store for SqliteStore {
 
     fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         Self::write_enrollment(&tx, e, false)?;
         tx.execute(
             &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
@@ -280,7 +350,7 @@ impl Store for SqliteStore {
 
     fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         Self::write_enrollment(&tx, e, false)?;
         let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
         tx.commit()?;
@@ -289,7 +359,7 @@ impl Store for SqliteStore {
 
     fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let status: Option<String> = tx
             .query_row(
                 "SELECT status FROM devices WHERE thumb = ?1",
@@ -332,7 +402,7 @@ impl Store for SqliteStore {
 
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if status != DeviceStatus::Active {
             tx.execute(&format!("{INVALIDATE_CREDENTIALS_OF} thumb = ?1)"), [thumb])?;
         }
@@ -346,7 +416,7 @@ impl Store for SqliteStore {
 
     fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if status != DeviceStatus::Active {
             tx.execute(
                 &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active')"),
@@ -364,7 +434,7 @@ impl Store for SqliteStore {
     fn record_credential(&self, row: &CredentialRow) -> StoreResult<bool> {
         let idx = i64::try_from(row.idx).map_err(|_| StoreError::Corrupt("idx".into()))?;
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let taken: Option<i64> = tx
             .query_row("SELECT idx FROM credentials WHERE idx = ?1", [idx], |r| {
                 r.get(0)
@@ -452,7 +522,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM dpop_jtis WHERE expires_at < ?1", [ts(now)])?;
         let n = tx.execute(
             "INSERT OR IGNORE INTO dpop_jtis (key, expires_at) VALUES (?1, ?2)",
@@ -472,7 +542,7 @@ impl Store for SqliteStore {
 
     fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exp: Option<String> = tx
             .query_row(
                 "SELECT expires_at FROM nonces WHERE nonce = ?1",
@@ -481,13 +551,17 @@ impl Store for SqliteStore {
             )
             .optional()?;
         tx.execute("DELETE FROM nonces WHERE nonce = ?1", [nonce])?;
-        // Housekeeping: drop expired nonces.
-        tx.execute("DELETE FROM nonces WHERE expires_at < ?1", [ts(now)])?;
         tx.commit()?;
         match exp {
             Some(e) => Ok(parse_ts(&e)? > now),
             None => Ok(false),
         }
+    }
+
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM nonces WHERE expires_at < ?1", [ts(now)])?)
     }
 
     fn put_officer(&self, o: &Officer) -> StoreResult<()> {
@@ -594,6 +668,32 @@ fn insert_token(conn: &Connection, t: &TokenRow) -> StoreResult<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Issue 11 item 8: expired nonces go by the background pruning, through an index
+    /// on the expiry (before the fix: no index, pruned only inside `take_nonce`).
+    #[test]
+    fn expired_nonces_are_pruned_through_the_expiry_index() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let now = Utc::now();
+        for i in 0..5 {
+            s.insert_nonce(&format!("old{i}"), now - chrono::Duration::seconds(1))
+                .unwrap();
+        }
+        s.insert_nonce("fresh", now + chrono::Duration::minutes(5))
+            .unwrap();
+        assert_eq!(s.prune_expired_nonces(now).unwrap(), 5);
+        assert_eq!(s.prune_expired_nonces(now).unwrap(), 0);
+        assert!(s.take_nonce("fresh", now).unwrap());
+        let plan: String = s
+            .conn()
+            .query_row(
+                "EXPLAIN QUERY PLAN DELETE FROM nonces WHERE expires_at < ?1",
+                [ts(now)],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("nonces_expiry"), "{plan}");
+    }
 
     #[test]
     fn migrations_apply_once_and_nonces_are_single_use() {

@@ -1,0 +1,861 @@
+//! [`PgStore`]: the [`Store`] on PostgreSQL (tokio-postgres, pooled by deadpool-postgres),
+//! for several stateless nodes sharing one database.
+//!
+//! The [`Store`] trait is synchronous (services run on tokio's blocking pool); this
+//! store owns a small tokio runtime on which the pool's connections live, and each call
+//! sends its future there and waits for the answer on a channel. So a call works from
+//! any thread, in or out of an async context, and the connections never depend on the
+//! caller's runtime.
+//!
+//! Isolation: READ COMMITTED, with the read-then-write steps made safe row by row:
+//! `SELECT … FOR UPDATE` (rate-limit buckets, the desk QR, mail claims with
+//! `SKIP LOCKED`), `INSERT … ON CONFLICT DO NOTHING` for the single-use rows (desk-QR
+//! uses, status indexes, secrets), and the enrollment revision compare-and-swap.
+//! Migrations run under a transaction-scoped advisory lock, so two nodes starting at
+//! once apply them once.
+
+use super::schema::PG_MIGRATIONS;
+use super::{
+    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Readiness, Resident,
+    Store, StoreError, StoreResult, TokenKind, TokenRow,
+};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use tokio_postgres::NoTls;
+
+/// Connections in the pool of one node.
+const POOL_SIZE: usize = 16;
+/// Advisory lock key of the migrations ("IKD" + 1).
+const MIGRATION_LOCK: i64 = 0x494b_4401;
+
+pub struct PgStore {
+    pool: Pool,
+    /// Drives the pool's connections; `None` only while dropping.
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn status_str(s: EnrollmentStatusWire) -> &'static str {
+    match s {
+        EnrollmentStatusWire::Submitted => "submitted",
+        EnrollmentStatusWire::Scanned => "scanned",
+        EnrollmentStatusWire::Approved => "approved",
+        EnrollmentStatusWire::Activated => "activated",
+        EnrollmentStatusWire::Rejected => "rejected",
+        EnrollmentStatusWire::Expired => "expired",
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(v: serde_json::Value) -> StoreResult<T> {
+    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Pool(e.to_string())
+}
+
+fn idx_i64(idx: u64) -> StoreResult<i64> {
+    i64::try_from(idx).map_err(|_| StoreError::Corrupt("idx".into()))
+}
+
+/// PostgreSQL text cannot hold NUL; no stored key has one, so a key with one (hostile
+/// input) finds nothing.
+fn unstorable(key: &str) -> bool {
+    key.contains('\0')
+}
+
+fn kind_str(k: TokenKind) -> &'static str {
+    match k {
+        TokenKind::Access => "access",
+        TokenKind::Refresh => "refresh",
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and migrates.
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_upto(url, PG_MIGRATIONS.len())
+    }
+
+    /// Connects and migrates to at most version `upto` (tests of the migrations).
+    pub fn connect_upto(url: &str, upto: usize) -> StoreResult<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ikd-pg")
+            .enable_all()
+            .build()
+            .map_err(pool_err)?;
+        let pg: tokio_postgres::Config = url.parse()?;
+        let mgr = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(pool_err)?;
+        let store = Self { pool, rt: Some(rt) };
+        store.run(move |pool| async move { migrate(&pool, upto).await })?;
+        Ok(store)
+    }
+
+    /// Runs `f`'s future on the store's runtime and waits for it.
+    fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = StoreResult<T>> + Send + 'static,
+    {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or_else(|| StoreError::Pool("store closed".into()))?;
+        let fut = f(self.pool.clone());
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv()
+            .map_err(|_| StoreError::Pool("store task ended".into()))?
+    }
+}
+
+async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
+    let mut c = pool.get().await.map_err(pool_err)?;
+    let tx = c.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+         INSERT INTO schema_version (version)
+           SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+    )
+    .await?;
+    let version: i64 = tx
+        .query_one("SELECT version FROM schema_version", &[])
+        .await?
+        .get(0);
+    for (i, m) in PG_MIGRATIONS.iter().enumerate().take(upto) {
+        let v = i as i64 + 1;
+        if v > version {
+            tx.batch_execute(m).await?;
+            tx.execute("UPDATE schema_version SET version = $1", &[&v])
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_enrollment<C: GenericClient>(
+    c: &C,
+    e: &Enrollment,
+    insert: bool,
+) -> StoreResult<()> {
+    let data = to_json(e)?;
+    if insert {
+        c.execute(
+            "INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+            &[&e.id, &e.nik, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &e.selfie, &data],
+        )
+        .await?;
+        e.rev.set(1);
+    } else {
+        let rev = e.rev.get();
+        let n = c
+            .execute(
+                "UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
+                   data = $6, rev = rev + 1
+                 WHERE id = $1 AND rev = $7",
+                &[&e.id, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &data, &rev],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        e.rev.set(rev + 1);
+    }
+    Ok(())
+}
+
+async fn read_enrollments<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    p: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<Vec<Enrollment>> {
+    let rows = c.query(sql, p).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut e: Enrollment = from_json(r.try_get(0)?)?;
+        e.selfie = r.try_get(1)?;
+        e.rev.set(r.try_get(2)?);
+        out.push(e);
+    }
+    Ok(out)
+}
+
+async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &t.hash,
+            &kind_str(t.kind),
+            &t.device_thumb,
+            &t.nik,
+            &t.enrollment_id,
+            &t.expires_at,
+            &t.dpop_jkt,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the status entries of every credential of the devices matched by the
+/// condition (on `devices`) to invalid.
+const INVALIDATE_CREDENTIALS_OF: &str =
+    "UPDATE credentials SET status = 1 WHERE status = 0 AND device_thumb IN (SELECT thumb FROM devices WHERE ";
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn readiness(&self) -> StoreResult<Readiness> {
+        let v = self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let v: i64 = c
+                .query_one("SELECT version FROM schema_version", &[])
+                .await?
+                .get(0);
+            Ok(v)
+        })?;
+        Ok(Readiness {
+            schema_version: v,
+            expected_version: PG_MIGRATIONS.len() as i64,
+        })
+    }
+
+    fn resident_count(&self) -> StoreResult<usize> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let n: i64 = c
+                .query_one("SELECT COUNT(*) FROM residents", &[])
+                .await?
+                .get(0);
+            Ok(n as usize)
+        })
+    }
+
+    fn insert_residents(&self, residents: &[Resident]) -> StoreResult<()> {
+        let residents = residents.to_vec();
+        self.run(|pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let stmt = tx
+                .prepare(
+                    "INSERT INTO residents (nik, kk, ord, data) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (nik) DO NOTHING",
+                )
+                .await?;
+            for r in &residents {
+                let ord = hubungan_order(&r.hubungan);
+                tx.execute(&stmt, &[&r.nik, &r.kk, &ord, &to_json(r)?])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn resident(&self, nik: &str) -> StoreResult<Option<Resident>> {
+        if unstorable(nik) {
+            return Ok(None);
+        }
+        let nik = nik.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt("SELECT data FROM residents WHERE nik = $1", &[&nik])
+                .await?;
+            row.map(|r| from_json(r.try_get(0)?)).transpose()
+        })
+    }
+
+    fn family(&self, kk: &str) -> StoreResult<Vec<Resident>> {
+        if unstorable(kk) {
+            return Ok(Vec::new());
+        }
+        let kk = kk.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT data FROM residents WHERE kk = $1 ORDER BY ord, nik",
+                    &[&kk],
+                )
+                .await?;
+            rows.into_iter().map(|r| from_json(r.try_get(0)?)).collect()
+        })
+    }
+
+    fn insert_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
+        let e2 = e.clone();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            write_enrollment(&c, &e2, true).await
+        })?;
+        e.rev.set(1);
+        Ok(())
+    }
+
+    fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>> {
+        if unstorable(id) {
+            return Ok(None);
+        }
+        let id = id.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            Ok(read_enrollments(
+                &c,
+                "SELECT data, selfie, rev FROM enrollments WHERE id = $1",
+                &[&id],
+            )
+            .await?
+            .pop())
+        })
+    }
+
+    fn enrollment_by_offer(&self, offer_hash: &str) -> StoreResult<Option<Enrollment>> {
+        if unstorable(offer_hash) {
+            return Ok(None);
+        }
+        let h = offer_hash.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            Ok(read_enrollments(
+                &c,
+                "SELECT data, selfie, rev FROM enrollments WHERE offer_hash = $1",
+                &[&h],
+            )
+            .await?
+            .pop())
+        })
+    }
+
+    fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
+        let e2 = e.clone();
+        let rev = self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            write_enrollment(&c, &e2, false).await?;
+            Ok(e2.rev.get())
+        })?;
+        e.rev.set(rev);
+        Ok(())
+    }
+
+    fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
+        let e2 = e.clone();
+        let nonce = qr_nonce.to_owned();
+        let r = self.run(|pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+                &[&nonce, &e2.id],
+            )
+            .await?;
+            let used_by: String = tx
+                .query_one("SELECT enrollment_id FROM qr_uses WHERE nonce = $1", &[&nonce])
+                .await?
+                .get(0);
+            if used_by != e2.id {
+                return Ok(None);
+            }
+            write_enrollment(&tx, &e2, false).await?;
+            tx.commit().await?;
+            Ok(Some(e2.rev.get()))
+        })?;
+        match r {
+            Some(rev) => {
+                e.rev.set(rev);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>> {
+        if unstorable(desk_id) {
+            return Ok(Vec::new());
+        }
+        let d = desk_id.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            read_enrollments(
+                &c,
+                "SELECT data, selfie, rev FROM enrollments WHERE desk_id = $1 AND status = 'scanned'
+                 ORDER BY scanned_at",
+                &[&d],
+            )
+            .await
+        })
+    }
+
+    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()> {
+        let e2 = e.clone();
+        let device = device.clone();
+        let tokens = tokens.to_vec();
+        let rev = self.run(|pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            write_enrollment(&tx, &e2, false).await?;
+            tx.execute(
+                &format!(
+                    "{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active' AND thumb <> $2)"
+                ),
+                &[&device.nik, &device.thumb],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2",
+                &[&device.nik, &device.thumb],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
+                   created_at = excluded.created_at
+                 WHERE devices.nik = excluded.nik AND devices.status = 'active'",
+                &[
+                    &device.thumb,
+                    &device.nik,
+                    &device.enrollment_id,
+                    &to_json(&device.jwk)?,
+                    &device.status.as_str(),
+                    &device.created_at,
+                ],
+            )
+            .await?;
+            for t in &tokens {
+                insert_token(&tx, t).await?;
+            }
+            tx.commit().await?;
+            Ok(e2.rev.get())
+        })?;
+        e.rev.set(rev);
+        Ok(())
+    }
+
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
+        let e2 = e.clone();
+        let thumb = thumb.to_owned();
+        let (n, rev) = self.run(|pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            write_enrollment(&tx, &e2, false).await?;
+            let n = tx
+                .execute("DELETE FROM tokens WHERE device_thumb = $1", &[&thumb])
+                .await?;
+            tx.commit().await?;
+            Ok((n as usize, e2.rev.get()))
+        })?;
+        e.rev.set(rev);
+        Ok(n)
+    }
+
+    fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool> {
+        let e2 = e.clone();
+        let thumb = thumb.to_owned();
+        let tokens = tokens.to_vec();
+        let r = self.run(|pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let status: Option<String> = tx
+                .query_opt(
+                    "SELECT status FROM devices WHERE thumb = $1 FOR UPDATE",
+                    &[&thumb],
+                )
+                .await?
+                .map(|r| r.get(0));
+            if status.as_deref() != Some("active") {
+                return Ok(None);
+            }
+            write_enrollment(&tx, &e2, false).await?;
+            for t in &tokens {
+                insert_token(&tx, t).await?;
+            }
+            tx.commit().await?;
+            Ok(Some(e2.rev.get()))
+        })?;
+        match r {
+            Some(rev) => {
+                e.rev.set(rev);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn device(&self, thumb: &str) -> StoreResult<Option<Device>> {
+        if unstorable(thumb) {
+            return Ok(None);
+        }
+        let thumb = thumb.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT thumb, nik, enrollment_id, jwk, status, created_at FROM devices WHERE thumb = $1",
+                    &[&thumb],
+                )
+                .await?;
+            row.map(|r| {
+                Ok(Device {
+                    thumb: r.try_get(0)?,
+                    nik: r.try_get(1)?,
+                    enrollment_id: r.try_get(2)?,
+                    jwk: from_json(r.try_get(3)?)?,
+                    status: DeviceStatus::parse(r.try_get(4)?)?,
+                    created_at: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()> {
+        let thumb = thumb.to_owned();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            if status != DeviceStatus::Active {
+                tx.execute(
+                    &format!("{INVALIDATE_CREDENTIALS_OF} thumb = $1)"),
+                    &[&thumb],
+                )
+                .await?;
+            }
+            tx.execute(
+                "UPDATE devices SET status = $2 WHERE thumb = $1",
+                &[&thumb, &status.as_str()],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn set_devices_of(&self, nik: &str, status: DeviceStatus) -> StoreResult<usize> {
+        let nik = nik.to_owned();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            if status != DeviceStatus::Active {
+                tx.execute(
+                    &format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')"),
+                    &[&nik],
+                )
+                .await?;
+            }
+            let n = tx
+                .execute(
+                    "UPDATE devices SET status = $2 WHERE nik = $1 AND status = 'active'",
+                    &[&nik, &status.as_str()],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(n as usize)
+        })
+    }
+
+    fn record_credential(&self, row: &CredentialRow) -> StoreResult<bool> {
+        let row = row.clone();
+        let idx = idx_i64(row.idx)?;
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let n = tx
+                .execute(
+                    "INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
+                     VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (idx) DO NOTHING",
+                    &[&idx, &row.nik, &row.vct, &row.device_thumb, &row.issued_at],
+                )
+                .await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE credentials SET status = 1 WHERE nik = $1 AND vct = $2 AND status = 0 AND idx <> $3",
+                &[&row.nik, &row.vct, &idx],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn invalid_status_indexes(&self) -> StoreResult<Vec<u64>> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query("SELECT idx FROM credentials WHERE status <> 0", &[])
+                .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let i: i64 = r.try_get(0)?;
+                    u64::try_from(i).map_err(|_| StoreError::Corrupt("idx".into()))
+                })
+                .collect()
+        })
+    }
+
+    fn credential_status(&self, idx: u64) -> StoreResult<Option<u8>> {
+        let Ok(idx) = i64::try_from(idx) else {
+            return Ok(None);
+        };
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let v: Option<i32> = c
+                .query_opt("SELECT status FROM credentials WHERE idx = $1", &[&idx])
+                .await?
+                .map(|r| r.get(0));
+            Ok(v.map(|s| u8::try_from(s).unwrap_or(1)))
+        })
+    }
+
+    fn insert_token(&self, t: &TokenRow) -> StoreResult<()> {
+        let t = t.clone();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            insert_token(&c, &t).await
+        })
+    }
+
+    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
+        if unstorable(hash) {
+            return Ok(None);
+        }
+        let hash = hash.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = $1",
+                    &[&hash],
+                )
+                .await?;
+            row.map(|r| {
+                let kind: &str = r.try_get(1)?;
+                Ok(TokenRow {
+                    hash: r.try_get(0)?,
+                    kind: if kind == "refresh" {
+                        TokenKind::Refresh
+                    } else {
+                        TokenKind::Access
+                    },
+                    device_thumb: r.try_get(2)?,
+                    nik: r.try_get(3)?,
+                    enrollment_id: r.try_get(4)?,
+                    expires_at: r.try_get(5)?,
+                    dpop_jkt: r.try_get(6)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn insert_nonce(&self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        let nonce = nonce.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)",
+                &[&nonce, &expires_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn use_dpop_jti(
+        &self,
+        key: &str,
+        keep_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        if unstorable(key) {
+            return Ok(false);
+        }
+        let key = key.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute("DELETE FROM dpop_jtis WHERE expires_at < $1", &[&now])
+                .await?;
+            // One statement: of two nodes seeing the same jti, one inserts it.
+            let n = c
+                .execute(
+                    "INSERT INTO dpop_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[&key, &keep_until],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn take_nonce(&self, nonce: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        if unstorable(nonce) {
+            return Ok(false);
+        }
+        let nonce = nonce.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            // One statement: exactly one taker gets the row back.
+            let exp: Option<DateTime<Utc>> = c
+                .query_opt(
+                    "DELETE FROM nonces WHERE nonce = $1 RETURNING expires_at",
+                    &[&nonce],
+                )
+                .await?
+                .map(|r| r.get(0));
+            Ok(exp.is_some_and(|e| e > now))
+        })
+    }
+
+    fn prune_expired_nonces(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let n = c
+                .execute("DELETE FROM nonces WHERE expires_at < $1", &[&now])
+                .await?;
+            Ok(n as usize)
+        })
+    }
+
+    fn put_officer(&self, o: &Officer) -> StoreResult<()> {
+        let o = o.clone();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO officers (username, password_hash, desk_id, desk_name) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+                   desk_id = excluded.desk_id, desk_name = excluded.desk_name",
+                &[&o.username, &o.password_hash, &o.desk_id, &o.desk_name],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn officer(&self, username: &str) -> StoreResult<Option<Officer>> {
+        if unstorable(username) {
+            return Ok(None);
+        }
+        let u = username.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT username, password_hash, desk_id, desk_name FROM officers WHERE username = $1",
+                    &[&u],
+                )
+                .await?;
+            Ok(row.map(|r| Officer {
+                username: r.get(0),
+                password_hash: r.get(1),
+                desk_id: r.get(2),
+                desk_name: r.get(3),
+            }))
+        })
+    }
+
+    fn insert_session(
+        &self,
+        hash: &str,
+        username: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, u) = (hash.to_owned(), username.to_owned());
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO sessions (hash, username, expires_at) VALUES ($1, $2, $3)",
+                &[&h, &u, &expires_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>> {
+        if unstorable(hash) {
+            return Ok(None);
+        }
+        let h = hash.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT username FROM sessions WHERE hash = $1 AND expires_at > $2",
+                    &[&h, &now],
+                )
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()> {
+        let m = mail.clone();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO outbox (to_addr, subject, body, sent_at) VALUES ($1, $2, $3, $4)",
+                &[&m.to, &m.subject, &m.body, &m.sent_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn outbox(&self) -> StoreResult<Vec<OutboxMail>> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT to_addr, subject, body, sent_at FROM outbox ORDER BY id",
+                    &[],
+                )
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| OutboxMail {
+                    to: r.get(0),
+                    subject: r.get(1),
+                    body: r.get(2),
+                    sent_at: r.get(3),
+                })
+                .collect())
+        })
+    }
+}
