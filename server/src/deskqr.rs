@@ -3,9 +3,8 @@
 //! use; a QR expires 90 s after it was made; each QR admits one enrollment.
 
 use crate::crypto::{b64url, b64url_decode, hmac_raw, random_id};
+use crate::store::{DeskQrRow, Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub const ROTATE_SECS: i64 = 30;
 pub const TTL_SECS: i64 = 90;
@@ -31,12 +30,6 @@ pub struct IssuedQr {
     pub claims: QrClaims,
     pub issued_at: DateTime<Utc>,
     pub used: bool,
-}
-
-#[derive(Default)]
-pub struct Desks {
-    current: Mutex<HashMap<String, IssuedQr>>,
-    names: Mutex<HashMap<String, String>>,
 }
 
 fn mac(key: &ring::hmac::Key, payload: &str) -> String {
@@ -87,60 +80,45 @@ pub fn verify(key: &ring::hmac::Key, text: &str, now: DateTime<Utc>) -> Result<Q
     })
 }
 
-impl Desks {
-    /// The QR a desk shows now: the same one for 30 s, a new one after that or once used.
-    pub fn current(
-        &self,
-        key: &ring::hmac::Key,
-        desk_id: &str,
-        desk_name: &str,
-        now: DateTime<Utc>,
-    ) -> IssuedQr {
-        self.names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(desk_id.to_owned(), desk_name.to_owned());
-        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = cur.get(desk_id) {
-            if !q.used && now - q.issued_at < Duration::seconds(ROTATE_SECS) && now >= q.issued_at {
-                return q.clone();
-            }
-        }
-        let nonce = random_id();
-        let expires_at = now + Duration::seconds(TTL_SECS);
-        let q = IssuedQr {
-            text: make(key, desk_id, &nonce, expires_at),
-            claims: QrClaims {
-                desk_id: desk_id.to_owned(),
-                nonce,
-                expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0)
-                    .unwrap_or(expires_at),
-            },
-            issued_at: now,
-            used: false,
-        };
-        cur.insert(desk_id.to_owned(), q.clone());
-        q
-    }
+/// The QR a desk shows now: the same one for 30 s, a new one after that or once used.
+/// Kept in the store (`desk_qrs`), so every node shows the same QR for a desk.
+pub fn current(
+    store: &dyn Store,
+    key: &ring::hmac::Key,
+    desk_id: &str,
+    desk_name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<IssuedQr> {
+    let nonce = random_id();
+    let expires_at = now + Duration::seconds(TTL_SECS);
+    let expires_at = DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at);
+    let candidate = DeskQrRow {
+        desk_id: desk_id.to_owned(),
+        desk_name: desk_name.to_owned(),
+        text: make(key, desk_id, &nonce, expires_at),
+        nonce,
+        issued_at: now,
+        expires_at,
+        used: false,
+    };
+    let row = store.desk_qr(&candidate, ROTATE_SECS)?;
+    Ok(IssuedQr {
+        text: row.text,
+        claims: QrClaims {
+            desk_id: row.desk_id,
+            nonce: row.nonce,
+            expires_at: row.expires_at,
+        },
+        issued_at: row.issued_at,
+        used: row.used,
+    })
+}
 
-    /// Marks a QR as used so the desk shows a fresh one next.
-    pub fn mark_used(&self, desk_id: &str, nonce: &str) {
-        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = cur.get_mut(desk_id) {
-            if q.claims.nonce == nonce {
-                q.used = true;
-            }
-        }
-    }
-
-    pub fn name(&self, desk_id: &str) -> String {
-        self.names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(desk_id)
-            .cloned()
-            .unwrap_or_else(|| desk_id.to_owned())
-    }
+/// The name desk `desk_id` was last shown under (its id when never shown).
+pub fn name(store: &dyn Store, desk_id: &str) -> StoreResult<String> {
+    Ok(store
+        .desk_name(desk_id)?
+        .unwrap_or_else(|| desk_id.to_owned()))
 }
 
 #[cfg(test)]
@@ -154,15 +132,17 @@ mod tests {
 
     #[test]
     fn qr_verifies_rotates_and_expires() {
-        let d = Desks::default();
+        let d = crate::store::SqliteStore::open_in_memory().unwrap();
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let a = d.current(&key(), "loket-1", "Loket 1", t0);
+        let a = current(&d, &key(), "loket-1", "Loket 1", t0).unwrap();
         assert_eq!(
-            d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(29))
+            current(&d, &key(), "loket-1", "Loket 1", t0 + Duration::seconds(29))
+                .unwrap()
                 .text,
             a.text
         );
-        let b = d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(30));
+        assert_eq!(name(&d, "loket-1").unwrap(), "Loket 1");
+        let b = current(&d, &key(), "loket-1", "Loket 1", t0 + Duration::seconds(30)).unwrap();
         assert_ne!(a.text, b.text);
         let c = verify(&key(), &a.text, t0 + Duration::seconds(89)).unwrap();
         assert_eq!(c.desk_id, "loket-1");
@@ -173,11 +153,6 @@ mod tests {
         assert_eq!(verify(&key(), "garbage", t0), Err(QrError::Invalid));
         let other = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[8u8; 32]);
         assert_eq!(verify(&other, &a.text, t0), Err(QrError::Invalid));
-        d.mark_used("loket-1", &b.claims.nonce);
-        assert_ne!(
-            d.current(&key(), "loket-1", "Loket 1", t0 + Duration::seconds(31))
-                .text,
-            b.text
-        );
+        assert_ne!(b.text, a.text);
     }
 }

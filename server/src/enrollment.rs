@@ -342,7 +342,10 @@ pub fn scan(
     })?;
     let _guard = state.transition_lock();
     let mut e = authorized(state, token, id)?;
-    let desk = Desk::new(claims.desk_id.clone(), state.desks.name(&claims.desk_id));
+    let desk = Desk::new(
+        claims.desk_id.clone(),
+        deskqr::name(state.store.as_ref(), &claims.desk_id)?,
+    );
     transition(&mut e, Step::Scan(desk))
         .map_err(|_| ApiErr::invalid_state("Permohonan ini tidak lagi menunggu pemindaian."))?;
     e.scanned_at = Some(now);
@@ -353,7 +356,6 @@ pub fn scan(
             "Kode QR ini sudah dipakai. Pindai kode QR yang baru di loket.",
         ));
     }
-    state.desks.mark_used(&claims.desk_id, &claims.nonce);
     prepare_siak_photo(state, &e.nik);
     tracing::info!(enrollment = %e.id, desk = %claims.desk_id, "enrollment queued at desk");
     Ok(status_response(state, &e))

@@ -4,7 +4,7 @@ use crate::config::{Config, Limits};
 use crate::error::{ApiErr, ServerError};
 use crate::siak::{Siak, SimulatedSiak};
 use crate::store::Store;
-use crate::{crypto, deskqr, mail, ratelimit};
+use crate::{crypto, mail};
 use ikd_proto::clock::Clock;
 use ikd_proto::jose::EcKeyPair;
 use std::sync::Arc;
@@ -25,8 +25,6 @@ pub struct AppState {
     pub hmac_key: ring::hmac::Key,
     pub mailer: mail::Mailer,
     pub limits: Limits,
-    pub limiter: ratelimit::RateLimiter,
-    pub desks: deskqr::Desks,
     pub dev_mode: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
     pub transition: std::sync::Mutex<()>,
@@ -39,7 +37,7 @@ impl AppState {
 
     /// The per-client-IP token bucket for `what` ("submit", "token", "reauth", "login"):
     /// `burst` requests, refilled at `per_minute`; a 429 with `retry_after_secs` when
-    /// empty.
+    /// empty. The bucket is a store row, so it counts across nodes.
     pub fn limit_per_ip(
         &self,
         what: &str,
@@ -48,8 +46,8 @@ impl AppState {
         per_minute: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), ApiErr> {
-        self.limiter
-            .check(&format!("{what}:{}", peer.ip()), burst, per_minute, now)
+        self.store
+            .take_rate_token(&format!("{what}:{}", peer.ip()), burst, per_minute, now)?
             .map_err(ApiErr::rate_limited)
     }
 }
@@ -81,8 +79,6 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         hmac_key,
         mailer,
         limits: config.limits.clone(),
-        limiter: ratelimit::RateLimiter::default(),
-        desks: deskqr::Desks::default(),
         dev_mode: config.dev_outbox,
         transition: std::sync::Mutex::new(()),
     })

@@ -106,16 +106,20 @@ pub async fn me(State(state): State<SharedState>, headers: HeaderMap) -> Result<
     Ok(axum::Json(view(&o)).into_response())
 }
 
-fn current_qr(state: &AppState, o: &Officer) -> DeskQr {
-    let q = state
-        .desks
-        .current(&state.hmac_key, &o.desk_id, &o.desk_name, state.clock.now());
-    DeskQr {
+fn current_qr(state: &AppState, o: &Officer) -> Result<DeskQr, ApiErr> {
+    let q = crate::deskqr::current(
+        state.store.as_ref(),
+        &state.hmac_key,
+        &o.desk_id,
+        &o.desk_name,
+        state.clock.now(),
+    )?;
+    Ok(DeskQr {
         desk_id: o.desk_id.clone(),
         desk_name: o.desk_name.clone(),
         text: q.text,
         expires_at: q.claims.expires_at.to_rfc3339(),
-    }
+    })
 }
 
 /// GET /officer/api/desk/qr
@@ -126,7 +130,8 @@ pub async fn desk_qr(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    Ok(no_store(axum::Json(current_qr(&state, &o))))
+    let q = super::blocking(move || current_qr(&state, &o)).await?;
+    Ok(no_store(axum::Json(q)))
 }
 
 /// Renders text as a QR PNG, large, with a quiet zone.
@@ -150,7 +155,7 @@ pub async fn desk_qr_png(
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
     let o = officer_of(&state, &headers)?;
-    let q = current_qr(&state, &o);
+    let q = super::blocking(move || current_qr(&state, &o)).await?;
     let png = qr_png(&q.text).ok_or_else(ApiErr::internal)?;
     let mut resp = png.into_response();
     resp.headers_mut()

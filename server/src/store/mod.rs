@@ -10,10 +10,12 @@
 //! two nodes changing the same enrollment at once cannot both win ([`StoreError::Conflict`];
 //! the service is retried on a fresh read).
 
+pub mod idempotency;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -241,7 +243,26 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: Send + Sync {
+pub trait Store: IdempotencyStore + Send + Sync {
+    /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
+    /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
+    /// locked, so concurrent requests on any node count once each.
+    /// `Ok(Err(retry_after_secs))` when empty.
+    fn take_rate_token(
+        &self,
+        key: &str,
+        burst: u32,
+        per_minute: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<(), u64>>;
+    /// Drops the rate-limit buckets last touched before `before` (they are full again).
+    fn prune_rate_buckets(&self, before: DateTime<Utc>) -> StoreResult<usize>;
+    /// The QR desk `candidate.desk_id` shows now (at `candidate.issued_at`), one
+    /// transaction with the row locked: the stored one if [`DeskQrRow::still_shown`],
+    /// else `candidate` (stored, and returned). Any node answers the same.
+    fn desk_qr(&self, candidate: &DeskQrRow, rotate_secs: i64) -> StoreResult<DeskQrRow>;
+    /// The name a desk was last shown under.
+    fn desk_name(&self, desk_id: &str) -> StoreResult<Option<String>>;
     /// Which backend ("sqlite", "postgres"), for logs and /readyz.
     fn backend(&self) -> &'static str;
     /// Asks the database for its schema version (an error when unreachable).
@@ -258,8 +279,9 @@ pub trait Store: Send + Sync {
     fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>>;
     fn enrollment_by_offer(&self, offer_hash: &str) -> StoreResult<Option<Enrollment>>;
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
-    /// Records that `e` used the desk QR `qr_nonce` and saves `e`, in one transaction.
-    /// False (and nothing written) when another enrollment already used that QR.
+    /// Records that `e` used the desk QR `qr_nonce`, marks the desk's current QR used
+    /// (the desk shows a new one next) and saves `e`, in one transaction. False (and
+    /// nothing written) when another enrollment already used that QR.
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool>;
     /// Enrollments waiting at a desk (scanned, not decided), oldest first.
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
@@ -324,6 +346,28 @@ pub trait Store: Send + Sync {
 
     fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
+}
+
+/// The QR a desk shows now (one row per desk; the desk's name is kept with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskQrRow {
+    pub desk_id: String,
+    pub desk_name: String,
+    pub nonce: String,
+    pub text: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+}
+
+impl DeskQrRow {
+    /// Whether this stored QR is still the one to show at `now`: unused, issued
+    /// less than `rotate_secs` ago (and not in the future).
+    pub fn still_shown(&self, now: DateTime<Utc>, rotate_secs: i64) -> bool {
+        !self.used
+            && now >= self.issued_at
+            && now - self.issued_at < chrono::Duration::seconds(rotate_secs)
+    }
 }
 
 /// Order of relationships on the KK.

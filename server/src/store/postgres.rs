@@ -16,8 +16,8 @@
 
 use super::schema::PG_MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Readiness, Resident,
-    Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Officer, Readiness,
+    Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -64,7 +64,7 @@ fn from_json<T: for<'de> Deserialize<'de>>(v: serde_json::Value) -> StoreResult<
     serde_json::from_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn pool_err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn pool_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Pool(e.to_string())
 }
 
@@ -118,7 +118,7 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for it.
-    fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
+    pub(super) fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(Pool) -> Fut,
@@ -237,6 +237,113 @@ const INVALIDATE_CREDENTIALS_OF: &str =
     "UPDATE credentials SET status = 1 WHERE status = 0 AND device_thumb IN (SELECT thumb FROM devices WHERE ";
 
 impl Store for PgStore {
+    fn take_rate_token(
+        &self,
+        key: &str,
+        burst: u32,
+        per_minute: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<(), u64>> {
+        if unstorable(key) {
+            return Ok(Err(1));
+        }
+        let key = key.to_owned();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            // The row exists (full) before it is locked, so two first requests at once
+            // queue on the same row lock.
+            tx.execute(
+                "INSERT INTO rate_buckets (key, tokens, at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                &[&key, &f64::from(burst), &now],
+            )
+            .await?;
+            let row = tx
+                .query_one(
+                    "SELECT tokens, at FROM rate_buckets WHERE key = $1 FOR UPDATE",
+                    &[&key],
+                )
+                .await?;
+            let (tokens, at): (f64, DateTime<Utc>) = (row.try_get(0)?, row.try_get(1)?);
+            let (left, taken) = crate::ratelimit::take(tokens, at, burst, per_minute, now);
+            tx.execute(
+                "UPDATE rate_buckets SET tokens = $2, at = $3 WHERE key = $1",
+                &[&key, &left, &now.max(at)],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(taken)
+        })
+    }
+
+    fn prune_rate_buckets(&self, before: DateTime<Utc>) -> StoreResult<usize> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let n = c
+                .execute("DELETE FROM rate_buckets WHERE at < $1", &[&before])
+                .await?;
+            Ok(n as usize)
+        })
+    }
+
+    fn desk_qr(&self, candidate: &DeskQrRow, rotate_secs: i64) -> StoreResult<DeskQrRow> {
+        let c = candidate.clone();
+        self.run(move |pool| async move {
+            let mut conn = pool.get().await.map_err(pool_err)?;
+            let tx = conn.transaction().await?;
+            tx.execute(
+                "INSERT INTO desk_qrs (desk_id, desk_name, nonce, text, issued_at, expires_at, used)
+                 VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (desk_id) DO NOTHING",
+                &[&c.desk_id, &c.desk_name, &c.nonce, &c.text, &c.issued_at, &c.expires_at],
+            )
+            .await?;
+            let r = tx
+                .query_one(
+                    "SELECT desk_id, desk_name, nonce, text, issued_at, expires_at, used FROM desk_qrs
+                     WHERE desk_id = $1 FOR UPDATE",
+                    &[&c.desk_id],
+                )
+                .await?;
+            let stored = DeskQrRow {
+                desk_id: r.try_get(0)?,
+                desk_name: r.try_get(1)?,
+                nonce: r.try_get(2)?,
+                text: r.try_get(3)?,
+                issued_at: r.try_get(4)?,
+                expires_at: r.try_get(5)?,
+                used: r.try_get(6)?,
+            };
+            if stored.nonce == c.nonce
+                || (stored.desk_name == c.desk_name && stored.still_shown(c.issued_at, rotate_secs))
+            {
+                tx.commit().await?;
+                return Ok(stored);
+            }
+            tx.execute(
+                "UPDATE desk_qrs SET desk_name = $2, nonce = $3, text = $4, issued_at = $5,
+                   expires_at = $6, used = false WHERE desk_id = $1",
+                &[&c.desk_id, &c.desk_name, &c.nonce, &c.text, &c.issued_at, &c.expires_at],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(c)
+        })
+    }
+
+    fn desk_name(&self, desk_id: &str) -> StoreResult<Option<String>> {
+        if unstorable(desk_id) {
+            return Ok(None);
+        }
+        let d = desk_id.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt("SELECT desk_name FROM desk_qrs WHERE desk_id = $1", &[&d])
+                .await?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }
@@ -392,6 +499,8 @@ impl Store for PgStore {
             if used_by != e2.id {
                 return Ok(None);
             }
+            tx.execute("UPDATE desk_qrs SET used = true WHERE nonce = $1", &[&nonce])
+                .await?;
             write_enrollment(&tx, &e2, false).await?;
             tx.commit().await?;
             Ok(Some(e2.rev.get()))

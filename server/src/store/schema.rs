@@ -101,12 +101,44 @@ CREATE INDEX nonces_expiry ON nonces(expires_at);
     r#"
 ALTER TABLE enrollments ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 7: what a node must not keep only in memory: rate-limit buckets and each desk's
+    // current QR (any node answers any request).
+    r#"
+CREATE TABLE rate_buckets (
+    key TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE desk_qrs (
+    desk_id TEXT PRIMARY KEY,
+    desk_name TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    text TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used INTEGER NOT NULL
+);
+"#,
+    // 8: answers of state-changing requests by Idempotency-Key (store/idempotency.rs);
+    // status NULL while the first request runs; answer sealed with a key from the
+    // request (not stored).
+    r#"
+CREATE TABLE idempotency (
+    scope TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    answer BLOB,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
 /// those applied. The first is the schema as it was first shipped for PostgreSQL (a
 /// test migrates a database written by it).
-pub const PG_MIGRATIONS: &[&str] = &[r#"
+pub const PG_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE residents (
     nik TEXT PRIMARY KEY,
     kk TEXT NOT NULL,
@@ -187,4 +219,35 @@ CREATE TABLE credentials (
 );
 CREATE INDEX credentials_holder ON credentials(nik, vct);
 CREATE INDEX credentials_device ON credentials(device_thumb);
-"#];
+"#,
+    // 2: what a node must not keep only in memory: rate-limit buckets and each desk's
+    // current QR (any node answers any request).
+    r#"
+CREATE TABLE rate_buckets (
+    key TEXT PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX rate_buckets_at ON rate_buckets(at);
+CREATE TABLE desk_qrs (
+    desk_id TEXT PRIMARY KEY,
+    desk_name TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    text TEXT NOT NULL,
+    issued_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used BOOLEAN NOT NULL
+);
+"#,
+    // 3: answers of state-changing requests by Idempotency-Key (store/idempotency.rs).
+    r#"
+CREATE TABLE idempotency (
+    scope TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    answer BYTEA,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
+];

@@ -5,8 +5,8 @@
 
 use super::schema::MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, Device, DeviceStatus, Enrollment, Officer, Readiness, Resident,
-    Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Officer, Readiness,
+    Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
@@ -115,7 +115,7 @@ impl SqliteStore {
     }
 
     /// A free connection if there is one, else waits for one in turn.
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         for c in &self.conns {
             match c.try_lock() {
                 Ok(g) => return g,
@@ -192,6 +192,103 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn take_rate_token(
+        &self,
+        key: &str,
+        burst: u32,
+        per_minute: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<(), u64>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(f64, String)> = tx
+            .query_row(
+                "SELECT tokens, at FROM rate_buckets WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (tokens, at) = match row {
+            Some((t, at)) => (t, parse_ts(&at)?),
+            None => (f64::from(burst), now),
+        };
+        let (left, taken) = crate::ratelimit::take(tokens, at, burst, per_minute, now);
+        tx.execute(
+            "INSERT INTO rate_buckets (key, tokens, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
+            params![key, left, ts(now.max(at))],
+        )?;
+        tx.commit()?;
+        Ok(taken)
+    }
+
+    fn prune_rate_buckets(&self, before: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM rate_buckets WHERE at < ?1", [ts(before)])?)
+    }
+
+    fn desk_qr(&self, candidate: &DeskQrRow, rotate_secs: i64) -> StoreResult<DeskQrRow> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = tx
+            .query_row(
+                "SELECT desk_id, desk_name, nonce, text, issued_at, expires_at, used FROM desk_qrs
+                 WHERE desk_id = ?1",
+                [&candidate.desk_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, bool>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((desk_id, desk_name, nonce, text, issued, expires, used)) = row {
+            let stored = DeskQrRow {
+                desk_id,
+                desk_name,
+                nonce,
+                text,
+                issued_at: parse_ts(&issued)?,
+                expires_at: parse_ts(&expires)?,
+                used,
+            };
+            if stored.desk_name == candidate.desk_name
+                && stored.still_shown(candidate.issued_at, rotate_secs)
+            {
+                return Ok(stored);
+            }
+        }
+        let c = candidate;
+        tx.execute(
+            "INSERT INTO desk_qrs (desk_id, desk_name, nonce, text, issued_at, expires_at, used)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)
+             ON CONFLICT(desk_id) DO UPDATE SET desk_name = excluded.desk_name, nonce = excluded.nonce,
+               text = excluded.text, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
+               used = 0",
+            params![c.desk_id, c.desk_name, c.nonce, c.text, ts(c.issued_at), ts(c.expires_at)],
+        )?;
+        tx.commit()?;
+        Ok(c.clone())
+    }
+
+    fn desk_name(&self, desk_id: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT desk_name FROM desk_qrs WHERE desk_id = ?1",
+                [desk_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
@@ -299,6 +396,7 @@ impl Store for SqliteStore {
                 )?;
             }
         }
+        tx.execute("UPDATE desk_qrs SET used = 1 WHERE nonce = ?1", [qr_nonce])?;
         Self::write_enrollment(&tx, e, false)?;
         tx.commit()?;
         Ok(true)
