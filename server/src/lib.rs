@@ -34,6 +34,7 @@ pub mod dpop;
 pub mod enrollment;
 pub mod error;
 pub mod face;
+pub mod idempotency;
 pub mod issuance;
 pub mod mail;
 pub mod openapi;

@@ -36,6 +36,72 @@ impl Modify for Security {
     }
 }
 
+/// The `Idempotency-Key` header and its 409/422 answers on every route behind
+/// [`crate::idempotency::layer`] (one place, beside the router's list).
+struct Idempotency;
+
+/// The routes that honour `Idempotency-Key` (all POST).
+pub const IDEMPOTENT_PATHS: [&str; 7] = [
+    ikd_proto::wire::paths::ENROLLMENTS,
+    ikd_proto::wire::paths::ENROLLMENT_SCAN,
+    ikd_proto::wire::paths::ENROLLMENT_RESEND,
+    ikd_proto::wire::paths::ENROLLMENT_REAUTH,
+    ikd_proto::wire::paths::DEVICE_RELEASE,
+    ikd_proto::wire::paths::TOKEN,
+    ikd_proto::wire::paths::CREDENTIAL,
+];
+
+impl Modify for Idempotency {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, ResponseBuilder, Type};
+        for path in IDEMPOTENT_PATHS {
+            let Some(op) = api
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut())
+            else {
+                continue;
+            };
+            op.parameters.get_or_insert_with(Vec::new).push(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "Optional, 16 to 64 characters of A-Z a-z 0-9 - _ (a random \
+                         value per step, kept by the client until the step is done). \
+                         For 24 h the first answer to a key is replayed (header \
+                         `Idempotent-Replayed: true`) for a retry with the same key, \
+                         authorization and body; 5xx and 429 answers are not kept. \
+                         Without it the endpoint behaves as standard.",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            );
+            let r = &mut op.responses.responses;
+            r.insert(
+                "409".into(),
+                ResponseBuilder::new()
+                    .description(
+                        "idempotency_in_progress: the request with this key still runs \
+                         (Retry-After)",
+                    )
+                    .build()
+                    .into(),
+            );
+            r.insert(
+                "422".into(),
+                ResponseBuilder::new()
+                    .description("idempotency_key_reused: the key came with another body")
+                    .build()
+                    .into(),
+            );
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -53,7 +119,7 @@ impl Modify for Security {
         status_list::serve, health::healthz, health::readyz,
     ),
     components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
-    modifiers(&Security),
+    modifiers(&Security, &Idempotency),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),
         (name = "officer", description = "The officer desk (session cookie)"),

@@ -263,6 +263,7 @@ async fn pipe_down(
                     budget = Some(keep);
                 }
                 Profile::Blackhole { after, silent } if nth == after + 1 => {
+                    c.faults.fetch_add(1, Ordering::SeqCst);
                     *c.silent_until.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(Instant::now() + silent);
                     // This answer is swallowed too.

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod faultnet;
+pub mod netjourney;
 pub mod pg;
 pub mod secret_service;
 pub mod smtp;
@@ -36,6 +37,9 @@ pub struct Harness {
     pub client: BackendClient,
     pub base_url: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database when `IKD_TEST_STORE=postgres`; else the server's SQLite
+    /// file is `dir/ikd-server.sqlite3`.
+    pub database_url: Option<String>,
 }
 
 impl Harness {
@@ -60,6 +64,7 @@ impl Harness {
         if pg::selected() {
             config.database_url = Some(pg::shared().fresh_database());
         }
+        let database_url = config.database_url.clone();
         config.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp.addr.port(),
@@ -78,6 +83,21 @@ impl Harness {
             client,
             base_url,
             dir,
+            database_url,
+        }
+    }
+
+    /// The one integer `sql` gives on the server's store (SQLite file or PostgreSQL).
+    pub fn count(&self, sql: &str) -> i64 {
+        match &self.database_url {
+            Some(url) => {
+                let db = url.rsplit('/').next().unwrap_or_default();
+                pg::shared().psql(db, sql).parse().unwrap()
+            }
+            None => rusqlite::Connection::open(self.dir.path().join("ikd-server.sqlite3"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
         }
     }
 

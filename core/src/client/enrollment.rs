@@ -1,6 +1,6 @@
 //! The enrollment API: submit, status, the desk QR scan, resend, and "Lupa PIN".
 
-use super::{BackendClient, ClientError};
+use super::{BackendClient, ClientError, IdempotencyKey};
 use crate::secret::SecretString;
 use crate::wire::{
     paths, DeviceRequest, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, ReauthResponse,
@@ -8,9 +8,20 @@ use crate::wire::{
 };
 
 impl BackendClient {
-    /// POST /api/v1/enrollments (never retried).
+    /// POST /api/v1/enrollments with a fresh idempotency key (retries within this
+    /// call are safe; across restarts use [`Self::submit_keyed`] with a kept key).
     pub async fn submit(&self, req: &EnrollRequest) -> Result<EnrollResponse, ClientError> {
-        self.send(self.http.post(self.url(paths::ENROLLMENTS)).json(req))
+        self.submit_keyed(req, &IdempotencyKey::random()).await
+    }
+
+    /// POST /api/v1/enrollments with `key`: a retried submit creates one enrollment.
+    pub async fn submit_keyed(
+        &self,
+        req: &EnrollRequest,
+        key: &IdempotencyKey,
+    ) -> Result<EnrollResponse, ClientError> {
+        let url = self.url(paths::ENROLLMENTS);
+        self.send_keyed(key, || Ok(self.http.post(&url).json(req)))
             .await
     }
 
@@ -27,45 +38,78 @@ impl BackendClient {
     ) -> Result<EnrollmentStatusResponse, ClientError> {
         let url = self.url(&Self::enrollment_path(paths::ENROLLMENT, enrollment_id));
         // The token goes in the Authorization header only.
-        self.send_retry(|| self.http.get(&url).bearer_auth(enrollment_token.expose()))
+        self.send_retry(|| Ok(self.http.get(&url).bearer_auth(enrollment_token.expose())))
             .await
     }
 
-    /// POST /api/v1/enrollments/{id}/scan
+    /// POST /api/v1/enrollments/{id}/scan (a fresh key; see [`Self::scan_keyed`]).
     pub async fn scan(
         &self,
         enrollment_id: &str,
         enrollment_token: &SecretString,
         qr: &str,
     ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_SCAN,
+        self.scan_keyed(
             enrollment_id,
-        ));
-        self.send(
-            self.http
-                .post(url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&ScanRequest { qr: qr.to_owned() }),
+            enrollment_token,
+            qr,
+            &IdempotencyKey::random(),
         )
         .await
     }
 
-    /// POST /api/v1/enrollments/{id}/resend
+    /// POST /api/v1/enrollments/{id}/scan with `key`.
+    pub async fn scan_keyed(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        qr: &str,
+        key: &IdempotencyKey,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
+        let url = self.url(&Self::enrollment_path(
+            paths::ENROLLMENT_SCAN,
+            enrollment_id,
+        ));
+        let body = ScanRequest { qr: qr.to_owned() };
+        self.send_keyed(key, || {
+            Ok(self
+                .http
+                .post(&url)
+                .bearer_auth(enrollment_token.expose())
+                .json(&body))
+        })
+        .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/resend (a fresh key; see [`Self::resend_keyed`]).
     pub async fn resend(
         &self,
         enrollment_id: &str,
         enrollment_token: &SecretString,
     ) -> Result<EnrollmentStatusResponse, ClientError> {
+        self.resend_keyed(enrollment_id, enrollment_token, &IdempotencyKey::random())
+            .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/resend with `key`: a retried resend sends one mail.
+    pub async fn resend_keyed(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        key: &IdempotencyKey,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
         let url = self.url(&Self::enrollment_path(
             paths::ENROLLMENT_RESEND,
             enrollment_id,
         ));
-        self.send(self.http.post(url).bearer_auth(enrollment_token.expose()))
-            .await
+        self.send_keyed(key, || {
+            Ok(self.http.post(&url).bearer_auth(enrollment_token.expose()))
+        })
+        .await
     }
 
-    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; never retried): the enrollment
+    /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; a fresh idempotency key per
+    /// call, retried with it): the enrollment
     /// token plus a proof JWT from the enrolled device key. The server revokes the
     /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
     pub async fn reauth(
@@ -78,14 +122,16 @@ impl BackendClient {
             paths::ENROLLMENT_REAUTH,
             enrollment_id,
         ));
-        self.send(
-            self.http
-                .post(url)
+        let body = DeviceRequest {
+            proof: proof_jwt.to_owned(),
+        };
+        self.send_keyed(&IdempotencyKey::random(), || {
+            Ok(self
+                .http
+                .post(&url)
                 .bearer_auth(enrollment_token.expose())
-                .json(&DeviceRequest {
-                    proof: proof_jwt.to_owned(),
-                }),
-        )
+                .json(&body))
+        })
         .await
     }
 

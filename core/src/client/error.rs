@@ -66,7 +66,8 @@ pub enum ClientError {
 pub(super) fn transport_error(e: reqwest::Error) -> ClientError {
     if e.is_timeout() {
         ClientError::Timeout
-    } else if e.is_connect() || e.is_request() {
+    } else if e.is_connect() || e.is_request() || e.is_body() {
+        // Not reached, refused, or the answer cut short: the link, not the server.
         ClientError::Offline
     } else {
         ClientError::Protocol("transport".into())
@@ -152,6 +153,8 @@ pub fn map_error(
         A::RateLimited => ClientError::RateLimited {
             retry_after_secs: d_u64("retry_after_secs").or(retry_after),
         },
+        // The same request still runs on the server (a retry came too early): wait.
+        A::Other(ref s) if s == "idempotency_in_progress" => ClientError::ServerBusy,
         other @ (A::Internal
         | A::InvalidGrant
         | A::UnsupportedGrantType

@@ -1,9 +1,16 @@
 //! HTTP client for the enrollment API and OpenID4VCI (the backend is `ikd-server`).
 //!
-//! HTTPS is required, except for loopback (127.0.0.0/8, ::1, localhost). Timeouts:
-//! connect 10 s, request 30 s. Idempotent calls (status, metadata, nonce) are retried
-//! up to 3 times with backoff (200 ms, 800 ms) on offline/timeout/busy; submit and
-//! token are never retried. Tokens and codes travel in [`SecretString`].
+//! HTTPS is required, except for loopback (127.0.0.0/8, ::1, localhost).
+//!
+//! Timeouts fit slow links ([`NetPolicy`]): a connect timeout, and a read timeout
+//! instead of a total one (reqwest's `read_timeout`: until the answer's first byte,
+//! which covers sending the request, then per read of the body), so a slow but live
+//! 150 KB selfie upload on 2G is not killed. Calls are retried on offline, timeout,
+//! busy and cut answers with exponential backoff and full jitter, bounded in count and
+//! in total time: the idempotent ones (status, metadata, nonce), and every
+//! state-changing POST, which carries an `Idempotency-Key` ([`IdempotencyKey`]; the
+//! server replays its stored answer for the same key and body). Tokens and codes
+//! travel in [`SecretString`].
 
 mod enrollment;
 mod error;
@@ -67,6 +74,7 @@ pub struct BackendClient {
     base: Url,
     http: reqwest::Client,
     pinned_issuer_jwk: Mutex<Option<EcJwk>>,
+    policy: NetPolicy,
     /// When set, token, credential and release requests carry DPoP proofs (RFC 9449)
     /// by this key, and access tokens go as `Authorization: DPoP`.
     dpop: Option<(
@@ -75,24 +83,112 @@ pub struct BackendClient {
     )>,
 }
 
-const RETRY_DELAYS_MS: [u64; 2] = [200, 800];
+/// Timeouts and retries of the client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NetPolicy {
+    /// TCP + TLS connect.
+    pub connect_timeout: Duration,
+    /// No answer byte for this long (from the request's start until the headers, then
+    /// between reads of the body) fails the attempt.
+    pub read_timeout: Duration,
+    /// Attempts per call, the first included.
+    pub attempts: u32,
+    /// No retry starts after this long since the call began.
+    pub retry_budget: Duration,
+    /// Backoff: the n-th retry waits a random time in [0, min(cap, base·2ⁿ)].
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Default for NetPolicy {
+    /// connect 10 s; read 60 s (a 150 KB selfie, 200 KB in base64, takes ~32 s at
+    /// 50 kbit/s); 5 attempts within 120 s; backoff 500 ms doubling up to 8 s.
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            attempts: 5,
+            retry_budget: Duration::from_secs(120),
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(8),
+        }
+    }
+}
+
+impl NetPolicy {
+    /// The wait before retry number `retry` (0-based): full jitter, a uniform random
+    /// time in [0, min(cap, base·2^retry)].
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .backoff_base
+            .saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX))
+            .min(self.backoff_cap);
+        let mut b = [0u8; 8];
+        // No randomness (never on a working OS): wait the whole ceiling.
+        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+            return ceiling;
+        }
+        let unit = (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64;
+        ceiling.mul_f64(unit)
+    }
+}
+
+/// The `Idempotency-Key` of one state-changing request: 128 random bits, base64url.
+/// Keep it with the pending step so a retry (also after an app restart) sends the same
+/// key and body, and the server answers what it answered the first time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn random() -> Self {
+        use base64::Engine;
+        let mut b = [0u8; 16];
+        // SystemRandom fails only without an OS RNG; then the key is the time's nanos
+        // and the process id (unique enough for one device's retries).
+        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            b = (t ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
+        }
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The header name.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 impl BackendClient {
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::with_policy(base_url, NetPolicy::default())
+    }
+
+    pub fn with_policy(base_url: &str, policy: NetPolicy) -> Result<Self, ClientError> {
         let base =
             Url::parse(base_url.trim_end_matches('/')).map_err(|_| ClientError::InvalidUrl)?;
         check_url(&base)?;
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(policy.connect_timeout)
+            .read_timeout(policy.read_timeout)
             .build()
             .map_err(|_| ClientError::Protocol("HTTP client".into()))?;
         Ok(Self {
             base,
             http,
             pinned_issuer_jwk: Mutex::new(None),
+            policy,
             dpop: None,
         })
+    }
+
+    pub fn policy(&self) -> NetPolicy {
+        self.policy
     }
 
     /// Proves possession of `key` with DPoP at the token, credential and release
@@ -158,9 +254,9 @@ impl BackendClient {
     ) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
-            return resp
-                .json::<T>()
-                .await
+            // A body cut short (the connection dropped) is a transport failure, retried.
+            let body = resp.bytes().await.map_err(transport_error)?;
+            return serde_json::from_slice::<T>(&body)
                 .map_err(|_| ClientError::Protocol(format!("body of a {status} answer")));
         }
         let retry_header = resp
@@ -180,27 +276,44 @@ impl BackendClient {
         Self::decode(resp).await
     }
 
-    /// Retries on offline/timeout/busy with backoff (idempotent calls only).
+    /// Retries on offline/timeout/busy with backoff (idempotent calls only): the
+    /// policy's attempts within its retry budget, full-jitter exponential waits.
     pub(super) async fn send_retry<T: DeserializeOwned>(
         &self,
-        make: impl Fn() -> reqwest::RequestBuilder,
+        make: impl Fn() -> Result<reqwest::RequestBuilder, ClientError>,
     ) -> Result<T, ClientError> {
-        let mut last = ClientError::Offline;
-        for attempt in 0..=RETRY_DELAYS_MS.len() {
-            match self.send(make()).await {
+        let start = tokio::time::Instant::now();
+        let mut retry = 0u32;
+        loop {
+            match self.send(make()?).await {
                 Ok(v) => return Ok(v),
                 Err(
                     e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
                 ) => {
-                    last = e;
-                    if let Some(ms) = RETRY_DELAYS_MS.get(attempt) {
-                        tokio::time::sleep(Duration::from_millis(*ms)).await;
+                    let wait = self.policy.backoff(retry);
+                    retry += 1;
+                    if retry >= self.policy.attempts
+                        || start.elapsed() + wait > self.policy.retry_budget
+                    {
+                        return Err(e);
                     }
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(last)
+    }
+
+    /// A state-changing POST with an `Idempotency-Key`, retried like an idempotent
+    /// call: `make` builds the same body each time (fresh DPoP proofs are fine; the
+    /// server compares the body and the authorization).
+    pub(super) async fn send_keyed<T: DeserializeOwned>(
+        &self,
+        key: &IdempotencyKey,
+        make: impl Fn() -> Result<reqwest::RequestBuilder, ClientError>,
+    ) -> Result<T, ClientError> {
+        self.send_retry(|| Ok(make()?.header(IDEMPOTENCY_KEY, key.as_str())))
+            .await
     }
 }
 
@@ -300,19 +413,24 @@ mod tests {
         assert_eq!(ui.detail.unwrap()["reason"], "under_age");
     }
 
-    /// A loopback HTTP server that answers every request 503 and counts them.
-    async fn busy_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+    /// A loopback HTTP server that answers every request 503 and keeps each request's
+    /// `Idempotency-Key` header (None without one).
+    async fn busy_server() -> (String, std::sync::Arc<Mutex<Vec<Option<String>>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let hits = std::sync::Arc::new(Mutex::new(Vec::new()));
         let h = hits.clone();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
-                h.fetch_add(1, Ordering::SeqCst);
                 let mut buf = [0u8; 4096];
-                let _ = sock.read(&mut buf).await;
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let key = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("idempotency-key: "))
+                    .map(|k| k.trim().to_owned());
+                h.lock().unwrap().push(key);
                 let _ = sock
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                     .await;
@@ -321,18 +439,30 @@ mod tests {
         (format!("http://{addr}"), hits)
     }
 
+    fn quick() -> NetPolicy {
+        NetPolicy {
+            attempts: 3,
+            backoff_base: Duration::from_millis(1),
+            backoff_cap: Duration::from_millis(5),
+            ..NetPolicy::default()
+        }
+    }
+
     #[tokio::test]
-    async fn idempotent_calls_retry_and_submit_does_not() {
-        use std::sync::atomic::Ordering;
+    async fn idempotent_calls_and_keyed_posts_retry_with_one_key() {
         let (url, hits) = busy_server().await;
-        let c = BackendClient::new(&url).unwrap();
+        let c = BackendClient::with_policy(&url, quick()).unwrap();
         let token = SecretString::new("t".into());
         assert_eq!(
             c.status("e1", &token).await.unwrap_err(),
             ClientError::ServerBusy
         );
-        assert_eq!(hits.load(Ordering::SeqCst), 3, "status: 3 tries");
-        hits.store(0, Ordering::SeqCst);
+        assert_eq!(
+            *hits.lock().unwrap(),
+            vec![None, None, None],
+            "status: 3 tries"
+        );
+        hits.lock().unwrap().clear();
         let req = EnrollRequest {
             nik: "1671014509900001".into(),
             email: "a@b.co".into(),
@@ -346,8 +476,32 @@ mod tests {
             },
             device_proof: String::new(),
         };
-        assert_eq!(c.submit(&req).await.unwrap_err(), ClientError::ServerBusy);
-        assert_eq!(hits.load(Ordering::SeqCst), 1, "submit: never retried");
+        let key = IdempotencyKey::random();
+        assert_eq!(
+            c.submit_keyed(&req, &key).await.unwrap_err(),
+            ClientError::ServerBusy
+        );
+        let want = Some(key.as_str().to_ascii_lowercase());
+        assert_eq!(
+            *hits.lock().unwrap(),
+            vec![want.clone(), want.clone(), want],
+            "submit: retried, always with its key"
+        );
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_doubling_cap() {
+        let p = NetPolicy::default();
+        for retry in 0..8 {
+            let ceiling = (p.backoff_base * 2u32.pow(retry)).min(p.backoff_cap);
+            for _ in 0..20 {
+                assert!(p.backoff(retry) <= ceiling, "retry {retry}");
+            }
+        }
+        // Jitter: not every wait is the ceiling.
+        assert!((0..20).any(|_| p.backoff(3) < p.backoff_base * 8));
+        assert_ne!(IdempotencyKey::random(), IdempotencyKey::random());
+        assert_eq!(IdempotencyKey::random().as_str().len(), 22);
     }
 
     #[tokio::test]
@@ -355,7 +509,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let c = BackendClient::new(&format!("http://{addr}")).unwrap();
+        let c = BackendClient::with_policy(&format!("http://{addr}"), quick()).unwrap();
         let e = c.nonce().await.unwrap_err();
         assert_eq!(e, ClientError::Offline);
         assert_eq!(UiError::from(e).code, ErrorCode::Offline);

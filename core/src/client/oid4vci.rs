@@ -1,7 +1,7 @@
 //! OpenID4VCI 1.0 (pre-authorised code): the offer, issuer metadata, token, nonce,
 //! credential; and device release.
 
-use super::{BackendClient, ClientError, IssuerMetadata, Tokens};
+use super::{BackendClient, ClientError, IdempotencyKey, IssuerMetadata, Tokens};
 use crate::secret::SecretString;
 use crate::wire::{
     paths, CredentialIssuerMetadata, CredentialOffer, CredentialRequest, CredentialResponse,
@@ -35,9 +35,10 @@ impl BackendClient {
     /// `credential_issuer`); pins the issuer key on first use and refuses a change.
     pub async fn issuer_metadata(&self) -> Result<IssuerMetadata, ClientError> {
         let url = self.url(paths::CREDENTIAL_ISSUER_METADATA);
-        let metadata: CredentialIssuerMetadata = self.send_retry(|| self.http.get(&url)).await?;
+        let metadata: CredentialIssuerMetadata =
+            self.send_retry(|| Ok(self.http.get(&url))).await?;
         let url = self.url(paths::JWT_VC_ISSUER_METADATA);
-        let vc: JwtVcIssuerMetadata = self.send_retry(|| self.http.get(&url)).await?;
+        let vc: JwtVcIssuerMetadata = self.send_retry(|| Ok(self.http.get(&url))).await?;
         if vc.issuer != metadata.credential_issuer {
             return Err(ClientError::Protocol("jwt-vc-issuer issuer".into()));
         }
@@ -70,19 +71,29 @@ impl BackendClient {
         })
     }
 
-    pub(super) async fn token_form(&self, form: &[(&str, &str)]) -> Result<Tokens, ClientError> {
+    /// POST /token with `form` and an idempotency key (the same tokens for a retry).
+    pub(super) async fn token_form(
+        &self,
+        form: &[(&str, &str)],
+        key: &IdempotencyKey,
+    ) -> Result<Tokens, ClientError> {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let req = self
-            .http
-            .post(self.url(paths::TOKEN))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body);
-        let t: TokenResponse = self.send(self.authorize(req, paths::TOKEN, None)?).await?;
+        let url = self.url(paths::TOKEN);
+        let t: TokenResponse = self
+            .send_keyed(key, || {
+                let req = self
+                    .http
+                    .post(&url)
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(body.clone());
+                self.authorize(req, paths::TOKEN, None)
+            })
+            .await?;
         Ok(Tokens {
             access_token: SecretString::new(t.access_token),
             refresh_token: t.refresh_token.map(SecretString::new),
@@ -90,42 +101,79 @@ impl BackendClient {
         })
     }
 
-    /// POST /token with the pre-authorised code and the emailed code (never retried).
+    /// POST /token with the pre-authorised code and the emailed code (a fresh key;
+    /// see [`Self::token_keyed`]).
     pub async fn token(
         &self,
         pre_authorized_code: &str,
         tx_code: &SecretString,
     ) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", PRE_AUTHORIZED_GRANT),
-            ("pre-authorized_code", pre_authorized_code),
-            ("tx_code", tx_code.expose()),
-        ])
+        self.token_keyed(pre_authorized_code, tx_code, &IdempotencyKey::random())
+            .await
+    }
+
+    /// POST /token with `key`: a code entry whose answer was lost is retried with the
+    /// same key and spends no second try.
+    pub async fn token_keyed(
+        &self,
+        pre_authorized_code: &str,
+        tx_code: &SecretString,
+        key: &IdempotencyKey,
+    ) -> Result<Tokens, ClientError> {
+        self.token_form(
+            &[
+                ("grant_type", PRE_AUTHORIZED_GRANT),
+                ("pre-authorized_code", pre_authorized_code),
+                ("tx_code", tx_code.expose()),
+            ],
+            key,
+        )
         .await
     }
 
     /// POST /token with grant_type=refresh_token.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Tokens, ClientError> {
-        self.token_form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-        ])
+        self.token_form(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose()),
+            ],
+            &IdempotencyKey::random(),
+        )
         .await
     }
 
     /// POST /nonce
     pub async fn nonce(&self) -> Result<String, ClientError> {
         let url = self.url(paths::NONCE);
-        let n: NonceResponse = self.send_retry(|| self.http.post(&url)).await?;
+        let n: NonceResponse = self.send_retry(|| Ok(self.http.post(&url))).await?;
         Ok(n.c_nonce)
     }
 
-    /// POST /credential with one proof JWT; returns the SD-JWT VC.
+    /// POST /credential with one proof JWT and a fresh key (retries within the call
+    /// send the same proof); returns the SD-JWT VC.
     pub async fn credential(
         &self,
         access_token: &SecretString,
         configuration_id: &str,
         proof_jwt: &str,
+    ) -> Result<String, ClientError> {
+        self.credential_keyed(
+            access_token,
+            configuration_id,
+            proof_jwt,
+            &IdempotencyKey::random(),
+        )
+        .await
+    }
+
+    /// POST /credential with `key`: a retried request gets the same credential.
+    pub async fn credential_keyed(
+        &self,
+        access_token: &SecretString,
+        configuration_id: &str,
+        proof_jwt: &str,
+        key: &IdempotencyKey,
     ) -> Result<String, ClientError> {
         let req = CredentialRequest {
             credential_configuration_id: configuration_id.to_owned(),
@@ -133,9 +181,13 @@ impl BackendClient {
                 jwt: vec![proof_jwt.to_owned()],
             },
         };
-        let http = self.http.post(self.url(paths::CREDENTIAL)).json(&req);
-        let http = self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))?;
-        let r: CredentialResponse = self.send(http).await?;
+        let url = self.url(paths::CREDENTIAL);
+        let r: CredentialResponse = self
+            .send_keyed(key, || {
+                let http = self.http.post(&url).json(&req);
+                self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))
+            })
+            .await?;
         r.credentials
             .into_iter()
             .next()
@@ -149,14 +201,16 @@ impl BackendClient {
         access_token: &SecretString,
         proof_jwt: &str,
     ) -> Result<(), ClientError> {
-        let http = self
-            .http
-            .post(self.url(paths::DEVICE_RELEASE))
-            .json(&DeviceRequest {
-                proof: proof_jwt.to_owned(),
-            });
-        let http = self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))?;
-        let _: serde_json::Value = self.send(http).await?;
+        let url = self.url(paths::DEVICE_RELEASE);
+        let body = DeviceRequest {
+            proof: proof_jwt.to_owned(),
+        };
+        let _: serde_json::Value = self
+            .send_keyed(&IdempotencyKey::random(), || {
+                let http = self.http.post(&url).json(&body);
+                self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))
+            })
+            .await?;
         Ok(())
     }
 

@@ -24,13 +24,15 @@ use serde::de::DeserializeOwned;
 pub const BODY_LIMIT: usize = 512 * 1024;
 
 pub fn router(state: SharedState) -> Router {
+    // Every state-changing POST of the wallet honours an Idempotency-Key.
+    let idem = || axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer);
     Router::new()
-        .route(paths::ENROLLMENTS, post(enroll::submit))
+        .route(paths::ENROLLMENTS, post(enroll::submit).layer(idem()))
         .route(paths::ENROLLMENT, get(enroll::status))
-        .route(paths::ENROLLMENT_SCAN, post(enroll::scan))
-        .route(paths::ENROLLMENT_RESEND, post(enroll::resend))
-        .route(paths::ENROLLMENT_REAUTH, post(reauth::reauth))
-        .route(paths::DEVICE_RELEASE, post(oid4vci::release))
+        .route(paths::ENROLLMENT_SCAN, post(enroll::scan).layer(idem()))
+        .route(paths::ENROLLMENT_RESEND, post(enroll::resend).layer(idem()))
+        .route(paths::ENROLLMENT_REAUTH, post(reauth::reauth).layer(idem()))
+        .route(paths::DEVICE_RELEASE, post(oid4vci::release).layer(idem()))
         .route(
             paths::CREDENTIAL_ISSUER_METADATA,
             get(oid4vci::issuer_metadata),
@@ -41,9 +43,9 @@ pub fn router(state: SharedState) -> Router {
             paths::AUTHORIZATION_SERVER_METADATA,
             get(oid4vci::as_metadata),
         )
-        .route(paths::TOKEN, post(oid4vci::token))
+        .route(paths::TOKEN, post(oid4vci::token).layer(idem()))
         .route(paths::NONCE, post(oid4vci::nonce))
-        .route(paths::CREDENTIAL, post(oid4vci::credential))
+        .route(paths::CREDENTIAL, post(oid4vci::credential).layer(idem()))
         .route(paths::OFFICER_LOGIN, post(officer::login))
         .route("/officer/api/logout", post(officer::logout))
         .route("/officer/api/me", get(officer::me))

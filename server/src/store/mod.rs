@@ -10,10 +10,12 @@
 //! two nodes changing the same enrollment at once cannot both win ([`StoreError::Conflict`];
 //! the service is retried on a fresh read).
 
+pub mod idempotency;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -241,7 +243,7 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: Send + Sync {
+pub trait Store: IdempotencyStore + Send + Sync {
     /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
     /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
     /// locked, so concurrent requests on any node count once each.

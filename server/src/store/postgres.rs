@@ -64,7 +64,7 @@ fn from_json<T: for<'de> Deserialize<'de>>(v: serde_json::Value) -> StoreResult<
     serde_json::from_value(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn pool_err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn pool_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Pool(e.to_string())
 }
 
@@ -118,7 +118,7 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for it.
-    fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
+    pub(super) fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(Pool) -> Fut,

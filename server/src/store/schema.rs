@@ -119,6 +119,19 @@ CREATE TABLE desk_qrs (
     used INTEGER NOT NULL
 );
 "#,
+    // 8: answers of state-changing requests by Idempotency-Key (store/idempotency.rs);
+    // status NULL while the first request runs; answer sealed with a key from the
+    // request (not stored).
+    r#"
+CREATE TABLE idempotency (
+    scope TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    answer BLOB,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -225,5 +238,16 @@ CREATE TABLE desk_qrs (
     expires_at TIMESTAMPTZ NOT NULL,
     used BOOLEAN NOT NULL
 );
+"#,
+    // 3: answers of state-changing requests by Idempotency-Key (store/idempotency.rs).
+    r#"
+CREATE TABLE idempotency (
+    scope TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    answer BYTEA,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX idempotency_age ON idempotency(created_at);
 "#,
 ];

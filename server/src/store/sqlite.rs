@@ -115,7 +115,7 @@ impl SqliteStore {
     }
 
     /// A free connection if there is one, else waits for one in turn.
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         for c in &self.conns {
             match c.try_lock() {
                 Ok(g) => return g,

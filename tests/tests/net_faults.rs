@@ -1,0 +1,62 @@
+//! Issue 13: the resident's journey (core client) through a fault-injecting proxy on
+//! loopback, one test per network profile, with the effects checked in the server's
+//! store: one enrollment, one code try per code entered, one device, one pair of
+//! tokens, two credentials, both documents verified.
+#![allow(clippy::unwrap_used)]
+
+use ikd_server::demo::{DEMO_KK, SITI};
+use ikd_tests::faultnet::Profile;
+use ikd_tests::{netjourney, Harness};
+use std::time::Duration;
+
+async fn journey_under(profile: Profile) {
+    let h = Harness::start().await;
+    let run = netjourney::run(&h, profile, SITI.nik, "siti@example.com").await;
+    assert_eq!(run.ktp_nik, SITI.nik, "{profile:?}");
+    assert_eq!(run.kk_number, DEMO_KK);
+    assert_eq!(
+        run.wrong_code_attempts_left, 4,
+        "one try for the wrong code"
+    );
+    assert_eq!(h.count("SELECT COUNT(*) FROM enrollments"), 1);
+    assert_eq!(h.count("SELECT COUNT(*) FROM devices"), 1);
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM tokens"),
+        2,
+        "one access, one refresh"
+    );
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM credentials"),
+        2,
+        "KTP and KK, once each"
+    );
+    if !matches!(profile, Profile::Clean | Profile::Slow { .. }) {
+        assert!(run.faults > 0, "{profile:?} injected nothing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_on_a_clean_link() {
+    journey_under(Profile::Clean).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_on_2g() {
+    journey_under(Profile::TWO_G).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_when_every_third_answer_is_lost() {
+    journey_under(Profile::FLAKY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_through_a_blackhole() {
+    // The 5th answer (the wrong code's) is swallowed after the server spent the try.
+    journey_under(Profile::blackhole(4, Duration::from_secs(3))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_when_every_third_answer_is_cut() {
+    journey_under(Profile::TRUNCATED).await;
+}
