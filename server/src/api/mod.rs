@@ -71,6 +71,10 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::clientip::rewrite,
+        ))
         .with_state(state)
 }
 
