@@ -173,9 +173,13 @@ impl BackendClient {
         let base =
             Url::parse(base_url.trim_end_matches('/')).map_err(|_| ClientError::InvalidUrl)?;
         check_url(&base)?;
+        // Never follow a redirect (a redirect could carry the bearer or the selfie to
+        // another origin), and an https backend is spoken to over https only.
         let http = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
             .read_timeout(policy.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(base.scheme() == "https")
             .build()
             .map_err(|_| ClientError::Protocol("HTTP client".into()))?;
         Ok(Self {
@@ -415,6 +419,40 @@ mod tests {
 
     /// A loopback HTTP server that answers every request 503 and keeps each request's
     /// `Idempotency-Key` header (None without one).
+    /// A server whose every answer is `answer` (a whole HTTP/1.1 response).
+    async fn canned_server(answer: String) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(answer.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Issue 11 item 11: a redirect is not followed (before the fix reqwest followed
+    /// up to 10, to any origin).
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let elsewhere = canned_server(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\nconnection: close\r\n\r\n{\"c_nonce\":\"x\"}".into(),
+        )
+        .await;
+        let redirecting = canned_server(format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}/nonce\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ))
+        .await;
+        let c = BackendClient::with_policy(&redirecting, quick()).unwrap();
+        assert!(c.nonce().await.is_err());
+        // The target itself answers.
+        let c = BackendClient::with_policy(&elsewhere, quick()).unwrap();
+        assert_eq!(c.nonce().await.unwrap(), "x");
+    }
+
     async fn busy_server() -> (String, std::sync::Arc<Mutex<Vec<Option<String>>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
