@@ -1,5 +1,7 @@
 // Generated from src-tauri/src/commands.rs by scripts/gen. Do not edit.
 import type { AppState } from "./AppState";
+import type { CheckRequestView } from "./CheckRequestView";
+import type { CheckResultView } from "./CheckResultView";
 import type { ConsentView } from "./ConsentView";
 import type { EnrollmentView } from "./EnrollmentView";
 import type { HistoryEntry } from "./HistoryEntry";
@@ -75,6 +77,10 @@ export type Commands = {
   reset_pin_with_code: { args: { code: string }; returns: AppState };
   /** Start over after `rejected` or `expired`. */
   reset_enrollment: { args: Record<string, never>; returns: AppState };
+  /** "Periksa KTP": asks the configured verifier service for a request (`check`: `identitas`, `usia17`, `kk`) and its QR; errors `offline`, `timeout`. */
+  start_check: { args: { check: string }; returns: CheckRequestView };
+  /** The verifier's result so far (`status` `pending` until the other wallet answers); the first final one adds the history line "Anda memeriksa …". */
+  check_result: { args: { id: string }; returns: CheckResultView };
 };
 
 export type CommandName = keyof Commands;
@@ -113,4 +119,6 @@ export const COMMAND_NAMES = [
   "forgot_pin",
   "reset_pin_with_code",
   "reset_enrollment",
+  "start_check",
+  "check_result",
 ] as const satisfies readonly CommandName[];

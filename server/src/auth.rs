@@ -78,6 +78,13 @@ pub async fn login(
 ) -> Result<(Officer, String), ApiErr> {
     let now = state.clock.now();
     state.limit_per_ip("login", peer, 10, 10, now)?;
+    // Per account, whatever the address: after 5 failures in a row the account is
+    // locked (15 min, doubling); unknown names are counted alike.
+    let account = username.trim().to_lowercase();
+    state
+        .login_lockout
+        .check(&account, now)
+        .map_err(ApiErr::rate_limited)?;
     let officer = state.store.officer(username)?;
     let hash = officer
         .as_ref()
@@ -91,6 +98,9 @@ pub async fn login(
     let officer = match (ok, officer) {
         (true, Some(o)) => o,
         _ => {
+            if let Some(until) = state.login_lockout.fail(&account, now) {
+                tracing::warn!(until = %until.to_rfc3339(), "officer account locked after failed logins");
+            }
             tracing::info!("officer login refused");
             return Err(ApiErr::new(
                 StatusCode::UNAUTHORIZED,
@@ -99,6 +109,7 @@ pub async fn login(
             ));
         }
     };
+    state.login_lockout.clear(&account);
     let sid = random_token();
     state.store.insert_session(
         &sha256_hex(sid.as_bytes()),

@@ -75,6 +75,37 @@ pub struct Limits {
     pub nonce_burst: u32,
     #[serde(default = "default_nonce_per_minute")]
     pub nonce_per_minute: u32,
+    /// Submits per NIK (whatever the client address).
+    #[serde(default = "default_nik_burst")]
+    pub nik_burst: u32,
+    #[serde(default = "default_nik_per_minute")]
+    pub nik_per_minute: u32,
+    /// Desk actions (NIK check, detail, approve, reject, block) per officer account.
+    #[serde(default = "default_officer_burst")]
+    pub officer_burst: u32,
+    #[serde(default = "default_officer_per_minute")]
+    pub officer_per_minute: u32,
+    /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` /
+    /// `X-Forwarded-For` name the client; from any other peer those headers are
+    /// ignored. Empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+fn default_nik_burst() -> u32 {
+    10
+}
+
+fn default_nik_per_minute() -> u32 {
+    1
+}
+
+fn default_officer_burst() -> u32 {
+    120
+}
+
+fn default_officer_per_minute() -> u32 {
+    20
 }
 
 fn default_nonce_burst() -> u32 {
@@ -111,6 +142,11 @@ impl Default for Limits {
             enrollment_ttl_days: default_enrollment_ttl_days(),
             nonce_burst: default_nonce_burst(),
             nonce_per_minute: default_nonce_per_minute(),
+            nik_burst: default_nik_burst(),
+            nik_per_minute: default_nik_per_minute(),
+            officer_burst: default_officer_burst(),
+            officer_per_minute: default_officer_per_minute(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -125,6 +161,10 @@ impl Limits {
             token_per_minute: 100_000,
             nonce_burst: 100_000,
             nonce_per_minute: 100_000,
+            nik_burst: 100_000,
+            nik_per_minute: 100_000,
+            officer_burst: 100_000,
+            officer_per_minute: 100_000,
             ..Self::default()
         }
     }

@@ -135,6 +135,8 @@ pub fn submit(
     let nik = nik::parse(&req.nik, now.date_naive())
         .map_err(|e| field_error("nik", "NIK tidak valid.").with_reason(e.reason()))?
         .nik;
+    // Per NIK, whatever the address (the same for every NIK, known or not).
+    state.limit_per_subject("submit-nik", &nik, l.nik_burst, l.nik_per_minute, now)?;
     let email = email::normalize(&req.email)
         .map_err(|e| field_error("email", "Alamat email tidak valid.").with_reason(e.reason()))?;
     let phone = phone::normalize(&req.phone)

@@ -23,6 +23,7 @@
 pub mod activation;
 pub mod api;
 pub mod auth;
+pub mod clientip;
 pub mod codes;
 pub mod config;
 pub mod console;

@@ -4,7 +4,7 @@ use crate::config::{Config, Limits};
 use crate::error::{ApiErr, ServerError};
 use crate::siak::{Siak, SimulatedSiak};
 use crate::store::Store;
-use crate::{crypto, mail};
+use crate::{crypto, mail, ratelimit};
 use ikd_proto::clock::Clock;
 use ikd_proto::jose::EcKeyPair;
 use std::sync::Arc;
@@ -25,6 +25,10 @@ pub struct AppState {
     pub hmac_key: ring::hmac::Key,
     pub mailer: mail::Mailer,
     pub limits: Limits,
+    /// Failed officer logins per account.
+    pub login_lockout: ratelimit::Lockout,
+    /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
+    pub trusted_proxies: Vec<crate::clientip::Cidr>,
     pub dev_mode: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
     pub transition: std::sync::Mutex<()>,
@@ -46,8 +50,25 @@ impl AppState {
         per_minute: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), ApiErr> {
+        let key = format!("{what}:{}", ratelimit::ip_key(peer.ip()));
         self.store
-            .take_rate_token(&format!("{what}:{}", peer.ip()), burst, per_minute, now)?
+            .take_rate_token(&key, burst, per_minute, now)?
+            .map_err(ApiErr::rate_limited)
+    }
+
+    /// A token bucket for `what` keyed by something other than the address (a NIK, an
+    /// officer account); `subject` is hashed, so no NIK is kept in the clear.
+    pub fn limit_per_subject(
+        &self,
+        what: &str,
+        subject: &str,
+        burst: u32,
+        per_minute: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ApiErr> {
+        let key = format!("{what}:{}", crypto::sha256_hex(subject.as_bytes()));
+        self.store
+            .take_rate_token(&key, burst, per_minute, now)?
             .map_err(ApiErr::rate_limited)
     }
 }
@@ -79,7 +100,21 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         hmac_key,
         mailer,
         limits: config.limits.clone(),
+        login_lockout: ratelimit::Lockout::default(),
+        trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,
         transition: std::sync::Mutex::new(()),
     })
+}
+
+fn parse_proxies(list: &[String]) -> Result<Vec<crate::clientip::Cidr>, ServerError> {
+    list.iter()
+        .map(|s| {
+            crate::clientip::Cidr::parse(s).ok_or_else(|| {
+                ServerError::Config(format!(
+                    "trusted proxy {s:?} is not an address or CIDR block"
+                ))
+            })
+        })
+        .collect()
 }

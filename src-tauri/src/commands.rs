@@ -14,6 +14,7 @@ use ikd_core::view::{
     AppState, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo, RegisterForm,
     SelfieView, Settings,
 };
+use ikd_core::wallet::inspect::{CheckRequestView, CheckResultView};
 use ikd_core::wallet::present::{ConsentView, PresentationOutcome};
 use ikd_core::wallet::Wallet;
 use std::sync::Arc;
@@ -225,6 +226,16 @@ commands! {
     /// Start over after `rejected` or `expired`.
     fn reset_enrollment(w) -> AppState {
         w.reset_enrollment()
+    }
+    /// "Periksa KTP": asks the configured verifier service for a request (`check`:
+    /// `identitas`, `usia17`, `kk`) and its QR; errors `offline`, `timeout`.
+    fn start_check(w, check: String) -> CheckRequestView {
+        w.start_check(&check).await
+    }
+    /// The verifier's result so far (`status` `pending` until the other wallet answers);
+    /// the first final one adds the history line "Anda memeriksa …".
+    fn check_result(w, id: String) -> CheckResultView {
+        w.check_result(&id).await
     }
 }
 

@@ -36,6 +36,7 @@ pub async fn start_verifier(issuer_url: &str) -> TestVerifier {
             },
             name: VERIFIER_ORG.into(),
             public_url: None,
+            cors_origins: ikd_verifier::APP_ORIGINS.map(str::to_owned).to_vec(),
         },
         "127.0.0.1:0".parse().unwrap(),
     )

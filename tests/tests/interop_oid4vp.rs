@@ -1,7 +1,7 @@
 //! OpenID4VP interop with third-party libraries (OpenWallet Foundation):
 //! (a) a verifier built on `@openid4vc/openid4vp`, `dcql` and `@sd-jwt/sd-jwt-vc`
 //!     (`tests/interop/oid4vp/verifier.mjs`) accepts the IKD wallet's presentations,
-//!     `direct_post` and `direct_post.jwt`.
+//!     `direct_post` and `direct_post.jwt`, full identity and age only.
 //!
 //! Needs `node` on PATH and `npm ci --prefix tests/interop/oid4vp` run once
 //! (`scripts/setup test` does it).
@@ -57,6 +57,13 @@ fn identity_query() -> Value {
         "claims": [{"path": ["nama"]}, {"path": ["nik"]}, {"path": ["foto"]}, {"path": ["alamat"]}]}]})
 }
 
+/// "17 or over" without the birth date (`age_equal_or_over.17`, asked with `values`).
+fn age_query() -> Value {
+    json!({"credentials": [{"id": "ktp", "format": "dc+sd-jwt",
+        "meta": {"vct_values": [ikd_core::wire::KTP_VCT]},
+        "claims": [{"path": ["age_equal_or_over", "17"], "values": [true]}]}]})
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn third_party_verifier_accepts_ikd_wallet_presentations() {
     let dir = interop_dir();
@@ -81,13 +88,19 @@ async fn third_party_verifier_accepts_ikd_wallet_presentations() {
     let client_id = pki.signer.client_id_x509_hash().unwrap();
     let x5c: Vec<String> = pki.signer.chain.iter().map(|c| c.to_x5c()).collect();
 
-    for mode in ["direct_post.jwt", "direct_post"] {
+    let cases = [
+        ("direct_post.jwt", false),
+        ("direct_post", false),
+        ("direct_post.jwt", true),
+        ("direct_post", true),
+    ];
+    for (mode, age_only) in cases {
         let input = json!({
             "private_key_pem": pkcs8_pem(&pki.signer.key),
             "x5c": x5c,
             "client_id": client_id,
             "response_mode": mode,
-            "dcql_query": identity_query(),
+            "dcql_query": if age_only { age_query() } else { identity_query() },
             "issuer": h.base_url,
         });
         let mut child = tokio::process::Command::new("node")
@@ -124,8 +137,15 @@ async fn third_party_verifier_accepts_ikd_wallet_presentations() {
         assert_eq!(out.status, 200, "{mode}: {result}");
         assert_eq!(result["encrypted"], mode == "direct_post.jwt");
         let claims = &result["claims"]["ktp"];
-        assert_eq!(claims["nama"], SITI.name);
-        assert_eq!(claims["nik"], SITI.nik);
+        if age_only {
+            assert_eq!(claims["age_equal_or_over"]["17"], true, "{mode}: {claims}");
+            for other in ["nama", "nik", "tanggal_lahir", "foto"] {
+                assert!(claims.get(other).is_none(), "only the age: {claims}");
+            }
+        } else {
+            assert_eq!(claims["nama"], SITI.name);
+            assert_eq!(claims["nik"], SITI.nik);
+        }
         assert!(
             claims.get("tanggal_lahir").is_none(),
             "only what was asked: {claims}"

@@ -644,3 +644,86 @@ async fn a_credential_presented_after_lepas_perangkat_is_revoked() {
     );
     v.running.shutdown().await;
 }
+
+/// "Periksa KTP": the app asks the configured verifier service (`IKD_VERIFIER_URL`) for
+/// a request and its QR, the other wallet answers, the app polls the result (portrait
+/// and fields) and keeps only a history line. The JSON API allows the app's origin
+/// (CORS) and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periksa_ktp_through_the_verifier_service() {
+    let h = Harness::start().await;
+    let v = vp::start_verifier(&h.base_url).await;
+    // Only this test in this binary reads the variable.
+    std::env::set_var(
+        ikd_core::wallet::inspect::VERIFIER_URL_ENV,
+        &v.running.base_url,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated_wallet(
+        &h,
+        dir.path(),
+        SITI.nik,
+        SITI.name,
+        EMAIL,
+        false,
+        Some(&v.ca_pem),
+    )
+    .await;
+    assert_eq!(
+        w.start_check("rahasia").await.unwrap_err().code,
+        ErrorCode::InvalidState
+    );
+    let c = w.start_check("usia17").await.unwrap();
+    assert!(c.url.starts_with("openid4vp://"));
+    let png =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &c.qr_png_b64).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(w.check_result(&c.id).await.unwrap().status, "pending");
+
+    // The other person's wallet (here the same one) scans the QR and shares.
+    let pending = w.presentation_request(&c.url).await.unwrap();
+    w.present(&pending, secret(PIN), &ShareChoice::All)
+        .await
+        .unwrap();
+    let r = w.check_result(&c.id).await.unwrap();
+    assert_eq!(r.status, "valid", "{r:?}");
+    assert!(r.portrait_b64.as_deref().is_some_and(|p| !p.is_empty()));
+    let age = r
+        .fields
+        .iter()
+        .find(|f| f.path == "age_equal_or_over.17")
+        .unwrap();
+    assert_eq!(age.value, "true");
+    assert!(r.fields.iter().all(|f| f.path != "nik" && f.path != "nama"));
+    // Polling again does not add a second line; the line holds no personal data.
+    w.check_result(&c.id).await.unwrap();
+    let checked: Vec<_> = w
+        .history()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == HistoryKind::Checked)
+        .collect();
+    assert_eq!(checked.len(), 1);
+    assert_eq!(checked[0].detail.as_deref(), Some("usia17: valid"));
+
+    // CORS on the JSON API: the app's origin is allowed, another is not.
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/requests", v.running.base_url),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let ok = preflight("tauri://localhost").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "tauri://localhost"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    v.running.shutdown().await;
+}

@@ -708,3 +708,104 @@ async fn nonce_requests_are_rate_limited_per_ip() {
     let body: ApiError = r.json().await.unwrap();
     assert_eq!(body.error, "rate_limited");
 }
+
+/// Issue 11 item 5: five wrong passwords lock the officer account, whatever the
+/// address; before the fix the right password still worked after any number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_officer_passwords_lock_the_account() {
+    use ikd_server::demo::{DEMO_OFFICER_PASSWORD, DEMO_OFFICER_USERNAME};
+    let h = Harness::start().await;
+    for _ in 0..5 {
+        assert_eq!(
+            ikd_tests::Officer::login(&h.base_url, DEMO_OFFICER_USERNAME, "wrong-password")
+                .await
+                .err(),
+            Some(reqwest::StatusCode::UNAUTHORIZED)
+        );
+    }
+    assert_eq!(
+        ikd_tests::Officer::login(&h.base_url, DEMO_OFFICER_USERNAME, DEMO_OFFICER_PASSWORD)
+            .await
+            .err(),
+        Some(reqwest::StatusCode::TOO_MANY_REQUESTS)
+    );
+    // After the lock: the right password works again.
+    h.clock.advance(chrono::Duration::minutes(16));
+    assert!(
+        ikd_tests::Officer::login(&h.base_url, DEMO_OFFICER_USERNAME, DEMO_OFFICER_PASSWORD)
+            .await
+            .is_ok()
+    );
+}
+
+/// Issue 11 item 5: submits are limited per NIK (10, then 1 a minute) whatever the address
+/// (before the fix only per IP, 20 deep).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submits_are_limited_per_nik() {
+    let h = Harness::start().await;
+    for i in 0..10 {
+        h.client
+            .submit(
+                &h.enroll_request(SITI.nik, &format!("s{i}@example.com"), &device_key())
+                    .await,
+            )
+            .await
+            .unwrap();
+    }
+    let e = h
+        .client
+        .submit(
+            &h.enroll_request(SITI.nik, "s9@example.com", &device_key())
+                .await,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::RateLimited { .. }), "{e:?}");
+    // Another NIK from the same address still goes through.
+    h.client
+        .submit(
+            &h.enroll_request(BUDI.nik, "b@example.com", &device_key())
+                .await,
+        )
+        .await
+        .unwrap();
+}
+
+/// Issue 11 item 5: behind a configured proxy each forwarded client has its own
+/// bucket; from an untrusted peer the forwarding headers are ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_clients_get_their_own_buckets_only_behind_a_trusted_proxy() {
+    async fn nonce_as(h: &Harness, client: &str) -> reqwest::StatusCode {
+        reqwest::Client::new()
+            .post(format!("{}/nonce", h.base_url))
+            .header("x-forwarded-for", client)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+    let ok = reqwest::StatusCode::OK;
+    let limited = reqwest::StatusCode::TOO_MANY_REQUESTS;
+    let behind_proxy = ikd_server::Limits {
+        nonce_burst: 1,
+        nonce_per_minute: 1,
+        trusted_proxies: vec!["127.0.0.1/32".into()],
+        ..Default::default()
+    };
+    let h = Harness::start_with(behind_proxy).await;
+    assert_eq!(nonce_as(&h, "203.0.113.5").await, ok);
+    assert_eq!(nonce_as(&h, "203.0.113.5").await, limited);
+    assert_eq!(nonce_as(&h, "203.0.113.6").await, ok);
+    // IPv6: the same /64 is one bucket.
+    assert_eq!(nonce_as(&h, "2001:db8:1:2::1").await, ok);
+    assert_eq!(nonce_as(&h, "2001:db8:1:2::ffff").await, limited);
+
+    let direct = ikd_server::Limits {
+        nonce_burst: 1,
+        nonce_per_minute: 1,
+        ..Default::default()
+    };
+    let h = Harness::start_with(direct).await;
+    assert_eq!(nonce_as(&h, "203.0.113.5").await, ok);
+    assert_eq!(nonce_as(&h, "203.0.113.6").await, limited);
+}

@@ -83,6 +83,12 @@ async function toPresent(page) {
   await screen(page, 'present');
   await id(page, 'input-vp-link').waitFor();
 }
+async function toInspect(page) {
+  await screen(page, 'home');
+  await id(page, 'tile-periksa').click();
+  await screen(page, 'inspect');
+  await id(page, 'btn-check-usia17').waitFor();
+}
 async function toConsent(page, link) {
   await toPresent(page);
   await id(page, 'input-vp-link').fill(link);
@@ -180,6 +186,10 @@ const STATES = [
   { name: 'consent-pin', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-share').click(); await p.getByText('Masukkan PIN untuk membagikan data.').waitFor(); } },
   { name: 'present-result', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-share').click(); await pinEnter(p, '271828'); await id(p, 'present-shared').waitFor(); } },
   { name: 'present-declined', preset: UNLOCKED, go: async (p) => { await toConsent(p, 'openid4vp://bank'); await id(p, 'btn-decline').click(); await id(p, 'present-result').waitFor(); } },
+  { name: 'inspect-entry', preset: UNLOCKED, go: toInspect },
+  { name: 'inspect-qr', preset: UNLOCKED, go: async (p) => { await toInspect(p); await id(p, 'btn-check-identitas').click(); await id(p, 'inspect-qr').waitFor(); } },
+  { name: 'inspect-valid', preset: UNLOCKED, go: async (p) => { await toInspect(p); await id(p, 'btn-check-usia17').click(); await id(p, 'inspect-result-valid').waitFor(); await id(p, 'inspect-portrait').waitFor(); } },
+  { name: 'inspect-declined', preset: UNLOCKED, go: async (p) => { await toInspect(p); await id(p, 'btn-check-kk').click(); await id(p, 'inspect-result-declined').waitFor(); } },
   { name: 'pin', preset: LOCKED, go: (p) => screen(p, 'pin') },
   { name: 'pin-wrong', preset: LOCKED, go: async (p) => { await screen(p, 'pin'); await pinEnter(p, '000000'); await id(p, 'pin-attempts').waitFor(); } },
   { name: 'pin-near-wipe', preset: { ...LOCKED, failures: 7 }, go: async (p) => { await screen(p, 'pin'); await id(p, 'pin-attempts').waitFor(); } },

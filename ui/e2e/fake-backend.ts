@@ -75,6 +75,10 @@ function lockout(): LockoutView | null {
 // Bagikan data: the link decides the request (`…unknown…`: an unregistered verifier,
 // `…nomatch…`: nothing held answers, `…age…`: age only).
 let pending: ConsentView | null = null;
+/** Periksa KTP: the check started last and how often its result was asked. */
+let checking: { id: string; check: string; polls: number } | null = null;
+/** A tiny PNG standing in for the verifier's QR. */
+const QR_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
 function consentFor(link: string): ConsentView {
   if (!/^openid4vp:\/\//.test(link)) fail('qr_invalid', { reason: 'malformed' });
   const unknown = link.includes('unknown');
@@ -471,6 +475,26 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       return appState();
     }
     case 'reset_enrollment': s.stage = 'welcome'; s.enrollment = null; s.selfie = null; return appState();
+    // Periksa KTP: `identitas` stays pending (the QR state), `usia17` is valid and `kk`
+    // declined at the first poll.
+    case 'start_check': {
+      needUnlocked();
+      const check = String(a.check);
+      if (!['identitas', 'usia17', 'kk'].includes(check)) fail('invalid_state');
+      checking = { id: `chk-${check}`, check, polls: 0 };
+      return { id: checking.id, check, url: `openid4vp://?client_id=x509_hash%3Afake&request_uri=https%3A%2F%2Fverifier.example%2Frequest%2F${checking.id}`, qr_png_b64: QR_PNG };
+    }
+    case 'check_result': {
+      if (!checking || checking.id !== String(a.id)) fail('qr_expired');
+      const c = checking!;
+      c.polls += 1;
+      const pendingView = { status: 'pending', portrait_b64: null, fields: [], reason: null };
+      if (c.check === 'identitas') return pendingView;
+      checking = null;
+      if (c.check === 'kk') { log('checked', 'kk: declined'); return { status: 'declined', portrait_b64: null, fields: [], reason: 'access_denied' }; }
+      log('checked', 'usia17: valid');
+      return { status: 'valid', portrait_b64: photo(), fields: [{ path: 'age_equal_or_over.17', value: 'true' }], reason: null };
+    }
     default: {
       // Every command has its case: a new one in commands.rs fails `npm run check` here.
       const unhandled: never = cmd;

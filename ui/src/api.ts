@@ -81,6 +81,10 @@ const commands = {
   present: (pin: string, choices: string[] | null) => call('present', { pin, choices }),
   /** "Tolak": answers access_denied. */
   declinePresentation: () => call('decline_presentation'),
+  /** "Periksa KTP": a request of `check` (identitas, usia17, kk) from the verifier service, with its QR. */
+  startCheck: (check: string) => call('start_check', { check }),
+  /** The verifier's result so far (`pending` until the other wallet answers). */
+  checkResult: (id: string) => call('check_result', { id }),
 } satisfies Api;
 
 export const api = commands;

@@ -9,6 +9,7 @@ import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './
 import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
 import { forgotPinScreen, resetCodeScreen } from './screens/reset';
 import { presentScreen } from './screens/present';
+import { inspectScreen } from './screens/inspect';
 import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
 
 const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
@@ -29,9 +30,10 @@ const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
   'forgot-pin': forgotPinScreen,
   'reset-code': resetCodeScreen,
   present: presentScreen,
+  inspect: inspectScreen,
 };
 
-const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings', 'present'];
+const UNLOCKED_SCREENS: ScreenName[] = ['home', 'ktp', 'kk', 'history', 'settings', 'present', 'inspect'];
 
 export function screenFor(s: AppState): ScreenName {
   switch (s.stage) {

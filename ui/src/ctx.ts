@@ -4,7 +4,7 @@ import type { AppState, NikInfo, SelfieView } from './types';
 export type ScreenName =
   | 'welcome' | 'register' | 'selfie' | 'submitted' | 'scan' | 'status' | 'code' | 'create-pin'
   | 'home' | 'pin' | 'ktp' | 'kk' | 'history' | 'settings' | 'forgot-pin' | 'reset-code'
-  | 'present';
+  | 'present' | 'inspect';
 
 export type Ctx = {
   state: AppState | null;

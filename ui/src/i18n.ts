@@ -111,6 +111,7 @@ const idHistory: Record<HistoryKind, string> = {
   pin_reset_requested: 'Kode atur ulang PIN dikirim ke email',
   presented: 'Data dibagikan ke pemeriksa',
   presentation_declined: 'Permintaan data ditolak',
+  checked: 'Anda memeriksa KTP orang lain',
 };
 const enHistory: Record<HistoryKind, string> = {
   registered: 'Registration sent',
@@ -129,6 +130,7 @@ const enHistory: Record<HistoryKind, string> = {
   pin_reset_requested: 'PIN reset code sent by email',
   presented: 'Data shared with a verifier',
   presentation_declined: 'Data request declined',
+  checked: 'You checked someone else\'s KTP',
 };
 
 const id = {
@@ -426,6 +428,25 @@ const id = {
   field_nomor_kk: 'Nomor KK',
   field_anggota: 'Anggota keluarga',
   field_kewarganegaraan: 'Kewarganegaraan',
+  tile_periksa: 'Periksa KTP',
+  tile_periksa_sub: 'Periksa IKD orang lain dengan QR',
+  inspect_title: 'Periksa KTP',
+  inspect_intro: 'Pilih apa yang ingin diperiksa. Orang yang diperiksa memindai QR dengan aplikasi IKD-nya dan memilih sendiri apa yang dibagikan. Tidak ada data miliknya yang disimpan di ponsel Anda.',
+  inspect_identitas: 'Identitas lengkap (nama, NIK, foto, alamat)',
+  inspect_usia17: 'Usia 17 tahun ke atas (dan foto)',
+  inspect_kk: 'Kartu Keluarga (nomor KK dan anggota)',
+  inspect_starting: 'Meminta permintaan ke layanan pemeriksa…',
+  inspect_qr_title: 'Tunjukkan QR ini',
+  inspect_qr_alt: 'QR permintaan pemeriksaan',
+  inspect_waiting: 'Menunggu jawaban dari aplikasi IKD orang yang diperiksa…',
+  inspect_link: 'Tautan permintaan',
+  inspect_valid: 'Sah: ditandatangani Dukcapil dan dibagikan oleh pemiliknya.',
+  inspect_revoked: 'Dicabut: KTP ini sudah tidak berlaku.',
+  inspect_invalid: 'Tidak sah: {reason}',
+  inspect_declined: 'Orang yang diperiksa menolak membagikan data.',
+  inspect_portrait_alt: 'Foto orang yang diperiksa',
+  inspect_fields: 'Data yang diperiksa',
+  inspect_again: 'Periksa lagi',
 };
 
 export type Key = keyof typeof id;
@@ -711,6 +732,25 @@ const en: Record<Key, string> = {
   field_nomor_kk: 'KK number',
   field_anggota: 'Family members',
   field_kewarganegaraan: 'Citizenship',
+  tile_periksa: 'Check a KTP',
+  tile_periksa_sub: 'Check someone else\'s IKD with a QR',
+  inspect_title: 'Check a KTP',
+  inspect_intro: 'Choose what to check. The other person scans the QR with their IKD app and chooses what to share. None of their data is kept on your phone.',
+  inspect_identitas: 'Full identity (name, NIK, photo, address)',
+  inspect_usia17: 'Aged 17 or over (and photo)',
+  inspect_kk: 'Family card (KK number and members)',
+  inspect_starting: 'Asking the verifier service for a request…',
+  inspect_qr_title: 'Show this QR',
+  inspect_qr_alt: 'QR of the check request',
+  inspect_waiting: 'Waiting for the other person\'s IKD app to answer…',
+  inspect_link: 'Request link',
+  inspect_valid: 'Valid: signed by Dukcapil and shared by its holder.',
+  inspect_revoked: 'Revoked: this KTP is no longer valid.',
+  inspect_invalid: 'Not valid: {reason}',
+  inspect_declined: 'The other person declined to share.',
+  inspect_portrait_alt: 'Photo of the person checked',
+  inspect_fields: 'Checked data',
+  inspect_again: 'Check again',
 };
 
 const dicts: Record<Lang, Record<Key, string>> = { id, en };

@@ -27,5 +27,8 @@ export type { ConsentCredential } from '../../gen/ts/ConsentCredential';
 export type { ConsentField } from '../../gen/ts/ConsentField';
 export type { PresentationOutcome } from '../../gen/ts/PresentationOutcome';
 export type { VerifierView } from '../../gen/ts/VerifierView';
+export type { CheckRequestView } from '../../gen/ts/CheckRequestView';
+export type { CheckResultView } from '../../gen/ts/CheckResultView';
+export type { CheckedField } from '../../gen/ts/CheckedField';
 export type { Commands, CommandName } from '../../gen/ts/commands';
 export { COMMAND_NAMES } from '../../gen/ts/commands';

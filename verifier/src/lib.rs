@@ -48,7 +48,18 @@ pub struct VerifierConfig {
     pub name: String,
     /// Base URL the wallet reaches us at; `None`: `http://` + the bound address.
     pub public_url: Option<String>,
+    /// Web origins allowed to call the JSON API (`/api/…`) from a browser (CORS), e.g.
+    /// the IKD app's ([`APP_ORIGINS`]). Empty: no cross-origin calls.
+    pub cors_origins: Vec<String>,
 }
+
+/// The IKD app's web origins (Tauri 2: Linux and macOS `tauri://localhost`; Windows and
+/// Android `http(s)://tauri.localhost`), allowed by `ikd-verifier demo` by default.
+pub const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
 
 /// The outcome of one request, as the page and the API show it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -567,14 +578,30 @@ async fn demo_request(State(v): State<Shared>, Path(id): Path<String>) -> Respon
     axum::response::Html(page::request(&id, &link, &outcome)).into_response()
 }
 
+/// CORS for the JSON API: the configured origins only, GET and POST, JSON bodies.
+fn api_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(list))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+}
+
 pub fn router(v: Shared) -> Router {
+    let api = Router::new()
+        .route("/api/requests", post(api_create))
+        .route("/api/requests/{id}", get(api_result))
+        .route("/api/requests/{id}/qr.png", get(api_qr))
+        .layer(api_cors(&v.cfg.cors_origins));
     Router::new()
         .route("/", get(demo_home))
         .route("/demo/start", post(demo_start))
         .route("/demo/r/{id}", get(demo_request))
-        .route("/api/requests", post(api_create))
-        .route("/api/requests/{id}", get(api_result))
-        .route("/api/requests/{id}/qr.png", get(api_qr))
+        .merge(api)
         .route("/request/{id}", get(request_object).post(request_object))
         .route("/response", post(response_uri))
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))

@@ -1,5 +1,5 @@
 //! `ikd-verifier demo [--addr 127.0.0.1:8790] [--trust-anchor-out rp-ca.pem]
-//! [--issuer URL]... [--issuer-root dukcapil-root.pem]`
+//! [--issuer URL]... [--issuer-root dukcapil-root.pem] [--cors-origin ORIGIN]...`
 use clap::{Parser, Subcommand};
 use ikd_verifier::check::IssuerTrust;
 use ikd_verifier::{demo, start, VerifierConfig};
@@ -30,6 +30,9 @@ enum Cmd {
         /// Dukcapil root(s) for credentials with an x5c header (PEM).
         #[arg(long)]
         issuer_root: Option<PathBuf>,
+        /// Web origins allowed to call the JSON API (CORS) [default: the IKD app's].
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
         /// The organisation named in the verifier's certificate.
         #[arg(long, default_value = "Bank Contoh Indonesia (demo)")]
         name: String,
@@ -44,8 +47,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         trust_anchor_out,
         issuers,
         issuer_root,
+        cors_origins,
         name,
     } = Cli::parse().cmd;
+    let cors_origins = if cors_origins.is_empty() {
+        ikd_verifier::APP_ORIGINS.map(str::to_owned).to_vec()
+    } else {
+        cors_origins
+    };
     let pki = demo::generate("IKD Demo Relying Party CA", &name, "verifier.localhost")?;
     std::fs::write(&trust_anchor_out, &pki.ca_pem)?;
     let roots = match issuer_root {
@@ -58,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             trust: IssuerTrust { roots, issuers },
             name,
             public_url: None,
+            cors_origins,
         },
         addr,
     )

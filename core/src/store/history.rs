@@ -26,6 +26,9 @@ pub enum HistoryKind {
     Presented,
     /// A verifier's request declined; detail: to whom.
     PresentationDeclined,
+    /// "Periksa KTP": the resident checked someone else's IKD; detail: which check and
+    /// the verdict (nothing of what the other person shared).
+    Checked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -14,6 +14,7 @@ mod enroll;
 mod issuance;
 mod records;
 
+pub mod inspect;
 pub mod present;
 
 use crate::client::BackendClient;
@@ -73,6 +74,8 @@ struct Inner {
     client: Arc<BackendClient>,
     /// The checked presentation request the consent screen shows (see `present`).
     presenting: Option<present::PendingPresentation>,
+    /// The "Periksa KTP" check started last (id, which check), until its result.
+    checking: Option<(String, String)>,
 }
 
 /// The wallet.
@@ -195,6 +198,7 @@ impl Wallet {
                 session: None,
                 selfie: None,
                 presenting: None,
+                checking: None,
                 client,
             }),
         })

@@ -163,7 +163,7 @@ fn untrusted(detail: &str) -> UiError {
     .with_detail(serde_json::json!({ "reason": "unknown_verifier" }))
 }
 
-fn http_client() -> Result<reqwest::Client, UiError> {
+pub(super) fn http_client() -> Result<reqwest::Client, UiError> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(HTTP_TIMEOUT)
@@ -172,13 +172,13 @@ fn http_client() -> Result<reqwest::Client, UiError> {
         .map_err(|_| UiError::new(ErrorCode::Internal, "http client"))
 }
 
-fn checked_url(s: &str) -> Result<url::Url, UiError> {
+pub(super) fn checked_url(s: &str) -> Result<url::Url, UiError> {
     let u = url::Url::parse(s).map_err(|_| UiError::new(ErrorCode::QrInvalid, "bad URL"))?;
     crate::client::check_url(&u)?;
     Ok(u)
 }
 
-fn net_error(e: reqwest::Error) -> UiError {
+pub(super) fn net_error(e: reqwest::Error) -> UiError {
     if e.is_timeout() {
         UiError::new(ErrorCode::Timeout, "verifier timed out")
     } else {
@@ -186,7 +186,7 @@ fn net_error(e: reqwest::Error) -> UiError {
     }
 }
 
-async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, UiError> {
+pub(super) async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, UiError> {
     if resp.content_length().is_some_and(|l| l > MAX_BODY as u64) {
         return Err(UiError::new(
             ErrorCode::QrInvalid,

@@ -68,8 +68,12 @@ pub fn router(state: SharedState) -> Router {
         .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Answers compressed (br, gzip) when the client accepts it: the JSON and the
-        // SD-JWT credentials shrink 2-4×; images (the desk QR PNG) and bodies under
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::clientip::rewrite,
+        ))
+        // Answers compressed (br, gzip) when the client accepts it: JSON shrinks;
+        // images (the desk QR PNG) and bodies under
         // 32 bytes are left as they are (tower-http's default predicate).
         .layer(
             tower_http::compression::CompressionLayer::new()

@@ -51,6 +51,21 @@ fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> 
     auth::officer_of(state, cookie(headers, SESSION_COOKIE))
 }
 
+/// The officer, for a desk action that reads or changes a resident's data (NIK check,
+/// detail, approve, reject, block): rate limited per officer account.
+fn acting_officer(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
+    let o = officer_of(state, headers)?;
+    let l = &state.limits;
+    state.limit_per_subject(
+        "officer",
+        &o.username,
+        l.officer_burst,
+        l.officer_per_minute,
+        state.clock.now(),
+    )?;
+    Ok(o)
+}
+
 fn view(o: &Officer) -> OfficerView {
     OfficerView {
         username: o.username.clone(),
@@ -186,7 +201,7 @@ pub async fn detail(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let d = super::retrying(move || enrollment::detail(&state, &o, &id)).await?;
     Ok(no_store(axum::Json(d)))
 }
@@ -200,7 +215,7 @@ pub async fn approve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let e = super::retrying(move || enrollment::approve(&state, &o, &id)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
@@ -220,7 +235,7 @@ pub async fn reject(
     headers: HeaderMap,
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let e = super::retrying(move || enrollment::reject(&state, &o, &id, &req.reason)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
@@ -238,7 +253,7 @@ pub async fn block_device(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let blocked = super::blocking(move || issuance::block_devices(&state, &o, key)).await?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
 }
@@ -274,7 +289,7 @@ pub async fn resident_check(
     headers: HeaderMap,
     JsonBody(req): JsonBody<ResidentCheckRequest>,
 ) -> Result<Response, ApiErr> {
-    let o = officer_of(&state, &headers)?;
+    let o = acting_officer(&state, &headers)?;
     let check = super::blocking(move || enrollment::resident_check(&state, &o, &req.nik)).await?;
     Ok(no_store(axum::Json(check)))
 }

@@ -171,6 +171,7 @@ export function homeScreen(ctx: Ctx): Screen {
           tile('tile-dokumen', 'card', t('tile_dokumen'), t('tile_dokumen_sub'), () => ctx.show('ktp')),
           tile('tile-keluarga', 'family', t('tile_keluarga'), t('tile_keluarga_sub'), () => ctx.show('kk')),
           tile('tile-bagikan', 'shield', t('tile_bagikan'), t('tile_bagikan_sub'), () => ctx.show('present')),
+          tile('tile-periksa', 'card', t('tile_periksa'), t('tile_periksa_sub'), () => ctx.show('inspect')),
           tile('tile-histori', 'history', t('tile_histori'), t('tile_histori_sub'), () => ctx.show('history')),
           tile('tile-pengaturan', 'settings', t('tile_pengaturan'), t('tile_pengaturan_sub'), () => ctx.show('settings'))));
     },
