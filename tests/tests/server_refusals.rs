@@ -891,19 +891,3 @@ async fn code_tries_are_capped_over_the_enrollments_life_with_escalating_waits()
         ClientError::CodeVoid
     );
 }
-
-/// Issue 11 item 11: the wallet's client refuses issuer metadata whose
-/// `credential_issuer` is not the backend it speaks to (before the fix any name went).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metadata_naming_another_issuer_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = ikd_server::Config::demo(dir.path().to_path_buf());
-    config.seed_residents = 5;
-    config.public_url = Some("https://ikd.elsewhere.example".into());
-    let server = ikd_server::start(config).await.unwrap();
-    let c = ikd_core::client::BackendClient::new(&format!("http://{}", server.addr)).unwrap();
-    assert!(matches!(
-        c.issuer_metadata().await.unwrap_err(),
-        ClientError::Protocol(_)
-    ));
-}
