@@ -15,7 +15,8 @@
 //! `resend_per_day` a day.
 
 use crate::codes::{
-    code_hash, new_code, offer_for, pre_authorized_code, secs_until_tomorrow, send_code, CodeMail,
+    code_hash, code_tries_exhausted, code_wait, new_code, offer_for, pre_authorized_code,
+    secs_until_tomorrow, send_code, CodeMail,
 };
 use crate::crypto::{ct_eq, random_id, sha256_hex};
 use crate::enrollment::{authorized, next_state, status_response, transition, Step};
@@ -46,6 +47,9 @@ pub fn resend(
             return Err(ApiErr::invalid_state(
                 "Belum ada kode aktivasi untuk dikirim ulang.",
             ));
+        }
+        if code_tries_exhausted(&e) {
+            return Err(tries_exhausted());
         }
         let l = &state.limits;
         if let Some(last) = e.resend_last_at {
@@ -93,6 +97,9 @@ pub fn reauth(
                 "IKD belum diaktifkan di perangkat ini.",
             ));
         }
+        if code_tries_exhausted(&e) {
+            return Err(tries_exhausted());
+        }
         let device = state
             .store
             .device(&e.device_thumb)?
@@ -136,6 +143,13 @@ pub fn reauth(
         code_attempts_left: e.code_attempts_left,
         email_masked: email::mask(&e.email),
     })
+}
+
+/// No new code once the lifetime of code tries is used up.
+fn tries_exhausted() -> ApiErr {
+    ApiErr::invalid_state(
+        "Kode aktivasi sudah terlalu sering salah. Silakan datang ke Disdukcapil dengan KTP-el.",
+    )
 }
 
 fn grant_error(code: &str, message: &str) -> ApiErr {
@@ -194,8 +208,13 @@ pub fn redeem(
     let Some(hash) = e.code_hash.clone() else {
         return Err(grant_error("code_used", "Kode aktivasi sudah dipakai."));
     };
-    if e.code_void || e.code_attempts_left == 0 {
+    if e.code_void || e.code_attempts_left == 0 || code_tries_exhausted(&e) {
         return Err(code_void());
+    }
+    if let Some(until) = e.code_wait_until.filter(|t| *t > now) {
+        return Err(ApiErr::rate_limited(
+            (until - now).num_seconds().max(1) as u64
+        ));
     }
     if e.code_expires_at.is_none_or(|t| now >= t) {
         return Err(grant_error(
@@ -206,7 +225,10 @@ pub fn redeem(
     let given: String = tx_code.chars().filter(|c| !c.is_whitespace()).collect();
     if !ct_eq(&hash, &code_hash(state, &e.id, &given)) {
         e.code_attempts_left = e.code_attempts_left.saturating_sub(1);
-        if e.code_attempts_left == 0 {
+        e.code_failures = e.code_failures.saturating_add(1);
+        e.code_wait_until = code_wait(e.code_failures).map(|w| now + w);
+        if e.code_attempts_left == 0 || code_tries_exhausted(&e) {
+            e.code_attempts_left = 0;
             e.code_void = true;
         }
         state.store.update_enrollment(&e)?;

@@ -12,6 +12,21 @@ use ikd_proto::wire::{
 
 pub const CODE_TTL_HOURS: i64 = 24;
 pub const CODE_TRIES: u32 = 5;
+/// Wrong codes an enrollment may make in all, across resends and re-authentications;
+/// then no new code is sent (the resident goes to the desk).
+pub const CODE_LIFETIME_TRIES: u32 = 20;
+
+/// The wait before the next code check after `failures` wrong codes in all: none for
+/// the first [`CODE_TRIES`], then 30 s doubling with each (at most an hour).
+pub fn code_wait(failures: u32) -> Option<Duration> {
+    let over = failures.checked_sub(CODE_TRIES + 1)?;
+    Some(Duration::seconds((30i64 << over.min(7)).min(3600)))
+}
+
+/// The enrollment used up its lifetime of code tries.
+pub fn code_tries_exhausted(e: &Enrollment) -> bool {
+    e.code_failures >= CODE_LIFETIME_TRIES
+}
 
 /// The pre-authorised code of an enrollment with an offer, derived from its salt.
 pub fn pre_authorized_code(state: &AppState, e: &Enrollment) -> Option<String> {
@@ -34,8 +49,8 @@ pub fn new_code(state: &AppState, e: &mut Enrollment, now: DateTime<Utc>) -> Str
     let code = random_code();
     e.code_hash = Some(code_hash(state, &e.id, &code));
     e.code_expires_at = Some(now + Duration::hours(CODE_TTL_HOURS));
-    e.code_attempts_left = CODE_TRIES;
-    e.code_void = false;
+    e.code_attempts_left = CODE_TRIES.min(CODE_LIFETIME_TRIES.saturating_sub(e.code_failures));
+    e.code_void = e.code_attempts_left == 0;
     code
 }
 

@@ -1,5 +1,5 @@
 //! Server configuration: built in code (tests, the app's demo mode) or read from a
-//! JSON file (`ikd-server serve --config FILE`).
+//! TOML file (`ikd-server serve --config FILE`, [`FileConfig::from_toml`]).
 
 use ikd_proto::clock::{Clock, SystemClock};
 use serde::{Deserialize, Serialize};
@@ -216,7 +216,7 @@ impl Config {
     }
 }
 
-/// The JSON config file of `ikd-server serve --config FILE`.
+/// The TOML config file of `ikd-server serve --config FILE` (example in server/README.md).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileConfig {
     pub addr: SocketAddr,
@@ -240,6 +240,10 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| format!("config: {e}"))
+    }
+
     pub fn into_config(self) -> Config {
         Config {
             addr: self.addr,
@@ -264,13 +268,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_config_parses_and_hides_the_smtp_password() {
-        let fc: FileConfig = serde_json::from_str(
-            r#"{"addr":"127.0.0.1:0","data_dir":"/tmp/x","public_url":"https://ikd.example",
-                "smtp":{"host":"smtp.example","port":587,"tls":"starttls","username":"u","password":"p4ss"}}"#,
+    fn toml_config_parses_and_hides_the_smtp_password() {
+        let fc = FileConfig::from_toml(
+            r#"
+addr = "127.0.0.1:0"
+data_dir = "/tmp/x"
+public_url = "https://ikd.example"
+database_url = "postgres://ikd@db.internal/ikd"
+
+[smtp]
+host = "smtp.example"
+port = 587
+tls = "starttls"
+username = "u"
+password = "p4ss"
+"#,
         )
         .unwrap();
         let c = fc.into_config();
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://ikd@db.internal/ikd")
+        );
+        assert!(FileConfig::from_toml("addr = 1").is_err());
         let smtp = c.smtp.unwrap();
         assert_eq!(smtp.tls, TlsMode::Starttls);
         assert!(!format!("{smtp:?}").contains("p4ss"));

@@ -204,6 +204,8 @@ pub fn submit(
         reauth_last_at: None,
         reauth_day: None,
         reauth_count: 0,
+        code_failures: 0,
+        code_wait_until: None,
         rev: Default::default(),
     };
     state.store.insert_enrollment(&e)?;

@@ -98,6 +98,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     }
     let state: SharedState = Arc::new(state);
     tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
+    state::spawn_bucket_pruning(&state, std::time::Duration::from_secs(600));
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {

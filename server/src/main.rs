@@ -29,11 +29,17 @@ enum Cmd {
         residents: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// PostgreSQL store (`postgres://user@host:port/db`); default: SQLite in the data dir.
+        #[arg(long, env = "IKD_DATABASE_URL")]
+        database_url: Option<String>,
     },
-    /// Serve with a JSON config file.
+    /// Serve with a TOML config file.
     Serve {
         #[arg(long)]
         config: PathBuf,
+        /// PostgreSQL store; overrides the file's `database_url`.
+        #[arg(long, env = "IKD_DATABASE_URL")]
+        database_url: Option<String>,
     },
     /// Seed synthetic residents into the data dir.
     Seed {
@@ -113,9 +119,11 @@ fn run(cli: Cli) -> Result<(), String> {
             smtp,
             residents,
             seed,
+            database_url,
         } => {
             let mut c = Config::demo(data_dir);
             c.addr = addr;
+            c.database_url = database_url;
             c.seed_residents = residents;
             c.seed = seed;
             if let Some(s) = smtp {
@@ -139,10 +147,16 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             rt.block_on(serve_until_ctrl_c(c))
         }
-        Cmd::Serve { config } => {
+        Cmd::Serve {
+            config,
+            database_url,
+        } => {
             let text = std::fs::read_to_string(&config).map_err(|e| e.to_string())?;
-            let fc: FileConfig = serde_json::from_str(&text).map_err(|e| format!("config: {e}"))?;
-            rt.block_on(serve_until_ctrl_c(fc.into_config()))
+            let mut c = FileConfig::from_toml(&text)?.into_config();
+            if database_url.is_some() {
+                c.database_url = database_url;
+            }
+            rt.block_on(serve_until_ctrl_c(c))
         }
         Cmd::Seed {
             residents,

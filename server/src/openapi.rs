@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 description of the API, generated from the code (utoipa).
 //! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
-use crate::api::{enroll, officer, oid4vci, reauth, status_list};
+use crate::api::{enroll, health, officer, oid4vci, reauth, status_list};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -116,7 +116,7 @@ impl Modify for Idempotency {
         officer::dev_outbox, officer::resident_check,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
-        status_list::serve,
+        status_list::serve, health::healthz, health::readyz,
     ),
     components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
     modifiers(&Security, &Idempotency),
@@ -126,6 +126,7 @@ impl Modify for Idempotency {
         (name = "openid4vci", description = "OpenID4VCI 1.0 issuer"),
         (name = "device", description = "Device management: release (Lepas Perangkat), re-authentication (Lupa PIN)"),
         (name = "dev", description = "Demo/dev only"),
+        (name = "health", description = "For a load balancer: process up, store ready"),
     )
 )]
 pub struct ApiDoc;

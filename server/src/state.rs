@@ -118,3 +118,24 @@ fn parse_proxies(list: &[String]) -> Result<Vec<crate::clientip::Cidr>, ServerEr
         })
         .collect()
 }
+
+/// Drops rate-limit buckets untouched for a day (a full bucket is the same as none),
+/// every `every`, on the blocking pool, while the state lives.
+pub fn spawn_bucket_pruning(state: &SharedState, every: std::time::Duration) {
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            let pruned = tokio::task::spawn_blocking(move || {
+                let before = state.clock.now() - chrono::Duration::days(1);
+                state.store.prune_rate_buckets(before)
+            })
+            .await;
+            if let Ok(Err(e)) = pruned {
+                tracing::warn!(error = %e, "rate bucket pruning failed");
+            }
+        }
+    });
+}

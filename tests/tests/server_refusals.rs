@@ -809,3 +809,85 @@ async fn forwarded_clients_get_their_own_buckets_only_behind_a_trusted_proxy() {
     assert_eq!(nonce_as(&h, "203.0.113.5").await, ok);
     assert_eq!(nonce_as(&h, "203.0.113.6").await, limited);
 }
+
+/// Issue 11 item 10: code tries are capped over the enrollment's life (20 wrong codes
+/// across resends), with escalating waits after the first 5; before the fix every
+/// resend gave 5 fresh tries with no wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_tries_are_capped_over_the_enrollments_life_with_escalating_waits() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let budi = h.approved(&officer, BUDI.nik, "budi@example.com").await;
+    let mut right = budi.code.expose().clone();
+    let wrong_for = |right: &str| {
+        SecretString::new(
+            if right == "000000" {
+                "111111"
+            } else {
+                "000000"
+            }
+            .into(),
+        )
+    };
+    let mut failures = 0u32;
+    let mut saw_wait = false;
+    while failures < 20 {
+        let e = h
+            .client
+            .token(&budi.pre_authorized_code, &wrong_for(&right))
+            .await
+            .unwrap_err();
+        match e {
+            ClientError::CodeWrong { .. } => failures += 1,
+            ClientError::CodeVoid if failures % 5 == 0 && failures < 20 => {
+                // Spent this code's tries: a new code, after the resend interval.
+                h.clock.advance(chrono::Duration::seconds(61));
+                h.client
+                    .resend(&budi.enrollment_id, &budi.token)
+                    .await
+                    .unwrap();
+                right = ikd_tests::code_in(&h.smtp.next(ikd_tests::MAIL_TIMEOUT).await.unwrap());
+                continue;
+            }
+            ClientError::CodeVoid => {
+                failures += 1;
+                continue;
+            }
+            ClientError::RateLimited { retry_after_secs } => {
+                assert!(failures > 5, "no wait in the first five");
+                saw_wait = true;
+                h.clock.advance(chrono::Duration::seconds(
+                    retry_after_secs.unwrap() as i64 + 1,
+                ));
+                continue;
+            }
+            other => panic!("after {failures}: {other:?}"),
+        }
+        if failures > 5 && failures < 20 && failures % 5 != 0 {
+            // Right after a wrong code, even the right code waits.
+            let e = h
+                .client
+                .token(&budi.pre_authorized_code, &SecretString::new(right.clone()))
+                .await
+                .unwrap_err();
+            assert!(matches!(e, ClientError::RateLimited { .. }), "{e:?}");
+        }
+    }
+    assert!(saw_wait);
+    // Used up: no new code, and the right code is refused.
+    h.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(
+        h.client
+            .resend(&budi.enrollment_id, &budi.token)
+            .await
+            .unwrap_err(),
+        ClientError::InvalidState
+    );
+    assert_eq!(
+        h.client
+            .token(&budi.pre_authorized_code, &SecretString::new(right))
+            .await
+            .unwrap_err(),
+        ClientError::CodeVoid
+    );
+}

@@ -3,6 +3,7 @@
 //! [`crate::auth`]) and answers; the error answers are [`ApiErr`] ([`crate::error`]).
 
 pub mod enroll;
+pub mod health;
 pub mod officer;
 pub mod oid4vci;
 pub mod reauth;
@@ -65,6 +66,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))
+        .route(health::HEALTHZ, get(health::healthz))
+        .route(health::READYZ, get(health::readyz))
         .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

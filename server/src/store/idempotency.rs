@@ -55,7 +55,7 @@ impl IdempotencyStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<IdemClaim> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM idempotency WHERE created_at < ?1",
             [(now - KEEP).to_rfc3339()],

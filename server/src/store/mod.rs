@@ -121,6 +121,13 @@ pub struct Enrollment {
     pub reauth_day: Option<String>,
     #[serde(default)]
     pub reauth_count: u32,
+    /// Wrong codes in all, across every resend and re-authentication (capped at
+    /// `codes::CODE_LIFETIME_TRIES`).
+    #[serde(default)]
+    pub code_failures: u32,
+    /// No code is checked before this (the escalating wait after wrong codes).
+    #[serde(default)]
+    pub code_wait_until: Option<DateTime<Utc>>,
     /// The stored revision this copy was read at (0 before insert); the store writes
     /// an update only if the row is still at it, and bumps it.
     #[serde(skip)]

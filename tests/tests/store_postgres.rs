@@ -1,0 +1,68 @@
+//! The PostgreSQL store on a real server (tests/src/pg.rs): a database written by the
+//! first PostgreSQL schema migrates to the current one with its rows intact; a second
+//! store (another node) on the same database does not migrate again; the rate bucket,
+//! the desk's current QR and the officers are shared by the two stores. (Concurrent
+//! writers of one enrollment: `hostile_auth` with `IKD_TEST_STORE=postgres`, and
+//! `server_nodes`.)
+#![allow(clippy::unwrap_used)]
+
+use ikd_server::store::schema::PG_MIGRATIONS;
+use ikd_server::store::{DeskQrRow, PgStore, Store};
+use ikd_tests::pg::PgServer;
+
+#[test]
+fn first_schema_migrates_and_stores_agree_across_nodes() {
+    let pg = PgServer::start();
+    let url = pg.fresh_database();
+    {
+        let v1 = PgStore::connect_upto(&url, 1).unwrap();
+        let r = v1.readiness().unwrap();
+        assert_eq!(r.schema_version, 1);
+        assert_ne!(r.schema_version, r.expected_version, "not current yet");
+        v1.insert_residents(&ikd_server::siak::seed::generate(3, 7))
+            .unwrap();
+    }
+    let a = PgStore::connect(&url).unwrap();
+    let r = a.readiness().unwrap();
+    assert_eq!(r.schema_version, PG_MIGRATIONS.len() as i64);
+    assert_eq!(r.schema_version, r.expected_version);
+    assert_eq!(
+        a.resident_count().unwrap(),
+        3,
+        "rows kept across the migration"
+    );
+    // A second node on the same database: migrations are not applied again.
+    let b = PgStore::connect(&url).unwrap();
+    assert_eq!(b.readiness().unwrap(), r);
+
+    // One bucket across both stores: 3 deep, then empty on either.
+    let now = chrono::Utc::now();
+    for s in [&a, &b, &a] {
+        assert_eq!(s.take_rate_token("t:1", 3, 1, now).unwrap(), Ok(()));
+    }
+    assert!(b.take_rate_token("t:1", 3, 1, now).unwrap().is_err());
+
+    // The desk's current QR is the same on both; a newer candidate does not replace it.
+    let row = |nonce: &str| DeskQrRow {
+        desk_id: "loket-1".into(),
+        desk_name: "Loket 1".into(),
+        nonce: nonce.into(),
+        text: format!("qr-{nonce}"),
+        issued_at: now,
+        expires_at: now + chrono::Duration::seconds(90),
+        used: false,
+    };
+    let shown = a.desk_qr(&row("n1"), 30).unwrap();
+    assert_eq!(b.desk_qr(&row("n2"), 30).unwrap(), shown);
+
+    let officer = ikd_server::store::Officer {
+        username: "u".into(),
+        password_hash: "x".into(),
+        desk_id: "loket-1".into(),
+        desk_name: "Loket 1".into(),
+    };
+    a.put_officer(&officer).unwrap();
+    assert_eq!(b.officer("u").unwrap().unwrap().desk_id, "loket-1");
+    drop((a, b));
+    pg.stop();
+}
