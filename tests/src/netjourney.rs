@@ -24,8 +24,8 @@ pub struct JourneyRun {
     pub faults: usize,
 }
 
-/// Client timeouts for a profile: the blackhole is met by a short read timeout (the
-/// test's silence is a few seconds); the others keep the product's defaults.
+/// Client timeouts for a profile: the blackhole is met by a short read timeout and many
+/// attempts; the others keep the product's timeouts, with quicker backoff.
 pub fn policy_for(profile: Profile) -> NetPolicy {
     let quick = NetPolicy {
         attempts: 10,
@@ -35,8 +35,10 @@ pub fn policy_for(profile: Profile) -> NetPolicy {
         ..NetPolicy::default()
     };
     match profile {
+        // Enough attempts to outlast a 20 s silence (each ≤ 1.5 s + ≤ 1 s backoff).
         Profile::Blackhole { .. } => NetPolicy {
             read_timeout: Duration::from_millis(1500),
+            attempts: 40,
             ..quick
         },
         _ => quick,

@@ -60,3 +60,30 @@ async fn journey_through_a_blackhole() {
 async fn journey_when_every_third_answer_is_cut() {
     journey_under(Profile::TRUNCATED).await;
 }
+
+/// Answers are compressed when the client accepts it (br or gzip), as seen on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_compressed_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = Harness::start().await;
+    for (accept, want) in [
+        ("br", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(h.server.addr).await.unwrap();
+        let req = format!(
+            "GET /.well-known/openid-credential-issuer HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+        let head = text.split("\r\n\r\n").next().unwrap().to_owned();
+        let enc = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-encoding: "))
+            .map(str::trim);
+        assert_eq!(enc, want, "{accept}: {head}");
+    }
+}

@@ -75,6 +75,14 @@ pub fn router(state: SharedState) -> Router {
             state.clone(),
             crate::clientip::rewrite,
         ))
+        // Answers compressed (br, gzip) when the client accepts it: JSON shrinks;
+        // images (the desk QR PNG) and bodies under
+        // 32 bytes are left as they are (tower-http's default predicate).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .br(true)
+                .gzip(true),
+        )
         .with_state(state)
 }
 
