@@ -33,6 +33,8 @@ use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 pub const DEFAULT_BACKEND_URL: &str = "https://api.ikd.go.id";
 /// The event the UI listens for to show the PIN pad.
 pub const LOCKED_EVENT: &str = "locked";
+/// Event to the UI carrying an `openid4vp://` link the app was opened with (phones).
+pub const PRESENTATION_LINK_EVENT: &str = "presentation-link";
 /// How often the idle timer looks at the wallet.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(2);
 

@@ -97,3 +97,13 @@ export async function onLocked(cb: (s: AppState) => void): Promise<() => void> {
     return () => {};
   }
 }
+
+/** Subscribes to the shell's `presentation-link` event (an `openid4vp://` link the app
+ * was opened with, on phones). Resolves to an unlisten function. */
+export async function onPresentationLink(cb: (link: string) => void): Promise<() => void> {
+  try {
+    return await listen<string>('presentation-link', (ev) => cb(ev.payload));
+  } catch {
+    return () => {};
+  }
+}

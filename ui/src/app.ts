@@ -1,7 +1,7 @@
 // The router: one screen at a time, chosen from app_state.
 import { h, replace } from './dom';
 import { setLang, t } from './i18n';
-import { api, onLocked, toUiError } from './api';
+import { api, onLocked, onPresentationLink, toUiError } from './api';
 import { errorBanner, frame, type Screen } from './ui';
 import type { Ctx, ScreenName } from './ctx';
 import type { AppState } from './types';
@@ -72,6 +72,7 @@ export function startApp(root: HTMLElement): Ctx {
     nikInfo: null,
     selfie: null,
     justSubmitted: false,
+    presentationLink: null,
     show(name) {
       current?.destroy?.();
       currentName = name;
@@ -107,6 +108,13 @@ export function startApp(root: HTMLElement): Ctx {
       return isMobileUa(navigator.userAgent);
     },
   };
+
+  // An openid4vp:// link (phones): the consent screen once unlocked (after the PIN pad,
+  // the home screen's "Bagikan data" tile opens it).
+  void onPresentationLink((link) => {
+    ctx.presentationLink = link;
+    if (ctx.state?.stage === 'unlocked') ctx.show('present');
+  });
 
   // The shell locks on idle or background: show the PIN pad.
   void onLocked((s) => {

@@ -11,6 +11,8 @@ export type Ctx = {
   form: { nik: string; email: string; phone: string; consent: boolean };
   nikInfo: NikInfo | null;
   selfie: SelfieView | null;
+  /** An `openid4vp://` link the app was opened with, for the present screen to open. */
+  presentationLink: string | null;
   /** After submit: show the "visit the officer" instructions. */
   justSubmitted: boolean;
   show(name: ScreenName): void;

@@ -1,5 +1,6 @@
 //! Phones (Android, iOS): the platform's key store, lock on focus loss, the barcode
-//! scanner plugin.
+//! scanner plugin, and `openid4vp://` links (deep-link plugin; the scheme is declared in
+//! `tauri.conf.json` > plugins > deep-link; unverified on a phone).
 
 use ikd_core::vault::{KeyStore, KeyStoreError};
 use std::path::{Path, PathBuf};
@@ -23,12 +24,27 @@ pub fn went_to_background<R: Runtime>(_window: &tauri::Window<R>, event: &Window
     matches!(event, WindowEvent::Focused(false))
 }
 
-/// The barcode scanner (the desk QR, with the phone camera).
+/// The barcode scanner (the desk QR, with the phone camera) and deep links.
 pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.plugin(tauri_plugin_barcode_scanner::init())
+    builder
+        .plugin(tauri_plugin_barcode_scanner::init())
+        .plugin(tauri_plugin_deep_link::init())
 }
 
-/// Nothing to do once the window exists.
-pub fn setup(_app: &tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+/// An `openid4vp://` link the app was opened with goes to the UI as the
+/// [`crate::PRESENTATION_LINK_EVENT`] event (its text; the consent screen checks it like
+/// a scanned QR). Links of other schemes are ignored. A link that starts the app cold,
+/// before the UI listens, is not delivered yet.
+pub fn setup(app: &tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    use tauri::Emitter as _;
+    use tauri_plugin_deep_link::DeepLinkExt as _;
+    let handle = app.handle().clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            if url.scheme() == "openid4vp" {
+                let _ = handle.emit(crate::PRESENTATION_LINK_EVENT, url.as_str());
+            }
+        }
+    });
     Ok(())
 }

@@ -168,5 +168,10 @@ export function presentScreen(ctx: Ctx): Screen {
   }
 
   entry();
+  const link = ctx.presentationLink;
+  if (link) {
+    ctx.presentationLink = null;
+    open(link);
+  }
   return { el, destroy: () => pad?.destroy() };
 }
