@@ -891,3 +891,26 @@ async fn code_tries_are_capped_over_the_enrollments_life_with_escalating_waits()
         ClientError::CodeVoid
     );
 }
+
+/// Issue 11 item 9: an officer's desk action from another site's page (a foreign
+/// `Origin`) is refused even with the session cookie; before the fix it went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officer_actions_from_another_origin_are_refused() {
+    let h = Harness::start().await;
+    let officer = h.officer().await;
+    let check = |origin: &str| {
+        officer
+            .post("/officer/api/residents/check")
+            .header("origin", origin)
+            .json(&serde_json::json!({ "nik": SITI.nik }))
+            .send()
+    };
+    assert_eq!(
+        check("https://evil.example").await.unwrap().status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        check(&h.base_url).await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+}

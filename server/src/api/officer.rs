@@ -51,9 +51,25 @@ fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> 
     auth::officer_of(state, cookie(headers, SESSION_COOKIE))
 }
 
+/// A state-changing officer request from a browser must come from the console's own
+/// origin (the issuer URL): a cross-site page cannot act with the officer's cookie
+/// even where SameSite does not hold. No `Origin` (a non-browser client) passes.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr> {
+    match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        None => Ok(()),
+        Some(Ok(o)) if o.trim_end_matches('/') == state.issuer.trim_end_matches('/') => Ok(()),
+        Some(_) => Err(ApiErr::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "Permintaan dari situs lain ditolak.",
+        )),
+    }
+}
+
 /// The officer, for a desk action that reads or changes a resident's data (NIK check,
 /// detail, approve, reject, block): rate limited per officer account.
 fn acting_officer(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
+    same_origin(state, headers)?;
     let o = officer_of(state, headers)?;
     let l = &state.limits;
     state.limit_per_subject(
