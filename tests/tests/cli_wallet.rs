@@ -42,7 +42,7 @@ fn binary(name: &str) -> PathBuf {
     let path = target.join("debug").join(name);
     assert!(
         path.exists(),
-        "{} is missing: build it first (cargo build -p ikd-core -p ikd-server)",
+        "{} is missing: build it first (cargo build -p ikd-core -p ikd-server -p ikd-verifier --bins)",
         path.display()
     );
     path
