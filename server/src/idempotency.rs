@@ -32,6 +32,11 @@ pub const REPLAYED: &str = "idempotent-replayed";
 const ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// A key: 16 to 64 characters of A–Z a–z 0–9 `-` `_`.
+/// Whether the route behind `path` needs `Authorization` (all but submit and token).
+fn needs_authorization(path: &str) -> bool {
+    path != ikd_proto::wire::paths::ENROLLMENTS && path != ikd_proto::wire::paths::TOKEN
+}
+
 pub fn valid_key(k: &str) -> bool {
     (16..=64).contains(&k.len())
         && k.bytes()
@@ -80,12 +85,23 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// The middleware on the state-changing routes (see [`crate::api::router`]).
 pub async fn layer(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    // Only the POSTs are idempotent operations; other methods get the router's 405.
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
     let mut keys = req.headers().get_all(HEADER).iter();
     let Some(first) = keys.next() else {
         return next.run(req).await;
     };
     let key = match first.to_str() {
         Ok(k) if keys.next().is_none() && valid_key(k) => k.to_owned(),
+        // A request without its required authorization is answered 401 by the handler
+        // first (before a malformed key is judged): it changes nothing either way.
+        _ if needs_authorization(req.uri().path())
+            && !req.headers().contains_key(header::AUTHORIZATION) =>
+        {
+            return next.run(req).await;
+        }
         _ => {
             return refusal(
                 StatusCode::BAD_REQUEST,

@@ -81,6 +81,12 @@ impl Modify for Idempotency {
                     .build(),
             );
             let r = &mut op.responses.responses;
+            r.entry("400".into()).or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description("invalid_request: e.g. a malformed Idempotency-Key")
+                    .build()
+                    .into()
+            });
             r.insert(
                 "409".into(),
                 ResponseBuilder::new()
@@ -102,6 +108,40 @@ impl Modify for Idempotency {
     }
 }
 
+/// The officer API's per-account rate limit: 429 on every officer operation.
+struct OfficerLimits;
+
+impl Modify for OfficerLimits {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::ResponseBuilder;
+        for (path, item) in api.paths.paths.iter_mut() {
+            if !path.starts_with("/officer/api/") {
+                continue;
+            }
+            let ops = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in ops.into_iter().flatten() {
+                op.responses
+                    .responses
+                    .entry("429".into())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(
+                                "rate_limited: too many requests from this address or officer \
+                             account (detail.retry_after_secs)",
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -119,7 +159,7 @@ impl Modify for Idempotency {
         status_list::serve, health::healthz, health::readyz,
     ),
     components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
-    modifiers(&Security, &Idempotency),
+    modifiers(&Security, &Idempotency, &OfficerLimits),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),
         (name = "officer", description = "The officer desk (session cookie)"),

@@ -121,3 +121,41 @@ async fn a_repeated_code_entry_spends_one_try_and_a_repeated_token_request_gets_
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(count(&h, "SELECT COUNT(*) FROM tokens"), tokens);
 }
+
+/// The key is judged after the rest of the request's standing (Schemathesis ST203/ST204):
+/// a malformed key without the required authorization is answered 401 by the handler,
+/// and a method the route does not have gets 405, not the key's 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_key_does_not_hide_missing_authorization_or_a_wrong_method() {
+    let h = Harness::start().await;
+    let http = reqwest::Client::new();
+    let scan = format!("{}/api/v1/enrollments/0/scan", h.base_url);
+    let r = http
+        .post(&scan)
+        .header("Idempotency-Key", "short")
+        .json(&serde_json::json!({ "qr": "0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = http
+        .request(
+            reqwest::Method::from_bytes(b"TRACE").unwrap(),
+            format!("{}/token", h.base_url),
+        )
+        .header("Idempotency-Key", "short")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // With its authorization, a malformed key is still refused.
+    let r = http
+        .post(&scan)
+        .bearer_auth("x")
+        .header("Idempotency-Key", "short")
+        .json(&serde_json::json!({ "qr": "0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
