@@ -217,9 +217,10 @@ fn decode_parts(
             out.decode(&parts.jpeg, bottom, height - head_rows - middle_rows)
         });
         // The head stops at its frame height; libjpeg-turbo then skips the rest of the
-        // data, which it reports as extraneous bytes: that one warning is expected. The
-        // rows were read without any other: the skim read the same codes to get past
-        // them, and gives up on any code libjpeg-turbo would warn about.
+        // data up to EOI, which it reports as extraneous bytes: that warning is
+        // expected. libjpeg reports only the first warning of a decode (jerror.c
+        // `emit_message`), and the data holds no marker before EOI (`split::plan`), so
+        // that message means the head's rows were read without any other warning.
         let head = plan.head(bytes).ok_or_else(failed).and_then(|jpeg| {
             match out.decode_raw(&jpeg, top, head_rows) {
                 Err(turbojpeg::Error::TurboJpegError(m)) if split::is_skipped_tail(&m) => Ok(()),

@@ -1,22 +1,25 @@
-//! Splitting one baseline JPEG into two that libjpeg-turbo can decode on two threads.
+//! Splitting one baseline JPEG into parts that libjpeg-turbo can decode on two threads.
 //!
 //! Huffman decoding is sequential: without restart markers, the bit position of a
 //! block is known only after every block before it has been decoded. It is also most
 //! of the work (on a 12 MP photo, about 3/4 of libjpeg-turbo's full-size decode and
-//! nearly all of a scaled one). So the pipeline
+//! nearly all of a scaled one). So the pipeline ([`Plan`])
 //!
-//! 1. skims the entropy-coded data up to an MCU row near the middle: it reads the
+//! 1. on one thread, decodes the head at once: the whole file with the frame height cut
+//!    to the first-choice row (libjpeg-turbo stops after those rows and skips the rest
+//!    of the data, reporting only "extraneous bytes", [`is_skipped_tail`]);
+//! 2. on the other, skims the entropy-coded data down to that row: it reads the
 //!    Huffman codes without storing a coefficient, keeping only each component's DC
-//!    predictor (measured: per byte about as costly as libjpeg-turbo's own Huffman
-//!    decoding, so the two-thread decode takes about half the skim plus half the
-//!    decode);
-//! 2. makes the top JPEG (the same headers with the frame height cut to that row, the
-//!    data up to the row, EOI) and the bottom JPEG (the rest of the rows; its first
-//!    DC codes re-encoded against a predictor of zero, the rest of the bits copied);
-//! 3. lets libjpeg-turbo decode both at the same time into the two halves of one
-//!    buffer.
+//!    predictor (per byte cheaper than libjpeg-turbo's decode, but not by much: so the
+//!    head is the larger part); then on to the first row where the data can be cut
+//!    at a byte;
+//! 3. there makes the middle JPEG (the rows between, when the first choice could not be
+//!    cut: its first DC codes re-encoded against a predictor of zero, the bits copied
+//!    with a shift, a few rows at most) and the bottom JPEG (the rest of the rows; its
+//!    first DC codes re-encoded, the rest of the data copied byte for byte), and
+//!    decodes them into the rows below the head.
 //!
-//! Nothing here decides whether the data is valid: both parts go through libjpeg-turbo,
+//! Nothing here decides whether the data is valid: every part goes through libjpeg-turbo,
 //! which treats every warning as an error. The skim only has to find the same bit
 //! position libjpeg-turbo would; it reads the codes with libjpeg's own loop (including
 //! its tolerance of a run past coefficient 63). Anything it does not handle, and any
