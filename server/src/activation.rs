@@ -167,7 +167,7 @@ fn code_void() -> ApiErr {
 /// The pre-authorised code grant: checks the offer and the activation code (`tx_code`;
 /// 5 wrong tries void it), then activates the device, or ends a re-authentication.
 pub fn redeem(
-    state: &AppState,
+    state: &SharedState,
     pac: Option<&str>,
     tx_code: Option<&str>,
     now: DateTime<Utc>,
@@ -267,11 +267,46 @@ pub fn redeem(
     };
     let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
     let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
+    // The resident's other active devices, which this activation revokes: their
+    // registered email and phone get a notice (a takeover does not go unnoticed).
+    let replaced: Vec<String> = state
+        .store
+        .active_devices_of(&e.nik)?
+        .into_iter()
+        .filter(|(thumb, _)| *thumb != device.thumb)
+        .map(|(_, enrollment)| enrollment)
+        .collect();
     state
         .store
         .activate(&e, &device, &[access_row, refresh_row])?;
-    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), "device activated");
+    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), replaced = replaced.len(), "device activated");
+    notify_replaced(state, &replaced, now);
     Ok(token_response(access, Some(refresh), dpop.is_some()))
+}
+
+/// Tells the email and phone registered with each replaced device's enrollment that
+/// IKD now runs on another device (each address once).
+fn notify_replaced(state: &SharedState, enrollments: &[String], now: DateTime<Utc>) {
+    let mut told = std::collections::HashSet::new();
+    for id in enrollments {
+        match state.store.enrollment(id) {
+            Ok(Some(old)) => {
+                if told.insert((old.email.clone(), old.phone.clone())) {
+                    crate::notify::send(
+                        state,
+                        &old.id,
+                        &old.email,
+                        &old.phone,
+                        crate::notify::new_device(now),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(enrollment = %id, error = %e, "replaced device's enrollment unreadable")
+            }
+        }
+    }
 }
 
 /// The re-authentication code was right: new tokens for the same, still active device.

@@ -24,12 +24,14 @@ pub struct AppState {
     /// Server secret for HMACs (desk QR, codes, derived offer codes).
     pub hmac_key: ring::hmac::Key,
     pub mailer: mail::Mailer,
+    /// Text messages (security notices); the demo's goes to the dev outbox.
+    pub sms: Arc<dyn crate::sms::SmsGateway>,
     pub limits: Limits,
-    /// Failed officer logins per account.
-    pub login_lockout: ratelimit::Lockout,
     /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
     pub trusted_proxies: Vec<crate::clientip::Cidr>,
     pub dev_mode: bool,
+    /// Demo mode (`Config::demo`): the console also offers the desk QR's text and PNG.
+    pub demo: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
     pub transition: std::sync::Mutex<()>,
 }
@@ -90,6 +92,13 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         None => Vec::new(),
     };
     let mailer = mail::Mailer::new(config.smtp.clone(), config.dev_outbox, store.clone())?;
+    let sms: Arc<dyn crate::sms::SmsGateway> = if config.dev_outbox {
+        Arc::new(crate::sms::DevOutboxSms {
+            store: store.clone(),
+        })
+    } else {
+        Arc::new(crate::sms::NoSms)
+    };
     Ok(AppState {
         siak: Arc::new(SimulatedSiak::new(store.clone())),
         store,
@@ -99,10 +108,11 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         issuer_x5c,
         hmac_key,
         mailer,
+        sms,
         limits: config.limits.clone(),
-        login_lockout: ratelimit::Lockout::default(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,
+        demo: config.demo,
         transition: std::sync::Mutex::new(()),
     })
 }

@@ -132,6 +132,24 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
 "#,
+    // 9: officer security (issue 11 item 9 and 5): each device block with who, when and
+    // why; failed officer logins per account (the lockout holds on every node).
+    r#"
+CREATE TABLE device_blocks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    nik TEXT NOT NULL,
+    officer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    devices INTEGER NOT NULL,
+    blocked_at TEXT NOT NULL
+);
+CREATE INDEX device_blocks_at ON device_blocks(blocked_at);
+CREATE TABLE login_failures (
+    account TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_until TEXT
+);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -249,5 +267,22 @@ CREATE TABLE idempotency (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
+    // 4: officer security: device blocks (who, when, why); failed logins per account.
+    r#"
+CREATE TABLE device_blocks (
+    id BIGSERIAL PRIMARY KEY,
+    nik TEXT NOT NULL,
+    officer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    devices BIGINT NOT NULL,
+    blocked_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX device_blocks_at ON device_blocks(blocked_at);
+CREATE TABLE login_failures (
+    account TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    locked_until TIMESTAMPTZ
+);
 "#,
 ];
