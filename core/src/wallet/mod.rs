@@ -13,6 +13,7 @@ mod documents;
 mod enroll;
 mod issuance;
 mod records;
+mod reset;
 
 pub mod inspect;
 pub mod present;
