@@ -168,6 +168,9 @@ pub async fn launch(shots: &Path, envs: &[(&str, &OsStr)]) -> TestResult<AppWind
         .map_err(|e| format!("could not start tauri-driver ({e}); cargo install tauri-driver"))?;
     let mut driver = KillOnDrop(driver);
     wait_for_port(port, &mut driver.0)?;
+    // tauri-driver starts WebKitWebDriver itself and does not wait for it: a session
+    // asked for before it listens fails to connect (seen on a loaded machine).
+    wait_for_port(native_port, &mut driver.0)?;
 
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
@@ -306,4 +309,58 @@ impl Ui {
         std::fs::write(&path, png)?;
         Ok(path)
     }
+}
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless Chromium page (Debian's chromium + chromedriver) of `width`×`height` CSS
+/// pixels; screenshots go to `shots`. Drop `ui` (after `close`) before `driver`.
+pub async fn chromium(shots: &Path, width: u32, height: u32) -> TestResult<AppWindow> {
+    for bin in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(bin).exists() {
+            return Err(
+                format!("{bin} is missing (Debian packages chromium, chromium-driver)").into(),
+            );
+        }
+    }
+    std::fs::create_dir_all(shots)?;
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(
+            shots.join("chromedriver.log"),
+        )?))
+        .stderr(Stdio::from(std::fs::File::create(
+            shots.join("chromedriver.err.log"),
+        )?))
+        .spawn()
+        .map_err(|e| format!("could not start {CHROMEDRIVER}: {e}"))?;
+    let mut driver = KillOnDrop(driver);
+    wait_for_port(port, &mut driver.0)?;
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                format!("--window-size={width},{height}"),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await?;
+    Ok(AppWindow {
+        ui: Ui::new(client, shots.to_path_buf()),
+        driver,
+    })
 }
