@@ -110,7 +110,6 @@ fn backend_override(dev_build: bool, from_env: Option<String>) -> Option<String>
     from_env.filter(|_| dev_build)
 }
 
-
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir_env = env_nonempty("IKD_DATA_DIR");
     let from_env = data_dir_env.is_some();
