@@ -15,8 +15,8 @@
 //! `resend_per_day` a day.
 
 use crate::codes::{
-    code_hash, code_tries_exhausted, code_wait, new_code, offer_for, pre_authorized_code,
-    secs_until_tomorrow, send_code, CodeMail,
+    code_hash, code_mail, code_tries_exhausted, code_wait, new_code, offer_for,
+    pre_authorized_code, secs_until_tomorrow, CodeMail,
 };
 use crate::crypto::{ct_eq, random_id, sha256_hex};
 use crate::enrollment::{authorized, next_state, status_response, transition, Step};
@@ -40,7 +40,7 @@ pub fn resend(
     id: &str,
 ) -> Result<EnrollmentStatusResponse, ApiErr> {
     let now = state.clock.now();
-    let (e, code) = {
+    let e = {
         let _guard = state.transition_lock();
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Approved {
@@ -69,10 +69,10 @@ pub fn resend(
         e.resend_count += 1;
         e.resend_last_at = Some(now);
         let code = new_code(state, &mut e, now);
-        state.store.update_enrollment(&e)?;
-        (e, code)
+        let mail = code_mail(&e, &code, CodeMail::Activation);
+        state.store.update_enrollment_mailing(&e, &[mail])?;
+        e
     };
-    send_code(state, &e, code, now, CodeMail::Activation);
     tracing::info!(enrollment = %e.id, "activation code re-sent");
     Ok(status_response(state, &e))
 }
@@ -89,7 +89,7 @@ pub fn reauth(
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
-    let (e, code) = {
+    let e = {
         let _guard = state.transition_lock();
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Activated {
@@ -127,11 +127,11 @@ pub fn reauth(
         e.offer_salt = Some(random_id());
         let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
         e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        let revoked = state.store.begin_reauth(&e, &device.thumb)?;
+        let mail = code_mail(&e, &code, CodeMail::Reauth);
+        let revoked = state.store.begin_reauth(&e, &device.thumb, &[mail])?;
         tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested");
-        (e, code)
+        e
     };
-    send_code(state, &e, code, now, CodeMail::Reauth);
     let offer = offer_for(state, &e).ok_or_else(ApiErr::internal)?;
     Ok(ReauthResponse {
         enrollment_id: e.id.clone(),
@@ -167,7 +167,7 @@ fn code_void() -> ApiErr {
 /// The pre-authorised code grant: checks the offer and the activation code (`tx_code`;
 /// 5 wrong tries void it), then activates the device, or ends a re-authentication.
 pub fn redeem(
-    state: &SharedState,
+    state: &AppState,
     pac: Option<&str>,
     tx_code: Option<&str>,
     now: DateTime<Utc>,
@@ -267,46 +267,35 @@ pub fn redeem(
     };
     let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
     let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
-    // The resident's other active devices, which this activation revokes: their
-    // registered email and phone get a notice (a takeover does not go unnoticed).
-    let replaced: Vec<String> = state
-        .store
-        .active_devices_of(&e.nik)?
-        .into_iter()
-        .filter(|(thumb, _)| *thumb != device.thumb)
-        .map(|(_, enrollment)| enrollment)
-        .collect();
-    state
-        .store
-        .activate(&e, &device, &[access_row, refresh_row])?;
-    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), replaced = replaced.len(), "device activated");
-    notify_replaced(state, &replaced, now);
-    Ok(token_response(access, Some(refresh), dpop.is_some()))
-}
-
-/// Tells the email and phone registered with each replaced device's enrollment that
-/// IKD now runs on another device (each address once).
-fn notify_replaced(state: &SharedState, enrollments: &[String], now: DateTime<Utc>) {
-    let mut told = std::collections::HashSet::new();
-    for id in enrollments {
-        match state.store.enrollment(id) {
-            Ok(Some(old)) => {
-                if told.insert((old.email.clone(), old.phone.clone())) {
-                    crate::notify::send(
-                        state,
-                        &old.id,
-                        &old.email,
-                        &old.phone,
-                        crate::notify::new_device(now),
-                    );
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(enrollment = %id, error = %e, "replaced device's enrollment unreadable")
+    // The resident's other active devices, which this activation revokes: the email
+    // and phone registered with each get a notice (a takeover does not go unnoticed).
+    let notice = crate::notify::new_device(now);
+    let mut replaced = Vec::new();
+    for (thumb, enrollment) in state.store.active_devices_of(&e.nik)? {
+        if thumb == device.thumb {
+            continue;
+        }
+        if let Some(old) = state.store.enrollment(&enrollment)? {
+            if !replaced
+                .iter()
+                .any(|o: &Enrollment| o.email == old.email && o.phone == old.phone)
+            {
+                replaced.push(old);
             }
         }
     }
+    let mails: Vec<_> = replaced
+        .iter()
+        .map(|o| notice.mail(&o.email, &o.id))
+        .collect();
+    state
+        .store
+        .activate(&e, &device, &[access_row, refresh_row], &mails)?;
+    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), replaced = replaced.len(), "device activated");
+    for o in &replaced {
+        crate::notify::sms(state, &o.id, &o.phone, &notice);
+    }
+    Ok(token_response(access, Some(refresh), dpop.is_some()))
 }
 
 /// The re-authentication code was right: new tokens for the same, still active device.

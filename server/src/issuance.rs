@@ -99,7 +99,7 @@ pub struct TokenForm {
 /// any) checked, then the pre-authorised code grant ([`crate::activation::redeem`]) or
 /// a refresh. With a proof, the tokens are bound to its key.
 pub fn token(
-    state: &crate::state::SharedState,
+    state: &AppState,
     peer: SocketAddr,
     form: &TokenForm,
     dpop_proof: Option<&str>,

@@ -1,9 +1,11 @@
 //! Security notices to a resident's registered email and phone: a new device was
-//! activated for their NIK, a PIN reset was asked for (with the way to cancel it), a
-//! PIN reset was approved. Sent in the background (the answer does not wait for SMTP
-//! or the SMS gateway); a failure is logged without the address.
+//! activated for their NIK, a PIN reset was asked for (with the way to cancel it). The
+//! mail is queued in the outbox (`store::outbox`) in the same transaction as what it
+//! tells; the SMS goes to the gateway ([`crate::sms`]) after the commit. A failure is
+//! logged without the address.
 
-use crate::state::SharedState;
+use crate::state::AppState;
+use crate::store::{Mail, MailPurpose};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// One notice: the mail's subject and body, and the SMS text.
@@ -14,25 +16,24 @@ pub struct Notice {
     pub sms: String,
 }
 
-/// Sends `notice` to `phone`, then to `email` (enrollment `id`, for the logs): one
-/// task, so once the mail is out the SMS was handed to the gateway.
-pub fn send(state: &SharedState, id: &str, email: &str, phone: &str, notice: Notice) {
-    let now = state.clock.now();
-    let state = state.clone();
-    let (id, email, phone) = (id.to_owned(), email.to_owned(), phone.to_owned());
-    let Notice { subject, body, sms } = notice;
-    tokio::spawn(async move {
-        let sms_state = state.clone();
-        let sent = tokio::task::spawn_blocking(move || sms_state.sms.send(&phone, &sms, now)).await;
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(enrollment = %id, error = %e, "notice SMS not sent"),
-            Err(e) => tracing::warn!(enrollment = %id, error = %e, "notice SMS task failed"),
+impl Notice {
+    /// The notice's mail to `to`, about enrollment `enrollment_id`, to queue.
+    pub fn mail(&self, to: &str, enrollment_id: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: self.subject.clone(),
+            body: ikd_proto::secret::SecretString::new(self.body.clone()),
+            purpose: MailPurpose::Notice,
+            enrollment_id: Some(enrollment_id.to_owned()),
         }
-        if let Err(e) = state.mailer.send(&email, &subject, &body, now).await {
-            tracing::warn!(enrollment = %id, error = %e, "notice mail not sent");
-        }
-    });
+    }
+}
+
+/// Sends the notice's SMS to `phone` now (the caller is on the blocking pool).
+pub fn sms(state: &AppState, enrollment_id: &str, phone: &str, notice: &Notice) {
+    if let Err(e) = state.sms.send(phone, &notice.sms, state.clock.now()) {
+        tracing::warn!(enrollment = %enrollment_id, error = %e, "notice SMS not sent");
+    }
 }
 
 /// A time in WIB, as the notices print it.

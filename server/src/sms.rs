@@ -1,6 +1,7 @@
 //! Outgoing SMS behind a gateway trait ([`SmsGateway`]): a deployment plugs in its
-//! operator's API; the demo writes each SMS into the dev outbox (GET /dev/outbox, with
-//! the phone number as `to` and [`SMS_SUBJECT`] as the subject). Without a gateway
+//! operator's API; the demo writes each SMS into the dev outbox (table `sms_outbox`,
+//! listed by GET /dev/outbox after the mails, with the phone number as `to` and
+//! [`SMS_SUBJECT`] as the subject). Without a gateway
 //! the message is not sent and a warning is logged (no number in it).
 
 use crate::store::Store;
@@ -32,7 +33,7 @@ pub struct DevOutboxSms {
 impl SmsGateway for DevOutboxSms {
     fn send(&self, to: &str, text: &str, now: DateTime<Utc>) -> Result<(), SmsError> {
         self.store
-            .push_outbox(&OutboxMail {
+            .push_sms(&OutboxMail {
                 to: to.to_owned(),
                 subject: SMS_SUBJECT.to_owned(),
                 body: text.to_owned(),

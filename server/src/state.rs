@@ -23,8 +23,12 @@ pub struct AppState {
     pub issuer_x5c: Vec<String>,
     /// Server secret for HMACs (desk QR, codes, derived offer codes).
     pub hmac_key: ring::hmac::Key,
-    pub mailer: mail::Mailer,
-    /// Text messages (security notices); the demo's goes to the dev outbox.
+    /// The SMTP relay the outbox worker sends through (`crate::outbox`); none
+    /// without `[smtp]`.
+    pub mailer: Option<mail::Mailer>,
+    /// The outbox worker's polling and retries.
+    pub outbox: crate::config::OutboxConfig,
+    /// Text messages (security notices); the demo's go to the dev outbox.
     pub sms: Arc<dyn crate::sms::SmsGateway>,
     pub limits: Limits,
     /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
@@ -91,7 +95,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         None if config.demo => crate::x5c::demo_chain(&config.data_dir, &issuer_key, &issuer)?,
         None => Vec::new(),
     };
-    let mailer = mail::Mailer::new(config.smtp.clone(), config.dev_outbox, store.clone())?;
+    let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose()?;
     let sms: Arc<dyn crate::sms::SmsGateway> = if config.dev_outbox {
         Arc::new(crate::sms::DevOutboxSms {
             store: store.clone(),
@@ -109,6 +113,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         hmac_key,
         mailer,
         sms,
+        outbox: config.outbox.clone(),
         limits: config.limits.clone(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,

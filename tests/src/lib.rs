@@ -11,6 +11,7 @@ pub mod pg;
 pub mod secret_service;
 pub mod smtp;
 pub mod vp;
+pub mod window;
 
 use base64::Engine;
 use chrono::Utc;
@@ -53,6 +54,16 @@ impl Harness {
 
     /// With `residents` synthetic residents (seed [`SEED`]).
     pub async fn start_seeded(limits: Limits, residents: usize) -> Self {
+        Self::start_tuned(limits, residents, |_| {}).await
+    }
+
+    /// [`Self::start_seeded`] with the config changed by `tune` last (e.g. the SMTP
+    /// port, the outbox's retries).
+    pub async fn start_tuned(
+        limits: Limits,
+        residents: usize,
+        tune: impl FnOnce(&mut Config),
+    ) -> Self {
         let smtp = SmtpReceiver::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
@@ -73,6 +84,7 @@ impl Harness {
             password: None,
             from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
         });
+        tune(&mut config);
         let server = ikd_server::start(config).await.unwrap();
         let base_url = server.base_url.clone();
         let client = BackendClient::new(&base_url).unwrap();
@@ -85,6 +97,27 @@ impl Harness {
             dir,
             database_url,
         }
+    }
+
+    /// Another node on the same store (SQLite file or PostgreSQL database) and data
+    /// dir (the same keys), mailing to the same receiver, with the config changed by
+    /// `tune` last.
+    pub async fn second_node(&self, tune: impl FnOnce(&mut Config)) -> RunningServer {
+        let mut config = Config::demo(self.dir.path().to_path_buf());
+        config.seed_residents = RESIDENTS;
+        config.seed = SEED;
+        config.clock = self.clock.clone();
+        config.database_url = self.database_url.clone();
+        config.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: self.smtp.addr.port(),
+            tls: TlsMode::None,
+            username: None,
+            password: None,
+            from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
+        });
+        tune(&mut config);
+        ikd_server::start(config).await.unwrap()
     }
 
     /// The one integer `sql` gives on the server's store (SQLite file or PostgreSQL).

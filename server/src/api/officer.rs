@@ -361,7 +361,9 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
             "Alamat tidak ditemukan.",
         ));
     }
-    Ok(no_store(axum::Json(state.store.outbox()?)))
+    let mut all = state.store.outbox()?;
+    all.extend(state.store.sms_outbox()?);
+    Ok(no_store(axum::Json(all)))
 }
 
 /// A NIK to check at the desk.

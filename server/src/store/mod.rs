@@ -11,11 +11,13 @@
 //! the service is retried on a fresh read).
 
 pub mod idempotency;
+pub mod outbox;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
 pub use idempotency::{IdemClaim, IdempotencyStore};
+pub use outbox::{Mail, MailPurpose, OutboxStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -258,7 +260,7 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: IdempotencyStore + Send + Sync {
+pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
     /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
     /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
     /// locked, so concurrent requests on any node count once each.
@@ -304,12 +306,20 @@ pub trait Store: IdempotencyStore + Send + Sync {
     /// adds `device`, stores `tokens`. A row already holding `device.thumb` keeps its
     /// `nik` and `status` (never un-blocked, never moved to another resident); only
     /// while it is active and of the same NIK does its enrollment id move to `e`'s.
-    /// The caller refuses the other cases first.
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
+    /// The caller refuses the other cases first. Queues `mails` (the notices to the
+    /// replaced devices' addresses) in the same transaction.
+    fn activate(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()>;
 
-    /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
-    /// deletes every token of the device `thumb`; returns how many tokens were revoked.
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize>;
+    /// Re-authentication requested, one transaction: saves `e` (new code and offer),
+    /// deletes every token of the device `thumb` and queues `mails` (the code's mail);
+    /// returns how many tokens were revoked.
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize>;
     /// Re-authentication redeemed, one transaction: if the device `thumb` is still
     /// active, saves `e` and stores `tokens` (true); otherwise writes nothing (false).
     fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
@@ -360,6 +370,10 @@ pub trait Store: IdempotencyStore + Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// The demo SMS gateway's outbox (`crate::sms::DevOutboxSms`): keeps one message.
+    fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()>;
+    /// Every message of the demo SMS gateway, oldest first.
+    fn sms_outbox(&self) -> StoreResult<Vec<OutboxMail>>;
     /// Ends a session (logout): its cookie no longer opens anything.
     fn delete_session(&self, hash: &str) -> StoreResult<()>;
 
@@ -380,7 +394,8 @@ pub trait Store: IdempotencyStore + Send + Sync {
     /// A successful login: the account's failures are forgotten.
     fn login_cleared(&self, account: &str) -> StoreResult<()>;
 
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
+    /// The dev outbox: every queued mail but the superseded, oldest first (`sent_at`
+    /// empty until sent). Bodies are kept only in dev mode.
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
 }
 

@@ -132,8 +132,24 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
 "#,
-    // 9: officer security (issue 11 item 9 and 5): each device block with who, when and
-    // why; failed officer logins per account (the lockout holds on every node).
+    // 9: the mail queue (store/outbox.rs). The dev outbox's table becomes the queue:
+    // its rows so far were sent; times in ms since the epoch; `body` is emptied once a
+    // mail is done with (it holds a code), except in dev mode.
+    r#"
+ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'sent';
+ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'notice';
+ALTER TABLE outbox ADD COLUMN enrollment_id TEXT;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
+"#,
+    // 10: officer security (issue 11 items 9 and 5): each device block with who, when and
+    // why; failed officer logins per account (the lockout holds on every node); the
+    // demo SMS gateway's messages (the dev outbox shows them).
     r#"
 CREATE TABLE device_blocks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -148,6 +164,12 @@ CREATE TABLE login_failures (
     account TEXT PRIMARY KEY,
     failures INTEGER NOT NULL,
     locked_until TEXT
+);
+CREATE TABLE sms_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_addr TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
 );
 "#,
 ];
@@ -268,7 +290,20 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
 "#,
-    // 4: officer security: device blocks (who, when, why); failed logins per account.
+    // 4: the mail queue (store/outbox.rs); the dev outbox's rows so far were sent.
+    r#"
+ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'sent';
+ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'notice';
+ALTER TABLE outbox ADD COLUMN enrollment_id TEXT;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_at TIMESTAMPTZ NOT NULL DEFAULT now();
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now();
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
+"#,
+    // 5: officer security: device blocks (who, when, why); failed logins per account.
     r#"
 CREATE TABLE device_blocks (
     id BIGSERIAL PRIMARY KEY,
@@ -283,6 +318,12 @@ CREATE TABLE login_failures (
     account TEXT PRIMARY KEY,
     failures BIGINT NOT NULL,
     locked_until TIMESTAMPTZ
+);
+CREATE TABLE sms_outbox (
+    id BIGSERIAL PRIMARY KEY,
+    to_addr TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
 );
 "#,
 ];

@@ -5,7 +5,7 @@
 
 use super::schema::MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceBlock, DeviceStatus, Enrollment,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceBlock, DeviceStatus, Enrollment, Mail,
     Officer, Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
@@ -27,6 +27,8 @@ const INVALIDATE_CREDENTIALS_OF: &str =
 pub struct SqliteStore {
     conns: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    /// Woken after a commit that queued mail (`super::outbox`).
+    pub(super) mail_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 fn status_str(s: EnrollmentStatusWire) -> &'static str {
@@ -77,6 +79,7 @@ impl SqliteStore {
         Ok(Self {
             conns,
             next: AtomicUsize::new(0),
+            mail_wake: Default::default(),
         })
     }
 
@@ -87,6 +90,7 @@ impl SqliteStore {
         Ok(Self {
             conns: vec![Mutex::new(conn)],
             next: AtomicUsize::new(0),
+            mail_wake: Default::default(),
         })
     }
 
@@ -127,7 +131,11 @@ impl SqliteStore {
         self.conns[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write_enrollment(conn: &Connection, e: &Enrollment, insert: bool) -> StoreResult<()> {
+    pub(super) fn write_enrollment(
+        conn: &Connection,
+        e: &Enrollment,
+        insert: bool,
+    ) -> StoreResult<()> {
         let data = to_json(e)?;
         let scanned = e.scanned_at.map(ts);
         if insert {
@@ -175,6 +183,51 @@ impl SqliteStore {
             out.push(e);
         }
         Ok(out)
+    }
+
+    /// [`Store::activate`]'s transaction.
+    fn activate_tx(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::write_enrollment(&tx, e, false)?;
+        tx.execute(
+            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
+            params![device.nik, device.thumb],
+        )?;
+        tx.execute(
+            "UPDATE devices SET status = 'revoked' WHERE nik = ?1 AND status = 'active' AND thumb <> ?2",
+            params![device.nik, device.thumb],
+        )?;
+        tx.execute(
+            "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
+               created_at = excluded.created_at
+             WHERE devices.nik = excluded.nik AND devices.status = 'active'",
+            params![
+                device.thumb,
+                device.nik,
+                device.enrollment_id,
+                to_json(&device.jwk)?,
+                device.status.as_str(),
+                ts(device.created_at)
+            ],
+        )?;
+        for t in tokens {
+            insert_token(&tx, t)?;
+        }
+        let now = Utc::now();
+        for m in mails {
+            super::outbox::enqueue_sqlite(&tx, m, now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn read_device(
@@ -412,46 +465,58 @@ impl Store for SqliteStore {
         )
     }
 
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::write_enrollment(&tx, e, false)?;
-        tx.execute(
-            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
-            params![device.nik, device.thumb],
-        )?;
-        tx.execute(
-            "UPDATE devices SET status = 'revoked' WHERE nik = ?1 AND status = 'active' AND thumb <> ?2",
-            params![device.nik, device.thumb],
-        )?;
-        tx.execute(
-            "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
-               created_at = excluded.created_at
-             WHERE devices.nik = excluded.nik AND devices.status = 'active'",
-            params![
-                device.thumb,
-                device.nik,
-                device.enrollment_id,
-                to_json(&device.jwk)?,
-                device.status.as_str(),
-                ts(device.created_at)
-            ],
-        )?;
-        for t in tokens {
-            insert_token(&tx, t)?;
+    fn activate(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()> {
+        self.activate_tx(e, device, tokens, mails)?;
+        if !mails.is_empty() {
+            self.mail_wake.notify_one();
         }
-        tx.commit()?;
         Ok(())
     }
 
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::write_enrollment(&tx, e, false)?;
-        let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
-        tx.commit()?;
+    fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO sms_outbox (to_addr, body, sent_at) VALUES (?1, ?2, ?3)",
+            params![sms.to, sms.body, sms.sent_at],
+        )?;
+        Ok(())
+    }
+
+    fn sms_outbox(&self) -> StoreResult<Vec<OutboxMail>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT to_addr, body, sent_at FROM sms_outbox ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok(OutboxMail {
+                to: r.get(0)?,
+                subject: crate::sms::SMS_SUBJECT.to_owned(),
+                body: r.get(1)?,
+                sent_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize> {
+        let n = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            Self::write_enrollment(&tx, e, false)?;
+            let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
+            let now = Utc::now();
+            for m in mails {
+                super::outbox::enqueue_sqlite(&tx, m, now)?;
+            }
+            tx.commit()?;
+            n
+        };
+        if !mails.is_empty() {
+            self.mail_wake.notify_one();
+        }
         Ok(n)
     }
 
@@ -831,18 +896,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()> {
-        self.conn().execute(
-            "INSERT INTO outbox (to_addr, subject, body, sent_at) VALUES (?1, ?2, ?3, ?4)",
-            params![mail.to, mail.subject, mail.body, mail.sent_at],
-        )?;
-        Ok(())
-    }
-
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>> {
         let conn = self.conn();
         let mut stmt =
-            conn.prepare_cached("SELECT to_addr, subject, body, sent_at FROM outbox ORDER BY id")?;
+            conn.prepare_cached(
+            "SELECT to_addr, subject, body, sent_at FROM outbox WHERE status <> 'superseded' ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(OutboxMail {
                 to: r.get(0)?,
