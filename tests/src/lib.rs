@@ -53,6 +53,16 @@ impl Harness {
 
     /// With `residents` synthetic residents (seed [`SEED`]).
     pub async fn start_seeded(limits: Limits, residents: usize) -> Self {
+        Self::start_at(limits, residents, None).await
+    }
+
+    /// Known to the world as `public_url` (its issuer identifier, e.g. a proxy's URL in
+    /// front of it).
+    pub async fn start_behind(public_url: &str) -> Self {
+        Self::start_at(Limits::default(), RESIDENTS, Some(public_url.to_owned())).await
+    }
+
+    async fn start_at(limits: Limits, residents: usize, public_url: Option<String>) -> Self {
         let smtp = SmtpReceiver::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
@@ -61,6 +71,7 @@ impl Harness {
         config.seed = SEED;
         config.limits = limits;
         config.clock = clock.clone();
+        config.public_url = public_url;
         if pg::selected() {
             config.database_url = Some(pg::shared().fresh_database());
         }

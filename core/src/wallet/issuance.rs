@@ -25,9 +25,11 @@ impl Wallet {
     ) -> Result<(String, String), UiError> {
         let mut out = Vec::with_capacity(2);
         for conf in [KTP_CONFIGURATION, KK_CONFIGURATION] {
-            let nonce = client.nonce().await?;
-            let proof = self.device.proof_jwt(issuer, &nonce, self.now())?;
-            out.push(client.credential(access_token, conf, &proof).await?);
+            // A kept step: a retry (also after a restart) resends the same request.
+            out.push(
+                self.credential_step(client, issuer, access_token, conf)
+                    .await?,
+            );
         }
         let kk = out.pop().ok_or_else(|| internal("credential"))?;
         let ktp = out.pop().ok_or_else(|| internal("credential"))?;
@@ -61,11 +63,16 @@ impl Wallet {
         let sealed = self.seal_json(KV_PENDING, &held)?;
         let issuer_json = to_json(&issuer)?;
         let state_json = next.to_json();
-        self.store.set_kv_many(&[
-            (KV_PENDING, sealed.as_str()),
-            (KV_ISSUER, issuer_json.as_str()),
-            (KV_STATE, state_json.as_str()),
-        ])?;
+        // The held documents, and the end of the code entry's kept steps: one write.
+        self.commit(
+            &[
+                (KV_PENDING, sealed.as_str()),
+                (KV_ISSUER, issuer_json.as_str()),
+                (KV_STATE, state_json.as_str()),
+            ],
+            &[],
+            &super::steps::activation_steps(),
+        )?;
         self.history_add(HistoryKind::Activated, None)?;
         self.app_state()
     }
@@ -85,10 +92,11 @@ impl Wallet {
             .and_then(|o| o.grants.pre_authorized_code.as_ref())
             .map(|g| g.pre_authorized_code.as_str())
             .ok_or_else(|| err(ErrorCode::InvalidState, "no code to redeem yet"))?;
-        match client.token(pac, code).await {
+        // A kept step: the same code after a lost answer spends no second try.
+        match self.token_step(client, pac, code).await {
             Ok(t) => Ok(t),
             Err(e) => {
-                let ui: UiError = e.into();
+                let ui = e;
                 if let Some(left) = ui
                     .detail
                     .as_ref()
@@ -160,10 +168,14 @@ impl Wallet {
         let sealed_rec = self.seal_json(KV_ENROLLMENT, &rec)?;
         // Held credentials and the cleared reset flag: one write. The old vault goes
         // only when the new PIN's vault replaces it (`set_pin`, one transaction).
-        self.store.set_kv_many(&[
-            (KV_PENDING, sealed_held.as_str()),
-            (KV_ENROLLMENT, sealed_rec.as_str()),
-        ])?;
+        self.commit(
+            &[
+                (KV_PENDING, sealed_held.as_str()),
+                (KV_ENROLLMENT, sealed_rec.as_str()),
+            ],
+            &[],
+            &super::steps::activation_steps(),
+        )?;
         self.app_state()
     }
 

@@ -13,6 +13,7 @@ mod documents;
 mod enroll;
 mod issuance;
 mod records;
+mod steps;
 
 pub mod inspect;
 pub mod present;
@@ -88,6 +89,8 @@ pub struct Wallet {
     vault: Vault,
     device: DeviceKey,
     inner: Mutex<Inner>,
+    /// Bumped by `cancel_network` (see `steps`).
+    cancel: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -192,6 +195,7 @@ impl Wallet {
             store,
             vault,
             device,
+            cancel: tokio::sync::watch::Sender::new(0),
             inner: Mutex::new(Inner {
                 settings,
                 last_activity: now,

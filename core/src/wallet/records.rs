@@ -21,6 +21,10 @@ pub(super) const KV_STATE: &str = "enrollment.state";
 pub(super) const KV_ENROLLMENT: &str = "enrollment.sealed";
 /// Sealed [`Held`].
 pub(super) const KV_PENDING: &str = "activation.sealed";
+/// The registration form being typed, sealed (until submit).
+pub(super) const KV_DRAFT: &str = "enrollment.draft.sealed";
+/// The processed selfie ([`crate::view::SelfieView`]), sealed (until submit).
+pub(super) const KV_SELFIE: &str = "enrollment.selfie.sealed";
 /// The pinned [`Issuer`] (public data).
 pub(super) const KV_ISSUER: &str = "issuer";
 /// Vault document ids.
