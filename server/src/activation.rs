@@ -15,8 +15,8 @@
 //! `resend_per_day` a day.
 
 use crate::codes::{
-    code_hash, code_tries_exhausted, code_wait, new_code, offer_for, pre_authorized_code,
-    secs_until_tomorrow, send_code, CodeMail,
+    code_hash, code_mail, code_tries_exhausted, code_wait, new_code, offer_for,
+    pre_authorized_code, secs_until_tomorrow, CodeMail,
 };
 use crate::crypto::{ct_eq, random_id, sha256_hex};
 use crate::enrollment::{authorized, next_state, status_response, transition, Step};
@@ -40,7 +40,7 @@ pub fn resend(
     id: &str,
 ) -> Result<EnrollmentStatusResponse, ApiErr> {
     let now = state.clock.now();
-    let (e, code) = {
+    let e = {
         let _guard = state.transition_lock();
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Approved {
@@ -69,10 +69,10 @@ pub fn resend(
         e.resend_count += 1;
         e.resend_last_at = Some(now);
         let code = new_code(state, &mut e, now);
-        state.store.update_enrollment(&e)?;
-        (e, code)
+        let mail = code_mail(&e, &code, CodeMail::Activation);
+        state.store.update_enrollment_mailing(&e, &[mail])?;
+        e
     };
-    send_code(state, &e, code, now, CodeMail::Activation);
     tracing::info!(enrollment = %e.id, "activation code re-sent");
     Ok(status_response(state, &e))
 }
@@ -89,7 +89,7 @@ pub fn reauth(
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
-    let (e, code) = {
+    let e = {
         let _guard = state.transition_lock();
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Activated {
@@ -127,11 +127,11 @@ pub fn reauth(
         e.offer_salt = Some(random_id());
         let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
         e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        let revoked = state.store.begin_reauth(&e, &device.thumb)?;
+        let mail = code_mail(&e, &code, CodeMail::Reauth);
+        let revoked = state.store.begin_reauth(&e, &device.thumb, &[mail])?;
         tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested");
-        (e, code)
+        e
     };
-    send_code(state, &e, code, now, CodeMail::Reauth);
     let offer = offer_for(state, &e).ok_or_else(ApiErr::internal)?;
     Ok(ReauthResponse {
         enrollment_id: e.id.clone(),

@@ -1,10 +1,10 @@
 //! Activation codes and credential offers: the 6-digit code (kept as an HMAC, 24 h,
 //! 5 tries), the pre-authorised code derived from a per-offer salt, the credential
-//! offer, and the code's mail.
+//! offer, and the code's mail (queued with the code: [`code_mail`]).
 
 use crate::crypto::{b64url, hmac_hex, hmac_raw, random_code};
-use crate::state::{AppState, SharedState};
-use crate::store::Enrollment;
+use crate::state::AppState;
+use crate::store::{Enrollment, Mail, MailPurpose};
 use chrono::{DateTime, Duration, Utc};
 use ikd_proto::wire::{
     CredentialOffer, Grants, PreAuthorizedCodeGrant, TxCode, KK_CONFIGURATION, KTP_CONFIGURATION,
@@ -83,35 +83,31 @@ pub enum CodeMail {
     Reauth,
 }
 
-/// Mails a code in the background (the answer does not wait for SMTP); a failure is
-/// logged, and the resident can ask again.
-pub fn send_code(
-    state: &SharedState,
-    e: &Enrollment,
-    code: String,
-    now: DateTime<Utc>,
-    kind: CodeMail,
-) {
-    let state = state.clone();
-    let code = ikd_proto::secret::SecretString::new(code);
-    let (id, email) = (e.id.clone(), e.email.clone());
-    let expires = e.code_expires_at.unwrap_or(now);
-    tokio::spawn(async move {
-        // The code goes into the mail body only.
-        let (subject, body) = match kind {
-            CodeMail::Activation => (
-                crate::mail::ACTIVATION_SUBJECT,
-                crate::mail::activation_body(code.expose(), expires),
-            ),
-            CodeMail::Reauth => (
-                crate::mail::REAUTH_SUBJECT,
-                crate::mail::reauth_body(code.expose(), expires),
-            ),
-        };
-        if let Err(err) = state.mailer.send(&email, subject, &body, now).await {
-            tracing::warn!(enrollment = %id, error = %err, "code mail not sent");
-        }
-    });
+/// The mail carrying `code` to the resident of `e`, to queue in the same store write
+/// as the code ([`crate::store::OutboxStore::update_enrollment_mailing`]); the outbox
+/// worker sends it, so the answer never waits for SMTP.
+pub fn code_mail(e: &Enrollment, code: &str, kind: CodeMail) -> Mail {
+    let expires = e.code_expires_at.unwrap_or_else(Utc::now);
+    // The code goes into the mail body only.
+    let (subject, body, purpose) = match kind {
+        CodeMail::Activation => (
+            crate::mail::ACTIVATION_SUBJECT,
+            crate::mail::activation_body(code, expires),
+            MailPurpose::Activation,
+        ),
+        CodeMail::Reauth => (
+            crate::mail::REAUTH_SUBJECT,
+            crate::mail::reauth_body(code, expires),
+            MailPurpose::Reauth,
+        ),
+    };
+    Mail {
+        to: e.email.clone(),
+        subject: subject.to_owned(),
+        body: ikd_proto::secret::SecretString::new(body),
+        purpose,
+        enrollment_id: Some(e.id.clone()),
+    }
 }
 
 /// Seconds from `now` to the next UTC midnight (at least 1).

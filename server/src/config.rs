@@ -170,6 +170,39 @@ impl Limits {
     }
 }
 
+/// The mail queue's worker (`crate::outbox`): how often it looks for other nodes'
+/// rows, how it retries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Look for due rows at least this often (a node's own mails wake it at once).
+    pub poll_ms: u64,
+    /// Attempts per mail; then it is `failed`.
+    pub max_attempts: u32,
+    /// The first retry's wait; doubled per attempt, with jitter (half to all of it).
+    pub retry_base_ms: u64,
+    /// The longest wait between attempts.
+    pub retry_max_secs: u64,
+    /// A claim holds a row this long (more than a send may take); a node that dies
+    /// mid-send leaves its rows due again after it.
+    pub lease_secs: u64,
+    /// Rows claimed at once (and sent side by side).
+    pub batch: usize,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_ms: 2_000,
+            max_attempts: 10,
+            retry_base_ms: 10_000,
+            retry_max_secs: 1_800,
+            lease_secs: 120,
+            batch: 16,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     /// Where to listen; `127.0.0.1:0` for an ephemeral port.
@@ -194,6 +227,7 @@ pub struct Config {
     /// `postgres://…`: the shared PostgreSQL store (several nodes). None: the SQLite
     /// file `ikd-server.sqlite3` in `data_dir`.
     pub database_url: Option<String>,
+    pub outbox: OutboxConfig,
 }
 
 impl Config {
@@ -212,6 +246,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             issuer_certificates: None,
             database_url: None,
+            outbox: OutboxConfig::default(),
         }
     }
 }
@@ -237,6 +272,9 @@ pub struct FileConfig {
     /// See [`Config::database_url`]; `--database-url` and `IKD_DATABASE_URL` override it.
     #[serde(default)]
     pub database_url: Option<String>,
+    /// `[outbox]`: the mail queue's retries and polling.
+    #[serde(default)]
+    pub outbox: OutboxConfig,
 }
 
 impl FileConfig {
@@ -258,6 +296,7 @@ impl FileConfig {
             clock: Arc::new(SystemClock),
             issuer_certificates: self.issuer_certificates,
             database_url: self.database_url,
+            outbox: self.outbox,
         }
     }
 }

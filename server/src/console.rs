@@ -90,6 +90,10 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
       <ul id="queue"></ul>
       <p class="muted" id="queue-empty">Belum ada pemohon.</p>
     </div>
+    <div class="card" style="margin-top:16px" id="mail-card" hidden>
+      <h2>Email kode aktivasi</h2>
+      <ul id="mail-list" class="muted" role="status"></ul>
+    </div>
   </div>
   <div class="card" id="detail">
     <p class="muted" id="detail-empty">Pilih pemohon dari antrean.</p>
@@ -207,6 +211,7 @@ async function decide(kind) {
   try {
     if (kind === "approve") {
       await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/approve");
+      watchMail(current, $("d-nama").textContent);
     } else {
       const reason = $("reason").value.trim();
       if (!reason) { $("detail-err").textContent = "Isi alasan penolakan."; return; }
@@ -214,9 +219,42 @@ async function decide(kind) {
     }
     current = null; $("reason").value = "";
     $("detail-body").hidden = true; $("detail-empty").hidden = false;
-    $("detail-empty").textContent = kind === "approve" ? "Disetujui. Kode aktivasi dikirim ke email pemohon." : "Permohonan ditolak.";
+    $("detail-empty").textContent = kind === "approve" ? "Disetujui. Status email kode aktivasi ada di bawah antrean." : "Permohonan ditolak.";
     refreshQueue();
   } catch (e) { $("detail-err").textContent = e.message; }
+}
+// Approved here: whether the code's mail went out (the outbox sends it), polled
+// until sent or given up.
+const mails = new Map();
+let mailTimer = null;
+function watchMail(id, nama) {
+  mails.set(id, { nama, note: "Menunggu pengiriman", state: "pending" });
+  renderMail();
+  if (!mailTimer) mailTimer = setInterval(refreshMail, 3000);
+  refreshMail();
+}
+async function refreshMail() {
+  for (const [id, m] of mails) {
+    if (m.state === "sent" || m.state === "failed") continue;
+    try {
+      const d = await api("GET", "/officer/api/enrollments/" + encodeURIComponent(id));
+      if (d.mail) { m.state = d.mail.state; m.note = d.mail.note; }
+    } catch (e) { /* next poll */ }
+  }
+  renderMail();
+  if ([...mails.values()].every(m => m.state === "sent" || m.state === "failed")) {
+    clearInterval(mailTimer); mailTimer = null;
+  }
+}
+function renderMail() {
+  const ul = $("mail-list"); ul.innerHTML = "";
+  $("mail-card").hidden = mails.size === 0;
+  for (const m of [...mails.values()].reverse().slice(0, 10)) {
+    const li = document.createElement("li");
+    li.textContent = m.nama + " \u2014 " + m.note;
+    li.className = m.state === "sent" ? "face-ok" : (m.state === "pending" ? "" : "face-warn");
+    ul.append(li);
+  }
 }
 $("approve-btn").onclick = () => decide("approve");
 $("reject-btn").onclick = () => decide("reject");

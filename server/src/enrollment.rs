@@ -7,7 +7,7 @@
 //! server's own rules around it (who may take a step, desk QR single use, expiry after
 //! `limits.enrollment_ttl_days`), and [`crate::activation`] the code's steps.
 
-use crate::codes::{new_code, offer_for, pre_authorized_code, send_code, CodeMail};
+use crate::codes::{code_mail, new_code, offer_for, pre_authorized_code, CodeMail};
 use crate::crypto::{b64, b64_decode, ct_eq, jwk_thumbprint, random_id, random_token, sha256_hex};
 use crate::deskqr::{self, QrError};
 use crate::error::ApiErr;
@@ -410,6 +410,8 @@ pub struct EnrollmentDetail {
     /// The SIAK record.
     #[schema(value_type = Object)]
     pub siak: serde_json::Value,
+    /// Whether the latest code mail went out; null before approval.
+    pub mail: Option<crate::outbox::MailView>,
 }
 
 /// The enrollments waiting at the officer's desk (stale ones left out), oldest first.
@@ -466,6 +468,7 @@ pub fn detail(state: &AppState, o: &Officer, id: &str) -> Result<EnrollmentDetai
             .to_owned(),
         siak_photo_jpeg: b64(&photo),
         siak: serde_json::to_value(&r).unwrap_or_default(),
+        mail: crate::outbox::view(state, &e.id)?,
     })
 }
 
@@ -474,7 +477,7 @@ const NOT_AWAITING_DECISION: &str = "Permohonan ini tidak sedang menunggu keputu
 /// The officer approves: a fresh code and offer, saved, then the code is mailed.
 pub fn approve(state: &SharedState, o: &Officer, id: &str) -> Result<Enrollment, ApiErr> {
     let now = state.clock.now();
-    let (e, code) = {
+    let e = {
         let _g = state.transition_lock();
         let mut e = at_desk(state, o, id)?;
         next_state(&e, &Step::Approve).map_err(|_| ApiErr::invalid_state(NOT_AWAITING_DECISION))?;
@@ -490,11 +493,11 @@ pub fn approve(state: &SharedState, o: &Officer, id: &str) -> Result<Enrollment,
         e.offer_salt = Some(random_id());
         let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
         e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        state.store.update_enrollment(&e)?;
-        (e, code)
+        let mail = code_mail(&e, &code, CodeMail::Activation);
+        state.store.update_enrollment_mailing(&e, &[mail])?;
+        e
     };
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), officer = %o.username, "enrollment approved");
-    send_code(state, &e, code, now, CodeMail::Activation);
     Ok(e)
 }
 

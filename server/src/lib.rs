@@ -6,13 +6,14 @@
 //!   [`enrollment`]);
 //! - the officer desk: login, rotating desk QR, queue, approve/reject ([`api::officer`],
 //!   services [`auth`] and [`enrollment`]);
-//! - activation code by email (SMTP and/or a dev outbox: [`mail`], [`codes`],
-//!   [`activation`]);
+//! - activation code by email: queued in the store with the code, sent by a worker
+//!   on any node over SMTP and/or into the dev outbox ([`outbox`], [`mail`],
+//!   [`codes`], [`activation`]);
 //! - an OpenID4VCI 1.0 issuer (pre-authorised code flow) of SD-JWT VC KTP and KK
 //!   ([`api::oid4vci`], service [`issuance`]).
 //!
 //! Layers, each importing only those below it: `api` (extract, call a service, answer)
-//! → services (`enrollment`, `activation`, `issuance`, `auth`, `demo`) → `codes`,
+//! → services (`enrollment`, `activation`, `issuance`, `auth`, `demo`, `outbox`) → `codes`,
 //! `tokens`, `credentials` → [`state`] and [`error`] → `siak`, `store`, `mail`,
 //! `deskqr`, `ratelimit`, `crypto`, `config`.
 //!
@@ -39,6 +40,7 @@ pub mod idempotency;
 pub mod issuance;
 pub mod mail;
 pub mod openapi;
+pub mod outbox;
 pub mod ratelimit;
 pub mod siak;
 pub mod state;
@@ -99,6 +101,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let state: SharedState = Arc::new(state);
     tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
     state::spawn_bucket_pruning(&state, std::time::Duration::from_secs(600));
+    outbox::spawn_worker(&state);
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {

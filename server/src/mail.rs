@@ -1,13 +1,12 @@
-//! Outgoing mail: SMTP (lettre) and/or the dev outbox (SQLite, GET /dev/outbox).
+//! Outgoing mail: the SMTP transport (lettre) the outbox worker sends through
+//! ([`crate::outbox`]), and the mails' texts. Mails are queued in the store
+//! (`store::outbox`), never sent inside a request.
 
 use crate::config::{SmtpConfig, TlsMode};
-use crate::store::Store;
 use chrono::{DateTime, FixedOffset, Utc};
-use ikd_proto::wire::OutboxMail;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -15,86 +14,68 @@ pub enum MailError {
     Address,
     #[error("cannot build the message: {0}")]
     Build(String),
-    #[error("SMTP: {0}")]
-    Smtp(String),
-    #[error("outbox: {0}")]
-    Outbox(String),
+    /// The SMTP server or the connection to it failed; `permanent` when the server
+    /// refused for good (a 5xx reply), so trying again is useless.
+    #[error("SMTP: {message}")]
+    Smtp { message: String, permanent: bool },
     #[error("SMTP transport: {0}")]
     Transport(String),
 }
 
+impl MailError {
+    /// Trying again cannot help.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Address | Self::Build(_) => true,
+            Self::Smtp { permanent, .. } => *permanent,
+            Self::Transport(_) => false,
+        }
+    }
+}
+
+/// The SMTP relay mails go out through.
 pub struct Mailer {
-    smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, String)>,
-    outbox: bool,
-    store: Arc<dyn Store>,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: String,
 }
 
 impl Mailer {
-    pub fn new(
-        smtp: Option<SmtpConfig>,
-        outbox: bool,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, MailError> {
-        let smtp = match smtp {
-            None => None,
-            Some(c) => {
-                let mut b = match c.tls {
-                    TlsMode::None => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host)
-                    }
-                    TlsMode::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
-                            .map_err(|e| MailError::Transport(e.to_string()))?
-                    }
-                    TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
-                        .map_err(|e| MailError::Transport(e.to_string()))?,
-                }
-                .port(c.port)
-                .timeout(Some(std::time::Duration::from_secs(15)));
-                if let (Some(u), Some(p)) = (&c.username, &c.password) {
-                    b = b.credentials(Credentials::new(u.clone(), p.clone()));
-                }
-                Some((b.build(), c.from.clone()))
-            }
-        };
+    pub fn new(c: &SmtpConfig) -> Result<Self, MailError> {
+        let mut b = match c.tls {
+            TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
+            TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
+                .map_err(|e| MailError::Transport(e.to_string()))?,
+            TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
+                .map_err(|e| MailError::Transport(e.to_string()))?,
+        }
+        .port(c.port)
+        .timeout(Some(std::time::Duration::from_secs(15)));
+        if let (Some(u), Some(p)) = (&c.username, &c.password) {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        }
         Ok(Self {
-            smtp,
-            outbox,
-            store,
+            transport: b.build(),
+            from: c.from.clone(),
         })
     }
 
-    pub async fn send(
-        &self,
-        to: &str,
-        subject: &str,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), MailError> {
-        if self.outbox {
-            self.store
-                .push_outbox(&OutboxMail {
-                    to: to.to_owned(),
-                    subject: subject.to_owned(),
-                    body: body.to_owned(),
-                    sent_at: now.to_rfc3339(),
-                })
-                .map_err(|e| MailError::Outbox(e.to_string()))?;
-        }
-        if let Some((transport, from)) = &self.smtp {
-            let msg = Message::builder()
-                .from(from.parse().map_err(|_| MailError::Address)?)
-                .to(to.parse().map_err(|_| MailError::Address)?)
-                .subject(subject)
-                .header(ContentType::TEXT_PLAIN)
-                .body(body.to_owned())
-                .map_err(|e| MailError::Build(e.to_string()))?;
-            transport
-                .send(msg)
-                .await
-                .map_err(|e| MailError::Smtp(e.to_string()))?;
-        }
-        Ok(())
+    /// Sends one plain-text mail. The error never holds the body.
+    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
+        let msg = Message::builder()
+            .from(self.from.parse().map_err(|_| MailError::Address)?)
+            .to(to.parse().map_err(|_| MailError::Address)?)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.transport
+            .send(msg)
+            .await
+            .map(|_| ())
+            .map_err(|e| MailError::Smtp {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
     }
 }
 

@@ -23,7 +23,11 @@ pub struct AppState {
     pub issuer_x5c: Vec<String>,
     /// Server secret for HMACs (desk QR, codes, derived offer codes).
     pub hmac_key: ring::hmac::Key,
-    pub mailer: mail::Mailer,
+    /// The SMTP relay the outbox worker sends through (`crate::outbox`); none
+    /// without `[smtp]`.
+    pub mailer: Option<mail::Mailer>,
+    /// The outbox worker's polling and retries.
+    pub outbox: crate::config::OutboxConfig,
     pub limits: Limits,
     /// Failed officer logins per account.
     pub login_lockout: ratelimit::Lockout,
@@ -89,7 +93,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         None if config.demo => crate::x5c::demo_chain(&config.data_dir, &issuer_key, &issuer)?,
         None => Vec::new(),
     };
-    let mailer = mail::Mailer::new(config.smtp.clone(), config.dev_outbox, store.clone())?;
+    let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose()?;
     Ok(AppState {
         siak: Arc::new(SimulatedSiak::new(store.clone())),
         store,
@@ -99,6 +103,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         issuer_x5c,
         hmac_key,
         mailer,
+        outbox: config.outbox.clone(),
         limits: config.limits.clone(),
         login_lockout: ratelimit::Lockout::default(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,

@@ -53,16 +53,23 @@ impl Harness {
 
     /// With `residents` synthetic residents (seed [`SEED`]).
     pub async fn start_seeded(limits: Limits, residents: usize) -> Self {
-        Self::start_at(limits, residents, None).await
+        Self::start_tuned(limits, residents, |_| {}).await
     }
 
     /// Known to the world as `public_url` (its issuer identifier, e.g. a proxy's URL in
     /// front of it).
     pub async fn start_behind(public_url: &str) -> Self {
-        Self::start_at(Limits::default(), RESIDENTS, Some(public_url.to_owned())).await
+        let url = public_url.to_owned();
+        Self::start_tuned(Limits::default(), RESIDENTS, |c| c.public_url = Some(url)).await
     }
 
-    async fn start_at(limits: Limits, residents: usize, public_url: Option<String>) -> Self {
+    /// [`Self::start_seeded`] with the config changed by `tune` last (e.g. the SMTP
+    /// port, the outbox's retries).
+    pub async fn start_tuned(
+        limits: Limits,
+        residents: usize,
+        tune: impl FnOnce(&mut Config),
+    ) -> Self {
         let smtp = SmtpReceiver::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
@@ -71,7 +78,6 @@ impl Harness {
         config.seed = SEED;
         config.limits = limits;
         config.clock = clock.clone();
-        config.public_url = public_url;
         if pg::selected() {
             config.database_url = Some(pg::shared().fresh_database());
         }
@@ -84,6 +90,7 @@ impl Harness {
             password: None,
             from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
         });
+        tune(&mut config);
         let server = ikd_server::start(config).await.unwrap();
         let base_url = server.base_url.clone();
         let client = BackendClient::new(&base_url).unwrap();
@@ -96,6 +103,27 @@ impl Harness {
             dir,
             database_url,
         }
+    }
+
+    /// Another node on the same store (SQLite file or PostgreSQL database) and data
+    /// dir (the same keys), mailing to the same receiver, with the config changed by
+    /// `tune` last.
+    pub async fn second_node(&self, tune: impl FnOnce(&mut Config)) -> RunningServer {
+        let mut config = Config::demo(self.dir.path().to_path_buf());
+        config.seed_residents = RESIDENTS;
+        config.seed = SEED;
+        config.clock = self.clock.clone();
+        config.database_url = self.database_url.clone();
+        config.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: self.smtp.addr.port(),
+            tls: TlsMode::None,
+            username: None,
+            password: None,
+            from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
+        });
+        tune(&mut config);
+        ikd_server::start(config).await.unwrap()
     }
 
     /// The one integer `sql` gives on the server's store (SQLite file or PostgreSQL).

@@ -60,7 +60,12 @@ impl Drop for SmtpReceiver {
 
 impl SmtpReceiver {
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(0).await
+    }
+
+    /// On a chosen loopback port (an SMTP server coming back where it was down).
+    pub async fn start_on(port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
@@ -76,6 +81,11 @@ impl SmtpReceiver {
             rx: Mutex::new(rx),
             task,
         })
+    }
+
+    /// A message already received and not yet taken, if any (no waiting).
+    pub async fn try_next(&self) -> Option<ReceivedMail> {
+        self.rx.lock().await.try_recv().ok()
     }
 
     /// The next message, or None after `timeout`.

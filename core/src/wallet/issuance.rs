@@ -1,9 +1,9 @@
 //! OpenID4VCI issuance and the device's tokens: activation with the mailed code,
-//! "Lupa PIN", refreshing the documents, and releasing the device.
+//! refreshing the documents, and releasing the device. "Lupa PIN" is in `reset`.
 
 use super::records::{
-    to_json, EnrollmentRecord, Held, Issuer, StoredTokens, DOC_KK, DOC_KTP, DOC_TOKENS,
-    KV_ENROLLMENT, KV_ISSUER, KV_PENDING, KV_STATE,
+    to_json, EnrollmentRecord, Held, Issuer, StoredTokens, DOC_KK, DOC_KTP, DOC_TOKENS, KV_ISSUER,
+    KV_PENDING, KV_STATE,
 };
 use super::{err, internal, Wallet};
 use crate::client::{BackendClient, Tokens};
@@ -12,7 +12,7 @@ use crate::error::{ErrorCode, UiError};
 use crate::sdjwt;
 use crate::secret::SecretString;
 use crate::store::db;
-use crate::view::{AppState, EnrollmentView, HistoryKind};
+use crate::view::{AppState, HistoryKind};
 use crate::wire::{DisplayEntry, KK_CONFIGURATION, KTP_CONFIGURATION};
 
 impl Wallet {
@@ -112,71 +112,6 @@ impl Wallet {
                 Err(ui)
             }
         }
-    }
-
-    /// "Lupa PIN" (and the way back after 10 wrong PINs wiped the documents): asks the
-    /// backend for a code by email, authenticated by the enrollment token and a proof
-    /// from this device's key. The backend revokes the device's tokens; the documents
-    /// lock. The old vault stays (the old PIN still opens it) until a new PIN replaces
-    /// it, so nothing is lost if the code never arrives.
-    pub async fn forgot_pin(&self) -> Result<EnrollmentView, UiError> {
-        if !(self.vault.exists()? || self.vault.documents_wiped()?) {
-            return Err(err(ErrorCode::InvalidState, "no PIN to reset"));
-        }
-        let mut rec = self.record_required()?;
-        let issuer = self.issuer()?;
-        let resp = self
-            .client()
-            .reauth_device(&rec.id, &rec.token, &self.device, &issuer.id, self.now())
-            .await?;
-        self.inner().session = None;
-        rec.offer = Some(resp.credential_offer);
-        rec.code_expires_at = Some(resp.code_expires_at);
-        rec.code_attempts_left = Some(resp.code_attempts_left);
-        rec.email_masked = Some(resp.email_masked);
-        rec.pin_reset_pending = true;
-        let state = self.state()?;
-        self.save_with_history(&state, &rec, HistoryKind::PinResetRequested)?;
-        Self::view_of(&state, &rec).ok_or_else(|| internal("enrollment view"))
-    }
-
-    /// The code from the "Lupa PIN" email: fetches KTP and KK again (checked against
-    /// the issuer key pinned at activation, not whatever the backend now says) and
-    /// holds them sealed until [`Self::set_pin`] replaces the old vault with a new one.
-    pub async fn reset_pin_with_code(&self, code: SecretString) -> Result<AppState, UiError> {
-        let state = self.state()?;
-        let mut rec = self.record_required()?;
-        if !rec.pin_reset_pending {
-            return Err(err(ErrorCode::InvalidState, "no PIN reset asked for"));
-        }
-        let client = self.client();
-        let issuer = self.issuer()?;
-        let tokens = self.redeem(&client, &state, &rec, &code).await?;
-        let (ktp, kk) = self
-            .fetch_credentials(&client, &issuer.id, &tokens.access_token)
-            .await?;
-        self.verify(&ktp)?;
-        self.verify(&kk)?;
-        let held = Held {
-            ktp,
-            kk,
-            tokens: tokens.into(),
-        };
-        rec.pin_reset_pending = false;
-        rec.offer = None;
-        let sealed_held = self.seal_json(KV_PENDING, &held)?;
-        let sealed_rec = self.seal_json(KV_ENROLLMENT, &rec)?;
-        // Held credentials and the cleared reset flag: one write. The old vault goes
-        // only when the new PIN's vault replaces it (`set_pin`, one transaction).
-        self.commit(
-            &[
-                (KV_PENDING, sealed_held.as_str()),
-                (KV_ENROLLMENT, sealed_rec.as_str()),
-            ],
-            &[],
-            &super::steps::activation_steps(),
-        )?;
-        self.app_state()
     }
 
     pub async fn refresh_documents(&self) -> Result<(), UiError> {

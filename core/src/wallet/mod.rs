@@ -13,6 +13,7 @@ mod documents;
 mod enroll;
 mod issuance;
 mod records;
+mod reset;
 mod steps;
 
 pub mod inspect;

@@ -11,11 +11,13 @@
 //! the service is retried on a fresh read).
 
 pub mod idempotency;
+pub mod outbox;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
 pub use idempotency::{IdemClaim, IdempotencyStore};
+pub use outbox::{Mail, MailPurpose, OutboxStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -250,7 +252,7 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: IdempotencyStore + Send + Sync {
+pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
     /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
     /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
     /// locked, so concurrent requests on any node count once each.
@@ -299,9 +301,10 @@ pub trait Store: IdempotencyStore + Send + Sync {
     /// The caller refuses the other cases first.
     fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
 
-    /// Re-authentication requested, one transaction: saves `e` (new code and offer) and
-    /// deletes every token of the device `thumb`; returns how many tokens were revoked.
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize>;
+    /// Re-authentication requested, one transaction: saves `e` (new code and offer),
+    /// deletes every token of the device `thumb` and queues `mails` (the code's mail);
+    /// returns how many tokens were revoked.
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize>;
     /// Re-authentication redeemed, one transaction: if the device `thumb` is still
     /// active, saves `e` and stores `tokens` (true); otherwise writes nothing (false).
     fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
@@ -351,7 +354,8 @@ pub trait Store: IdempotencyStore + Send + Sync {
     ) -> StoreResult<()>;
     fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
 
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()>;
+    /// The dev outbox: every queued mail but the superseded, oldest first (`sent_at`
+    /// empty until sent). Bodies are kept only in dev mode.
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
 }
 

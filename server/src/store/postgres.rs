@@ -16,8 +16,8 @@
 
 use super::schema::PG_MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Officer, Readiness,
-    Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Mail, Officer,
+    Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -33,6 +33,8 @@ const MIGRATION_LOCK: i64 = 0x494b_4401;
 
 pub struct PgStore {
     pool: Pool,
+    /// Woken after a commit that queued mail (`super::outbox`).
+    pub(super) mail_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Drives the pool's connections; `None` only while dropping.
     rt: Option<tokio::runtime::Runtime>,
 }
@@ -112,7 +114,11 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(pool_err)?;
-        let store = Self { pool, rt: Some(rt) };
+        let store = Self {
+            pool,
+            mail_wake: Default::default(),
+            rt: Some(rt),
+        };
         store.run(move |pool| async move { migrate(&pool, upto).await })?;
         Ok(store)
     }
@@ -165,7 +171,7 @@ async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
     Ok(())
 }
 
-async fn write_enrollment<C: GenericClient>(
+pub(super) async fn write_enrollment<C: GenericClient>(
     c: &C,
     e: &Enrollment,
     insert: bool,
@@ -577,9 +583,11 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize> {
         let e2 = e.clone();
         let thumb = thumb.to_owned();
+        let mails = mails.to_vec();
+        let any = !mails.is_empty();
         let (n, rev) = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
@@ -587,10 +595,17 @@ impl Store for PgStore {
             let n = tx
                 .execute("DELETE FROM tokens WHERE device_thumb = $1", &[&thumb])
                 .await?;
+            let now = Utc::now();
+            for m in &mails {
+                super::outbox::enqueue_pg(&tx, m, now).await?;
+            }
             tx.commit().await?;
             Ok((n as usize, e2.rev.get()))
         })?;
         e.rev.set(rev);
+        if any {
+            self.mail_wake.notify_one();
+        }
         Ok(n)
     }
 
@@ -934,25 +949,13 @@ impl Store for PgStore {
         })
     }
 
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()> {
-        let m = mail.clone();
-        self.run(|pool| async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            c.execute(
-                "INSERT INTO outbox (to_addr, subject, body, sent_at) VALUES ($1, $2, $3, $4)",
-                &[&m.to, &m.subject, &m.body, &m.sent_at],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>> {
         self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT to_addr, subject, body, sent_at FROM outbox ORDER BY id",
+                    "SELECT to_addr, subject, body, sent_at FROM outbox WHERE status <> 'superseded'
+                     ORDER BY id",
                     &[],
                 )
                 .await?;

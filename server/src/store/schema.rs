@@ -132,6 +132,21 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
 "#,
+    // 9: the mail queue (store/outbox.rs). The dev outbox's table becomes the queue:
+    // its rows so far were sent; times in ms since the epoch; `body` is emptied once a
+    // mail is done with (it holds a code), except in dev mode.
+    r#"
+ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'sent';
+ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'notice';
+ALTER TABLE outbox ADD COLUMN enrollment_id TEXT;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -249,5 +264,18 @@ CREATE TABLE idempotency (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX idempotency_age ON idempotency(created_at);
+"#,
+    // 4: the mail queue (store/outbox.rs); the dev outbox's rows so far were sent.
+    r#"
+ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'sent';
+ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'notice';
+ALTER TABLE outbox ADD COLUMN enrollment_id TEXT;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_at TIMESTAMPTZ NOT NULL DEFAULT now();
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now();
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
 "#,
 ];

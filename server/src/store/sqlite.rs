@@ -5,8 +5,8 @@
 
 use super::schema::MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Officer, Readiness,
-    Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Mail, Officer,
+    Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
@@ -27,6 +27,8 @@ const INVALIDATE_CREDENTIALS_OF: &str =
 pub struct SqliteStore {
     conns: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    /// Woken after a commit that queued mail (`super::outbox`).
+    pub(super) mail_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 fn status_str(s: EnrollmentStatusWire) -> &'static str {
@@ -77,6 +79,7 @@ impl SqliteStore {
         Ok(Self {
             conns,
             next: AtomicUsize::new(0),
+            mail_wake: Default::default(),
         })
     }
 
@@ -87,6 +90,7 @@ impl SqliteStore {
         Ok(Self {
             conns: vec![Mutex::new(conn)],
             next: AtomicUsize::new(0),
+            mail_wake: Default::default(),
         })
     }
 
@@ -127,7 +131,11 @@ impl SqliteStore {
         self.conns[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write_enrollment(conn: &Connection, e: &Enrollment, insert: bool) -> StoreResult<()> {
+    pub(super) fn write_enrollment(
+        conn: &Connection,
+        e: &Enrollment,
+        insert: bool,
+    ) -> StoreResult<()> {
         let data = to_json(e)?;
         let scanned = e.scanned_at.map(ts);
         if insert {
@@ -446,12 +454,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn begin_reauth(&self, e: &Enrollment, thumb: &str) -> StoreResult<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::write_enrollment(&tx, e, false)?;
-        let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
-        tx.commit()?;
+    fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize> {
+        let n = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            Self::write_enrollment(&tx, e, false)?;
+            let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
+            let now = Utc::now();
+            for m in mails {
+                super::outbox::enqueue_sqlite(&tx, m, now)?;
+            }
+            tx.commit()?;
+            n
+        };
+        if !mails.is_empty() {
+            self.mail_wake.notify_one();
+        }
         Ok(n)
     }
 
@@ -718,18 +736,12 @@ impl Store for SqliteStore {
         }
     }
 
-    fn push_outbox(&self, mail: &OutboxMail) -> StoreResult<()> {
-        self.conn().execute(
-            "INSERT INTO outbox (to_addr, subject, body, sent_at) VALUES (?1, ?2, ?3, ?4)",
-            params![mail.to, mail.subject, mail.body, mail.sent_at],
-        )?;
-        Ok(())
-    }
-
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>> {
         let conn = self.conn();
         let mut stmt =
-            conn.prepare_cached("SELECT to_addr, subject, body, sent_at FROM outbox ORDER BY id")?;
+            conn.prepare_cached(
+            "SELECT to_addr, subject, body, sent_at FROM outbox WHERE status <> 'superseded' ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(OutboxMail {
                 to: r.get(0)?,
