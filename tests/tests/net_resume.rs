@@ -29,6 +29,7 @@ fn open(h: &Harness, dir: &Path, url: &str) -> Wallet {
         clock: h.clock.clone(),
         keystore: Arc::new(FileKeyStore::in_dir(dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
     .unwrap()
 }

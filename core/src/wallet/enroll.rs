@@ -142,11 +142,11 @@ impl Wallet {
                 &input,
                 || async {
                     // The proof that this device holds the key it enrolls (aud = the
-                    // backend).
+                    // configured issuer).
                     let nonce = client.nonce().await?;
                     let device_proof =
                         self.device
-                            .proof_jwt(client.base_url(), &nonce, self.now())?;
+                            .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
                     let req = EnrollRequest {
                         nik: info.nik.clone(),
                         email: mail.clone(),
