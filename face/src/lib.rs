@@ -30,6 +30,16 @@ pub const MAX_SIDE: u32 = 8192;
 /// The picture is averaged down until it has at most this many pixels, which bounds
 /// the time of one detection (a 600×800 selfie is worked on at 300×400).
 pub const MAX_WORK_PIXELS: u64 = 480_000;
+/// The sliding window's step, in working pixels, both ways (rustface's default is 4).
+///
+/// 8 (a fifth of the window) does half the work of 4: most of rustface's time goes
+/// into the SURF stage, once per window the first stage lets through, and a coarser
+/// grid lets through half as many. Measured on the astronaut at 600×800 (callgrind,
+/// dev profile, rustface at opt-level 3): the check 588 M instructions with 4, 397 M
+/// with 6, 298 M with 8; the face found at the same place (size 152 → 158 px, score
+/// 23.9 → 17.9, threshold 2.0), and every verdict in `tests/portrait.rs`,
+/// `selfie/tests/face.rs` and the server's face tests unchanged.
+pub const WINDOW_STEP: u32 = 8;
 /// Detections scoring below this are dropped (rustface's usual 2.0).
 pub const SCORE_THRESHOLD: f64 = 2.0;
 
@@ -124,7 +134,7 @@ pub fn detect(gray: &[u8], width: u32, height: u32, min_face: u32) -> Result<Vec
     detector.set_max_face_size(short - 4);
     detector.set_score_thresh(SCORE_THRESHOLD);
     detector.set_pyramid_scale_factor(0.8);
-    detector.set_slide_window_step(4, 4);
+    detector.set_slide_window_step(WINDOW_STEP, WINDOW_STEP);
     let found = detector.detect(&rustface::ImageData::new(&work, ww, wh));
     let kf = k as i32;
     let mut faces: Vec<Face> = found

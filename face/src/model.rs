@@ -4,8 +4,9 @@
 //! `model/LICENSE`) as the rustface 0.1.7 crate ships it: `model/seeta_fd_frontal_v1.0.bin`,
 //! 1,209,904 bytes, SHA-256 `c4619d066ed35e84d9a8e842860b0dff567aba0cbb139881075538761db3ff5d`.
 //! To keep the app small it is stored here with each of its 301,501 `f32` weights
-//! rounded to IEEE half precision (`f16`, 11 significant bits) and the result
-//! zlib-compressed: `model/seeta_fd_frontal_v1.0.f16.zlib`, made by
+//! rounded to IEEE half precision (`f16`, 11 significant bits), stored as it is:
+//! `model/seeta_fd_frontal_v1.0.f16` (606,902 bytes; zlib would save only 48 KB of
+//! it, and inflating cost more instructions than the rest of the unpacking), made by
 //! `cargo run -p ikd-face --example pack_model -- <path to the .bin>` ([`pack_model`]).
 //! [`unpack`] turns it back into the original layout with `f32` weights for
 //! `rustface::read_model`.
@@ -15,7 +16,7 @@
 //! boosted, 1: SURF MLP) and its body; per hierarchy a list of window sources.
 
 /// The packed model, embedded in the binary.
-static PACKED: &[u8] = include_bytes!("../model/seeta_fd_frontal_v1.0.f16.zlib");
+static PACKED: &[u8] = include_bytes!("../model/seeta_fd_frontal_v1.0.f16");
 
 /// The original model's size, the exact size [`unpack`] must produce.
 pub const ORIGINAL_BYTES: usize = 1_209_904;
@@ -29,8 +30,6 @@ pub enum ModelError {
     Trailing(usize),
     #[error("model field at byte {at} has an impossible value {value}")]
     BadField { at: usize, value: i32 },
-    #[error("model could not be inflated")]
-    Inflate,
     #[error("the detector refused the model")]
     Refused,
 }
@@ -175,7 +174,7 @@ impl Walk<'_> {
 }
 
 /// Converts an original SeetaFace model (`f32` weights) to the packed layout (`f16`
-/// weights, not yet compressed). How the embedded model was made.
+/// weights). How the embedded model was made.
 pub fn pack_model(original: &[u8]) -> Result<Vec<u8>, ModelError> {
     Walk {
         src: original,
@@ -188,9 +187,8 @@ pub fn pack_model(original: &[u8]) -> Result<Vec<u8>, ModelError> {
 
 /// The embedded model in rustface's layout (`f32` weights).
 pub fn unpack() -> Result<Vec<u8>, ModelError> {
-    let packed = fdeflate::decompress_to_vec(PACKED).map_err(|_| ModelError::Inflate)?;
     let out = Walk {
-        src: &packed,
+        src: PACKED,
         pos: 0,
         from: Float::F16,
         out: Vec::with_capacity(ORIGINAL_BYTES),
@@ -315,8 +313,7 @@ mod tests {
         assert_eq!(m.len(), ORIGINAL_BYTES);
         // Packing it again gives the packed layout back, bit for bit.
         let again = pack_model(&m).unwrap();
-        let packed = fdeflate::decompress_to_vec(PACKED).unwrap();
-        assert_eq!(again, packed);
+        assert_eq!(again, PACKED);
         assert!(rustface::read_model(std::io::Cursor::new(&m)).is_ok());
     }
 

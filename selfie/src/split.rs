@@ -1,22 +1,25 @@
-//! Splitting one baseline JPEG into two that libjpeg-turbo can decode on two threads.
+//! Splitting one baseline JPEG into parts that libjpeg-turbo can decode on two threads.
 //!
 //! Huffman decoding is sequential: without restart markers, the bit position of a
 //! block is known only after every block before it has been decoded. It is also most
 //! of the work (on a 12 MP photo, about 3/4 of libjpeg-turbo's full-size decode and
-//! nearly all of a scaled one). So the pipeline
+//! nearly all of a scaled one). So the pipeline ([`Plan`])
 //!
-//! 1. skims the entropy-coded data up to an MCU row near the middle: it reads the
+//! 1. on one thread, decodes the head at once: the whole file with the frame height cut
+//!    to the first-choice row (libjpeg-turbo stops after those rows and skips the rest
+//!    of the data, reporting only "extraneous bytes", [`is_skipped_tail`]);
+//! 2. on the other, skims the entropy-coded data down to that row: it reads the
 //!    Huffman codes without storing a coefficient, keeping only each component's DC
-//!    predictor (measured: per byte about as costly as libjpeg-turbo's own Huffman
-//!    decoding, so the two-thread decode takes about half the skim plus half the
-//!    decode);
-//! 2. makes the top JPEG (the same headers with the frame height cut to that row, the
-//!    data up to the row, EOI) and the bottom JPEG (the rest of the rows; its first
-//!    DC codes re-encoded against a predictor of zero, the rest of the bits copied);
-//! 3. lets libjpeg-turbo decode both at the same time into the two halves of one
-//!    buffer.
+//!    predictor (per byte cheaper than libjpeg-turbo's decode, but not by much: so the
+//!    head is the larger part); then on to the first row where the data can be cut
+//!    at a byte;
+//! 3. there makes the middle JPEG (the rows between, when the first choice could not be
+//!    cut: its first DC codes re-encoded against a predictor of zero, the bits copied
+//!    with a shift, a few rows at most) and the bottom JPEG (the rest of the rows; its
+//!    first DC codes re-encoded, the rest of the data copied byte for byte), and
+//!    decodes them into the rows below the head.
 //!
-//! Nothing here decides whether the data is valid: both parts go through libjpeg-turbo,
+//! Nothing here decides whether the data is valid: every part goes through libjpeg-turbo,
 //! which treats every warning as an error. The skim only has to find the same bit
 //! position libjpeg-turbo would; it reads the codes with libjpeg's own loop (including
 //! its tolerance of a run past coefficient 63). Anything it does not handle, and any
@@ -29,6 +32,7 @@
 //! (replication, which the pipeline uses) no output row reads a neighbouring MCU row.
 
 /// The two JPEGs, and the frame rows (full size) that the top one holds.
+#[cfg(test)]
 pub(crate) struct Parts {
     pub top: Vec<u8>,
     pub bottom: Vec<u8>,
@@ -526,6 +530,7 @@ fn stuffed_offset(data: &[u8], u: usize) -> usize {
 }
 
 /// A DC code of the bottom part's first MCU, re-encoded against a zero predictor.
+#[derive(Clone)]
 struct Fix<'t> {
     start: u64,
     stop: u64,
@@ -548,7 +553,7 @@ impl Fix<'_> {
 }
 
 /// Rows tried below the first choice for a split whose bits line up.
-const MAX_TRIES: usize = 64;
+pub(crate) const MAX_TRIES: usize = 64;
 
 /// Writes bits, stuffing a zero after each 0xFF byte.
 struct Writer {
@@ -593,6 +598,22 @@ impl Writer {
         }
     }
 
+    /// Copies the data from bit `from` through the last of `fixes`, each DC code
+    /// re-encoded; returns the bit after it.
+    fn fixed(&mut self, data: &[u8], from: u64, fixes: &[Fix<'_>]) -> u64 {
+        let mut at = from;
+        for f in fixes {
+            self.copy_bits(data, at, f.start);
+            let s = f.category();
+            let (code, len) = f.table.codes[s as usize];
+            self.put(u32::from(code), u32::from(len));
+            let v = f.value;
+            self.put(if v < 0 { (v - 1) as u32 } else { v as u32 }, s);
+            at = f.stop;
+        }
+        at
+    }
+
     fn finish(mut self) -> Vec<u8> {
         self.out.extend_from_slice(&[0xFF, 0xD9]);
         self.out
@@ -620,97 +641,208 @@ fn with_height(header: &[u8], height_at: usize, rows: usize, cap: usize) -> Opti
     Some(out)
 }
 
-/// Splits a JPEG at the MCU row nearest `fraction` of its height (see the module
-/// documentation); `None` when it cannot (the caller decodes it whole).
-pub(crate) fn split(bytes: &[u8], fraction: f64) -> Option<Parts> {
+/// Where a JPEG is split, from its headers alone, so the top's decode can start at
+/// once: the head ([`Plan::head`]) is the rows above `first_row` (MCU rows); the skim
+/// then looks for a split row the data can be cut at, from `first_row` down to
+/// `last_row`, and [`Plan::bottom`] makes a middle JPEG for the rows between (its bits
+/// copied with a shift, which is cheap for a few rows) and the bottom JPEG below (its
+/// data copied byte for byte).
+pub(crate) struct Plan {
+    f: Frame,
+    mcus_per_row: usize,
+    /// Picture rows per MCU row.
+    row_px: usize,
+    first_row: usize,
+    /// Lowest MCU row tried for the split.
+    last_row: usize,
+    /// End of the entropy-coded data, from `f.data_start`: the EOI marker's 0xFF.
+    data_len: usize,
+}
+
+/// The rest of a split JPEG below [`Plan::head_rows`]: the rows down to the split
+/// (`middle`, empty when the split is at the first row) and the rows below it.
+pub(crate) struct Bottom {
+    pub middle: Vec<u8>,
+    pub jpeg: Vec<u8>,
+    /// Picture rows (full size) above the split: the rows the bottom does not hold.
+    pub top_rows: usize,
+    /// Offset in the entropy-coded data where the top's data ends (stuffed bytes).
+    #[cfg_attr(not(test), allow(dead_code))]
+    cut: usize,
+}
+
+/// Plans a split at the MCU row nearest `fraction` of the height, searching at most
+/// `tries` rows below it; `None` when the JPEG is not one `split` handles.
+pub(crate) fn plan(bytes: &[u8], fraction: f64, tries: usize) -> Option<Plan> {
     let f = parse(bytes)?;
     let hmax = f.comps.iter().map(|c| c.h).max()?;
     let vmax = f.comps.iter().map(|c| c.v).max()?;
     let mcus_per_row = f.width.div_ceil(8 * hmax);
     let mcu_rows = f.height.div_ceil(8 * vmax);
-    if mcu_rows < 2 {
+    if mcu_rows < 3 {
         return None;
     }
-    let first_row = ((mcu_rows as f64 * fraction) as usize).clamp(1, mcu_rows - 1);
-    let mut split_row = first_row;
-    let mut tables = Vec::new();
+    let first_row = ((mcu_rows as f64 * fraction) as usize).clamp(1, mcu_rows - 2);
+    let last_row = (first_row + tries.max(1) - 1).min(mcu_rows - 2);
     for c in &f.comps {
-        let dc = f.dc[c.dc].as_ref()?;
-        let ac = f.ac[c.ac].as_ref()?;
-        tables.push((dc, ac, c.h * c.v));
+        f.dc[c.dc].as_ref()?;
+        f.ac[c.ac].as_ref()?;
     }
-    let data = bytes.get(f.data_start..)?;
-    let end = scan_end(data)?;
-    let data = &data[..end];
+    let data_len = scan_end(bytes.get(f.data_start..)?)?;
+    Some(Plan {
+        f,
+        mcus_per_row,
+        row_px: 8 * vmax,
+        first_row,
+        last_row,
+        data_len,
+    })
+}
 
-    let mut bits = Bits::new(data);
-    let mut pred = [0i32; 3];
-    for _ in 0..split_row * mcus_per_row {
-        skim_mcu(&mut bits, &mut pred, &tables, None)?;
+impl Plan {
+    /// Picture rows (full size) that [`Plan::head`] holds.
+    pub(crate) fn head_rows(&self) -> usize {
+        self.first_row * self.row_px
     }
-    // The bottom's first MCU: each component's first DC code is re-encoded against a
-    // predictor of zero. The rest of the data is copied byte for byte, so the split
-    // row is moved down until the re-encoded head ends on a byte boundary of the
-    // original (about one row in eight qualifies): a shifted copy would change the
-    // padding at the end, which libjpeg-turbo reports as extraneous bytes.
-    let (split_row, split_bit, fixes) = loop {
-        if split_row >= mcu_rows - 1 || split_row >= first_row + MAX_TRIES {
-            return None;
+
+    /// The whole JPEG with its frame height cut to [`Plan::head_rows`]: libjpeg-turbo
+    /// decodes those rows and then skips the rest of the data up to EOI, which it
+    /// reports as the warning [`is_skipped_tail`] recognises.
+    pub(crate) fn head(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut out = bytes.get(..self.f.data_start + self.data_len)?.to_vec();
+        let h = u16::try_from(self.head_rows()).ok()?.to_be_bytes();
+        out.get_mut(self.f.height_at..self.f.height_at + 2)?
+            .copy_from_slice(&h);
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        Some(out)
+    }
+
+    /// Skims to `first_row`, then on to the first row down to `last_row` where the
+    /// data can be cut, and makes the middle and bottom JPEGs.
+    pub(crate) fn bottom(&self, bytes: &[u8]) -> Option<Bottom> {
+        let f = &self.f;
+        let mut tables = Vec::new();
+        for c in &f.comps {
+            let dc = f.dc[c.dc].as_ref()?;
+            let ac = f.ac[c.ac].as_ref()?;
+            tables.push((dc, ac, c.h * c.v));
         }
-        let split_bit = bits.consumed();
-        let mut fixes = Vec::new();
-        skim_mcu(&mut bits, &mut pred, &tables, Some(&mut fixes))?;
-        let mut out_bits = 0i64;
-        for f in &fixes {
-            out_bits += i64::from(f.encoded_len()?) - (f.stop - f.start) as i64;
-        }
-        let last = fixes.last()?.stop;
-        out_bits += (last.div_ceil(8) * 8 - split_bit) as i64;
-        if out_bits.rem_euclid(8) == 0 {
-            break (split_row, split_bit, fixes);
-        }
-        for _ in 1..mcus_per_row {
+        let data = bytes.get(f.data_start..f.data_start + self.data_len)?;
+        let mcus_per_row = self.mcus_per_row;
+        let mut split_row = self.first_row;
+        let mut bits = Bits::new(data);
+        let mut pred = [0i32; 3];
+        for _ in 0..split_row * mcus_per_row {
             skim_mcu(&mut bits, &mut pred, &tables, None)?;
         }
-        split_row += 1;
-    };
-    if bits.overrun() {
-        return None;
+        // The bottom's first MCU: each component's first DC code is re-encoded against a
+        // predictor of zero. The rest of the data is copied byte for byte, so the split
+        // row is moved down until the re-encoded head ends on a byte boundary of the
+        // original (about one row in eight qualifies): a shifted copy would change the
+        // padding at the end, which libjpeg-turbo reports as extraneous bytes.
+        let mut first = None;
+        let (split_bit, fixes) = loop {
+            if split_row > self.last_row {
+                return None;
+            }
+            let split_bit = bits.consumed();
+            let mut fixes = Vec::new();
+            skim_mcu(&mut bits, &mut pred, &tables, Some(&mut fixes))?;
+            if first.is_none() {
+                first = Some((split_bit, fixes.clone()));
+            }
+            let mut out_bits = 0i64;
+            for f in &fixes {
+                out_bits += i64::from(f.encoded_len()?) - (f.stop - f.start) as i64;
+            }
+            let last = fixes.last()?.stop;
+            out_bits += (last.div_ceil(8) * 8 - split_bit) as i64;
+            if out_bits.rem_euclid(8) == 0 {
+                break (split_bit, fixes);
+            }
+            for _ in 1..mcus_per_row {
+                skim_mcu(&mut bits, &mut pred, &tables, None)?;
+            }
+            split_row += 1;
+        };
+        if bits.overrun() {
+            return None;
+        }
+
+        let top_rows = split_row * self.row_px;
+        let header = &bytes[..f.data_start];
+        let cut = stuffed_offset(data, split_bit.div_ceil(8) as usize);
+        let middle = match first {
+            Some((from, fixes)) if split_row > self.first_row => {
+                let rows = top_rows - self.head_rows();
+                let mut w = Writer {
+                    out: with_height(header, f.height_at, rows, (split_bit - from) as usize / 7)?,
+                    acc: 0,
+                    n: 0,
+                };
+                let at = w.fixed(data, from, &fixes);
+                w.copy_bits(data, at, split_bit);
+                // Fill bits to the byte (libjpeg-turbo ignores them).
+                let pad = (8 - w.n % 8) % 8;
+                w.put((1 << pad) - 1, pad);
+                w.finish()
+            }
+            _ => Vec::new(),
+        };
+        let mut w = Writer {
+            out: with_height(header, f.height_at, f.height - top_rows, data.len() - cut)?,
+            acc: 0,
+            n: 0,
+        };
+        let at = w.fixed(data, split_bit, &fixes);
+        let aligned = at.div_ceil(8) * 8;
+        w.copy_bits(data, at, aligned);
+        if w.n != 0 {
+            return None;
+        }
+        let tail = stuffed_offset(data, (aligned / 8) as usize).min(data.len());
+        w.out.extend_from_slice(&data[tail..]);
+        Some(Bottom {
+            middle,
+            jpeg: w.finish(),
+            top_rows,
+            cut,
+        })
     }
 
-    let top_rows = split_row * 8 * vmax;
-    let header = &bytes[..f.data_start];
-    let cut = stuffed_offset(data, split_bit.div_ceil(8) as usize);
-    let mut top = with_height(header, f.height_at, top_rows, cut)?;
-    top.extend_from_slice(data.get(..cut)?);
-    top.extend_from_slice(&[0xFF, 0xD9]);
+    /// The top JPEG for `bottom`: the headers with the frame height cut to its
+    /// `top_rows`, the data up to the split, EOI.
+    #[cfg(test)]
+    pub(crate) fn top(&self, bytes: &[u8], bottom: &Bottom) -> Option<Vec<u8>> {
+        let header = bytes.get(..self.f.data_start)?;
+        let data = bytes.get(self.f.data_start..self.f.data_start + self.data_len)?;
+        let mut top = with_height(header, self.f.height_at, bottom.top_rows, bottom.cut)?;
+        top.extend_from_slice(data.get(..bottom.cut)?);
+        top.extend_from_slice(&[0xFF, 0xD9]);
+        Some(top)
+    }
+}
 
-    let mut w = Writer {
-        out: with_height(header, f.height_at, f.height - top_rows, data.len() - cut)?,
-        acc: 0,
-        n: 0,
-    };
-    let mut at = split_bit;
-    for f in &fixes {
-        w.copy_bits(data, at, f.start);
-        let s = f.category();
-        let (code, len) = f.table.codes[s as usize];
-        w.put(u32::from(code), u32::from(len));
-        let v = f.value;
-        w.put(if v < 0 { (v - 1) as u32 } else { v as u32 }, s);
-        at = f.stop;
-    }
-    let aligned = at.div_ceil(8) * 8;
-    w.copy_bits(data, at, aligned);
-    if w.n != 0 {
-        return None;
-    }
-    let tail = stuffed_offset(data, (aligned / 8) as usize).min(data.len());
-    w.out.extend_from_slice(&data[tail..]);
+/// Is this libjpeg-turbo's message for the data a [`Plan::head`] leaves undecoded
+/// ("Corrupt JPEG data: N extraneous bytes before marker 0xd9")? Any other warning or
+/// error is not.
+pub(crate) fn is_skipped_tail(message: &str) -> bool {
+    message
+        .strip_prefix("Corrupt JPEG data: ")
+        .and_then(|m| m.strip_suffix(" extraneous bytes before marker 0xd9"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Splits a JPEG at the MCU row nearest `fraction` of its height (see the module
+/// documentation); `None` when it cannot (the caller decodes it whole).
+#[cfg(test)]
+pub(crate) fn split(bytes: &[u8], fraction: f64) -> Option<Parts> {
+    let plan = plan(bytes, fraction, MAX_TRIES)?;
+    let bottom = plan.bottom(bytes)?;
     Some(Parts {
-        top,
-        bottom: w.finish(),
-        top_rows,
+        top: plan.top(bytes, &bottom)?,
+        top_rows: bottom.top_rows,
+        bottom: bottom.jpeg,
     })
 }
 
@@ -822,6 +954,89 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The head (the whole file, its frame height cut), the middle and the bottom of a
+    /// plan decode to the whole picture; the head's only complaint is the skipped tail.
+    #[test]
+    fn head_middle_and_bottom_decode_to_the_whole_picture() {
+        use turbojpeg::Subsamp as S;
+        let cases = [
+            (803, 611, Some(S::None), false),
+            (803, 611, Some(S::Sub2x2), true),
+            (640, 480, Some(S::Sub2x1), false),
+            (333, 517, None, true),
+            (1201, 905, Some(S::Sub1x2), false),
+        ];
+        let mut middles = 0;
+        for (w, h, sampling, optimized) in cases {
+            let gray = sampling.is_none();
+            let c = if gray { 1 } else { 3 };
+            let jpeg = sample(w, h, sampling, optimized);
+            for fraction in [0.1, 0.5, 0.6, 0.77] {
+                let plan = plan(&jpeg, fraction, MAX_TRIES).unwrap();
+                let bottom = plan.bottom(&jpeg).unwrap();
+                let head = plan.head(&jpeg).unwrap();
+                for scale in [8, 3] {
+                    let f = turbojpeg::ScalingFactor::new(scale, 8);
+                    let (fw, _, whole) = decode(&jpeg, gray, scale);
+                    let mut d = turbojpeg::Decompressor::new().unwrap();
+                    d.set_scaling_factor(f).unwrap();
+                    d.set_fast_upsample(true).unwrap();
+                    let hh = d.read_header(&head).unwrap().scaled(f);
+                    assert_eq!(hh.height, f.scale(plan.head_rows()));
+                    let mut top = vec![0u8; hh.width * hh.height * c];
+                    let format = if gray {
+                        turbojpeg::PixelFormat::GRAY
+                    } else {
+                        turbojpeg::PixelFormat::RGB
+                    };
+                    let img = turbojpeg::Image {
+                        pixels: &mut top[..],
+                        width: hh.width,
+                        pitch: hh.width * c,
+                        height: hh.height,
+                        format,
+                    };
+                    match d.decompress(&head, img) {
+                        Err(turbojpeg::Error::TurboJpegError(m)) => {
+                            assert!(is_skipped_tail(&m), "{m}")
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                    let mut joined = top;
+                    if !bottom.middle.is_empty() {
+                        middles += 1;
+                        let (mw, mh, middle) = decode(&bottom.middle, gray, scale);
+                        assert_eq!(mw, fw);
+                        assert_eq!(mh, f.scale(bottom.top_rows) - f.scale(plan.head_rows()));
+                        joined.extend_from_slice(&middle);
+                    }
+                    joined.extend_from_slice(&decode(&bottom.jpeg, gray, scale).2);
+                    assert!(
+                        joined == whole,
+                        "{w}x{h} {sampling:?} gray {gray} at {fraction}, {scale}/8"
+                    );
+                }
+            }
+        }
+        assert!(middles > 0);
+    }
+
+    #[test]
+    fn only_the_skipped_tail_is_expected() {
+        assert!(is_skipped_tail(
+            "Corrupt JPEG data: 1234 extraneous bytes before marker 0xd9"
+        ));
+        for m in [
+            "Corrupt JPEG data: 1234 extraneous bytes before marker 0xd0",
+            "Corrupt JPEG data:  extraneous bytes before marker 0xd9",
+            "Corrupt JPEG data: bad Huffman code",
+            "Corrupt JPEG data: premature end of data segment",
+            "Premature end of JPEG file",
+        ] {
+            assert!(!is_skipped_tail(m), "{m}");
         }
     }
 
