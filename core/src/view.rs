@@ -132,6 +132,11 @@ pub struct Settings {
     pub language: String,
     pub auto_lock_secs: u32,
     pub backend_url: String,
+    /// "Periksa KTP": the verifier service (`ikd-verifier`'s API). https, or http on
+    /// loopback in development builds; empty until one is configured (development
+    /// builds start with `IKD_VERIFIER_URL`, else the local `ikd-verifier demo`).
+    #[serde(default)]
+    pub verifier_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -12,6 +12,7 @@ pub mod pg;
 pub mod secret_service;
 pub mod smtp;
 pub mod vp;
+pub mod window;
 
 use base64::Engine;
 use chrono::Utc;

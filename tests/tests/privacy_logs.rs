@@ -211,6 +211,7 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
         clock: Arc::new(SystemClock),
         keystore: Arc::new(FileKeyStore::in_dir(app_dir.path())),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
     .unwrap();
     let budi_code = h.wallet_approved(&w, BUDI.nik, BUDI.name, budi_email).await;

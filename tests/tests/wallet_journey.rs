@@ -30,6 +30,7 @@ fn open_with_clock(dir: &Path, base_url: &str, clock: Arc<dyn Clock>) -> Wallet 
         clock,
         keystore: Arc::new(FileKeyStore::in_dir(dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
     .unwrap()
 }

@@ -38,7 +38,7 @@ type S = {
 const s: S = {
   stage: 'welcome',
   enrollment: null,
-  settings: { language: 'id', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id' },
+  settings: { language: 'id', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id', verifier_url: 'https://periksa.example.co.id' },
   pin: null,
   failures: 0,
   lockedUntil: null,

@@ -81,6 +81,9 @@ pub struct BackendClient {
         crate::device_key::DeviceKey,
         std::sync::Arc<dyn crate::clock::Clock>,
     )>,
+    /// The issuer URL the server knows itself by, for the DPoP `htu` (a proxy on
+    /// another address may stand between); `None`: the base URL.
+    htu_base: Option<String>,
 }
 
 /// Timeouts and retries of the client.
@@ -188,6 +191,7 @@ impl BackendClient {
             pinned_issuer_jwk: Mutex::new(None),
             policy,
             dpop: None,
+            htu_base: None,
         })
     }
 
@@ -206,6 +210,13 @@ impl BackendClient {
         self
     }
 
+    /// DPoP proofs name `issuer_url` + path as `htu` (the URL the server is known by),
+    /// not the base URL this client connects to.
+    pub fn with_htu_base(mut self, issuer_url: &str) -> Self {
+        self.htu_base = Some(issuer_url.trim_end_matches('/').to_owned());
+        self
+    }
+
     /// Adds the DPoP proof for `POST path` (and the access token's authorization:
     /// `DPoP` with a proof, `Bearer` without).
     pub(super) fn authorize(
@@ -220,8 +231,12 @@ impl BackendClient {
                 None => req,
             });
         };
+        let htu = match &self.htu_base {
+            Some(b) => format!("{b}{path}"),
+            None => self.url(path),
+        };
         let proof = key
-            .dpop_proof("POST", &self.url(path), access_token, clock.now())
+            .dpop_proof("POST", &htu, access_token, clock.now())
             .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
         let req = req.header("DPoP", proof);
         Ok(match access_token {

@@ -101,13 +101,13 @@ impl Wallet {
                 .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?;
             base64::engine::general_purpose::STANDARD.encode(&s.jpeg)
         };
-        // The proof that this device holds the key it enrolls (aud = the backend, the
-        // issuer whose metadata is checked to name the same URL).
+        // The proof that this device holds the key it enrolls (aud = the configured
+        // issuer, whose metadata is checked to name the same URL at activation).
         let client = self.client();
         let nonce = client.nonce().await?;
         let device_proof = self
             .device
-            .proof_jwt(client.base_url(), &nonce, self.now())?;
+            .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
         let req = EnrollRequest {
             nik: info.nik,
             email: mail.clone(),

@@ -46,10 +46,8 @@ impl Wallet {
         let issuer = self.issuer()?;
         let tokens = self.redeem(&client, &state, &rec, &code).await?;
         let (ktp, kk) = self
-            .fetch_credentials(&client, &issuer.id, &tokens.access_token)
+            .fetch_credentials(&client, &issuer, &tokens.access_token)
             .await?;
-        self.verify(&ktp)?;
-        self.verify(&kk)?;
         let held = Held {
             ktp,
             kk,

@@ -281,7 +281,7 @@ export function settingsScreen(ctx: Ctx): Screen {
   function main(refocus = false): void {
     pad?.destroy();
     pad = null;
-    const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '' };
+    const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '', verifier_url: '' };
     const langId = uid('lang');
     const lockId = uid('al');
     const urlId = uid('url');
@@ -308,6 +308,12 @@ export function settingsScreen(ctx: Ctx): Screen {
       urlRow = h('div', { class: 'field' }, h('label', { for: urlId }, t('backend_url')), url,
         button(t('btn_save'), 'btn-save-url', () => save({ backend_url: url.value.trim() }), 'secondary'));
     }
+    // Periksa KTP: the verifier service (https; loopback http in dev builds).
+    const verifierId = uid('vurl');
+    const verifier = textField({ id: verifierId, inputmode: 'url', 'data-testid': 'input-verifier-url', value: s.verifier_url, autocomplete: 'off', placeholder: 'https://' });
+    const verifierRow = h('div', { class: 'field' }, h('label', { for: verifierId }, t('verifier_url')), verifier,
+      h('p', { class: 'small' }, t('verifier_url_hint')),
+      button(t('btn_save'), 'btn-save-verifier-url', () => save({ verifier_url: verifier.value.trim() }), 'secondary'));
     const refresh = button(t('refresh_docs'), 'btn-refresh-docs', () => void step({
       slot, busyOn: el, text: t('refreshing'), disable: [refresh],
       run: () => api.refreshDocuments(),
@@ -323,6 +329,7 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('div', { class: 'field' }, h('label', { for: langId }, t('language')), langSel),
         h('div', { class: 'field' }, h('label', { for: lockId }, t('autolock')), lockSel),
         urlRow,
+        verifierRow,
         refresh),
       h('section', { class: 'group' },
         h('h2', null, t('about')),
