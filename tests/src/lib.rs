@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod faultnet;
+pub mod loadtarget;
 pub mod netjourney;
 pub mod pg;
 pub mod secret_service;
@@ -55,6 +56,13 @@ impl Harness {
     /// With `residents` synthetic residents (seed [`SEED`]).
     pub async fn start_seeded(limits: Limits, residents: usize) -> Self {
         Self::start_tuned(limits, residents, |_| {}).await
+    }
+
+    /// Known to the world as `public_url` (its issuer identifier, e.g. a proxy's URL in
+    /// front of it).
+    pub async fn start_behind(public_url: &str) -> Self {
+        let url = public_url.to_owned();
+        Self::start_tuned(Limits::default(), RESIDENTS, |c| c.public_url = Some(url)).await
     }
 
     /// [`Self::start_seeded`] with the config changed by `tune` last (e.g. the SMTP
