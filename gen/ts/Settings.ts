@@ -4,4 +4,10 @@ export type Settings = {
 /**
  * "id" or "en"
  */
-language: string, auto_lock_secs: number, backend_url: string, };
+language: string, auto_lock_secs: number, backend_url: string, 
+/**
+ * "Periksa KTP": the verifier service (`ikd-verifier`'s API). https, or http on
+ * loopback in development builds; empty until one is configured (development
+ * builds start with `IKD_VERIFIER_URL`, else the local `ikd-verifier demo`).
+ */
+verifier_url: string, };

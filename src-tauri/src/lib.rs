@@ -7,7 +7,8 @@
 //! differs between desktop and phone is in `platform/`.
 //!
 //! Environment (development and tests):
-//! - `IKD_BACKEND_URL`: the backend to use (overrides the built-in default and the demo backend);
+//! - `IKD_BACKEND_URL` (development builds only: `debug_assertions` or the `demo` feature):
+//!   the backend to use (overrides the built-in default and the demo backend);
 //! - `IKD_DATA_DIR`: the app data dir (default: the platform's app data dir);
 //! - `IKD_MOCK_CAMERA=1` (Linux): WebKitGTK's mock capture devices, camera permission allowed.
 //!
@@ -56,6 +57,16 @@ fn start_demo_backend(data_dir: &std::path::Path) -> Result<ikd_server::RunningS
     let config = ikd_server::Config::demo(data_dir.join("demo-backend"));
     let server = tauri::async_runtime::block_on(ikd_server::start(config))
         .map_err(|e| format!("demo backend: {e}"))?;
+    // The wallet checks the credentials' x5c chain against the demo server's root.
+    let root = data_dir
+        .join("demo-backend")
+        .join(ikd_server::x5c::DEMO_ROOT_FILE);
+    let ours = data_dir.join(ikd_core::wallet::ISSUER_ROOT_FILE);
+    if !ours.exists() {
+        if let Err(e) = std::fs::copy(&root, &ours) {
+            tracing::warn!("demo Dukcapil root not copied: {e}");
+        }
+    }
     println!(
         "[ikd-app] demo backend at {url}\n[ikd-app] officer console: {url}/officer  login {user} / {pass}\n[ikd-app] dev outbox (activation mails): {url}/dev/outbox\n[ikd-app] demo resident: NIK {nik} ({name})",
         url = server.base_url,
@@ -91,6 +102,14 @@ fn fallback_dir(app: &tauri::App, data_dir: &std::path::Path, from_env: bool) ->
     }
 }
 
+/// A development build: `debug_assertions` or the `demo` feature.
+const DEV_BUILD: bool = cfg!(debug_assertions) || cfg!(feature = "demo");
+
+/// `IKD_BACKEND_URL` counts in development builds only.
+fn backend_override(dev_build: bool, from_env: Option<String>) -> Option<String> {
+    from_env.filter(|_| dev_build)
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir_env = env_nonempty("IKD_DATA_DIR");
     let from_env = data_dir_env.is_some();
@@ -101,8 +120,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let fallback = fallback_dir(app, &data_dir, from_env);
     std::fs::create_dir_all(&data_dir)?;
 
+    // Development builds (`debug_assertions` or the `demo` feature, as `dev_build`
+    // below) may point the app at another backend; a release build ignores it.
     #[allow(unused_mut)]
-    let mut backend_url = env_nonempty("IKD_BACKEND_URL");
+    let mut backend_url = backend_override(DEV_BUILD, env_nonempty("IKD_BACKEND_URL"));
     #[cfg(feature = "demo")]
     if backend_url.is_none() {
         let server = start_demo_backend(&data_dir)?;
@@ -117,9 +138,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         keystore: platform::keystore(&data_dir, fallback)?,
         data_dir,
         backend_url,
-        dev_build: cfg!(debug_assertions) || cfg!(feature = "demo"),
+        dev_build: DEV_BUILD,
         clock: Arc::new(SystemClock),
         kdf: None,
+        issuer_url: None,
     })?;
     let wallet = Arc::new(wallet);
     app.manage(Arc::clone(&wallet));
@@ -171,4 +193,14 @@ pub fn run() {
             tracing::debug!("resumed");
         }
     });
+}
+
+#[cfg(test)]
+mod backend_env_tests {
+    #[test]
+    fn ikd_backend_url_is_honoured_in_development_builds_only() {
+        let env = || Some("http://127.0.0.1:9".to_owned());
+        assert_eq!(super::backend_override(true, env()), env());
+        assert_eq!(super::backend_override(false, env()), None);
+    }
 }

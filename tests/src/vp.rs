@@ -97,6 +97,7 @@ pub fn open_wallet(dir: &Path, base_url: &str, dev_build: bool) -> Wallet {
         clock: Arc::new(SystemClock),
         keystore: Arc::new(FileKeyStore::in_dir(dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
     .unwrap()
 }

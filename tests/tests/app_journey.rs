@@ -15,19 +15,12 @@
 //! (gnome-keyring on a private D-Bus session bus, `ikd_tests::secret_service`), and the
 //! test checks it is there and in no file. Screenshots of every screen go to `artifacts/journey/NN-name.png`.
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use ikd_tests::secret_service::SecretService;
+use ikd_tests::window::{self, css, repo_root, TestResult, Ui, POLL, WAIT};
 use ikd_tests::{code_in, Harness, Officer, MAIL_TIMEOUT};
-use serde_json::json;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long any one wait for the UI may take.
-const WAIT: Duration = Duration::from_secs(20);
-/// Polling interval of the waits (polling a condition, with a deadline).
-const POLL: Duration = Duration::from_millis(100);
+use std::path::Path;
+use std::time::Instant;
 
 const SITI_NIK: &str = "1671014509900001";
 const SITI_NAME: &str = "SITI RAHMAWATI";
@@ -35,211 +28,6 @@ const KEPALA_NAME: &str = "BUDI SANTOSO";
 /// Not a sequence, not repeated, not her birth date (1990-09-05).
 const PIN: &str = "240517";
 const WRONG_PIN: &str = "913468";
-
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits inside the repository")
-        .to_path_buf()
-}
-
-fn app_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"));
-    let target = if target.is_absolute() {
-        target
-    } else {
-        repo_root().join(target)
-    };
-    target.join("debug").join("ikd-app")
-}
-
-fn tauri_driver() -> PathBuf {
-    if let Some(home) = std::env::var_os("HOME") {
-        let p = Path::new(&home).join(".cargo/bin/tauri-driver");
-        if p.exists() {
-            return p;
-        }
-    }
-    PathBuf::from("tauri-driver")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("the loopback interface has a free port")
-}
-
-/// Polls until `port` accepts TCP connections or the deadline passes.
-fn wait_for_port(port: u16, child: &mut Child) -> TestResult {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        if let Some(status) = child.try_wait()? {
-            return Err(format!("tauri-driver exited early: {status}").into());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("tauri-driver did not listen on {port} within {WAIT:?}").into());
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// Kills tauri-driver, its WebKitWebDriver and the app when the test ends, pass or fail.
-/// tauri-driver does not take its native driver down when it is killed, and an orphaned
-/// WebKitWebDriver would keep running (and keep the test's output pipes open), so its
-/// children (Linux: `/proc/PID/task/PID/children`) are ended first, by pid.
-struct KillOnDrop(Child);
-
-fn children_of(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let mut tree = Vec::new();
-        let mut todo = children_of(self.0.id());
-        while let Some(pid) = todo.pop() {
-            todo.extend(children_of(pid));
-            tree.push(pid);
-        }
-        for pid in tree.iter().rev() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Ui {
-    c: Client,
-    shots: PathBuf,
-    n: u32,
-}
-
-fn css(testid: &str) -> String {
-    format!("[data-testid=\"{testid}\"]")
-}
-
-impl Ui {
-    /// Waits until the element is present and displayed.
-    async fn wait(&self, testid: &str) -> TestResult<fantoccini::elements::Element> {
-        let deadline = Instant::now() + WAIT;
-        let sel = css(testid);
-        loop {
-            if let Ok(e) = self.c.find(Locator::Css(&sel)).await {
-                if e.is_displayed().await.unwrap_or(false) {
-                    return Ok(e);
-                }
-            }
-            if Instant::now() > deadline {
-                let banner = self.text_now("error-banner").await.unwrap_or_default();
-                return Err(format!(
-                    "`{testid}` did not appear within {WAIT:?} (error banner: {banner:?})"
-                )
-                .into());
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Waits for an element that exists but may be hidden (file inputs).
-    async fn wait_present(&self, testid: &str) -> TestResult<fantoccini::elements::Element> {
-        let deadline = Instant::now() + WAIT;
-        let sel = css(testid);
-        loop {
-            if let Ok(e) = self.c.find(Locator::Css(&sel)).await {
-                return Ok(e);
-            }
-            if Instant::now() > deadline {
-                return Err(format!("`{testid}` is not in the page after {WAIT:?}").into());
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    async fn text_now(&self, testid: &str) -> TestResult<String> {
-        Ok(self
-            .c
-            .find(Locator::Css(&css(testid)))
-            .await?
-            .text()
-            .await?)
-    }
-
-    /// Waits until the element's text satisfies `pred`; returns the text.
-    async fn wait_text(&self, testid: &str, pred: impl Fn(&str) -> bool) -> TestResult<String> {
-        let deadline = Instant::now() + WAIT;
-        let mut last = String::new();
-        loop {
-            if let Ok(t) = self.text_now(testid).await {
-                if pred(&t) {
-                    return Ok(t);
-                }
-                last = t;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("`{testid}` text never matched; last: {last:?}").into());
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    async fn click(&self, testid: &str) -> TestResult {
-        self.wait(testid).await?.click().await?;
-        Ok(())
-    }
-
-    async fn type_into(&self, testid: &str, text: &str) -> TestResult {
-        let e = self.wait(testid).await?;
-        e.clear().await?;
-        e.send_keys(text).await?;
-        Ok(())
-    }
-
-    async fn choose_file(&self, testid: &str, path: &Path) -> TestResult {
-        let e = self.wait_present(testid).await?;
-        e.send_keys(&path.to_string_lossy()).await?;
-        Ok(())
-    }
-
-    /// Presses digits on a keypad whose keys are `<prefix>0` … `<prefix>9`.
-    async fn keypad(&self, prefix: &str, digits: &str) -> TestResult {
-        for d in digits.chars() {
-            self.click(&format!("{prefix}{d}")).await?;
-        }
-        Ok(())
-    }
-
-    async fn screen(&mut self, name: &str) -> TestResult {
-        self.wait(&format!("screen-{name}")).await?;
-        Ok(())
-    }
-
-    /// Saves a PNG of the window as `artifacts/journey/NN-label.png`.
-    async fn shot(&mut self, label: &str) -> TestResult {
-        self.n += 1;
-        let png = self.c.screenshot().await?;
-        let path = self.shots.join(format!("{:02}-{label}.png", self.n));
-        std::fs::write(&path, png)?;
-        Ok(())
-    }
-}
 
 /// The officer's desk QR as a PNG, as the console offers it for download.
 async fn desk_qr_png(officer: &Officer) -> TestResult<Vec<u8>> {
@@ -283,23 +71,8 @@ fn sync_clock(h: &Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_journey_in_the_real_window() -> TestResult {
-    let app = app_binary();
-    if !app.exists() {
-        return Err(format!(
-            "the app binary {} is missing: build it first with `npm --prefix ui run build && \
-             cargo build -p ikd-app --features custom-protocol`",
-            app.display()
-        )
-        .into());
-    }
-    let webkit_driver = Path::new("/usr/bin/WebKitWebDriver");
-    if !webkit_driver.exists() {
-        return Err(
-            "/usr/bin/WebKitWebDriver is missing (Debian package webkit2gtk-driver)".into(),
-        );
-    }
+    window::check_prerequisites()?;
     let shots = repo_root().join("artifacts/journey");
-    std::fs::create_dir_all(&shots)?;
 
     let tmp = tempfile::tempdir()?;
     // The server with real SMTP to a loopback receiver (and a manual clock that the
@@ -311,46 +84,17 @@ async fn resident_journey_in_the_real_window() -> TestResult {
     // private D-Bus session bus), as on a desktop.
     let secrets = SecretService::start()?;
 
-    let port = free_port();
-    let native_port = free_port();
-    let driver = Command::new(tauri_driver())
-        .args(["--port", &port.to_string()])
-        .args(["--native-port", &native_port.to_string()])
-        .args(["--native-driver", &webkit_driver.to_string_lossy()])
-        .env("IKD_BACKEND_URL", &base)
-        .env("IKD_DATA_DIR", tmp.path().join("app"))
-        .env("IKD_MOCK_CAMERA", "1")
-        .env("DBUS_SESSION_BUS_ADDRESS", secrets.address())
-        .stdin(Stdio::null())
-        // Its log (and the app's) goes next to the screenshots, not into our pipes.
-        .stdout(Stdio::from(std::fs::File::create(
-            shots.join("tauri-driver.log"),
-        )?))
-        .stderr(Stdio::from(std::fs::File::create(
-            shots.join("tauri-driver.err.log"),
-        )?))
-        .spawn()
-        .map_err(|e| format!("could not start tauri-driver ({e}); cargo install tauri-driver"))?;
-    let mut driver = KillOnDrop(driver);
-    wait_for_port(port, &mut driver.0)?;
-
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": app.to_string_lossy() }),
-    );
-    // tauri-driver speaks plain http on loopback: no TLS stack needed.
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await?;
-    let mut ui = Ui {
-        c: client,
-        shots,
-        n: 0,
-    };
+    let app_dir = tmp.path().join("app");
+    let window::AppWindow { mut ui, driver } = window::launch(
+        &shots,
+        &[
+            ("IKD_BACKEND_URL", base.as_ref()),
+            ("IKD_DATA_DIR", app_dir.as_os_str()),
+            ("IKD_MOCK_CAMERA", "1".as_ref()),
+            ("DBUS_SESSION_BUS_ADDRESS", secrets.address().as_ref()),
+        ],
+    )
+    .await?;
     let mut outcome = journey(&mut ui, &h, tmp.path()).await;
     if outcome.is_ok() {
         outcome = device_secret_is_in_the_secret_service(&secrets, tmp.path());
@@ -457,7 +201,11 @@ async fn journey(ui: &mut Ui, h: &Harness, tmp: &Path) -> TestResult {
     // 4. The officer approves over HTTP; the app's polling picks it up.
     sync_clock(h);
     let id = queued_enrollment(&officer).await?;
-    let approved = officer.approve(&id).await;
+    // The officer types the confirmation code the app shows after the scan.
+    let confirm = ui
+        .wait_text("desk-confirm-code", |t| t.trim().len() == 4)
+        .await?;
+    let approved = officer.approve(&id, confirm.trim()).await;
     if !approved.is_success() {
         return Err(format!("approve: HTTP {approved}").into());
     }

@@ -55,6 +55,7 @@ fn open(dir: &Path, base_url: &str) -> Result<Wallet, ikd_core::error::UiError> 
         clock: Arc::new(SystemClock),
         keystore: Arc::new(FileKeyStore::in_dir(dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
 }
 

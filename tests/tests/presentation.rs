@@ -645,8 +645,8 @@ async fn a_credential_presented_after_lepas_perangkat_is_revoked() {
     v.running.shutdown().await;
 }
 
-/// "Periksa KTP": the app asks the configured verifier service (`IKD_VERIFIER_URL`) for
-/// a request and its QR, the other wallet answers, the app polls the result (portrait
+/// "Periksa KTP": the app asks the verifier service of its settings (a development
+/// build starts with `IKD_VERIFIER_URL`; Pengaturan changes it) for a request and its QR, the other wallet answers, the app polls the result (portrait
 /// and fields) and keeps only a history line. The JSON API allows the app's origin
 /// (CORS) and no other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -665,10 +665,30 @@ async fn periksa_ktp_through_the_verifier_service() {
         SITI.nik,
         SITI.name,
         EMAIL,
-        false,
+        true,
         Some(&v.ca_pem),
     )
     .await;
+    assert_eq!(w.settings().unwrap().verifier_url, v.running.base_url);
+    // Pengaturan: https elsewhere is taken; plain http off loopback is refused.
+    let s = w.settings().unwrap();
+    let e = w
+        .set_settings(ikd_core::view::Settings {
+            verifier_url: "http://periksa.example.co.id".into(),
+            ..s.clone()
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidState);
+    w.set_settings(ikd_core::view::Settings {
+        verifier_url: "https://periksa.example.co.id".into(),
+        ..s.clone()
+    })
+    .unwrap();
+    assert_eq!(
+        w.settings().unwrap().verifier_url,
+        "https://periksa.example.co.id"
+    );
+    w.set_settings(s).unwrap();
     assert_eq!(
         w.start_check("rahasia").await.unwrap_err().code,
         ErrorCode::InvalidState

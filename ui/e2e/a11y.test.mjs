@@ -104,7 +104,7 @@ async function toKtp(page) {
 /** Each screen state: how to reach it from a preset of the fake shell. `after`: exists only after issue 15. */
 const STATES = [
   { name: 'welcome', go: (p) => screen(p, 'welcome') },
-  { name: 'welcome-en', preset: { settings: { language: 'en', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id' } }, go: (p) => p.getByText('Register', { exact: true }).waitFor() },
+  { name: 'welcome-en', preset: { settings: { language: 'en', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id', verifier_url: 'https://periksa.example.co.id' } }, go: (p) => p.getByText('Register', { exact: true }).waitFor() },
   { name: 'register', go: async (p) => { await id(p, 'btn-daftar').click(); await screen(p, 'register'); } },
   { name: 'register-no-consent', go: (p) => fillRegister(p, { consent: false }) },
   {

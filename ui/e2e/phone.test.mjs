@@ -332,7 +332,7 @@ test('desktop window: home and KTP at 1280×800 in English', async () => {
   await page.goto(h.server.url);
   await screen(page, 'welcome');
   await page.evaluate(() => sessionStorage.setItem('ikd-fake', JSON.stringify({
-    stage: 'unlocked', pin: '271828', settings: { language: 'en', auto_lock_secs: 300, backend_url: 'https://ikd.example.go.id' },
+    stage: 'unlocked', pin: '271828', settings: { language: 'en', auto_lock_secs: 300, backend_url: 'https://ikd.example.go.id', verifier_url: 'https://periksa.example.co.id' },
   })));
   await page.reload();
   await screen(page, 'home');

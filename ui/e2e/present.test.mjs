@@ -92,7 +92,7 @@ test('consent: decline answers the verifier and is in the history; an unknown ve
 });
 
 test('consent in English at 360×800 (screenshot)', async () => {
-  const { context, page, errors } = await newPhone(h, { preset: { ...UNLOCKED, settings: { language: 'en', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id' } }, scale: 1 });
+  const { context, page, errors } = await newPhone(h, { preset: { ...UNLOCKED, settings: { language: 'en', auto_lock_secs: 120, backend_url: 'https://ikd.example.go.id', verifier_url: 'https://periksa.example.co.id' } }, scale: 1 });
   try {
     await toConsent(page, BANK);
     assert.equal(await text(page, 'consent-trust'), 'Registered');

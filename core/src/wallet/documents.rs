@@ -38,12 +38,14 @@ impl Wallet {
     pub(super) fn verify(&self, sd_jwt: &str) -> Result<sdjwt::Verified, UiError> {
         let issuer = self.issuer()?;
         let device = self.device.public_jwk();
-        Ok(sdjwt::verify(
-            sd_jwt,
-            &issuer.jwk,
-            Some(&device),
-            self.now(),
-        )?)
+        let v = sdjwt::verify(sd_jwt, &issuer.jwk, Some(&device), self.now())?;
+        if v.issuer != issuer.id {
+            return Err(err(
+                ErrorCode::CredentialInvalid,
+                "the credential's iss is not the pinned issuer",
+            ));
+        }
+        Ok(v)
     }
 
     pub(super) fn issuer_display(&self, issuer_url: &str) -> String {

@@ -4,8 +4,9 @@
 //! other person shares is stored: only a history line "Anda memeriksa …" (which check
 //! and its verdict, no names or numbers).
 //!
-//! The service is `IKD_VERIFIER_URL` (HTTPS, or loopback), by default the
-//! `ikd-verifier demo` on this machine.
+//! The service is the settings' `verifier_url` (Pengaturan): https, or http on loopback
+//! in development builds. Development builds start with `IKD_VERIFIER_URL`, else the
+//! `ikd-verifier demo` on this machine; a release build starts with none configured.
 
 use super::present::{checked_url, http_client, net_error, read_limited};
 use super::Wallet;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-/// Where the verifier service is configured.
+/// Development builds: the verifier service the settings start with.
 pub const VERIFIER_URL_ENV: &str = "IKD_VERIFIER_URL";
 /// The `ikd-verifier demo` default address.
 pub const DEFAULT_VERIFIER_URL: &str = "http://127.0.0.1:8790";
@@ -128,12 +129,60 @@ pub fn result_view(outcome: &Value) -> CheckResultView {
     }
 }
 
+/// The verifier service a new wallet's settings start with: in development builds
+/// `IKD_VERIFIER_URL`, else [`DEFAULT_VERIFIER_URL`]; none in release builds.
+pub fn default_verifier_url(dev_build: bool) -> String {
+    if !dev_build {
+        return String::new();
+    }
+    std::env::var(VERIFIER_URL_ENV)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_VERIFIER_URL.to_owned())
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        None => false,
+    }
+}
+
+/// A verifier service URL the settings accept: https with a host and no credentials,
+/// query or fragment; http only on loopback and only in development builds.
+pub fn validate_verifier_url(s: &str, dev_build: bool) -> Result<url::Url, UiError> {
+    let bad = |why: &str| {
+        UiError::new(ErrorCode::InvalidState, format!("verifier URL: {why}"))
+            .with_detail(serde_json::json!({ "field": "verifier_url" }))
+    };
+    let u = url::Url::parse(s).map_err(|_| bad("not a URL"))?;
+    if u.host().is_none() || !u.username().is_empty() || u.password().is_some() {
+        return Err(bad("needs a host and no credentials"));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(bad("no query or fragment"));
+    }
+    match u.scheme() {
+        "https" => Ok(u),
+        "http" if dev_build && is_loopback(&u) => Ok(u),
+        _ => Err(bad("must be https")),
+    }
+}
+
 impl Wallet {
     fn verifier_url(&self) -> Result<url::Url, UiError> {
-        let base = std::env::var(VERIFIER_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_VERIFIER_URL.to_owned());
+        let base = self.inner().settings.verifier_url.clone();
+        if base.is_empty() {
+            return Err(UiError::new(
+                ErrorCode::InvalidState,
+                "no verifier service configured (Pengaturan)",
+            )
+            .with_detail(serde_json::json!({ "field": "verifier_url" })));
+        }
+        validate_verifier_url(base.trim_end_matches('/'), self.dev_build)?;
         checked_url(base.trim_end_matches('/'))
     }
 
@@ -266,5 +315,33 @@ mod tests {
         let declined =
             result_view(&serde_json::json!({"status": "declined", "error": "access_denied"}));
         assert_eq!(declined.reason.as_deref(), Some("access_denied"));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn the_verifier_url_is_https_or_loopback_in_dev_builds() {
+        assert!(validate_verifier_url("https://periksa.example.co.id", false).is_ok());
+        assert!(validate_verifier_url("https://periksa.example.co.id/api", false).is_ok());
+        for (url, dev) in [
+            ("http://127.0.0.1:8790", false),
+            ("http://periksa.example.co.id", true),
+            ("http://192.168.1.5:8790", true),
+            ("ftp://periksa.example.co.id", true),
+            ("https://user:pw@periksa.example.co.id", true),
+            ("https://periksa.example.co.id/?a=1", true),
+            ("periksa.example.co.id", true),
+        ] {
+            let e = validate_verifier_url(url, dev).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidState, "{url}");
+        }
+        assert!(validate_verifier_url("http://127.0.0.1:8790", true).is_ok());
+        assert!(validate_verifier_url("http://localhost:8790", true).is_ok());
+        assert!(validate_verifier_url("http://[::1]:8790", true).is_ok());
+        assert_eq!(default_verifier_url(false), "");
     }
 }

@@ -14,9 +14,11 @@ mod enroll;
 mod issuance;
 mod records;
 mod reset;
+mod steps;
 
 pub mod inspect;
 pub mod present;
+pub use issuance::{ISSUER_ROOT_ENV, ISSUER_ROOT_FILE};
 
 use crate::client::BackendClient;
 use crate::clock::Clock;
@@ -30,7 +32,7 @@ use crate::vault::{self, KdfParams, KeyStore, UnlockedKey, Vault};
 use crate::view::{AppState, HistoryKind, Settings, Stage};
 use crate::wire::EnrollmentStatusWire;
 use chrono::{DateTime, NaiveDate, Utc};
-use records::{to_json, Issuer, KS_DEVICE_KEY, KV_ISSUER, KV_PENDING, KV_SETTINGS};
+use records::{to_json, KS_DEVICE_KEY, KV_PENDING, KV_SETTINGS};
 #[allow(unused_imports)] // for `present`
 use records::{DOC_KK, DOC_KTP};
 use std::path::PathBuf;
@@ -50,7 +52,23 @@ pub fn default_settings(backend_url: &str) -> Settings {
         language: "id".into(),
         auto_lock_secs: DEFAULT_AUTO_LOCK_SECS,
         backend_url: backend_url.to_owned(),
+        verifier_url: String::new(),
     }
+}
+
+/// The backend client: DPoP (RFC 9449) with the device key, so the server binds the
+/// tokens to it; with a configured issuer URL, that is the proofs' `htu` base.
+fn backend_client(
+    backend_url: &str,
+    issuer_url: Option<&str>,
+    device: &DeviceKey,
+    clock: &Arc<dyn Clock>,
+) -> Result<BackendClient, UiError> {
+    let c = BackendClient::new(backend_url)?.with_dpop(device.clone(), clock.clone());
+    Ok(match issuer_url {
+        Some(u) => c.with_htu_base(u),
+        None => c,
+    })
 }
 
 /// How the wallet is opened.
@@ -65,6 +83,9 @@ pub struct WalletConfig {
     pub keystore: Arc<dyn KeyStore>,
     /// Argon2 cost for the PIN; `None` is the vault's default.
     pub kdf: Option<KdfParams>,
+    /// The credential issuer's identifier the metadata's `credential_issuer` must be
+    /// (it may differ from the backend URL behind a proxy); `None`: the backend URL.
+    pub issuer_url: Option<String>,
 }
 
 struct Inner {
@@ -88,7 +109,10 @@ pub struct Wallet {
     store: Arc<Store>,
     vault: Vault,
     device: DeviceKey,
+    issuer_url: Option<String>,
     inner: Mutex<Inner>,
+    /// Bumped by `cancel_network` (see `steps`).
+    cancel: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -175,14 +199,18 @@ impl Wallet {
         if !cfg.dev_build {
             settings.backend_url = cfg.backend_url.clone();
         }
-        // DPoP (RFC 9449) with the device key: the server binds the tokens to it.
-        let client = Arc::new(
-            BackendClient::new(&settings.backend_url)?.with_dpop(device.clone(), cfg.clock.clone()),
-        );
-        if let Some(j) = store.get_kv(KV_ISSUER)? {
-            if let Ok(issuer) = serde_json::from_str::<Issuer>(&j) {
-                client.pin_issuer_jwk(issuer.jwk);
-            }
+        if settings.verifier_url.is_empty() {
+            settings.verifier_url = inspect::default_verifier_url(cfg.dev_build);
+        }
+        let client = Arc::new(backend_client(
+            &settings.backend_url,
+            cfg.issuer_url.as_deref(),
+            &device,
+            &cfg.clock,
+        )?);
+        // A record that does not open (tampered) is reported where it is used.
+        if let Ok(Some(issuer)) = records::load_issuer(&vault, &store) {
+            client.pin_issuer_jwk(issuer.jwk);
         }
         let now = cfg.clock.now();
         Ok(Self {
@@ -193,6 +221,8 @@ impl Wallet {
             store,
             vault,
             device,
+            issuer_url: cfg.issuer_url,
+            cancel: tokio::sync::watch::Sender::new(0),
             inner: Mutex::new(Inner {
                 settings,
                 last_activity: now,
@@ -215,6 +245,15 @@ impl Wallet {
 
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The issuer identifier the metadata must name: the configured one, or else the
+    /// backend URL in the settings.
+    fn expected_issuer(&self) -> String {
+        match &self.issuer_url {
+            Some(u) => u.clone(),
+            None => self.inner().settings.backend_url.clone(),
+        }
     }
 
     fn today(&self) -> NaiveDate {
@@ -304,15 +343,21 @@ impl Wallet {
 
     pub fn set_settings(&self, mut settings: Settings) -> Result<Settings, UiError> {
         validate_settings(&settings)?;
+        settings.verifier_url = settings.verifier_url.trim().to_owned();
+        if !settings.verifier_url.is_empty() {
+            inspect::validate_verifier_url(&settings.verifier_url, self.dev_build)?;
+        }
         let current = self.settings()?;
         let new_client = if !self.dev_build {
             settings.backend_url = current.backend_url.clone();
             None
         } else if settings.backend_url != current.backend_url {
-            Some(Arc::new(
-                BackendClient::new(&settings.backend_url)?
-                    .with_dpop(self.device.clone(), self.clock.clone()),
-            ))
+            Some(Arc::new(backend_client(
+                &settings.backend_url,
+                self.issuer_url.as_deref(),
+                &self.device,
+                &self.clock,
+            )?))
         } else {
             None
         };
@@ -422,6 +467,7 @@ mod tests {
             language: "id".into(),
             auto_lock_secs: DEFAULT_AUTO_LOCK_SECS,
             backend_url: "https://x".into(),
+            verifier_url: String::new(),
         };
         validate_settings(&ok).unwrap();
         let bad_lang = Settings {

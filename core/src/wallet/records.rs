@@ -21,8 +21,14 @@ pub(super) const KV_STATE: &str = "enrollment.state";
 pub(super) const KV_ENROLLMENT: &str = "enrollment.sealed";
 /// Sealed [`Held`].
 pub(super) const KV_PENDING: &str = "activation.sealed";
-/// The pinned [`Issuer`] (public data).
-pub(super) const KV_ISSUER: &str = "issuer";
+/// The registration form being typed, sealed (until submit).
+pub(super) const KV_DRAFT: &str = "enrollment.draft.sealed";
+/// The processed selfie ([`crate::view::SelfieView`]), sealed (until submit).
+pub(super) const KV_SELFIE: &str = "enrollment.selfie.sealed";
+/// The pinned [`Issuer`], sealed: a key or root changed in the file is refused.
+pub(super) const KV_ISSUER: &str = "issuer.sealed";
+/// Where versions before sealing kept the issuer in plain JSON (read once, then sealed).
+pub(super) const KV_ISSUER_PLAIN: &str = "issuer";
 /// Vault document ids.
 pub(super) const DOC_KTP: &str = "ktp";
 pub(super) const DOC_KK: &str = "kk";
@@ -42,6 +48,9 @@ pub(super) struct EnrollmentRecord {
     /// email.
     #[serde(default)]
     pub(super) pin_reset_pending: bool,
+    /// While scanned at a desk: the confirmation code the officer asks to see.
+    #[serde(default)]
+    pub(super) desk_confirm_code: Option<String>,
 }
 
 /// Credentials fetched at activation, kept (sealed) until a PIN is set.
@@ -76,6 +85,34 @@ pub(super) struct Issuer {
     /// The issuer's display name from its metadata (`display[].name`), if it has one.
     #[serde(default)]
     pub(super) name: Option<String>,
+    /// The Dukcapil root (standard base64 DER) the credentials' `x5c` chain was checked
+    /// against at activation; later credentials must chain to it. None: no root was
+    /// configured, and only the pinned key is checked.
+    #[serde(default)]
+    pub(super) root: Option<String>,
+}
+
+/// The pinned issuer: the sealed record, or (once, from versions before sealing) the
+/// plain one, which is then sealed and removed. None before activation.
+pub(super) fn load_issuer(
+    vault: &crate::vault::Vault,
+    store: &crate::store::Store,
+) -> Result<Option<Issuer>, UiError> {
+    if let Some(sealed) = store.get_kv(KV_ISSUER)? {
+        let plain = vault.open_record(KV_ISSUER, &sealed)?;
+        let issuer = serde_json::from_slice(plain.expose())
+            .map_err(|_| err(ErrorCode::VaultCorrupt, "issuer"))?;
+        return Ok(Some(issuer));
+    }
+    let Some(j) = store.get_kv(KV_ISSUER_PLAIN)? else {
+        return Ok(None);
+    };
+    let issuer: Issuer =
+        serde_json::from_str(&j).map_err(|_| err(ErrorCode::VaultCorrupt, "issuer"))?;
+    let sealed = vault.seal_record(KV_ISSUER, to_json(&issuer)?.as_bytes())?;
+    store.set_kv(KV_ISSUER, &sealed)?;
+    store.delete_kv(KV_ISSUER_PLAIN)?;
+    Ok(Some(issuer))
 }
 
 /// How the documents screen names the issuer: its display name with its host, or the
@@ -177,11 +214,8 @@ impl Wallet {
     }
 
     pub(super) fn issuer(&self) -> Result<Issuer, UiError> {
-        let j = self
-            .store
-            .get_kv(KV_ISSUER)?
-            .ok_or_else(|| err(ErrorCode::InvalidState, "no issuer pinned"))?;
-        serde_json::from_str(&j).map_err(|_| err(ErrorCode::VaultCorrupt, "issuer"))
+        load_issuer(&self.vault, &self.store)?
+            .ok_or_else(|| err(ErrorCode::InvalidState, "no issuer pinned"))
     }
 
     pub(super) fn tokens(&self) -> Result<StoredTokens, UiError> {

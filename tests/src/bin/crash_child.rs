@@ -31,6 +31,7 @@ fn main() {
         clock: Arc::new(SystemClock),
         keystore: Arc::new(FileKeyStore::in_dir(&dir)),
         kdf: Some(KdfParams::insecure_for_tests()),
+        issuer_url: None,
     })
     .unwrap();
     let secret = |s: &str| SecretString::new(s.to_owned());

@@ -181,9 +181,23 @@ export function homeScreen(ctx: Ctx): Screen {
   return { el };
 }
 
+/** The history kinds after which the documents on the device are new. */
+const DOCS_STORED = new Set(['pin_set', 'documents_refreshed']);
+
+/** The time the documents were last stored (newest matching history entry), or null. */
+export function docsUpdatedAt(history: Array<{ at: string; kind: string }>): string | null {
+  return history.find((e) => DOCS_STORED.has(e.kind))?.at ?? null;
+}
+
 function docScreen(ctx: Ctx, name: 'ktp' | 'kk', title: string, fill: (body: HTMLElement, el: HTMLElement) => void): Screen {
   const body = h('div');
-  const el = frame(name, title, { back: () => ctx.show('home') }, body);
+  // The documents are read from the device (offline too); when they were last fetched.
+  const updated = h('p', { class: 'small docs-updated', 'data-testid': 'docs-updated', hidden: true });
+  const el = frame(name, title, { back: () => ctx.show('home') }, updated, body);
+  api.history().then((hs) => {
+    const at = docsUpdatedAt(hs);
+    if (at) { updated.textContent = t('docs_updated', { at: localDateTime(at) }); updated.hidden = false; }
+  }, () => { /* no line */ });
   fill(body, el);
   return { el };
 }
@@ -281,7 +295,7 @@ export function settingsScreen(ctx: Ctx): Screen {
   function main(refocus = false): void {
     pad?.destroy();
     pad = null;
-    const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '' };
+    const s = ctx.state?.settings ?? { language: 'id', auto_lock_secs: 120, backend_url: '', verifier_url: '' };
     const langId = uid('lang');
     const lockId = uid('al');
     const urlId = uid('url');
@@ -308,6 +322,12 @@ export function settingsScreen(ctx: Ctx): Screen {
       urlRow = h('div', { class: 'field' }, h('label', { for: urlId }, t('backend_url')), url,
         button(t('btn_save'), 'btn-save-url', () => save({ backend_url: url.value.trim() }), 'secondary'));
     }
+    // Periksa KTP: the verifier service (https; loopback http in dev builds).
+    const verifierId = uid('vurl');
+    const verifier = textField({ id: verifierId, inputmode: 'url', 'data-testid': 'input-verifier-url', value: s.verifier_url, autocomplete: 'off', placeholder: 'https://' });
+    const verifierRow = h('div', { class: 'field' }, h('label', { for: verifierId }, t('verifier_url')), verifier,
+      h('p', { class: 'small' }, t('verifier_url_hint')),
+      button(t('btn_save'), 'btn-save-verifier-url', () => save({ verifier_url: verifier.value.trim() }), 'secondary'));
     const refresh = button(t('refresh_docs'), 'btn-refresh-docs', () => void step({
       slot, busyOn: el, text: t('refreshing'), disable: [refresh],
       run: () => api.refreshDocuments(),
@@ -323,6 +343,7 @@ export function settingsScreen(ctx: Ctx): Screen {
         h('div', { class: 'field' }, h('label', { for: langId }, t('language')), langSel),
         h('div', { class: 'field' }, h('label', { for: lockId }, t('autolock')), lockSel),
         urlRow,
+        verifierRow,
         refresh),
       h('section', { class: 'group' },
         h('h2', null, t('about')),

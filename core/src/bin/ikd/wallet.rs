@@ -228,6 +228,7 @@ fn open_wallet(args: &WalletArgs) -> Result<Wallet, UiError> {
         clock: Arc::new(SystemClock),
         keystore,
         kdf: None,
+        issuer_url: None,
     })
 }
 
