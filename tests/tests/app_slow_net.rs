@@ -136,8 +136,12 @@ async fn journey(
         .find(|q| q["nama"] == SITI_NAME)
         .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
         .ok_or("the enrollment is not in the desk queue")?;
+    // The officer types the confirmation code the app shows after the scan.
+    let confirm = ui
+        .wait_text("desk-confirm-code", |t| t.trim().len() == 4)
+        .await?;
     sync_clock(h);
-    let approved = officer.approve(&id).await;
+    let approved = officer.approve(&id, confirm.trim()).await;
     if !approved.is_success() {
         return Err(format!("approve: HTTP {approved}").into());
     }
