@@ -41,7 +41,7 @@ pub fn resend(
 ) -> Result<EnrollmentStatusResponse, ApiErr> {
     let now = state.clock.now();
     let e = {
-        let _guard = state.transition_lock();
+        let _guard = state.transition_lock(id);
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Approved {
             return Err(ApiErr::invalid_state(
@@ -90,7 +90,7 @@ pub fn reauth(
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
     let e = {
-        let _guard = state.transition_lock();
+        let _guard = state.transition_lock(id);
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Activated {
             return Err(ApiErr::invalid_state(
@@ -187,7 +187,7 @@ pub fn redeem(
             "Kode aktivasi wajib diisi.",
         )
     })?;
-    let _g = state.transition_lock();
+    let _g = state.transition_lock(pac);
     let mut e = state
         .store
         .enrollment_by_offer(&sha256_hex(pac.as_bytes()))?
