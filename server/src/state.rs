@@ -31,12 +31,14 @@ pub struct AppState {
     pub mailer: Option<mail::Mailer>,
     /// The outbox worker's polling and retries.
     pub outbox: crate::config::OutboxConfig,
+    /// Text messages (security notices); the demo's go to the dev outbox.
+    pub sms: Arc<dyn crate::sms::SmsGateway>,
     pub limits: Limits,
-    /// Failed officer logins per account.
-    pub login_lockout: ratelimit::Lockout,
     /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
     pub trusted_proxies: Vec<crate::clientip::Cidr>,
     pub dev_mode: bool,
+    /// Demo mode (`Config::demo`): the console also offers the desk QR's text and PNG.
+    pub demo: bool,
     /// Serialises the state transitions (scan, approve, code checks) of one
     /// enrollment on this node: [`TRANSITION_STRIPES`] locks, one per hash of the key.
     /// Correctness does not rest on it (the store's revision compare-and-swap does);
@@ -105,6 +107,13 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         None => Vec::new(),
     };
     let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose()?;
+    let sms: Arc<dyn crate::sms::SmsGateway> = if config.dev_outbox {
+        Arc::new(crate::sms::DevOutboxSms {
+            store: store.clone(),
+        })
+    } else {
+        Arc::new(crate::sms::NoSms)
+    };
     Ok(AppState {
         siak: Arc::new(SimulatedSiak::new(store.clone())),
         store,
@@ -114,11 +123,12 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         issuer_x5c,
         hmac_key,
         mailer,
+        sms,
         outbox: config.outbox.clone(),
         limits: config.limits.clone(),
-        login_lockout: ratelimit::Lockout::default(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,
+        demo: config.demo,
         transition: (0..TRANSITION_STRIPES)
             .map(|_| std::sync::Mutex::new(()))
             .collect(),
