@@ -1,5 +1,6 @@
 //! Bounded mixed load on loopback: C concurrent clients (default 64) for S seconds
-//! (default 60) against an in-process server on 127.0.0.1, each with its own HTTP
+//! (default 60) against `ikd-server serve` processes on 127.0.0.1 (`LOAD_STORE`,
+//! `LOAD_NODES`: tests/src/loadtarget.rs; client k talks to node k % nodes), each with its own HTTP
 //! connection pool, doing a realistic mix: enrollment status polls, issuer metadata,
 //! nonces, and whole journeys (submit → desk QR scan → officer approval → mailed code →
 //! token → KTP and KK credentials). Stops by itself at the deadline (and at a per-client
@@ -9,13 +10,11 @@
 //!     cargo run -p ikd-tests --example load_mix [--release] [-- CLIENTS SECONDS]
 #![allow(clippy::unwrap_used)]
 
-use chrono::Utc;
 use ikd_core::client::{BackendClient, ClientError};
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION};
-use ikd_server::config::Limits;
-use ikd_server::siak::{eligibility, seed::generate};
-use ikd_tests::{device_key, signed_enroll_request, Harness, Officer, SEED};
+use ikd_tests::loadtarget::Target;
+use ikd_tests::{device_key, signed_enroll_request, Officer, SEED};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,7 +30,7 @@ const MAX_REQUESTS_PER_CLIENT: usize = 20_000;
 type Times = HashMap<&'static str, Vec<Duration>>;
 
 struct Shared {
-    h: Harness,
+    h: Target,
     desks: Vec<(Officer, Mutex<()>)>,
     mails: Mutex<HashMap<String, String>>,
     notify: tokio::sync::Notify,
@@ -55,29 +54,9 @@ async fn main() {
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
 
-    let h = Harness::start_seeded(Limits::generous(), POPULATION).await;
-    let mut desks = Vec::new();
-    for d in 0..DESKS {
-        let (user, pass) = (format!("petugas{d}"), "rahasia-loket");
-        ikd_server::auth::add_officer(
-            h.server.state.store.as_ref(),
-            &user,
-            pass,
-            &format!("loket-{d}"),
-            &format!("Loket {d}"),
-        )
-        .unwrap();
-        desks.push((
-            Officer::login(&h.base_url, &user, pass).await.unwrap(),
-            Mutex::new(()),
-        ));
-    }
-    let today = Utc::now().date_naive();
-    let people: Vec<String> = generate(POPULATION, SEED)
-        .into_iter()
-        .filter(|r| eligibility(r, today).is_ok())
-        .map(|r| r.nik)
-        .collect();
+    let (h, officers) = Target::start(POPULATION, SEED, DESKS).await;
+    let desks: Vec<_> = officers.into_iter().map(|o| (o, Mutex::new(()))).collect();
+    let people = h.people.clone();
     assert!(people.len() >= clients, "{} eligible", people.len());
     let shared = Arc::new(Shared {
         h,
@@ -122,7 +101,8 @@ async fn main() {
     let total: usize = times.values().map(Vec::len).sum();
     let errors = shared.errors.load(Ordering::Relaxed);
     println!(
-        "{clients} clients, {:.1} s: {total} requests ({:.0} req/s), {journeys} whole journeys, errors: {errors}",
+        "[{}] {clients} clients, {:.1} s: {total} requests ({:.0} req/s), {journeys} whole journeys, errors: {errors}",
+        shared.h.label,
         wall.as_secs_f64(),
         total as f64 / wall.as_secs_f64()
     );
@@ -157,6 +137,10 @@ async fn main() {
     }
 }
 
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// One client until the deadline: returns its timings and how many journeys it finished.
 async fn client(
     s: Arc<Shared>,
@@ -164,7 +148,7 @@ async fn client(
     residents: Vec<String>,
     deadline: Instant,
 ) -> (Times, usize) {
-    let c = BackendClient::new(&s.h.base_url).unwrap();
+    let c = BackendClient::new(&s.h.bases[k % s.h.nodes()]).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(SEED ^ k as u64);
     let mut times: Times = HashMap::new();
     let mut requests = 0;
@@ -201,9 +185,7 @@ async fn client(
             next_resident += 1;
             let email = format!("warga{k}-{journeys}@example.com");
             let key = device_key();
-            let req =
-                signed_enroll_request(&c, &s.h.base_url, s.h.clock_now_ts(), nik, &email, &key)
-                    .await;
+            let req = signed_enroll_request(&c, &s.h.issuer, now(), nik, &email, &key).await;
             let sub = match timed!("submit", c.submit(&req).await) {
                 Ok(sub) => sub,
                 Err(e) => {
@@ -276,7 +258,7 @@ async fn client(
                         continue;
                     }
                 };
-                let proof = ikd_tests::proof_jwt(&key, &s.h.base_url, &nonce, s.h.clock_now_ts());
+                let proof = ikd_tests::proof_jwt(&key, &s.h.issuer, &nonce, now());
                 if let Err(e) = timed!(
                     "credential",
                     c.credential(&tokens.access_token, cfg, &proof).await

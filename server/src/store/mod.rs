@@ -149,6 +149,17 @@ impl Rev {
     pub fn set(&self, v: i64) {
         self.0.store(v, std::sync::atomic::Ordering::Relaxed);
     }
+    /// The tail of a write that may be refused: takes the revision the write left
+    /// (`Some`), or keeps this one when nothing was written (`None`); true if written.
+    pub fn adopt(&self, written: Option<i64>) -> bool {
+        match written {
+            Some(v) => {
+                self.set(v);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Clone for Rev {

@@ -511,13 +511,7 @@ impl Store for PgStore {
             tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
-        match r {
-            Some(rev) => {
-                e.rev.set(rev);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(e.rev.adopt(r))
     }
 
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>> {
@@ -633,13 +627,7 @@ impl Store for PgStore {
             tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
-        match r {
-            Some(rev) => {
-                e.rev.set(rev);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(e.rev.adopt(r))
     }
 
     fn device(&self, thumb: &str) -> StoreResult<Option<Device>> {

@@ -1,0 +1,259 @@
+//! The server a load bench runs against (tests/examples/load*.rs): `ikd-server serve`
+//! processes on loopback ports, on the store `LOAD_STORE` names (`sqlite`, the default,
+//! or `postgres`: a real PostgreSQL started by [`crate::pg::PgServer`]), `LOAD_NODES`
+//! of them (default 1; several share the store and the data dir, like nodes behind a
+//! load balancer with one public URL). SMTP goes to a loopback receiver in the bench's
+//! process. The residents and the desks' officers are written into the store before
+//! the nodes start.
+//!
+//! The `ikd-server` binary is the one next to the running example (`target/<profile>/`):
+//! build it with the same profile first (`scripts/load` does).
+
+use crate::pg::PgServer;
+use crate::{signed_enroll_request, Officer, SmtpReceiver};
+use ikd_core::client::BackendClient;
+use ikd_core::jose::EcKeyPair;
+use ikd_core::wire::EnrollRequest;
+use ikd_server::siak::{eligibility, seed::generate};
+use ikd_server::store::Store;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A node process, killed when dropped.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Target {
+    /// One base URL per node.
+    pub bases: Vec<String>,
+    /// The issuer identifier (the first node's URL, as a load balancer's would be).
+    pub issuer: String,
+    pub clients: Vec<BackendClient>,
+    pub smtp: SmtpReceiver,
+    /// The nodes' store, opened by the bench too (setup, and the mail rows after).
+    pub store: Arc<dyn Store>,
+    /// "sqlite, 1 node", "postgres, 2 nodes".
+    pub label: String,
+    /// Eligible NIKs of the seeded population.
+    pub people: Vec<String>,
+    nodes: Vec<Node>,
+    _pg: Option<PgServer>,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// `target/<profile>/ikd-server`, beside `target/<profile>/examples/<bench>`.
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the bench's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples");
+    let p = dir.join("ikd-server");
+    assert!(
+        p.exists(),
+        "{} missing: build ikd-server with the bench's profile",
+        p.display()
+    );
+    p
+}
+
+/// Generous limits (one loopback address for every resident); the mail worker as
+/// configured by default.
+fn config_text(port: u16, data: &Path, issuer: &str, smtp_port: u16) -> String {
+    let big = 100_000;
+    format!(
+        r#"addr = "127.0.0.1:{port}"
+data_dir = "{}"
+public_url = "{issuer}"
+dev_outbox = false
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+
+[limits]
+submit_burst = {big}
+submit_per_minute = {big}
+token_burst = {big}
+token_per_minute = {big}
+resend_min_interval_secs = 60
+resend_per_day = 5
+nonce_burst = {big}
+nonce_per_minute = {big}
+nik_burst = {big}
+nik_per_minute = {big}
+officer_burst = {big}
+officer_per_minute = {big}
+"#,
+        data.display()
+    )
+}
+
+impl Target {
+    /// Starts the nodes with `population` synthetic residents (seed `seed`) and
+    /// `desks` officers (`petugas{d}` at `loket-{d}`), logged in; desk d's officer
+    /// talks to node d % nodes.
+    pub async fn start(population: usize, seed: u64, desks: usize) -> (Self, Vec<Officer>) {
+        let postgres = std::env::var("LOAD_STORE").is_ok_and(|v| v == "postgres");
+        let n: usize = std::env::var("LOAD_NODES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("data dir");
+        let pg = postgres.then(PgServer::start);
+        let url = pg.as_ref().map(|p| p.fresh_database());
+        let store = ikd_server::store::open(url.as_deref(), &data.join("ikd-server.sqlite3"))
+            .expect("the store");
+        let residents = generate(population, seed);
+        store.insert_residents(&residents).expect("seed residents");
+        for d in 0..desks {
+            ikd_server::auth::add_officer(
+                store.as_ref(),
+                &format!("petugas{d}"),
+                "rahasia-loket",
+                &format!("loket-{d}"),
+                &format!("Loket {d}"),
+            )
+            .expect("officer");
+        }
+        let today = chrono::Utc::now().date_naive();
+        let people = residents
+            .into_iter()
+            .filter(|r| eligibility(r, today).is_ok())
+            .map(|r| r.nik)
+            .collect();
+
+        let smtp = SmtpReceiver::start().await.expect("SMTP receiver");
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let bases: Vec<String> = ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect();
+        let issuer = bases[0].clone();
+        let bin = server_binary();
+        let mut nodes = Vec::new();
+        // One at a time: the first makes the data dir's keys that the others read.
+        for (i, port) in ports.iter().enumerate() {
+            let cfg = dir.path().join(format!("node{i}.toml"));
+            std::fs::write(&cfg, config_text(*port, &data, &issuer, smtp.addr.port()))
+                .expect("config");
+            let mut cmd = Command::new(&bin);
+            cmd.args(["serve", "--config"]).arg(&cfg);
+            if let Some(u) = &url {
+                cmd.args(["--database-url", u]);
+            }
+            let child = cmd
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("ikd-server serve");
+            let mut node = Node(child);
+            wait_ready(&mut node, &bases[i]).await;
+            nodes.push(node);
+        }
+        let clients = bases
+            .iter()
+            .map(|b| BackendClient::new(b).expect("client"))
+            .collect();
+        let mut officers = Vec::new();
+        for d in 0..desks {
+            let o = Officer::login(&bases[d % n], &format!("petugas{d}"), "rahasia-loket")
+                .await
+                .expect("officer login");
+            officers.push(o);
+        }
+        let label = format!(
+            "{}, {n} node{}",
+            if postgres { "postgres" } else { "sqlite" },
+            if n == 1 { "" } else { "s" }
+        );
+        (
+            Self {
+                bases,
+                issuer,
+                clients,
+                smtp,
+                store,
+                label,
+                people,
+                nodes,
+                _pg: pg,
+                _dir: dir,
+            },
+            officers,
+        )
+    }
+
+    /// The client for step `i` (steps hop across the nodes).
+    pub fn client(&self, i: usize) -> &BackendClient {
+        &self.clients[i % self.clients.len()]
+    }
+
+    pub fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// A proof JWT for the issuer by `key`, over a fresh nonce from node `i`.
+    pub async fn proof(&self, i: usize, key: &EcKeyPair) -> String {
+        let nonce = self.client(i).nonce().await.expect("nonce");
+        crate::proof_jwt(key, &self.issuer, &nonce, chrono::Utc::now().timestamp())
+    }
+
+    /// An enrollment form with its key proof (nonce from node `i`).
+    pub async fn enroll_request(
+        &self,
+        i: usize,
+        nik: &str,
+        email: &str,
+        key: &EcKeyPair,
+    ) -> EnrollRequest {
+        signed_enroll_request(
+            self.client(i),
+            &self.issuer,
+            chrono::Utc::now().timestamp(),
+            nik,
+            email,
+            key,
+        )
+        .await
+    }
+}
+
+/// Until the node answers /readyz 200 (deadline 60 s), or panics if it exits.
+async fn wait_ready(node: &mut Node, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let http = reqwest::Client::new();
+    loop {
+        assert!(
+            node.0.try_wait().ok().flatten().is_none(),
+            "the node at {base} exited"
+        );
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{base} never became ready");
+        // Polling a process that is starting up (no event to wait on).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
