@@ -51,6 +51,9 @@ pub enum ErrorCode {
     DeviceRevoked,
     /// The backend refused a proof made with another key than the enrolled device key.
     ProofKeyNotDevice,
+    /// The request was stopped (the resident left the screen); its step is kept, so a
+    /// retry resends the same request.
+    Cancelled,
     // flow
     InvalidState,
     // selfie

@@ -23,6 +23,15 @@ pub struct RegisterForm {
     pub consent: bool,
 }
 
+/// What the resident typed and photographed, kept (sealed) across a restart until the
+/// enrollment is submitted.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Draft {
+    pub form: Option<RegisterForm>,
+    pub selfie: Option<SelfieView>,
+}
+
 /// Why a selfie is not good to send. The face verdicts (`ikd_face::check_portrait`):
 /// `no_face` (no frontal face found), `several_faces` (`count` faces of comparable
 /// size), `face_too_small` (the face is `ratio` of the width, under `min`),

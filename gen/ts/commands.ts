@@ -3,6 +3,7 @@ import type { AppState } from "./AppState";
 import type { CheckRequestView } from "./CheckRequestView";
 import type { CheckResultView } from "./CheckResultView";
 import type { ConsentView } from "./ConsentView";
+import type { Draft } from "./Draft";
 import type { EnrollmentView } from "./EnrollmentView";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HomeView } from "./HomeView";
@@ -75,6 +76,12 @@ export type Commands = {
   forgot_pin: { args: Record<string, never>; returns: EnrollmentView };
   /** Redeems the mailed code, downloads KTP and KK again (checked against the pinned issuer key) and holds them until `set_pin` replaces the old vault (then stage `needs_pin`). */
   reset_pin_with_code: { args: { code: string }; returns: AppState };
+  /** Stops the network requests in flight (the resident left the screen): they end with `cancelled`; nothing half-done is kept, and the step's request (its idempotency key and body) stays for "Coba lagi". */
+  cancel_network: { args: Record<string, never>; returns: null };
+  /** Keeps the registration form (sealed in the wallet's store) until it is submitted. */
+  save_draft: { args: { form: RegisterForm }; returns: null };
+  /** The form and selfie kept since before a restart (until submitted). */
+  draft: { args: Record<string, never>; returns: Draft };
   /** Start over after `rejected` or `expired`. */
   reset_enrollment: { args: Record<string, never>; returns: AppState };
   /** "Periksa KTP": asks the configured verifier service for a request (`check`: `identitas`, `usia17`, `kk`) and its QR; errors `offline`, `timeout`. */
@@ -118,6 +125,9 @@ export const COMMAND_NAMES = [
   "release_device",
   "forgot_pin",
   "reset_pin_with_code",
+  "cancel_network",
+  "save_draft",
+  "draft",
   "reset_enrollment",
   "start_check",
   "check_result",

@@ -11,8 +11,8 @@ use base64::Engine as _;
 use ikd_core::error::{ErrorCode, UiError};
 use ikd_core::secret::SecretString;
 use ikd_core::view::{
-    AppState, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo, RegisterForm,
-    SelfieView, Settings,
+    AppState, Draft, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo,
+    RegisterForm, SelfieView, Settings,
 };
 use ikd_core::wallet::inspect::{CheckRequestView, CheckResultView};
 use ikd_core::wallet::present::{ConsentView, PresentationOutcome};
@@ -102,7 +102,7 @@ commands! {
     /// Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`:
     /// `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`…
     fn submit_enrollment(w, form: RegisterForm) -> EnrollmentView {
-        w.submit_enrollment(form).await
+        w.cancellable(w.submit_enrollment(form)).await
     }
     /// Desktop "choose an image of the QR"; error `qr_invalid`.
     fn decode_qr_image(w, image_b64: String) -> String {
@@ -111,20 +111,20 @@ commands! {
     }
     /// Errors `qr_invalid`, `qr_expired`, `qr_used`.
     fn scan_desk_qr(w, text: String) -> EnrollmentView {
-        w.scan_desk_qr(&text).await
+        w.cancellable(w.scan_desk_qr(&text)).await
     }
     /// The UI polls this with backoff while `submitted`/`scanned`.
     fn refresh_status(w) -> EnrollmentView {
-        w.refresh_status().await
+        w.cancellable(w.refresh_status()).await
     }
     /// Error `rate_limited` with `detail.retry_after_secs`.
     fn resend_code(w) -> EnrollmentView {
-        w.resend_code().await
+        w.cancellable(w.resend_code()).await
     }
     /// Then stage `needs_pin`; errors `code_wrong` (`detail.attempts_left`),
     /// `code_expired`, `code_void`.
     fn activate(w, code: SecretString) -> AppState {
-        w.activate(code).await
+        w.cancellable(w.activate(code)).await
     }
     /// Policy only; error `pin_policy` with `detail.reason`: `length`, `repeated`,
     /// `sequence`, `birth_date`.
@@ -204,7 +204,7 @@ commands! {
     /// Fetches fresh credentials with the device token; both documents and the tokens
     /// are replaced in one transaction, or none.
     fn refresh_documents(w) -> () {
-        w.refresh_documents().await
+        w.cancellable(w.refresh_documents()).await
     }
     /// Lepas Perangkat: tells the backend, wipes local data (then stage `welcome`).
     fn release_device(w) -> AppState {
@@ -221,7 +221,22 @@ commands! {
     /// issuer key) and holds them until `set_pin` replaces the old vault (then stage
     /// `needs_pin`).
     fn reset_pin_with_code(w, code: SecretString) -> AppState {
-        w.reset_pin_with_code(code).await
+        w.cancellable(w.reset_pin_with_code(code)).await
+    }
+    /// Stops the network requests in flight (the resident left the screen): they end
+    /// with `cancelled`; nothing half-done is kept, and the step's request (its
+    /// idempotency key and body) stays for "Coba lagi".
+    fn cancel_network(w) -> () {
+        w.cancel_network();
+        Ok(())
+    }
+    /// Keeps the registration form (sealed in the wallet's store) until it is submitted.
+    fn save_draft(w, form: RegisterForm) -> () {
+        w.save_draft(form)
+    }
+    /// The form and selfie kept since before a restart (until submitted).
+    fn draft(w) -> Draft {
+        w.draft()
     }
     /// Start over after `rejected` or `expired`.
     fn reset_enrollment(w) -> AppState {

@@ -63,6 +63,20 @@ struct Counters {
     down: AtomicUsize,
     /// When the blackhole ends (set when it starts).
     silent_until: Mutex<Option<Instant>>,
+    /// [`FaultProxy::lose_answer_to`]: the next answer to a request for this path
+    /// starts a silence that lasts until [`FaultProxy::recover`].
+    armed: Mutex<Option<String>>,
+    /// The server behind.
+    upstream: tokio::sync::watch::Sender<Option<SocketAddr>>,
+    /// The fault count, for [`FaultProxy::wait_faults`].
+    faults_seen: tokio::sync::watch::Sender<usize>,
+}
+
+impl Counters {
+    fn fault(&self) {
+        let n = self.faults.fetch_add(1, Ordering::SeqCst) + 1;
+        self.faults_seen.send_replace(n);
+    }
 }
 
 /// The running proxy; it stops when dropped.
@@ -81,16 +95,31 @@ impl Drop for FaultProxy {
 impl FaultProxy {
     /// Listens on a free loopback port and forwards to `upstream` under `profile`.
     pub async fn start(upstream: SocketAddr, profile: Profile) -> std::io::Result<Self> {
+        let p = Self::bind(profile).await?;
+        p.forward_to(upstream);
+        Ok(p)
+    }
+
+    /// Listens on a free loopback port (its URL known before the server starts, so the
+    /// server can name it as its public URL); connections wait for
+    /// [`Self::forward_to`].
+    pub async fn bind(profile: Profile) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
+        let upstream = c.upstream.subscribe();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 c.connections.fetch_add(1, Ordering::SeqCst);
                 let c = c.clone();
+                let mut upstream = upstream.clone();
                 tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(upstream).await {
+                    let Ok(to) = upstream.wait_for(Option::is_some).await.map(|u| *u) else {
+                        return;
+                    };
+                    let Some(to) = to else { return };
+                    if let Ok(server) = TcpStream::connect(to).await {
                         relay(client, server, profile, c).await;
                     }
                 });
@@ -101,6 +130,11 @@ impl FaultProxy {
             counters,
             task,
         })
+    }
+
+    /// Where connections go.
+    pub fn forward_to(&self, upstream: SocketAddr) {
+        self.counters.upstream.send_replace(Some(upstream));
     }
 
     /// `http://127.0.0.1:PORT` of the proxy.
@@ -119,6 +153,32 @@ impl FaultProxy {
     pub fn faults(&self) -> usize {
         self.counters.faults.load(Ordering::SeqCst)
     }
+    /// Until [`Self::recover`]: the next answer to a request whose path starts with
+    /// `path` (the server got the request and answered) is swallowed, and nothing
+    /// passes either way after it. Works with any profile but `Slow`.
+    pub fn lose_answer_to(&self, path: &str) {
+        *self
+            .counters
+            .armed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(path.to_owned());
+    }
+
+    /// Ends a silence now.
+    pub fn recover(&self) {
+        *self
+            .counters
+            .silent_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Resolves once the profile has lost or cut `n` answers in all.
+    pub async fn wait_faults(&self, n: usize) {
+        let mut rx = self.counters.faults_seen.subscribe();
+        let _ = rx.wait_for(|seen| *seen >= n).await;
+    }
+
     /// Bytes forwarded (client → server, server → client).
     pub fn bytes(&self) -> (usize, usize) {
         (
@@ -150,8 +210,10 @@ async fn relay(client: TcpStream, server: TcpStream, profile: Profile, c: Arc<Co
     }
     // Set by the upward pipe when the client sent bytes; the next server bytes are an answer.
     let requested = Arc::new(AtomicBool::new(false));
-    let up = tokio::spawn(pipe_up(cr, sw, c.clone(), requested.clone()));
-    pipe_down(sr, cw, profile, c, requested).await;
+    // The path of the request last begun on this connection.
+    let path = Arc::new(Mutex::new(String::new()));
+    let up = tokio::spawn(pipe_up(cr, sw, c.clone(), requested.clone(), path.clone()));
+    pipe_down(sr, cw, profile, c, requested, path).await;
     up.abort();
 }
 
@@ -210,6 +272,7 @@ async fn pipe_up(
     mut to: OwnedWriteHalf,
     c: Arc<Counters>,
     requested: Arc<AtomicBool>,
+    path: Arc<Mutex<String>>,
 ) {
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -219,6 +282,14 @@ async fn pipe_up(
         };
         if silent(&c) {
             continue;
+        }
+        // A request line ("POST /token HTTP/1.1") begins a request.
+        let head = String::from_utf8_lossy(&buf[..n.min(256)]);
+        let mut words = head.split(' ');
+        if let (Some(m), Some(p)) = (words.next(), words.next()) {
+            if !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()) && p.starts_with('/') {
+                *path.lock().unwrap_or_else(|p| p.into_inner()) = p.to_owned();
+            }
         }
         c.up.fetch_add(n, Ordering::SeqCst);
         requested.store(true, Ordering::SeqCst);
@@ -236,6 +307,7 @@ async fn pipe_down(
     profile: Profile,
     c: Arc<Counters>,
     requested: Arc<AtomicBool>,
+    path: Arc<Mutex<String>>,
 ) {
     let mut buf = vec![0u8; CHUNK];
     // Bytes of the current answer still allowed through (Truncated).
@@ -250,20 +322,36 @@ async fn pipe_down(
         }
         if requested.swap(false, Ordering::SeqCst) {
             let nth = c.answers.fetch_add(1, Ordering::SeqCst) + 1;
+            let hit = {
+                let mut armed = c.armed.lock().unwrap_or_else(|p| p.into_inner());
+                let p = path.lock().unwrap_or_else(|p| p.into_inner());
+                let hit = armed.as_deref().is_some_and(|a| p.starts_with(a));
+                if hit {
+                    *armed = None;
+                }
+                hit
+            };
+            if hit {
+                c.fault();
+                // Silent until recover() (an hour is "until told").
+                *c.silent_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Instant::now() + Duration::from_secs(3600));
+                continue;
+            }
             match profile {
                 Profile::Flaky { every } if every > 0 && nth % every == 0 => {
-                    c.faults.fetch_add(1, Ordering::SeqCst);
+                    c.fault();
                     // RST, not FIN: linger 0, and the write half is not shut down.
                     let _ = to.as_ref().set_zero_linger();
                     to.forget();
                     return;
                 }
                 Profile::Truncated { every, keep } if every > 0 && nth % every == 0 => {
-                    c.faults.fetch_add(1, Ordering::SeqCst);
+                    c.fault();
                     budget = Some(keep);
                 }
                 Profile::Blackhole { after, silent } if nth == after + 1 => {
-                    c.faults.fetch_add(1, Ordering::SeqCst);
+                    c.fault();
                     *c.silent_until.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(Instant::now() + silent);
                     // This answer is swallowed too.

@@ -58,6 +58,13 @@ impl Harness {
         Self::start_tuned(limits, residents, |_| {}).await
     }
 
+    /// Known to the world as `public_url` (its issuer identifier, e.g. a proxy's URL in
+    /// front of it).
+    pub async fn start_behind(public_url: &str) -> Self {
+        let url = public_url.to_owned();
+        Self::start_tuned(Limits::default(), RESIDENTS, |c| c.public_url = Some(url)).await
+    }
+
     /// [`Self::start_seeded`] with the config changed by `tune` last (e.g. the SMTP
     /// port, the outbox's retries).
     pub async fn start_tuned(

@@ -7,7 +7,9 @@ import { emit } from '@tauri-apps/api/event';
 import type {
   AppState, CommandName, EnrollmentView, HistoryEntry, HistoryKind, KkView, KtpView, LockoutView,
   NikInfo, SelfieView, Settings, Stage, UiError, ErrorCode, ConsentView, PresentationOutcome,
+  RegisterForm,
 } from '../src/types';
+import { NETWORK_COMMANDS } from '../src/net';
 import { COMMAND_NAMES } from '../src/types';
 
 const NIK = '1671014509900001';
@@ -33,6 +35,14 @@ type S = {
   history: HistoryEntry[];
   wiped: boolean;
   resetPending: boolean;
+  /** The kept registration form (save_draft). */
+  draft: RegisterForm | null;
+  /** The link to the backend: `ok`, `offline` (every network command fails so), `hang`
+   * (network commands wait for __fake.release() or cancel_network). */
+  net: 'ok' | 'offline' | 'hang';
+  /** Submits that reached the "server", and cancels asked. */
+  submits: number;
+  cancels: number;
 };
 
 const s: S = {
@@ -49,7 +59,23 @@ const s: S = {
   history: [],
   wiped: false,
   resetPending: false,
+  draft: null,
+  net: 'ok',
+  submits: 0,
+  cancels: 0,
 };
+
+/** Network commands waiting while the link hangs: resolve(true) lets one go on,
+ * resolve(false) cancels it. */
+const hung: Array<(go: boolean) => void> = [];
+async function link(cmd: CommandName): Promise<void> {
+  if (!NETWORK_COMMANDS.has(cmd)) return;
+  if (s.net === 'hang') {
+    const go = await new Promise<boolean>((r) => hung.push(r));
+    if (!go) fail('cancelled');
+  }
+  if (s.net === 'offline') fail('offline');
+}
 
 // Tests may preset the state (kept across a reload).
 try {
@@ -278,7 +304,19 @@ function approved(): EnrollmentView {
 }
 
 async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unknown> {
+  await link(cmd);
   switch (cmd) {
+    case 'cancel_network':
+      s.cancels += 1;
+      hung.splice(0).forEach((r) => r(false));
+      return null;
+    case 'save_draft': s.draft = a.form as RegisterForm; return null;
+    case 'draft': {
+      const view = s.selfie && s.stage !== 'enrolling'
+        ? { preview_jpeg: s.selfie, width: 600, height: 800, bytes: Math.round((s.selfie.length * 3) / 4), brightness: 128, sharpness: 142.5, verdicts: [], acceptable: true }
+        : null;
+      return { form: s.stage === 'welcome' || s.stage === 'draft' ? s.draft : null, selfie: view };
+    }
     case 'app_state': return appState();
     case 'check_nik': return checkNik(String(a.nik));
     case 'check_email': {
@@ -302,6 +340,8 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       if (!s.selfie) fail('invalid_state');
       checkNik(f.nik);
       const [user, dom] = f.email.split('@');
+      s.submits += 1;
+      s.draft = null;
       s.stage = 'enrolling';
       s.enrollment = {
         status: 'submitted', desk_name: null, reject_reason: null, code_expires_at: null,
@@ -518,10 +558,14 @@ mockIPC(async (cmd, args) => {
 }, { shouldMockEvents: true });
 
 declare global {
-  interface Window { __fake: { state: S; emitLocked: () => Promise<void> } }
+  interface Window { __fake: { state: S; emitLocked: () => Promise<void>; release: () => void; persist: () => void } }
 }
 window.__fake = {
   state: s,
+  /** Keeps the fake's state for the next load (an app restart). */
+  persist() { sessionStorage.setItem('ikd-fake', JSON.stringify({ ...s, net: 'ok' })); },
+  /** Lets the network commands waiting on a hung link go on (with the link as it is then). */
+  release() { hung.splice(0).forEach((r) => r(true)); },
   async emitLocked() {
     if (s.stage === 'unlocked') s.stage = 'locked';
     await emit('locked', appState());

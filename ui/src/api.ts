@@ -8,6 +8,7 @@ import type {
   AppState, CommandName, Commands, RegisterForm, Settings, UiError, ErrorCode,
 } from './types';
 import { ERROR_CODES } from './i18n';
+import { tracked } from './net';
 
 export function isUiError(e: unknown): e is UiError {
   return typeof e === 'object' && e !== null && 'code' in e && typeof (e as UiError).code === 'string';
@@ -31,11 +32,13 @@ async function call<C extends CommandName>(
   cmd: C,
   ...args: Args<C> extends NoArgs ? [] : [Args<C>]
 ): Promise<Returns<C>> {
-  try {
-    return await invoke<Returns<C>>(cmd, args[0]);
-  } catch (e) {
-    throw toUiError(e);
-  }
+  return tracked(cmd, async () => {
+    try {
+      return await invoke<Returns<C>>(cmd, args[0]);
+    } catch (e) {
+      throw toUiError(e);
+    }
+  }, toUiError);
 }
 
 /** `reset_pin_with_code` → `resetPinWithCode`. */
@@ -85,6 +88,12 @@ const commands = {
   startCheck: (check: string) => call('start_check', { check }),
   /** The verifier's result so far (`pending` until the other wallet answers). */
   checkResult: (id: string) => call('check_result', { id }),
+  /** Stops the network requests in flight (leaving a screen); their steps stay for "Coba lagi". */
+  cancelNetwork: () => call('cancel_network'),
+  /** Keeps the registration form in the wallet (sealed) until submitted. */
+  saveDraft: (form: RegisterForm) => call('save_draft', { form }),
+  /** The form and selfie kept since before a restart. */
+  draft: () => call('draft'),
 } satisfies Api;
 
 export const api = commands;

@@ -3,6 +3,7 @@ import { h, replace } from './dom';
 import { setLang, t } from './i18n';
 import { api, onLocked, onPresentationLink, toUiError } from './api';
 import { errorBanner, frame, type Screen } from './ui';
+import { inflight, onOfflineChange, setOffline } from './net';
 import type { Ctx, ScreenName } from './ctx';
 import type { AppState } from './types';
 import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
@@ -49,6 +50,24 @@ export function screenFor(s: AppState): ScreenName {
   }
 }
 
+/**
+ * Before submit, what the resident typed and photographed survives a restart (kept,
+ * sealed, by the wallet): the form comes back, and with a selfie the review screen.
+ */
+async function resumeDraft(ctx: Ctx, s: AppState): Promise<ScreenName> {
+  const name = screenFor(s);
+  if (s.stage !== 'welcome' && s.stage !== 'draft') return name;
+  if (ctx.form.nik || ctx.selfie) return name;
+  try {
+    const d = await api.draft();
+    if (d.form) ctx.form = { ...d.form };
+    if (d.selfie) ctx.selfie = d.selfie;
+    if (d.form && d.selfie?.acceptable) return 'submitted';
+    if (d.form) return 'register';
+  } catch { /* an old shell without drafts: start fresh */ }
+  return name;
+}
+
 export function isMobileUa(ua: string): boolean {
   return /Android|iPhone|iPad|iPod/i.test(ua);
 }
@@ -74,6 +93,9 @@ export function startApp(root: HTMLElement): Ctx {
     justSubmitted: false,
     presentationLink: null,
     show(name) {
+      // Leaving a screen stops its network step (the wallet keeps the step's request,
+      // so "Coba lagi" later resends the same one).
+      if (inflight() > 0) api.cancelNetwork().catch(() => { /* nothing to stop */ });
       current?.destroy?.();
       currentName = name;
       current = screens[name](ctx);
@@ -91,7 +113,7 @@ export function startApp(root: HTMLElement): Ctx {
         const s = await api.appState();
         ctx.state = s;
         setLang(s.settings.language);
-        ctx.show(screenFor(s));
+        ctx.show(await resumeDraft(ctx, s));
       } catch (e) {
         current?.destroy?.();
         current = null;
@@ -142,6 +164,16 @@ export function startApp(root: HTMLElement): Ctx {
   };
   document.addEventListener('pointerdown', touch, { passive: true });
   document.addEventListener('keydown', touch);
+
+  // The offline banner: the backend could not be reached at the last try (or the OS
+  // says the device is offline); the next answer lowers it.
+  const banner = h('div', { class: 'offline-banner', role: 'status', 'data-testid': 'offline-banner', hidden: true }, t('offline_banner'));
+  root.before(banner);
+  onOfflineChange((off) => {
+    banner.textContent = t('offline_banner');
+    banner.hidden = !off;
+  });
+  window.addEventListener('offline', () => setOffline(true));
 
   replace(root, h('div', { class: 'boot', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('loading')));
   void ctx.route();

@@ -84,6 +84,26 @@ export function busyBox(text: string, testid?: string): HTMLElement {
     h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', null, text));
 }
 
+/** After this long a network step says the network is slow (and keeps trying). */
+export const SLOW_MS = 10_000;
+
+/**
+ * The progress of a network step: a spinner and an indeterminate bar (bytes sent are not
+ * observable from here), an optional detail line (the upload's size), and after
+ * SLOW_MS "Jaringan lambat, masih mencoba…". Returns the box and a stop() for its timer.
+ */
+export function netProgress(text: string, testid?: string, detail?: string): { el: HTMLElement; stop: () => void } {
+  const slow = h('p', { class: 'net-slow', 'data-testid': 'net-slow', hidden: true }, t('net_slow'));
+  const el = h('div', { class: 'busy net-busy', role: 'status', 'aria-live': 'polite', 'data-testid': testid },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('span', null, text),
+    h('progress', { class: 'net-progress', 'aria-label': text }),
+    detail ? h('span', { class: 'small', 'data-testid': 'net-detail' }, detail) : null,
+    slow);
+  const timer = setTimeout(() => { slow.hidden = false; }, SLOW_MS);
+  return { el, stop: () => clearTimeout(timer) };
+}
+
 export function errorBanner(err: UiError | string, retry?: () => void): HTMLElement {
   const msg = typeof err === 'string' ? err : errorText(err);
   return h('div', { class: 'error-banner', role: 'alert', 'data-testid': 'error-banner' },
@@ -108,20 +128,28 @@ export type StepOptions<T> = {
   /** Offer "retry" on failure (default true). */
   retry?: boolean;
   progressTestId?: string;
+  /** A line under the progress (e.g. the upload's size). */
+  detail?: string;
   /** Buttons to disable while running. */
   disable?: Array<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>;
 };
 
-/** Runs a network step with a spinner; on failure shows the error banner with a retry. */
+/**
+ * Runs a network step with its progress (the slow-network line after 10 s); on failure
+ * shows the error banner with "Coba lagi", which runs the same step again (the wallet
+ * resends the kept request: the same idempotency key and body).
+ */
 export async function step<T>(o: StepOptions<T>): Promise<void> {
   const busyEl = o.busyOn ?? o.slot;
-  replace(o.slot, busyBox(o.text, o.progressTestId));
+  const progress = netProgress(o.text, o.progressTestId, o.detail);
+  replace(o.slot, progress.el);
   busyEl.setAttribute('aria-busy', 'true');
   o.disable?.forEach((b) => { b.disabled = true; });
   let value: T;
   try {
     value = await o.run();
   } catch (e) {
+    progress.stop();
     const err = toUiError(e);
     busyEl.setAttribute('aria-busy', 'false');
     o.disable?.forEach((b) => { b.disabled = false; });
@@ -130,6 +158,7 @@ export async function step<T>(o: StepOptions<T>): Promise<void> {
     replace(o.slot, errorBanner(err, o.retry === false ? undefined : () => { void step(o); }));
     return;
   }
+  progress.stop();
   busyEl.setAttribute('aria-busy', 'false');
   o.disable?.forEach((b) => { b.disabled = false; });
   replace(o.slot);

@@ -1,11 +1,13 @@
 //! The enrollment API: submit, status, the desk QR scan, resend, and "Lupa PIN".
 
-use super::{BackendClient, ClientError, IdempotencyKey};
+use super::{BackendClient, ClientError, IdempotencyKey, Prepared};
 use crate::secret::SecretString;
 use crate::wire::{
     paths, DeviceRequest, EnrollRequest, EnrollResponse, EnrollmentStatusResponse, ReauthResponse,
     ScanRequest,
 };
+
+const JSON: &str = "application/json";
 
 impl BackendClient {
     /// POST /api/v1/enrollments with a fresh idempotency key (retries within this
@@ -20,9 +22,13 @@ impl BackendClient {
         req: &EnrollRequest,
         key: &IdempotencyKey,
     ) -> Result<EnrollResponse, ClientError> {
-        let url = self.url(paths::ENROLLMENTS);
-        self.send_keyed(key, || Ok(self.http.post(&url).json(req)))
+        self.submit_prepared(&Prepared::json(key.clone(), req)?)
             .await
+    }
+
+    /// POST /api/v1/enrollments with a kept request (an [`EnrollRequest`] as JSON).
+    pub async fn submit_prepared(&self, p: &Prepared) -> Result<EnrollResponse, ClientError> {
+        self.send_prepared(paths::ENROLLMENTS, JSON, p, Ok).await
     }
 
     pub(super) fn enrollment_path(template: &str, id: &str) -> String {
@@ -66,17 +72,22 @@ impl BackendClient {
         qr: &str,
         key: &IdempotencyKey,
     ) -> Result<EnrollmentStatusResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_SCAN,
-            enrollment_id,
-        ));
         let body = ScanRequest { qr: qr.to_owned() };
-        self.send_keyed(key, || {
-            Ok(self
-                .http
-                .post(&url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&body))
+        let p = Prepared::json(key.clone(), &body)?;
+        self.scan_prepared(enrollment_id, enrollment_token, &p)
+            .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/scan with a kept request (a [`ScanRequest`]).
+    pub async fn scan_prepared(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        p: &Prepared,
+    ) -> Result<EnrollmentStatusResponse, ClientError> {
+        let path = Self::enrollment_path(paths::ENROLLMENT_SCAN, enrollment_id);
+        self.send_prepared(&path, JSON, p, |r| {
+            Ok(r.bearer_auth(enrollment_token.expose()))
         })
         .await
     }

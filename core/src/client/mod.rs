@@ -167,6 +167,46 @@ impl IdempotencyKey {
 /// The header name.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
+/// A state-changing request ready to send: its [`IdempotencyKey`] and its exact body
+/// (JSON or a form). The wallet keeps it, sealed, with the pending step, so a retry
+/// after an app restart resends the same key *and* the same bytes (a submit or a
+/// credential request carries a proof over a nonce that was spent; a code entry
+/// carries the code), and the server replays its first answer.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Prepared {
+    pub key: IdempotencyKey,
+    /// May hold a code, a proof or a selfie.
+    pub body: SecretString,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    /// `body` under a fresh key.
+    pub fn new(body: String) -> Self {
+        Self::with_key(IdempotencyKey::random(), body)
+    }
+
+    pub fn with_key(key: IdempotencyKey, body: String) -> Self {
+        Self {
+            key,
+            body: SecretString::new(body),
+        }
+    }
+
+    /// `v` as JSON under `key`.
+    pub fn json<T: serde::Serialize>(key: IdempotencyKey, v: &T) -> Result<Self, ClientError> {
+        let body = serde_json::to_string(v).map_err(|_| ClientError::Protocol("body".into()))?;
+        Ok(Self::with_key(key, body))
+    }
+}
+
 impl BackendClient {
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
         Self::with_policy(base_url, NetPolicy::default())
@@ -333,6 +373,28 @@ impl BackendClient {
     ) -> Result<T, ClientError> {
         self.send_retry(|| Ok(make()?.header(IDEMPOTENCY_KEY, key.as_str())))
             .await
+    }
+
+    /// POSTs `p` (its key and exact body, of `content_type`) to `path`; `auth` adds the
+    /// authorization (and DPoP proof) to each attempt.
+    pub(super) async fn send_prepared<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        p: &Prepared,
+        auth: impl Fn(reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, ClientError>,
+    ) -> Result<T, ClientError> {
+        let url = self.url(path);
+        self.send_keyed(&p.key, || {
+            let req = self
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                // The body as it was first sent (it may carry a code or a proof).
+                .body(p.body.expose().clone());
+            auth(req)
+        })
+        .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! OpenID4VCI 1.0 (pre-authorised code): the offer, issuer metadata, token, nonce,
 //! credential; and device release.
 
-use super::{BackendClient, ClientError, IdempotencyKey, IssuerMetadata, Tokens};
+use super::{BackendClient, ClientError, IdempotencyKey, IssuerMetadata, Prepared, Tokens};
 use crate::secret::SecretString;
 use crate::wire::{
     paths, CredentialIssuerMetadata, CredentialOffer, CredentialRequest, CredentialResponse,
@@ -77,22 +77,35 @@ impl BackendClient {
         form: &[(&str, &str)],
         key: &IdempotencyKey,
     ) -> Result<Tokens, ClientError> {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
+        self.token_prepared(&Prepared::with_key(key.clone(), Self::form_body(form)))
+            .await
+    }
+
+    fn form_body(form: &[(&str, &str)]) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
-            .finish();
-        let url = self.url(paths::TOKEN);
+            .finish()
+    }
+
+    /// The body of a code entry at /token (pre-authorised code and the mailed code), to
+    /// keep with the pending step.
+    pub fn token_body(pre_authorized_code: &str, tx_code: &SecretString) -> String {
+        Self::form_body(&[
+            ("grant_type", PRE_AUTHORIZED_GRANT),
+            ("pre-authorized_code", pre_authorized_code),
+            ("tx_code", tx_code.expose()),
+        ])
+    }
+
+    /// POST /token with a kept form body and its key.
+    pub async fn token_prepared(&self, p: &Prepared) -> Result<Tokens, ClientError> {
         let t: TokenResponse = self
-            .send_keyed(key, || {
-                let req = self
-                    .http
-                    .post(&url)
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(body.clone());
-                self.authorize(req, paths::TOKEN, None)
-            })
+            .send_prepared(
+                paths::TOKEN,
+                "application/x-www-form-urlencoded",
+                p,
+                |req| self.authorize(req, paths::TOKEN, None),
+            )
             .await?;
         Ok(Tokens {
             access_token: SecretString::new(t.access_token),
@@ -120,15 +133,9 @@ impl BackendClient {
         tx_code: &SecretString,
         key: &IdempotencyKey,
     ) -> Result<Tokens, ClientError> {
-        self.token_form(
-            &[
-                ("grant_type", PRE_AUTHORIZED_GRANT),
-                ("pre-authorized_code", pre_authorized_code),
-                ("tx_code", tx_code.expose()),
-            ],
-            key,
-        )
-        .await
+        let body = Self::token_body(pre_authorized_code, tx_code);
+        self.token_prepared(&Prepared::with_key(key.clone(), body))
+            .await
     }
 
     /// POST /token with grant_type=refresh_token.
@@ -175,17 +182,32 @@ impl BackendClient {
         proof_jwt: &str,
         key: &IdempotencyKey,
     ) -> Result<String, ClientError> {
-        let req = CredentialRequest {
+        let p = Prepared::json(
+            key.clone(),
+            &Self::credential_request(configuration_id, proof_jwt),
+        )?;
+        self.credential_prepared(access_token, &p).await
+    }
+
+    /// The credential request for `configuration_id` with one proof JWT.
+    pub fn credential_request(configuration_id: &str, proof_jwt: &str) -> CredentialRequest {
+        CredentialRequest {
             credential_configuration_id: configuration_id.to_owned(),
             proofs: Proofs {
                 jwt: vec![proof_jwt.to_owned()],
             },
-        };
-        let url = self.url(paths::CREDENTIAL);
+        }
+    }
+
+    /// POST /credential with a kept request (a [`CredentialRequest`] as JSON).
+    pub async fn credential_prepared(
+        &self,
+        access_token: &SecretString,
+        p: &Prepared,
+    ) -> Result<String, ClientError> {
         let r: CredentialResponse = self
-            .send_keyed(key, || {
-                let http = self.http.post(&url).json(&req);
-                self.authorize(http, paths::CREDENTIAL, Some(access_token.expose()))
+            .send_prepared(paths::CREDENTIAL, "application/json", p, |req| {
+                self.authorize(req, paths::CREDENTIAL, Some(access_token.expose()))
             })
             .await?;
         r.credentials

@@ -1,8 +1,10 @@
 //! Enrollment: the form checks, the selfie, submit, the desk QR, status and resend,
 //! and starting over.
 
-use super::records::{EnrollmentRecord, KV_ENROLLMENT, KV_PENDING, KV_STATE};
+use super::records::{EnrollmentRecord, KV_DRAFT, KV_ENROLLMENT, KV_PENDING, KV_SELFIE, KV_STATE};
+use super::steps::{all_steps, input_of, kv_step, STEP_RESEND, STEP_SCAN, STEP_SUBMIT};
 use super::{err, internal, Wallet};
+use crate::client::{IdempotencyKey, Prepared};
 use crate::enrollment::{Desk, EnrollmentState};
 use crate::error::{ErrorCode, UiError};
 use crate::identity::{email, nik, phone};
@@ -40,6 +42,15 @@ impl Wallet {
 
     /// Folds a status answer in; records history on each step; one transaction.
     pub(super) fn apply(&self, resp: &EnrollmentStatusResponse) -> Result<EnrollmentView, UiError> {
+        self.apply_ending(resp, None)
+    }
+
+    /// [`Self::apply`], ending the kept `step` in the same write.
+    pub(super) fn apply_ending(
+        &self,
+        resp: &EnrollmentStatusResponse,
+        step: Option<&str>,
+    ) -> Result<EnrollmentView, UiError> {
         let before = self.state()?;
         let mut rec = self.record_required()?;
         let after = before.apply_status(resp);
@@ -49,7 +60,17 @@ impl Wallet {
         if resp.credential_offer.is_some() {
             rec.offer = resp.credential_offer.clone();
         }
-        self.save(&after, &rec)?;
+        let sealed = self.seal_json(KV_ENROLLMENT, &rec)?;
+        let state_json = after.to_json();
+        let steps: Vec<String> = step.iter().map(|s| (*s).to_owned()).collect();
+        self.commit(
+            &[
+                (KV_STATE, state_json.as_str()),
+                (KV_ENROLLMENT, sealed.as_str()),
+            ],
+            &[],
+            &steps,
+        )?;
         if after != before {
             let kind = match &after {
                 EnrollmentState::Scanned { .. } => Some(HistoryKind::DeskScanned),
@@ -80,6 +101,8 @@ impl Wallet {
     pub fn process_selfie(&self, bytes: &[u8]) -> Result<SelfieView, UiError> {
         let processed = selfie::process(bytes)?;
         let view = SelfieView::from(&processed);
+        // Kept (sealed) until submit, so a restart loses no photo.
+        self.keep_selfie(&view)?;
         self.inner().selfie = Some(processed);
         Ok(view)
     }
@@ -95,35 +118,68 @@ impl Wallet {
         let next = state.submit()?;
         let jpeg = {
             let inner = self.inner();
-            let s = inner
-                .selfie
-                .as_ref()
-                .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?;
-            base64::engine::general_purpose::STANDARD.encode(&s.jpeg)
+            inner.selfie.as_ref().map(|s| s.jpeg.clone())
         };
-        // The proof that this device holds the key it enrolls (aud = the configured
-        // issuer, whose metadata is checked to name the same URL at activation).
+        let jpeg = match jpeg {
+            Some(j) => base64::engine::general_purpose::STANDARD.encode(j),
+            None => self
+                .kept_selfie()?
+                .map(|v| v.preview_jpeg)
+                .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?,
+        };
+        // The same form and photo resume the kept request (its key and body: the proof
+        // over a nonce the server may already have spent).
+        let input = input_of(&[
+            info.nik.as_bytes(),
+            mail.as_bytes(),
+            phone.as_bytes(),
+            jpeg.as_bytes(),
+        ]);
         let client = self.client();
-        let nonce = client.nonce().await?;
-        let device_proof = self
-            .device
-            .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
-        let req = EnrollRequest {
-            nik: info.nik,
-            email: mail.clone(),
-            phone,
-            selfie_jpeg: jpeg,
-            device_jwk: self.device.public_jwk(),
-            device_proof,
-        };
-        let res = client.submit(&req).await?;
+        let res = self
+            .run_step(
+                STEP_SUBMIT,
+                &input,
+                || async {
+                    // The proof that this device holds the key it enrolls (aud = the
+                    // configured issuer).
+                    let nonce = client.nonce().await?;
+                    let device_proof =
+                        self.device
+                            .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
+                    let req = EnrollRequest {
+                        nik: info.nik.clone(),
+                        email: mail.clone(),
+                        phone: phone.clone(),
+                        selfie_jpeg: jpeg.clone(),
+                        device_jwk: self.device.public_jwk(),
+                        device_proof,
+                    };
+                    Ok(Prepared::json(IdempotencyKey::random(), &req)?)
+                },
+                |p| {
+                    let client = &client;
+                    async move { client.submit_prepared(&p).await }
+                },
+            )
+            .await?;
         let rec = EnrollmentRecord {
             id: res.enrollment_id,
             token: SecretString::new(res.enrollment_token),
             email_masked: Some(email::mask(&mail)),
             ..Default::default()
         };
-        self.save(&next, &rec)?;
+        // State, record, the end of the step and of the kept form and photo: one write.
+        let sealed = self.seal_json(KV_ENROLLMENT, &rec)?;
+        let state_json = next.to_json();
+        self.commit(
+            &[
+                (KV_STATE, state_json.as_str()),
+                (KV_ENROLLMENT, sealed.as_str()),
+            ],
+            &[KV_DRAFT, KV_SELFIE],
+            &[STEP_SUBMIT.to_owned()],
+        )?;
         self.inner().selfie = None;
         self.history_add(HistoryKind::Registered, None)?;
         Self::view_of(&next, &rec).ok_or_else(|| internal("enrollment view"))
@@ -139,8 +195,25 @@ impl Wallet {
             return Err(err(ErrorCode::QrInvalid, "not a desk QR"));
         }
         let rec = self.record_required()?;
-        let resp = self.client().scan(&rec.id, &rec.token, text).await?;
-        let view = self.apply(&resp)?;
+        let client = self.client();
+        let input = input_of(&[rec.id.as_bytes(), text.as_bytes()]);
+        let resp = self
+            .run_step(
+                STEP_SCAN,
+                &input,
+                || async {
+                    let body = crate::wire::ScanRequest {
+                        qr: text.to_owned(),
+                    };
+                    Ok(Prepared::json(IdempotencyKey::random(), &body)?)
+                },
+                |p| {
+                    let (client, rec) = (&client, &rec);
+                    async move { client.scan_prepared(&rec.id, &rec.token, &p).await }
+                },
+            )
+            .await?;
+        let view = self.apply_ending(&resp, Some(STEP_SCAN))?;
         // The scan answer names the desk; make sure the state knows it.
         if let (Some(name), EnrollmentState::Submitted) = (&resp.desk_name, self.state()?) {
             let st = EnrollmentState::Submitted.scan(Desk::named(name.clone()))?;
@@ -159,8 +232,20 @@ impl Wallet {
 
     pub async fn resend_code(&self) -> Result<EnrollmentView, UiError> {
         let rec = self.record_required()?;
-        let resp = self.client().resend(&rec.id, &rec.token).await?;
-        self.apply(&resp)
+        let client = self.client();
+        let input = input_of(&[rec.id.as_bytes()]);
+        let resp = self
+            .run_step(
+                STEP_RESEND,
+                &input,
+                || async { Ok(Prepared::new(String::new())) },
+                |p| {
+                    let (client, rec) = (&client, &rec);
+                    async move { client.resend_keyed(&rec.id, &rec.token, &p.key).await }
+                },
+            )
+            .await?;
+        self.apply_ending(&resp, Some(STEP_RESEND))
     }
 
     /// Start over after `rejected` or `expired` (or from a draft).
@@ -170,6 +255,11 @@ impl Wallet {
         self.store.with_tx(|tx| -> Result<(), StoreError> {
             db::delete_kv(tx, KV_ENROLLMENT)?;
             db::delete_kv(tx, KV_PENDING)?;
+            db::delete_kv(tx, KV_DRAFT)?;
+            db::delete_kv(tx, KV_SELFIE)?;
+            for s in all_steps() {
+                db::delete_kv(tx, &kv_step(&s))?;
+            }
             db::set_kv(tx, KV_STATE, &next.to_json())?;
             Ok(())
         })?;

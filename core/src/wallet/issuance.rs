@@ -32,9 +32,10 @@ impl Wallet {
     ) -> Result<(String, String), UiError> {
         let mut out = Vec::with_capacity(2);
         for (conf, vct) in [(KTP_CONFIGURATION, KTP_VCT), (KK_CONFIGURATION, KK_VCT)] {
-            let nonce = client.nonce().await?;
-            let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
-            let c = client.credential(access_token, conf, &proof).await?;
+            // A kept step: a retry (also after a restart) resends the same request.
+            let c = self
+                .credential_step(client, &issuer.id, access_token, conf)
+                .await?;
             self.check_received(&c, issuer, vct)?;
             out.push(c);
         }
@@ -140,11 +141,16 @@ impl Wallet {
         let sealed = self.seal_json(KV_PENDING, &held)?;
         let issuer_sealed = self.seal_json(KV_ISSUER, &issuer)?;
         let state_json = next.to_json();
-        self.store.set_kv_many(&[
-            (KV_PENDING, sealed.as_str()),
-            (KV_ISSUER, issuer_sealed.as_str()),
-            (KV_STATE, state_json.as_str()),
-        ])?;
+        // The held documents, and the end of the code entry's kept steps: one write.
+        self.commit(
+            &[
+                (KV_PENDING, sealed.as_str()),
+                (KV_ISSUER, issuer_sealed.as_str()),
+                (KV_STATE, state_json.as_str()),
+            ],
+            &[],
+            &super::steps::activation_steps(),
+        )?;
         self.history_add(HistoryKind::Activated, None)?;
         self.app_state()
     }
@@ -164,10 +170,11 @@ impl Wallet {
             .and_then(|o| o.grants.pre_authorized_code.as_ref())
             .map(|g| g.pre_authorized_code.as_str())
             .ok_or_else(|| err(ErrorCode::InvalidState, "no code to redeem yet"))?;
-        match client.token(pac, code).await {
+        // A kept step: the same code after a lost answer spends no second try.
+        match self.token_step(client, pac, code).await {
             Ok(t) => Ok(t),
             Err(e) => {
-                let ui: UiError = e.into();
+                let ui = e;
                 if let Some(left) = ui
                     .detail
                     .as_ref()

@@ -14,6 +14,7 @@ mod enroll;
 mod issuance;
 mod records;
 mod reset;
+mod steps;
 
 pub mod inspect;
 pub mod present;
@@ -110,6 +111,8 @@ pub struct Wallet {
     device: DeviceKey,
     issuer_url: Option<String>,
     inner: Mutex<Inner>,
+    /// Bumped by `cancel_network` (see `steps`).
+    cancel: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -219,6 +222,7 @@ impl Wallet {
             vault,
             device,
             issuer_url: cfg.issuer_url,
+            cancel: tokio::sync::watch::Sender::new(0),
             inner: Mutex::new(Inner {
                 settings,
                 last_activity: now,

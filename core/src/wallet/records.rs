@@ -21,6 +21,10 @@ pub(super) const KV_STATE: &str = "enrollment.state";
 pub(super) const KV_ENROLLMENT: &str = "enrollment.sealed";
 /// Sealed [`Held`].
 pub(super) const KV_PENDING: &str = "activation.sealed";
+/// The registration form being typed, sealed (until submit).
+pub(super) const KV_DRAFT: &str = "enrollment.draft.sealed";
+/// The processed selfie ([`crate::view::SelfieView`]), sealed (until submit).
+pub(super) const KV_SELFIE: &str = "enrollment.selfie.sealed";
 /// The pinned [`Issuer`], sealed: a key or root changed in the file is refused.
 pub(super) const KV_ISSUER: &str = "issuer.sealed";
 /// Where versions before sealing kept the issuer in plain JSON (read once, then sealed).

@@ -58,11 +58,16 @@ impl Wallet {
         let sealed_held = self.seal_json(KV_PENDING, &held)?;
         let sealed_rec = self.seal_json(KV_ENROLLMENT, &rec)?;
         // Held credentials and the cleared reset flag: one write. The old vault goes
-        // only when the new PIN's vault replaces it (`set_pin`, one transaction).
-        self.store.set_kv_many(&[
-            (KV_PENDING, sealed_held.as_str()),
-            (KV_ENROLLMENT, sealed_rec.as_str()),
-        ])?;
+        // only when the new PIN's vault replaces it (`set_pin`, one transaction). The
+        // code entry's kept steps end in the same write.
+        self.commit(
+            &[
+                (KV_PENDING, sealed_held.as_str()),
+                (KV_ENROLLMENT, sealed_rec.as_str()),
+            ],
+            &[],
+            &super::steps::activation_steps(),
+        )?;
         self.app_state()
     }
 }

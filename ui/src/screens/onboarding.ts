@@ -95,7 +95,14 @@ export function registerScreen(ctx: Ctx): Screen {
     el.className = `field-msg ${kind}`;
     el.textContent = text;
   };
+  // What is typed is kept by the wallet (sealed) until submit, so a restart loses nothing.
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  const saveDraft = () => {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => { api.saveDraft({ ...f }).catch(() => { /* kept in memory still */ }); }, 400);
+  };
   const update = () => {
+    saveDraft();
     const missing = [
       nikOk ? null : t('why_nik'), emailOk ? null : t('why_email'),
       phoneOk ? null : t('why_phone'), consent.checked ? null : t('why_consent'),
@@ -341,6 +348,9 @@ export function submittedScreen(ctx: Ctx): Screen {
     const submit = button(t('btn_submit'), 'btn-submit', () => {
       void step({
         slot, busyOn: el, text: t('submitting'), progressTestId: 'submit-progress', disable: [submit],
+        // The request's size (the selfie in base64 and the form): bytes sent cannot be
+        // observed through the shell, so the bar is indeterminate.
+        detail: ctx.selfie ? t('upload_size', { kb: Math.ceil((ctx.selfie.bytes * 4 / 3 + 1024) / 1024) }) : undefined,
         run: () => api.submitEnrollment({ nik: f.nik, email: f.email, phone: f.phone, consent: f.consent }),
         ok: async (v) => {
           if (ctx.state) ctx.state.enrollment = v;

@@ -181,9 +181,23 @@ export function homeScreen(ctx: Ctx): Screen {
   return { el };
 }
 
+/** The history kinds after which the documents on the device are new. */
+const DOCS_STORED = new Set(['pin_set', 'documents_refreshed']);
+
+/** The time the documents were last stored (newest matching history entry), or null. */
+export function docsUpdatedAt(history: Array<{ at: string; kind: string }>): string | null {
+  return history.find((e) => DOCS_STORED.has(e.kind))?.at ?? null;
+}
+
 function docScreen(ctx: Ctx, name: 'ktp' | 'kk', title: string, fill: (body: HTMLElement, el: HTMLElement) => void): Screen {
   const body = h('div');
-  const el = frame(name, title, { back: () => ctx.show('home') }, body);
+  // The documents are read from the device (offline too); when they were last fetched.
+  const updated = h('p', { class: 'small docs-updated', 'data-testid': 'docs-updated', hidden: true });
+  const el = frame(name, title, { back: () => ctx.show('home') }, updated, body);
+  api.history().then((hs) => {
+    const at = docsUpdatedAt(hs);
+    if (at) { updated.textContent = t('docs_updated', { at: localDateTime(at) }); updated.hidden = false; }
+  }, () => { /* no line */ });
   fill(body, el);
   return { el };
 }
