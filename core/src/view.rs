@@ -132,6 +132,8 @@ pub struct EnrollmentView {
     pub code_expires_at: Option<String>,
     pub code_attempts_left: Option<u32>,
     pub email_masked: Option<String>,
+    /// While scanned: the code to show the officer at the desk (4 letters).
+    pub desk_confirm_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

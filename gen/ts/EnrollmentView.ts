@@ -5,4 +5,8 @@ export type EnrollmentView = { status: EnrollmentStatusWire, desk_name: string |
 /**
  * RFC 3339
  */
-code_expires_at: string | null, code_attempts_left: number | null, email_masked: string | null, };
+code_expires_at: string | null, code_attempts_left: number | null, email_masked: string | null, 
+/**
+ * While scanned: the code to show the officer at the desk (4 letters).
+ */
+desk_confirm_code: string | null, };

@@ -603,6 +603,7 @@ mod tests {
             code_expires_at: None,
             code_attempts_left: None,
             email_masked: None,
+            desk_confirm_code: None,
         };
         assert_eq!(
             S::Submitted.apply_status(&resp),

@@ -114,6 +114,10 @@ pub struct EnrollmentStatusResponse {
     pub code_attempts_left: Option<u32>,
     /// Email with the middle masked, to show where the code went: "s***@example.com".
     pub email_masked: Option<String>,
+    /// While scanned: the desk confirmation code the app shows and the officer types
+    /// before approving (4 letters; binds the person at the desk to this enrollment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk_confirm_code: Option<String>,
 }
 
 /// POST /api/v1/enrollments/{id}/scan

@@ -267,10 +267,34 @@ pub fn redeem(
     };
     let (access, access_row) = new_token(TokenKind::Access, &device, now, dpop);
     let (refresh, refresh_row) = new_token(TokenKind::Refresh, &device, now, dpop);
+    // The resident's other active devices, which this activation revokes: the email
+    // and phone registered with each get a notice (a takeover does not go unnoticed).
+    let notice = crate::notify::new_device(now);
+    let mut replaced = Vec::new();
+    for (thumb, enrollment) in state.store.active_devices_of(&e.nik)? {
+        if thumb == device.thumb {
+            continue;
+        }
+        if let Some(old) = state.store.enrollment(&enrollment)? {
+            if !replaced
+                .iter()
+                .any(|o: &Enrollment| o.email == old.email && o.phone == old.phone)
+            {
+                replaced.push(old);
+            }
+        }
+    }
+    let mails: Vec<_> = replaced
+        .iter()
+        .map(|o| notice.mail(&o.email, &o.id))
+        .collect();
     state
         .store
-        .activate(&e, &device, &[access_row, refresh_row])?;
-    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), "device activated");
+        .activate(&e, &device, &[access_row, refresh_row], &mails)?;
+    tracing::info!(enrollment = %e.id, nik = %nik::mask(&e.nik), replaced = replaced.len(), "device activated");
+    for o in &replaced {
+        crate::notify::sms(state, &o.id, &o.phone, &notice);
+    }
     Ok(token_response(access, Some(refresh), dpop.is_some()))
 }
 

@@ -78,13 +78,17 @@ pub async fn login(
 ) -> Result<(Officer, String), ApiErr> {
     let now = state.clock.now();
     state.limit_per_ip("login", peer, 10, 10, now)?;
-    // Per account, whatever the address: after 5 failures in a row the account is
-    // locked (15 min, doubling); unknown names are counted alike.
-    let account = username.trim().to_lowercase();
-    state
-        .login_lockout
-        .check(&account, now)
-        .map_err(ApiErr::rate_limited)?;
+    // Per account, whatever the address and the node: after 5 failures in a row the
+    // account is locked (15 min, doubling; kept in the store); unknown names are
+    // counted alike (hashed, so the store keeps no typed names).
+    let account = sha256_hex(format!("login|{}", username.trim().to_lowercase()).as_bytes());
+    if let Some(until) = state.store.login_locked_until(&account)? {
+        if until > now {
+            return Err(ApiErr::rate_limited(
+                (until - now).num_seconds().max(1) as u64
+            ));
+        }
+    }
     let officer = state.store.officer(username)?;
     let hash = officer
         .as_ref()
@@ -98,7 +102,7 @@ pub async fn login(
     let officer = match (ok, officer) {
         (true, Some(o)) => o,
         _ => {
-            if let Some(until) = state.login_lockout.fail(&account, now) {
+            if let Some(until) = state.store.login_failed(&account, now)? {
                 tracing::warn!(until = %until.to_rfc3339(), "officer account locked after failed logins");
             }
             tracing::info!("officer login refused");
@@ -109,7 +113,7 @@ pub async fn login(
             ));
         }
     };
-    state.login_lockout.clear(&account);
+    state.store.login_cleared(&account)?;
     let sid = random_token();
     state.store.insert_session(
         &sha256_hex(sid.as_bytes()),

@@ -117,9 +117,47 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
     client
 }
 
+/// Whether the client reached us over https: the public URL is https, or a trusted
+/// proxy says so (`X-Forwarded-Proto: https`, or `Forwarded: proto=https` of the hop
+/// nearest us). A request extension set by [`rewrite`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Https(pub bool);
+
+/// The nearest proxy's word on the client's scheme.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    let last = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .map(str::to_owned)
+    };
+    if let Some(elem) = last("forwarded") {
+        if let Some(proto) = elem.split(';').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("proto")
+                .then(|| v.trim().trim_matches('"').to_owned())
+        }) {
+            return proto.eq_ignore_ascii_case("https");
+        }
+    }
+    last("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
 /// Middleware: replaces the request's `ConnectInfo` with the client address, so every
-/// per-IP limit keys on the client, not on the proxy.
+/// per-IP limit keys on the client, not on the proxy; and notes [`Https`].
 pub async fn rewrite(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let via_proxy = peer.is_some_and(|p| state.trusted_proxies.iter().any(|c| c.contains(p)));
+    let https =
+        state.issuer.starts_with("https://") || (via_proxy && forwarded_https(req.headers()));
+    req.extensions_mut().insert(Https(https));
     if !state.trusted_proxies.is_empty() {
         if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
             let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);

@@ -3,14 +3,45 @@
 //! each scan), the queue (polled), the resident's selfie beside the SIAK photo and
 //! data, approve and reject.
 
+use crate::state::SharedState;
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+
+/// The markers around the page's demo-only parts: in the HTML, and in the script.
+const DEMO_MARKS: [(&str, &str); 2] = [("<!--demo-->", "<!--/demo-->"), ("/*demo*/", "/*/demo*/")];
+
+/// `html` without what lies between `start` and `end` (markers included).
+fn cut(html: &str, start: &str, end: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(start) {
+        out.push_str(&rest[..i]);
+        rest = match rest[i..].find(end) {
+            Some(j) => &rest[i + j + end.len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
 
 pub async fn home() -> Response {
     Redirect::to("/officer").into_response()
 }
 
-pub async fn page() -> Response {
-    let mut r = Html(CONSOLE_HTML).into_response();
+/// The console page; the desk QR's text copy and PNG download only in demo mode
+/// (outside it a QR is shown, never handed out: it could be relayed).
+pub async fn page(State(state): State<SharedState>) -> Response {
+    let html = DEMO_MARKS
+        .iter()
+        .fold(CONSOLE_HTML.to_owned(), |html, (start, end)| {
+            if state.demo {
+                html.replace(start, "").replace(end, "")
+            } else {
+                cut(&html, start, end)
+            }
+        });
+    let mut r = Html(html).into_response();
     r.headers_mut().insert(
         axum::http::header::CONTENT_SECURITY_POLICY,
         axum::http::HeaderValue::from_static(
@@ -77,18 +108,31 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
       <p class="muted">Minta pemohon memindai kode QR ini dengan aplikasi IKD. Kode berganti setiap 30 detik.</p>
       <img id="qr-img" alt="Kode QR loket">
       <p class="muted">Berlaku sampai <span id="qr-exp">-</span></p>
-      <details>
-        <summary>Untuk pengujian di desktop: teks dan gambar QR</summary>
+      <!--demo--><details id="qr-dev">
+        <summary>Mode demo: teks dan gambar QR</summary>
         <label for="qr-text" class="muted">Teks QR (tempel di aplikasi: "Tempel teks")</label>
         <textarea id="qr-text" readonly rows="3" style="width:100%"></textarea>
         <p><button type="button" id="qr-copy">Salin teks</button>
         <a id="qr-dl" download="ikd-desk-qr.png" href="#">Unduh PNG</a></p>
-      </details>
+      </details><!--/demo-->
     </div>
     <div class="card" style="margin-top:16px">
       <h2>Antrean</h2>
       <ul id="queue"></ul>
       <p class="muted" id="queue-empty">Belum ada pemohon.</p>
+    </div>
+    <div class="card" style="margin-top:16px">
+      <h2>Blokir perangkat</h2>
+      <form id="block-form">
+        <label for="block-nik">NIK warga</label>
+        <input id="block-nik" inputmode="numeric" maxlength="16" autocomplete="off" required>
+        <label for="block-reason">Alasan pemblokiran</label>
+        <textarea id="block-reason" rows="2" maxlength="500" required></textarea>
+        <p class="err" id="block-err"></p>
+        <button type="submit" class="reject" id="block-btn">Blokir semua perangkat</button>
+      </form>
+      <h3>Pemblokiran terakhir</h3>
+      <table id="blocks"></table>
     </div>
     <div class="card" style="margin-top:16px" id="mail-card" hidden>
       <h2>Email kode aktivasi</h2>
@@ -106,7 +150,12 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
       <p id="d-face" role="status"></p>
       <table id="d-table"></table>
       <div class="actions">
-        <button class="approve" id="approve-btn">Setujui</button>
+        <div>
+          <label for="confirm-code">Kode konfirmasi di ponsel pemohon</label>
+          <input id="confirm-code" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="8" style="width:9em;text-transform:uppercase;letter-spacing:.2em">
+          <p class="muted">Minta pemohon menunjukkan kode di aplikasinya, lalu ketik di sini.</p>
+          <button class="approve" id="approve-btn">Setujui</button>
+        </div>
         <div style="flex:1">
           <textarea id="reason" rows="2" placeholder="Alasan penolakan"></textarea>
           <button class="reject" id="reject-btn" style="margin-top:6px">Tolak</button>
@@ -150,21 +199,20 @@ function showDesk(me) {
   const out = document.createElement("button"); out.className = "link"; out.textContent = "Keluar";
   out.onclick = async () => { await fetch("/officer/api/logout", {method: "POST"}); showLogin(); };
   $("who").append(span, out);
-  refreshQr(); refreshQueue();
+  refreshQr(); refreshQueue(); refreshBlocks();
   qrTimer = setInterval(refreshQr, 30000);
   queueTimer = setInterval(refreshQueue, 3000);
 }
-$("qr-copy").addEventListener("click", async () => {
+/*demo*/$("qr-copy").addEventListener("click", async () => {
   const t = $("qr-text");
   try { await navigator.clipboard.writeText(t.value); }
   catch (e) { t.select(); document.execCommand("copy"); }
-});
+});/*/demo*/
 async function refreshQr() {
   try {
     const q = await api("GET", "/officer/api/desk/qr");
     $("qr-img").src = "/officer/api/desk/qr.png?t=" + Date.now();
-    $("qr-text").value = q.text;
-    $("qr-dl").href = $("qr-img").src;
+    /*demo*/$("qr-text").value = q.text; $("qr-dl").href = $("qr-img").src;/*/demo*/
     $("qr-exp").textContent = new Date(q.expires_at).toLocaleTimeString("id-ID");
   } catch (e) { /* shown on next poll */ }
 }
@@ -184,7 +232,36 @@ async function refreshQueue() {
     ul.append(li);
   }
 }
+async function refreshBlocks() {
+  let list;
+  try { list = await api("GET", "/officer/api/blocks"); } catch (e) { return; }
+  const t = $("blocks"); t.innerHTML = "";
+  if (list.length === 0) {
+    const tr = document.createElement("tr"); const td = document.createElement("td");
+    td.textContent = "Belum ada."; tr.append(td); t.append(tr); return;
+  }
+  for (const b of list) {
+    const tr = document.createElement("tr");
+    const a = document.createElement("td");
+    a.textContent = new Date(b.blocked_at).toLocaleString("id-ID") + " \u00b7 " + b.officer;
+    const c = document.createElement("td");
+    c.textContent = b.nik + " (" + b.devices + " perangkat): " + b.reason;
+    tr.append(a, c); t.append(tr);
+  }
+}
+$("block-form").onsubmit = async (ev) => {
+  ev.preventDefault(); $("block-err").textContent = "";
+  const nik = $("block-nik").value.trim(), reason = $("block-reason").value.trim();
+  if (!reason) { $("block-err").textContent = "Isi alasan pemblokiran."; return; }
+  try {
+    const r = await api("POST", "/officer/api/devices/" + encodeURIComponent(nik) + "/block", { reason });
+    $("block-err").textContent = r.blocked + " perangkat diblokir.";
+    $("block-nik").value = ""; $("block-reason").value = "";
+    refreshBlocks();
+  } catch (e) { $("block-err").textContent = e.message; }
+};
 async function openDetail(id) {
+  if (id !== current) $("confirm-code").value = "";
   current = id; $("detail-err").textContent = "";
   let d;
   try { d = await api("GET", "/officer/api/enrollments/" + encodeURIComponent(id)); }
@@ -210,14 +287,16 @@ async function decide(kind) {
   $("detail-err").textContent = "";
   try {
     if (kind === "approve") {
-      await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/approve");
+      const code = $("confirm-code").value.trim();
+      if (!code) { $("detail-err").textContent = "Isi kode konfirmasi yang tampil di ponsel pemohon."; return; }
+      await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/approve", { confirm_code: code });
       watchMail(current, $("d-nama").textContent);
     } else {
       const reason = $("reason").value.trim();
       if (!reason) { $("detail-err").textContent = "Isi alasan penolakan."; return; }
       await api("POST", "/officer/api/enrollments/" + encodeURIComponent(current) + "/reject", { reason });
     }
-    current = null; $("reason").value = "";
+    current = null; $("reason").value = ""; $("confirm-code").value = "";
     $("detail-body").hidden = true; $("detail-empty").hidden = false;
     $("detail-empty").textContent = kind === "approve" ? "Disetujui. Status email kode aktivasi ada di bawah antrean." : "Permohonan ditolak.";
     refreshQueue();

@@ -1,6 +1,11 @@
 //! The desk QR: `base64url("IKD1.<desk>.<nonce>.<exp>.<mac>")`, MAC = HMAC-SHA256 with the
 //! server key (truncated to 128 bits). A desk shows a new QR every 30 s and after each
 //! use; a QR expires 90 s after it was made; each QR admits one enrollment.
+//!
+//! The QR binds a desk, not a person: it can be photographed in the waiting room or
+//! relayed. So each scan also gets a desk confirmation code ([`confirm_code`]): the
+//! resident's app shows it, the officer types it before approving, and a wrong one
+//! counts ([`CONFIRM_TRIES`], then the resident scans a new QR).
 
 use crate::crypto::{b64url, b64url_decode, hmac_raw, random_id};
 use crate::store::{DeskQrRow, Store, StoreResult};
@@ -8,6 +13,37 @@ use chrono::{DateTime, Duration, Utc};
 
 pub const ROTATE_SECS: i64 = 30;
 pub const TTL_SECS: i64 = 90;
+/// Wrong confirmation codes the officer may type per scan.
+pub const CONFIRM_TRIES: u32 = 3;
+/// The confirmation code's letters: no I, O, B, G, S, Q, Z (read as 1, 0, 8, 6, 5).
+const CONFIRM_ALPHABET: &[u8] = b"ACDEFHJKLMNPRTUVWXY";
+pub const CONFIRM_LEN: usize = 4;
+
+/// The desk confirmation code of enrollment `enrollment_id`'s scan `salt`: 4 letters
+/// of [`CONFIRM_ALPHABET`] (19^4 = 130,321 codes), derived by HMAC with the server
+/// key, so the store alone does not give it away and every node derives the same.
+pub fn confirm_code(key: &ring::hmac::Key, enrollment_id: &str, salt: &str) -> String {
+    let m = hmac_raw(
+        key,
+        format!("desk-confirm|{enrollment_id}|{salt}").as_bytes(),
+    );
+    m.chunks_exact(4)
+        .take(CONFIRM_LEN)
+        .map(|c| {
+            let n = u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize;
+            char::from(CONFIRM_ALPHABET[n % CONFIRM_ALPHABET.len()])
+        })
+        .collect()
+}
+
+/// What the officer typed, as a code: upper case, spaces and dashes dropped.
+pub fn normalize_confirm(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
@@ -154,5 +190,18 @@ mod tests {
         let other = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[8u8; 32]);
         assert_eq!(verify(&other, &a.text, t0), Err(QrError::Invalid));
         assert_ne!(b.text, a.text);
+    }
+
+    #[test]
+    fn confirm_codes_are_four_unambiguous_letters_per_scan() {
+        let a = confirm_code(&key(), "e1", "s1");
+        assert_eq!(a.len(), CONFIRM_LEN);
+        assert!(a.bytes().all(|b| CONFIRM_ALPHABET.contains(&b)), "{a}");
+        assert_eq!(a, confirm_code(&key(), "e1", "s1"));
+        let others: std::collections::HashSet<String> = (0..50)
+            .map(|i| confirm_code(&key(), "e1", &format!("s{i}")))
+            .collect();
+        assert!(others.len() > 45, "codes differ per scan");
+        assert_eq!(normalize_confirm(" ab-cd "), "ABCD");
     }
 }

@@ -119,7 +119,17 @@ pub fn status_response(state: &AppState, e: &Enrollment) -> EnrollmentStatusResp
             .flatten(),
         code_attempts_left: approved.then_some(if e.code_void { 0 } else { e.code_attempts_left }),
         email_masked: Some(email::mask(&e.email)),
+        desk_confirm_code: desk_confirm_code(state, e),
     }
+}
+
+/// The live desk confirmation code of a scanned enrollment (for its own app only).
+fn desk_confirm_code(state: &AppState, e: &Enrollment) -> Option<String> {
+    if e.status != EnrollmentStatusWire::Scanned {
+        return None;
+    }
+    let salt = e.desk_confirm_salt.as_deref()?;
+    Some(deskqr::confirm_code(&state.hmac_key, &e.id, salt))
 }
 
 /// A new enrollment: checks the form and the selfie, asks the SIAK whether the NIK may
@@ -206,6 +216,8 @@ pub fn submit(
         reauth_count: 0,
         code_failures: 0,
         code_wait_until: None,
+        desk_confirm_salt: None,
+        desk_confirm_failures: 0,
         rev: Default::default(),
     };
     state.store.insert_enrollment(&e)?;
@@ -353,6 +365,9 @@ pub fn scan(
     transition(&mut e, Step::Scan(desk))
         .map_err(|_| ApiErr::invalid_state("Permohonan ini tidak lagi menunggu pemindaian."))?;
     e.scanned_at = Some(now);
+    // A fresh confirmation code for this scan; the officer types it before approving.
+    e.desk_confirm_salt = Some(random_id());
+    e.desk_confirm_failures = 0;
     if !state.store.scan(&e, &claims.nonce)? {
         return Err(ApiErr::new(
             StatusCode::CONFLICT,
@@ -474,8 +489,51 @@ pub fn detail(state: &AppState, o: &Officer, id: &str) -> Result<EnrollmentDetai
 
 const NOT_AWAITING_DECISION: &str = "Permohonan ini tidak sedang menunggu keputusan.";
 
-/// The officer approves: a fresh code and offer, saved, then the code is mailed.
-pub fn approve(state: &SharedState, o: &Officer, id: &str) -> Result<Enrollment, ApiErr> {
+/// Checks the desk confirmation code the officer typed against the one the resident's
+/// app shows. A wrong one is counted (saved before the error goes back); after
+/// [`deskqr::CONFIRM_TRIES`] the code is void and the resident scans a new desk QR.
+fn check_desk_confirm(state: &AppState, e: &mut Enrollment, typed: &str) -> Result<(), ApiErr> {
+    let void = || {
+        ApiErr::new(
+            StatusCode::CONFLICT,
+            "confirm_void",
+            "Kode konfirmasi tidak berlaku lagi. Minta pemohon memindai kode QR loket yang baru.",
+        )
+    };
+    let Some(salt) = e.desk_confirm_salt.clone() else {
+        return Err(void());
+    };
+    let expected = deskqr::confirm_code(&state.hmac_key, &e.id, &salt);
+    if ct_eq(&expected, &deskqr::normalize_confirm(typed)) {
+        e.desk_confirm_salt = None;
+        return Ok(());
+    }
+    e.desk_confirm_failures = e.desk_confirm_failures.saturating_add(1);
+    let left = deskqr::CONFIRM_TRIES.saturating_sub(e.desk_confirm_failures);
+    if left == 0 {
+        e.desk_confirm_salt = None;
+    }
+    state.store.update_enrollment(e)?;
+    tracing::warn!(enrollment = %e.id, attempts_left = left, "wrong desk confirmation code");
+    if left == 0 {
+        return Err(void());
+    }
+    Err(ApiErr::new(
+        StatusCode::BAD_REQUEST,
+        "confirm_wrong",
+        "Kode konfirmasi salah. Cocokkan dengan kode di ponsel pemohon yang ada di depan Anda.",
+    )
+    .detail(serde_json::json!({ "attempts_left": left })))
+}
+
+/// The officer approves, having typed the confirmation code the resident's app shows:
+/// a fresh code and offer, saved, then the code is mailed.
+pub fn approve(
+    state: &SharedState,
+    o: &Officer,
+    id: &str,
+    confirm: &str,
+) -> Result<Enrollment, ApiErr> {
     let now = state.clock.now();
     let e = {
         let _g = state.transition_lock();
@@ -486,6 +544,7 @@ pub fn approve(state: &SharedState, o: &Officer, id: &str) -> Result<Enrollment,
                 "Permohonan ini sudah kedaluwarsa; warga perlu mendaftar ulang.",
             ));
         }
+        check_desk_confirm(state, &mut e, confirm)?;
         transition(&mut e, Step::Approve)
             .map_err(|_| ApiErr::invalid_state(NOT_AWAITING_DECISION))?;
         e.decided_by = Some(o.username.clone());

@@ -254,8 +254,21 @@ pub fn release(state: &AppState, presented: Presented<'_>, proof: &str) -> Resul
 }
 
 /// An officer blocks every active device of a resident (`key`: a NIK, or an
-/// enrollment id); how many were blocked.
-pub fn block_devices(state: &AppState, o: &Officer, key: String) -> Result<usize, ApiErr> {
+/// enrollment id) for `reason` (1–500 characters), recorded with who and when in the
+/// same transaction; how many were blocked.
+pub fn block_devices(
+    state: &AppState,
+    o: &Officer,
+    key: String,
+    reason: &str,
+) -> Result<usize, ApiErr> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(
+            ApiErr::bad_request("Alasan pemblokiran wajib diisi (maks. 500 karakter).")
+                .detail(json!({ "field": "reason" })),
+        );
+    }
     let nik = if key.len() == 16 && key.bytes().all(|b| b.is_ascii_digit()) {
         key
     } else {
@@ -265,7 +278,13 @@ pub fn block_devices(state: &AppState, o: &Officer, key: String) -> Result<usize
             .map(|e| e.nik)
             .ok_or_else(ApiErr::not_found)?
     };
-    let blocked = state.store.set_devices_of(&nik, DeviceStatus::Blocked)?;
+    let blocked = state.store.block_devices(&crate::store::DeviceBlock {
+        nik: nik.clone(),
+        officer: o.username.clone(),
+        reason: reason.to_owned(),
+        devices: 0,
+        blocked_at: state.clock.now(),
+    })?;
     tracing::info!(nik = %nik::mask(&nik), officer = %o.username, blocked, "devices blocked");
     Ok(blocked)
 }

@@ -153,7 +153,7 @@ impl Modify for OfficerLimits {
         enroll::submit, enroll::status, enroll::scan, enroll::resend,
         officer::login, officer::logout, officer::me, officer::desk_qr, officer::desk_qr_png,
         officer::queue, officer::detail, officer::approve, officer::reject, officer::block_device,
-        officer::dev_outbox, officer::resident_check,
+        officer::blocks, officer::dev_outbox, officer::resident_check,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
         status_list::serve, health::healthz, health::readyz,

@@ -135,7 +135,17 @@ pub fn ip_key(ip: IpAddr) -> String {
     }
 }
 
-/// Failed officer logins per account: after [`Lockout::AFTER`] failures in a row the
+/// How long an officer account is locked after `failures` failed logins in a row:
+/// nothing before [`Lockout::AFTER`], then [`Lockout::FIRST_LOCK_MINUTES`], doubling
+/// with each further failure (at most a day). The store's lockout
+/// (`Store::login_failed`, across nodes) and [`Lockout`] both use it.
+pub fn lock_for(failures: u32) -> Option<Duration> {
+    let over = failures.checked_sub(Lockout::AFTER)?;
+    let minutes = (Lockout::FIRST_LOCK_MINUTES << over.min(7)).min(24 * 60);
+    Some(Duration::minutes(minutes))
+}
+
+/// Failed officer logins per account, in memory: after [`Lockout::AFTER`] failures in a row the
 /// account is locked for [`Lockout::FIRST_LOCK_MINUTES`], doubling with each further
 /// failure (at most a day). A successful login clears it. Bounded like the buckets.
 #[derive(Default)]
@@ -173,12 +183,7 @@ impl Lockout {
         }
         let e = f.entry(key.to_owned()).or_insert((0, None));
         e.0 += 1;
-        if e.0 < Self::AFTER {
-            return None;
-        }
-        let doublings = (e.0 - Self::AFTER).min(7);
-        let minutes = (Self::FIRST_LOCK_MINUTES << doublings).min(24 * 60);
-        let until = now + Duration::minutes(minutes);
+        let until = now + lock_for(e.0)?;
         e.1 = Some(until);
         Some(until)
     }

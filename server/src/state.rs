@@ -28,12 +28,14 @@ pub struct AppState {
     pub mailer: Option<mail::Mailer>,
     /// The outbox worker's polling and retries.
     pub outbox: crate::config::OutboxConfig,
+    /// Text messages (security notices); the demo's go to the dev outbox.
+    pub sms: Arc<dyn crate::sms::SmsGateway>,
     pub limits: Limits,
-    /// Failed officer logins per account.
-    pub login_lockout: ratelimit::Lockout,
     /// Parsed `limits.trusted_proxies` (see [`crate::clientip`]).
     pub trusted_proxies: Vec<crate::clientip::Cidr>,
     pub dev_mode: bool,
+    /// Demo mode (`Config::demo`): the console also offers the desk QR's text and PNG.
+    pub demo: bool,
     /// Serialises enrollment state transitions (scan, approve, code checks).
     pub transition: std::sync::Mutex<()>,
 }
@@ -94,6 +96,13 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         None => Vec::new(),
     };
     let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose()?;
+    let sms: Arc<dyn crate::sms::SmsGateway> = if config.dev_outbox {
+        Arc::new(crate::sms::DevOutboxSms {
+            store: store.clone(),
+        })
+    } else {
+        Arc::new(crate::sms::NoSms)
+    };
     Ok(AppState {
         siak: Arc::new(SimulatedSiak::new(store.clone())),
         store,
@@ -103,11 +112,12 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         issuer_x5c,
         hmac_key,
         mailer,
+        sms,
         outbox: config.outbox.clone(),
         limits: config.limits.clone(),
-        login_lockout: ratelimit::Lockout::default(),
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,
+        demo: config.demo,
         transition: std::sync::Mutex::new(()),
     })
 }

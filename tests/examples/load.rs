@@ -142,22 +142,25 @@ async fn resident(
 
     let mut retries = 0;
     let turn = line.lock().await;
-    loop {
+    let confirm = loop {
         let qr = officer.desk_qr().await;
         let t = Instant::now();
         match c(1).scan(&sub.enrollment_id, &token, &qr.text).await {
-            Ok(_) => {
+            Ok(st) => {
                 out.push(("scan", t.elapsed()));
-                break;
+                break ikd_tests::confirm_of(&st);
             }
             Err(ClientError::QrUsed) => retries += 1,
             Err(e) => panic!("scan: {e:?}"),
         }
-    }
+    };
     drop(turn);
 
     let t = Instant::now();
-    assert!(officer.approve(&sub.enrollment_id).await.is_success());
+    assert!(officer
+        .approve(&sub.enrollment_id, &confirm)
+        .await
+        .is_success());
     out.push(("approve", t.elapsed()));
 
     let code = loop {

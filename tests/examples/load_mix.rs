@@ -196,12 +196,16 @@ async fn client(
             let token = SecretString::new(sub.enrollment_token.clone());
             polled = Some((sub.enrollment_id.clone(), token.clone()));
             let (officer, line) = &s.desks[k % DESKS];
+            let mut confirm = String::new();
             {
                 let _turn = line.lock().await;
                 loop {
                     let qr = officer.desk_qr().await;
                     match timed!("scan", c.scan(&sub.enrollment_id, &token, &qr.text).await) {
-                        Ok(_) => break,
+                        Ok(st) => {
+                            confirm = st.desk_confirm_code.unwrap_or_default();
+                            break;
+                        }
                         Err(ClientError::QrUsed) => continue,
                         Err(e) => {
                             s.error("scan", e).await;
@@ -210,7 +214,10 @@ async fn client(
                     }
                 }
             }
-            let st = timed!("approve", officer.approve(&sub.enrollment_id).await);
+            let st = timed!(
+                "approve",
+                officer.approve(&sub.enrollment_id, &confirm).await
+            );
             if !st.is_success() {
                 s.error("approve", st).await;
                 continue;

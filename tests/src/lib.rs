@@ -245,8 +245,11 @@ impl Officer {
             .unwrap()
     }
 
-    pub async fn approve(&self, id: &str) -> reqwest::StatusCode {
+    /// Approves with the desk confirmation code `confirm` (what the resident's app
+    /// shows after the scan).
+    pub async fn approve(&self, id: &str, confirm: &str) -> reqwest::StatusCode {
         self.post(&format!("/officer/api/enrollments/{id}/approve"))
+            .json(&serde_json::json!({ "confirm_code": confirm }))
             .send()
             .await
             .unwrap()
@@ -338,6 +341,14 @@ pub fn enroll_request_with_proof(
     }
 }
 
+/// The desk confirmation code in a scan answer (the app shows it to the officer).
+pub fn confirm_of(scanned: &ikd_core::wire::EnrollmentStatusResponse) -> String {
+    scanned
+        .desk_confirm_code
+        .clone()
+        .expect("a scan answer carries the desk confirmation code")
+}
+
 /// The 6-digit code in an activation mail.
 pub fn code_in(mail: &ReceivedMail) -> String {
     ikd_server::mail::extract_code(&mail.body()).expect("the mail carries a 6-digit code")
@@ -374,12 +385,15 @@ impl Harness {
             .unwrap();
         let token = ikd_core::secret::SecretString::new(sub.enrollment_token);
         let qr = officer.desk_qr().await;
-        self.client
+        let scanned = self
+            .client
             .scan(&sub.enrollment_id, &token, &qr.text)
             .await
             .unwrap();
         assert_eq!(
-            officer.approve(&sub.enrollment_id).await,
+            officer
+                .approve(&sub.enrollment_id, &confirm_of(&scanned))
+                .await,
             reqwest::StatusCode::OK
         );
         let mail = self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");
@@ -424,7 +438,10 @@ impl Harness {
         })
         .await
         .unwrap();
-        w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
+        let scanned = w.scan_desk_qr(&officer.desk_qr().await.text).await.unwrap();
+        let confirm = scanned
+            .desk_confirm_code
+            .expect("the app shows the desk confirmation code");
         let id = officer
             .queue()
             .await
@@ -432,7 +449,10 @@ impl Harness {
             .find(|q| q["nama"] == nama)
             .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
             .expect("the resident waits in the officer's queue");
-        assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+        assert_eq!(
+            officer.approve(&id, &confirm).await,
+            reqwest::StatusCode::OK
+        );
         let code = code_in(&self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail"));
         w.refresh_status().await.unwrap();
         code

@@ -68,17 +68,20 @@ pub async fn run(h: &Harness, profile: Profile, nik: &str, email: &str) -> Journ
     step("nonce + submit (selfie)", &proxy);
     let token = SecretString::new(sub.enrollment_token);
     let qr = officer.desk_qr().await;
-    c.scan_keyed(
-        &sub.enrollment_id,
-        &token,
-        &qr.text,
-        &IdempotencyKey::random(),
-    )
-    .await
-    .unwrap();
+    let scanned = c
+        .scan_keyed(
+            &sub.enrollment_id,
+            &token,
+            &qr.text,
+            &IdempotencyKey::random(),
+        )
+        .await
+        .unwrap();
     step("scan desk QR", &proxy);
     assert_eq!(
-        officer.approve(&sub.enrollment_id).await,
+        officer
+            .approve(&sub.enrollment_id, &crate::confirm_of(&scanned))
+            .await,
         reqwest::StatusCode::OK
     );
     let mail = h.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");

@@ -201,7 +201,11 @@ async fn journey(ui: &mut Ui, h: &Harness, tmp: &Path) -> TestResult {
     // 4. The officer approves over HTTP; the app's polling picks it up.
     sync_clock(h);
     let id = queued_enrollment(&officer).await?;
-    let approved = officer.approve(&id).await;
+    // The officer types the confirmation code the app shows after the scan.
+    let confirm = ui
+        .wait_text("desk-confirm-code", |t| t.trim().len() == 4)
+        .await?;
+    let approved = officer.approve(&id, confirm.trim()).await;
     if !approved.is_success() {
         return Err(format!("approve: HTTP {approved}").into());
     }

@@ -232,6 +232,10 @@ async fn the_whole_journey_with_ikd_wallet_alone() {
     let view = ok(run(&["scan", "--qr", &qr.text], ""));
     assert_eq!(view["status"], "scanned");
     assert_eq!(view["desk_name"], ikd_server::demo::DEMO_DESK_NAME);
+    let confirm = view["desk_confirm_code"]
+        .as_str()
+        .expect("the scan shows the desk confirmation code")
+        .to_owned();
 
     // The officer approves; the code arrives by mail.
     let id = officer
@@ -241,7 +245,10 @@ async fn the_whole_journey_with_ikd_wallet_alone() {
         .find(|q| q["nama"] == SITI_NAME)
         .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
         .expect("Siti waits in the officer's queue");
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    assert_eq!(
+        officer.approve(&id, &confirm).await,
+        reqwest::StatusCode::OK
+    );
     let mail = smtp.next(MAIL_TIMEOUT).await.expect("activation mail");
     assert_eq!(mail.to, vec!["siti@example.com".to_owned()]);
     let code = code_in(&mail);

@@ -467,7 +467,8 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
                 Method::POST,
                 &format!("/officer/api/enrollments/{id}/approve"),
             )
-            .header("cookie", &officer.cookie),
+            .header("cookie", &officer.cookie)
+            .json(&serde_json::json!({ "confirm_code": "ACDE" })),
             &[StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST],
         )
         .await;
@@ -476,7 +477,8 @@ async fn garbage_nik_email_ids_and_headers_are_refused_cleanly() {
         p.expect_4xx(
             &format!("block nik {nik}"),
             p.req(Method::POST, &format!("/officer/api/devices/{nik}/block"))
-                .header("cookie", &officer.cookie),
+                .header("cookie", &officer.cookie)
+                .json(&serde_json::json!({ "reason": "uji" })),
             &[StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST],
         )
         .await;

@@ -126,9 +126,11 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     let token = SecretString::new(sub.enrollment_token.clone());
     let officer = h.officer().await;
     let qr = officer.desk_qr().await;
-    c.scan(&sub.enrollment_id, &token, &qr.text).await.unwrap();
+    let scanned = c.scan(&sub.enrollment_id, &token, &qr.text).await.unwrap();
     assert_eq!(
-        officer.approve(&sub.enrollment_id).await,
+        officer
+            .approve(&sub.enrollment_id, &ikd_tests::confirm_of(&scanned))
+            .await,
         reqwest::StatusCode::OK
     );
     let mail = h.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");

@@ -152,10 +152,14 @@ async fn logs_at_trace_carry_no_personal_data_or_secrets() {
         .unwrap();
     add("enrollment token", &sub.enrollment_token);
     let token = SecretString::new(sub.enrollment_token.clone());
-    c.scan(&sub.enrollment_id, &token, &officer.desk_qr().await.text)
+    let scanned = c
+        .scan(&sub.enrollment_id, &token, &officer.desk_qr().await.text)
         .await
         .unwrap();
-    assert!(officer.approve(&sub.enrollment_id).await.is_success());
+    assert!(officer
+        .approve(&sub.enrollment_id, &ikd_tests::confirm_of(&scanned))
+        .await
+        .is_success());
     let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
     add("activation code (Siti)", &code);
     let st = c.status(&sub.enrollment_id, &token).await.unwrap();

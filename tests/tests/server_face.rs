@@ -17,7 +17,7 @@ async fn submit_and_open(
     nik: &str,
     email: &str,
     selfie: Option<Vec<u8>>,
-) -> (serde_json::Value, serde_json::Value) {
+) -> (serde_json::Value, serde_json::Value, String) {
     let key = device_key();
     let mut req = h.enroll_request(nik, email, &key).await;
     if let Some(jpeg) = selfie {
@@ -36,6 +36,8 @@ async fn submit_and_open(
     let qr = officer.desk_qr().await;
     let st = h.client.scan(&id, &token, &qr.text).await.unwrap();
     assert_eq!(st.status, EnrollmentStatusWire::Scanned);
+    // What the app shows and the officer types before approving.
+    let confirm = ikd_tests::confirm_of(&st);
     let detail: serde_json::Value = officer
         .get(&format!("/officer/api/enrollments/{id}"))
         .send()
@@ -44,7 +46,7 @@ async fn submit_and_open(
         .json()
         .await
         .unwrap();
-    (detail, answer)
+    (detail, answer, confirm)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +55,8 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     let officer = h.officer().await;
 
     // The app's selfie of the astronaut: one face.
-    let (detail, answer) = submit_and_open(&h, &officer, SITI.nik, "siti@example.com", None).await;
+    let (detail, answer, _) =
+        submit_and_open(&h, &officer, SITI.nik, "siti@example.com", None).await;
     assert_eq!(detail["face_check"], "one_face");
     assert_eq!(detail["face_note"], "Wajah terdeteksi");
     // The resident's answer says nothing about it.
@@ -67,7 +70,7 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     assert!(!answer.to_string().contains("face"));
 
     // A gradient without a face is accepted too; the officer gets the warning.
-    let (detail, _) = submit_and_open(
+    let (detail, _, confirm) = submit_and_open(
         &h,
         &officer,
         BUDI.nik,
@@ -79,7 +82,7 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     assert_eq!(detail["face_note"], "Wajah tidak terdeteksi — periksa foto");
     assert_eq!(
         officer
-            .approve(detail["enrollment_id"].as_str().unwrap())
+            .approve(detail["enrollment_id"].as_str().unwrap(), &confirm)
             .await,
         reqwest::StatusCode::OK
     );

@@ -67,7 +67,9 @@ async fn resident_enrolls_activates_refreshes_and_releases() {
 
     // Approve: the code arrives by SMTP.
     assert_eq!(
-        officer.approve(&sub.enrollment_id).await,
+        officer
+            .approve(&sub.enrollment_id, &ikd_tests::confirm_of(&st))
+            .await,
         reqwest::StatusCode::OK
     );
     let mail = h.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");

@@ -72,8 +72,14 @@ async fn mail_until(
     }
 }
 
-/// Submit and scan at the desk; returns (enrollment id, enrollment token).
-async fn scanned(h: &Harness, officer: &Officer, nik: &str, email: &str) -> (String, SecretString) {
+/// Submit and scan at the desk; returns (enrollment id, enrollment token, the desk
+/// confirmation code the app shows).
+async fn scanned(
+    h: &Harness,
+    officer: &Officer,
+    nik: &str,
+    email: &str,
+) -> (String, SecretString, String) {
     let key = device_key();
     let sub = h
         .client
@@ -82,11 +88,12 @@ async fn scanned(h: &Harness, officer: &Officer, nik: &str, email: &str) -> (Str
         .unwrap();
     let token = SecretString::new(sub.enrollment_token);
     let qr = officer.desk_qr().await;
-    h.client
+    let st = h
+        .client
         .scan(&sub.enrollment_id, &token, &qr.text)
         .await
         .unwrap();
-    (sub.enrollment_id, token)
+    (sub.enrollment_id, token, ikd_tests::confirm_of(&st))
 }
 
 async fn redeem(base: &str, pac: &str, code: &str) -> reqwest::StatusCode {
@@ -115,10 +122,13 @@ async fn with_smtp_down_approval_succeeds_and_the_mail_goes_out_once_when_it_is_
     })
     .await;
     let officer = h.officer().await;
-    let (id, token) = scanned(&h, &officer, SITI, "siti@example.test").await;
+    let (id, token, confirm) = scanned(&h, &officer, SITI, "siti@example.test").await;
 
     // SMTP is down: the approval still succeeds, and the offer is there.
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    assert_eq!(
+        officer.approve(&id, &confirm).await,
+        reqwest::StatusCode::OK
+    );
     let status = h.client.status(&id, &token).await.unwrap();
     let pac = status
         .credential_offer
@@ -200,10 +210,16 @@ async fn two_nodes_on_one_store_send_each_mail_exactly_once() {
     qb.await.unwrap().unwrap();
 
     // And two residents approved, one on each node: one mail per code.
-    let (siti, _) = scanned(&h, &officer, SITI, "siti@example.test").await;
-    let (budi, _) = scanned(&h, &officer, BUDI, "budi@example.test").await;
-    assert_eq!(officer.approve(&siti).await, reqwest::StatusCode::OK);
-    assert_eq!(officer_b.approve(&budi).await, reqwest::StatusCode::OK);
+    let (siti, _, siti_confirm) = scanned(&h, &officer, SITI, "siti@example.test").await;
+    let (budi, _, budi_confirm) = scanned(&h, &officer, BUDI, "budi@example.test").await;
+    assert_eq!(
+        officer.approve(&siti, &siti_confirm).await,
+        reqwest::StatusCode::OK
+    );
+    assert_eq!(
+        officer_b.approve(&budi, &budi_confirm).await,
+        reqwest::StatusCode::OK
+    );
 
     let mut subjects = HashSet::new();
     let mut codes = Vec::new();
@@ -256,8 +272,11 @@ async fn a_failing_mail_is_retried_with_backoff_and_ends_failed_after_the_bound(
     })
     .await;
     let officer = h.officer().await;
-    let (id, _) = scanned(&h, &officer, SITI, "siti@example.test").await;
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    let (id, _, confirm) = scanned(&h, &officer, SITI, "siti@example.test").await;
+    assert_eq!(
+        officer.approve(&id, &confirm).await,
+        reqwest::StatusCode::OK
+    );
 
     let mut seen = Vec::new();
     let m = mail_until(&officer, &id, &mut seen, |m| m["state"] == "failed").await;

@@ -14,7 +14,9 @@ use ikd_core::secret::SecretString;
 use ikd_core::wire::KTP_CONFIGURATION;
 use ikd_tests::pg::PgServer;
 use ikd_tests::MAIL_TIMEOUT;
-use ikd_tests::{code_in, device_key, proof_jwt, signed_enroll_request, Officer, SmtpReceiver};
+use ikd_tests::{
+    code_in, confirm_of, device_key, proof_jwt, signed_enroll_request, Officer, SmtpReceiver,
+};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -205,7 +207,7 @@ async fn two_nodes_share_one_postgresql() {
     // Enroll on A, scan (A's desk QR) on B.
     let siti = submit(&client_a, &issuer, SITI, "siti@example.test").await;
     let qr = officer_a.desk_qr().await;
-    client_b
+    let siti_scan = client_b
         .scan(&siti.id, &siti.token, &qr.text)
         .await
         .unwrap();
@@ -219,16 +221,22 @@ async fn two_nodes_share_one_postgresql() {
     // B shows the desk's new QR (the used one rotated, for every node).
     let qr2 = officer_b.desk_qr().await;
     assert_ne!(qr2.text, qr.text);
-    client_a
+    let budi_scan = client_a
         .scan(&budi.id, &budi.token, &qr2.text)
         .await
         .unwrap();
 
     // Approve Siti on A; Budi on B with A's session.
-    assert_eq!(officer_a.approve(&siti.id).await, reqwest::StatusCode::OK);
+    assert_eq!(
+        officer_a.approve(&siti.id, &confirm_of(&siti_scan)).await,
+        reqwest::StatusCode::OK
+    );
     let mail = smtp.next(MAIL_TIMEOUT).await.expect("Siti's mail");
     let siti_code = code_in(&mail);
-    assert_eq!(officer_b.approve(&budi.id).await, reqwest::StatusCode::OK);
+    assert_eq!(
+        officer_b.approve(&budi.id, &confirm_of(&budi_scan)).await,
+        reqwest::StatusCode::OK
+    );
     let mail = smtp.next(MAIL_TIMEOUT).await.expect("Budi's mail");
     let budi_code = code_in(&mail);
     let offer = |st: ikd_core::wire::EnrollmentStatusResponse| {

@@ -197,6 +197,7 @@ async fn reauth_is_refused_when_the_device_is_blocked_mid_way() {
     let officer = h.officer().await;
     let resp = officer
         .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .json(&serde_json::json!({ "reason": "Laporan kehilangan ponsel" }))
         .send()
         .await
         .unwrap();

@@ -310,7 +310,7 @@ async fn enrollments_not_approved_in_time_expire() {
         "stale enrollments leave the queue"
     );
     assert_eq!(
-        officer.approve(&sb.enrollment_id).await,
+        officer.approve(&sb.enrollment_id, "ACDE").await,
         reqwest::StatusCode::CONFLICT
     );
     let st = h.client.status(&sb.enrollment_id, &tb).await.unwrap();
@@ -399,6 +399,7 @@ async fn tokens_are_bound_to_their_device_and_one_device_per_resident() {
     // An officer blocks the device.
     let r = officer
         .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .json(&serde_json::json!({ "reason": "Laporan kehilangan ponsel" }))
         .send()
         .await
         .unwrap();
@@ -658,6 +659,7 @@ async fn activation_never_takes_over_or_unblocks_a_device() {
     // An officer blocks it; enrolling the same key again does not un-block it.
     let r = officer
         .post(&format!("/officer/api/devices/{}/block", SITI.nik))
+        .json(&serde_json::json!({ "reason": "Laporan kehilangan ponsel" }))
         .send()
         .await
         .unwrap();

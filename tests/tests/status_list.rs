@@ -180,6 +180,7 @@ async fn an_officers_block_and_a_new_device_invalidate_the_credentials() {
     // The officer blocks Budi's device.
     let r = officer
         .post(&format!("/officer/api/devices/{}/block", BUDI.nik))
+        .json(&serde_json::json!({ "reason": "Laporan kehilangan ponsel" }))
         .send()
         .await
         .unwrap();

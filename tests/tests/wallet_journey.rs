@@ -94,7 +94,12 @@ async fn wallet_journey_from_enrollment_to_release() {
         .find(|q| q["nama"] == SITI.name)
         .and_then(|q| q["enrollment_id"].as_str().map(str::to_owned))
         .unwrap();
-    assert_eq!(officer.approve(&id).await, reqwest::StatusCode::OK);
+    let confirm = v.desk_confirm_code.clone().expect("the app shows the code");
+    assert_eq!(confirm.len(), 4);
+    assert_eq!(
+        officer.approve(&id, &confirm).await,
+        reqwest::StatusCode::OK
+    );
     let mail = h.smtp.next(MAIL_TIMEOUT).await.unwrap();
     let code = code_in(&mail);
     let v = w.refresh_status().await.unwrap();

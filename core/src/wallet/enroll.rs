@@ -12,7 +12,7 @@ use crate::secret::SecretString;
 use crate::selfie;
 use crate::store::{db, StoreError};
 use crate::view::{AppState, EnrollmentView, HistoryKind, NikInfo, RegisterForm, SelfieView};
-use crate::wire::{EnrollRequest, EnrollmentStatusResponse};
+use crate::wire::{EnrollRequest, EnrollmentStatusResponse, EnrollmentStatusWire};
 use base64::Engine as _;
 
 impl Wallet {
@@ -31,6 +31,9 @@ impl Wallet {
             code_expires_at: rec.code_expires_at.clone(),
             code_attempts_left: rec.code_attempts_left,
             email_masked: rec.email_masked.clone(),
+            desk_confirm_code: matches!(state, EnrollmentState::Scanned { .. })
+                .then(|| rec.desk_confirm_code.clone())
+                .flatten(),
         })
     }
 
@@ -57,6 +60,11 @@ impl Wallet {
         rec.code_expires_at = resp.code_expires_at.clone().or(rec.code_expires_at);
         rec.code_attempts_left = resp.code_attempts_left.or(rec.code_attempts_left);
         rec.email_masked = resp.email_masked.clone().or(rec.email_masked);
+        // The desk confirmation code lives only while scanned (a new scan, a new code).
+        rec.desk_confirm_code = match resp.status {
+            EnrollmentStatusWire::Scanned => resp.desk_confirm_code.clone(),
+            _ => None,
+        };
         if resp.credential_offer.is_some() {
             rec.offer = resp.credential_offer.clone();
         }

@@ -48,6 +48,9 @@ pub(super) struct EnrollmentRecord {
     /// email.
     #[serde(default)]
     pub(super) pin_reset_pending: bool,
+    /// While scanned at a desk: the confirmation code the officer asks to see.
+    #[serde(default)]
+    pub(super) desk_confirm_code: Option<String>,
 }
 
 /// Credentials fetched at activation, kept (sealed) until a PIN is set.

@@ -63,6 +63,7 @@ pub fn router(state: SharedState) -> Router {
             "/officer/api/devices/{nik}/block",
             post(officer::block_device),
         )
+        .route("/officer/api/blocks", get(officer::blocks))
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))

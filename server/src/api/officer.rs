@@ -4,6 +4,7 @@
 
 use super::{cookie, no_store, ApiErr, JsonBody};
 use crate::auth::{self, SESSION_COOKIE, SESSION_HOURS};
+use crate::clientip::Https;
 use crate::enrollment::{self, EnrollmentDetail, QueueItem};
 use crate::issuance;
 use crate::state::{AppState, SharedState};
@@ -11,6 +12,7 @@ use crate::store::Officer;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use ikd_proto::wire::DeskQr;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -34,10 +36,25 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
+/// The approval: the desk confirmation code the resident's app shows, as the officer
+/// typed it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApproveRequest {
+    #[schema(min_length = 1, max_length = 32)]
+    pub confirm_code: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionResponse {
     pub enrollment_id: String,
     pub status: String,
+}
+
+/// Why the resident's devices are blocked (recorded with the officer and the time).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BlockRequest {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -46,9 +63,33 @@ pub struct BlockResponse {
     pub blocked: usize,
 }
 
+/// The session cookie's name over https: `__Host-` (Secure, Path=/, no Domain; a
+/// browser keeps it only from https and no subdomain can set or shadow it).
+pub const HOST_SESSION_COOKIE: &str = "__Host-ikd_officer";
+
+/// The session id the request presents: the `__Host-` cookie, or (not when the public
+/// URL is https) the plain one of an http deployment.
+fn session_id<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookie(headers, HOST_SESSION_COOKIE).or_else(|| {
+        (!state.issuer.starts_with("https://"))
+            .then(|| cookie(headers, SESSION_COOKIE))
+            .flatten()
+    })
+}
+
+/// The session cookie to set (`value`, `max_age` seconds; 0 clears it): `Secure` and
+/// `__Host-` when the client came over https.
+fn session_cookie(https: bool, value: &str, max_age: i64) -> String {
+    if https {
+        format!("{HOST_SESSION_COOKIE}={value}; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+    } else {
+        format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+    }
+}
+
 /// The officer of the request's session cookie.
 fn officer_of(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
-    auth::officer_of(state, cookie(headers, SESSION_COOKIE))
+    auth::officer_of(state, session_id(state, headers))
 }
 
 /// A state-changing officer request from a browser must come from the console's own
@@ -94,9 +135,10 @@ fn view(o: &Officer) -> OfficerView {
 #[utoipa::path(post, path = "/officer/api/login", tag = "officer",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in; sets the ikd_officer session cookie (HttpOnly, SameSite=Strict)", body = OfficerView),
+        (status = 200, description = "Logged in; sets the session cookie (HttpOnly, SameSite=Strict; over https `__Host-ikd_officer` with Secure, else `ikd_officer`)", body = OfficerView),
         (status = 400, description = "Malformed body", body = ikd_proto::wire::ApiError),
         (status = 401, description = "Wrong name or password", body = ikd_proto::wire::ApiError),
+        (status = 403, description = "From another origin", body = ikd_proto::wire::ApiError),
         (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError),
         (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError),
         (status = 429, description = "Rate limited", body = ikd_proto::wire::ApiError),
@@ -104,14 +146,14 @@ fn view(o: &Officer) -> OfficerView {
 pub async fn login(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiErr> {
+    same_origin(&state, &headers)?;
     let (officer, sid) = auth::login(&state, peer, &req.username, &req.password).await?;
     let mut resp = axum::Json(view(&officer)).into_response();
-    let c = format!(
-        "{SESSION_COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_HOURS * 3600
-    );
+    let c = session_cookie(https, &sid, SESSION_HOURS * 3600);
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -119,14 +161,28 @@ pub async fn login(
 }
 
 /// POST /officer/api/logout
-#[utoipa::path(post, path = "/officer/api/logout", tag = "officer", responses((status = 204, description = "Cookie cleared")))]
-pub async fn logout() -> Response {
+#[utoipa::path(post, path = "/officer/api/logout", tag = "officer", responses((status = 204, description = "Session ended in the store (the cookie no longer opens anything, wherever it was copied) and the cookie cleared"), (status = 403, description = "From another origin", body = ikd_proto::wire::ApiError)))]
+pub async fn logout(
+    State(state): State<SharedState>,
+    Extension(Https(https)): Extension<Https>,
+    headers: HeaderMap,
+) -> Result<Response, ApiErr> {
+    same_origin(&state, &headers)?;
+    if let Some(sid) = session_id(&state, &headers).map(str::to_owned) {
+        let st = state.clone();
+        super::blocking(move || {
+            Ok(st
+                .store
+                .delete_session(&crate::crypto::sha256_hex(sid.as_bytes()))?)
+        })
+        .await?;
+        tracing::info!("officer logged out");
+    }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("ikd_officer=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
-    resp
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(https, "", 0)) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
 }
 
 /// GET /officer/api/me
@@ -222,17 +278,21 @@ pub async fn detail(
     Ok(no_store(axum::Json(d)))
 }
 
-/// POST /officer/api/enrollments/{id}/approve: code by email, offer in the status.
+/// POST /officer/api/enrollments/{id}/approve: with the desk confirmation code the
+/// resident's app shows; code by email, offer in the status.
 #[utoipa::path(post, path = "/officer/api/enrollments/{id}/approve", tag = "officer", security(("officer_session" = [])),
     params(("id" = String, Path, description = "Enrollment id")),
-    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_proto::wire::ApiError), (status = 409, body = ikd_proto::wire::ApiError)))]
+    request_body = ApproveRequest,
+    responses((status = 200, description = "Approved; the code is mailed", body = DecisionResponse), (status = 400, description = "confirm_wrong (detail.attempts_left), or a malformed body", body = ikd_proto::wire::ApiError), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 403, description = "From another origin", body = ikd_proto::wire::ApiError), (status = 404, description = "Unknown enrollment", body = ikd_proto::wire::ApiError), (status = 409, description = "invalid_state, or confirm_void (the resident scans a new desk QR)", body = ikd_proto::wire::ApiError), (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError), (status = 429, description = "Rate limited", body = ikd_proto::wire::ApiError)))]
 pub async fn approve(
     State(state): State<SharedState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    JsonBody(req): JsonBody<ApproveRequest>,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let e = super::retrying(move || enrollment::approve(&state, &o, &id)).await?;
+    let e =
+        super::retrying(move || enrollment::approve(&state, &o, &id, &req.confirm_code)).await?;
     Ok(axum::Json(DecisionResponse {
         enrollment_id: e.id,
         status: "approved".into(),
@@ -260,18 +320,34 @@ pub async fn reject(
     .into_response())
 }
 
-/// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id)
+/// POST /officer/api/devices/{nik}/block (a NIK, or an enrollment id), with a reason;
+/// recorded with the officer and the time.
 #[utoipa::path(post, path = "/officer/api/devices/{nik}/block", tag = "officer", security(("officer_session" = [])),
     params(("nik" = String, Path, description = "NIK, or an enrollment id")),
-    responses((status = 200, body = BlockResponse), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 404, body = ikd_proto::wire::ApiError)))]
+    request_body = BlockRequest,
+    responses((status = 200, body = BlockResponse), (status = 400, description = "No reason, or a malformed body", body = ikd_proto::wire::ApiError), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 403, description = "From another origin", body = ikd_proto::wire::ApiError), (status = 404, body = ikd_proto::wire::ApiError), (status = 413, description = "Body too large", body = ikd_proto::wire::ApiError), (status = 415, description = "Content-Type is not application/json", body = ikd_proto::wire::ApiError), (status = 429, description = "Rate limited", body = ikd_proto::wire::ApiError)))]
 pub async fn block_device(
     State(state): State<SharedState>,
     Path(key): Path<String>,
     headers: HeaderMap,
+    JsonBody(req): JsonBody<BlockRequest>,
 ) -> Result<Response, ApiErr> {
     let o = acting_officer(&state, &headers)?;
-    let blocked = super::blocking(move || issuance::block_devices(&state, &o, key)).await?;
+    let blocked =
+        super::blocking(move || issuance::block_devices(&state, &o, key, &req.reason)).await?;
     Ok(axum::Json(BlockResponse { blocked }).into_response())
+}
+
+/// GET /officer/api/blocks: the latest device blocks (who, when, why), newest first.
+#[utoipa::path(get, path = "/officer/api/blocks", tag = "officer", security(("officer_session" = [])),
+    responses((status = 200, body = Vec<crate::store::DeviceBlock>), (status = 401, description = "No officer session", body = ikd_proto::wire::ApiError), (status = 429, description = "Rate limited", body = ikd_proto::wire::ApiError)))]
+pub async fn blocks(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiErr> {
+    acting_officer(&state, &headers)?;
+    let list = super::blocking(move || Ok(state.store.device_blocks(50)?)).await?;
+    Ok(no_store(axum::Json(list)))
 }
 
 /// GET /dev/outbox (dev mode only; 404 otherwise)
@@ -285,7 +361,9 @@ pub async fn dev_outbox(State(state): State<SharedState>) -> Result<Response, Ap
             "Alamat tidak ditemukan.",
         ));
     }
-    Ok(no_store(axum::Json(state.store.outbox()?)))
+    let mut all = state.store.outbox()?;
+    all.extend(state.store.sms_outbox()?);
+    Ok(no_store(axum::Json(all)))
 }
 
 /// A NIK to check at the desk.

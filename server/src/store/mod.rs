@@ -130,6 +130,14 @@ pub struct Enrollment {
     /// No code is checked before this (the escalating wait after wrong codes).
     #[serde(default)]
     pub code_wait_until: Option<DateTime<Utc>>,
+    /// The salt of the desk confirmation code of the current scan
+    /// ([`crate::deskqr::confirm_code`]); None when no code is live (not scanned, used,
+    /// or void after too many wrong entries).
+    #[serde(default)]
+    pub desk_confirm_salt: Option<String>,
+    /// Wrong confirmation codes the officer typed for the current scan.
+    #[serde(default)]
+    pub desk_confirm_failures: u32,
     /// The stored revision this copy was read at (0 before insert); the store writes
     /// an update only if the row is still at it, and bumps it.
     #[serde(skip)]
@@ -309,8 +317,15 @@ pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
     /// adds `device`, stores `tokens`. A row already holding `device.thumb` keeps its
     /// `nik` and `status` (never un-blocked, never moved to another resident); only
     /// while it is active and of the same NIK does its enrollment id move to `e`'s.
-    /// The caller refuses the other cases first.
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()>;
+    /// The caller refuses the other cases first. Queues `mails` (the notices to the
+    /// replaced devices' addresses) in the same transaction.
+    fn activate(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()>;
 
     /// Re-authentication requested, one transaction: saves `e` (new code and offer),
     /// deletes every token of the device `thumb` and queues `mails` (the code's mail);
@@ -321,6 +336,8 @@ pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
     fn finish_reauth(&self, e: &Enrollment, thumb: &str, tokens: &[TokenRow]) -> StoreResult<bool>;
 
     fn device(&self, thumb: &str) -> StoreResult<Option<Device>>;
+    /// The active devices of a resident: (thumbprint, enrollment id) each.
+    fn active_devices_of(&self, nik: &str) -> StoreResult<Vec<(String, String)>>;
     /// Sets a device's status; a device no longer active also has its credentials'
     /// status entries set to invalid, in the same transaction.
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()>;
@@ -364,10 +381,44 @@ pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// The demo SMS gateway's outbox (`crate::sms::DevOutboxSms`): keeps one message.
+    fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()>;
+    /// Every message of the demo SMS gateway, oldest first.
+    fn sms_outbox(&self) -> StoreResult<Vec<OutboxMail>>;
+    /// Ends a session (logout): its cookie no longer opens anything.
+    fn delete_session(&self, hash: &str) -> StoreResult<()>;
+
+    /// An officer blocks every active device of `block.nik`, one transaction: the
+    /// devices blocked (their credentials invalid, as [`Store::set_devices_of`]) and
+    /// `block` recorded with how many. Returns how many.
+    fn block_devices(&self, block: &DeviceBlock) -> StoreResult<usize>;
+    /// The latest device blocks, newest first.
+    fn device_blocks(&self, limit: usize) -> StoreResult<Vec<DeviceBlock>>;
+
+    /// The end of the login lock of `account` (a hash of the name), if locked at all.
+    fn login_locked_until(&self, account: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Counts a failed login of `account`, one transaction with the row locked (so it
+    /// counts once per failure on any node); sets the lock [`crate::ratelimit::lock_for`]
+    /// gives and returns its end when this failure locks the account.
+    fn login_failed(&self, account: &str, now: DateTime<Utc>)
+        -> StoreResult<Option<DateTime<Utc>>>;
+    /// A successful login: the account's failures are forgotten.
+    fn login_cleared(&self, account: &str) -> StoreResult<()>;
 
     /// The dev outbox: every queued mail but the superseded, oldest first (`sent_at`
     /// empty until sent). Bodies are kept only in dev mode.
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>>;
+}
+
+/// An officer's block of a resident's devices: who, when, why, how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeviceBlock {
+    pub nik: String,
+    pub officer: String,
+    pub reason: String,
+    /// How many active devices it blocked.
+    pub devices: usize,
+    pub blocked_at: DateTime<Utc>,
 }
 
 /// The QR a desk shows now (one row per desk; the desk's name is kept with it).

@@ -16,8 +16,8 @@
 
 use super::schema::PG_MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Mail, Officer,
-    Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceBlock, DeviceStatus, Enrollment, Mail,
+    Officer, Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -531,10 +531,18 @@ impl Store for PgStore {
         })
     }
 
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()> {
+    fn activate(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()> {
         let e2 = e.clone();
         let device = device.clone();
         let tokens = tokens.to_vec();
+        let mails = mails.to_vec();
+        let any = !mails.is_empty();
         let rev = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
@@ -570,11 +578,53 @@ impl Store for PgStore {
             for t in &tokens {
                 insert_token(&tx, t).await?;
             }
+            let now = Utc::now();
+            for m in &mails {
+                super::outbox::enqueue_pg(&tx, m, now).await?;
+            }
             tx.commit().await?;
             Ok(e2.rev.get())
         })?;
         e.rev.set(rev);
+        if any {
+            self.mail_wake.notify_one();
+        }
         Ok(())
+    }
+
+    fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()> {
+        let m = sms.clone();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO sms_outbox (to_addr, body, sent_at) VALUES ($1, $2, $3)",
+                &[&m.to, &m.body, &m.sent_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn sms_outbox(&self) -> StoreResult<Vec<OutboxMail>> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT to_addr, body, sent_at FROM sms_outbox ORDER BY id",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(OutboxMail {
+                        to: r.try_get(0)?,
+                        subject: crate::sms::SMS_SUBJECT.to_owned(),
+                        body: r.try_get(1)?,
+                        sent_at: r.try_get(2)?,
+                    })
+                })
+                .collect()
+        })
     }
 
     fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize> {
@@ -654,6 +704,22 @@ impl Store for PgStore {
                 })
             })
             .transpose()
+        })
+    }
+
+    fn active_devices_of(&self, nik: &str) -> StoreResult<Vec<(String, String)>> {
+        let nik = nik.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT thumb, enrollment_id FROM devices WHERE nik = $1 AND status = 'active'",
+                    &[&nik],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
         })
     }
 
@@ -934,6 +1000,127 @@ impl Store for PgStore {
                 )
                 .await?;
             Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        let h = hash.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute("DELETE FROM sessions WHERE hash = $1", &[&h])
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn block_devices(&self, block: &DeviceBlock) -> StoreResult<usize> {
+        let b = block.clone();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            tx.execute(
+                &format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')"),
+                &[&b.nik],
+            )
+            .await?;
+            let n = tx
+                .execute(
+                    "UPDATE devices SET status = 'blocked' WHERE nik = $1 AND status = 'active'",
+                    &[&b.nik],
+                )
+                .await?;
+            tx.execute(
+                "INSERT INTO device_blocks (nik, officer, reason, devices, blocked_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&b.nik, &b.officer, &b.reason, &(n as i64), &b.blocked_at],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(n as usize)
+        })
+    }
+
+    fn device_blocks(&self, limit: usize) -> StoreResult<Vec<DeviceBlock>> {
+        let limit = limit as i64;
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT nik, officer, reason, devices, blocked_at FROM device_blocks
+                     ORDER BY id DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceBlock {
+                        nik: r.try_get(0)?,
+                        officer: r.try_get(1)?,
+                        reason: r.try_get(2)?,
+                        devices: usize::try_from(r.try_get::<_, i64>(3)?).unwrap_or(0),
+                        blocked_at: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn login_locked_until(&self, account: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let a = account.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT locked_until FROM login_failures WHERE account = $1",
+                    &[&a],
+                )
+                .await?;
+            Ok(match row {
+                Some(r) => r.try_get(0)?,
+                None => None,
+            })
+        })
+    }
+
+    fn login_failed(
+        &self,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let a = account.to_owned();
+        self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let failures: i64 = tx
+                .query_one(
+                    "INSERT INTO login_failures (account, failures) VALUES ($1, 1)
+                     ON CONFLICT (account) DO UPDATE SET failures = login_failures.failures + 1
+                     RETURNING failures",
+                    &[&a],
+                )
+                .await?
+                .try_get(0)?;
+            let until = crate::ratelimit::lock_for(u32::try_from(failures).unwrap_or(u32::MAX))
+                .map(|d| now + d);
+            if let Some(u) = until {
+                tx.execute(
+                    "UPDATE login_failures SET locked_until = $2 WHERE account = $1",
+                    &[&a, &u],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(until)
+        })
+    }
+
+    fn login_cleared(&self, account: &str) -> StoreResult<()> {
+        let a = account.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute("DELETE FROM login_failures WHERE account = $1", &[&a])
+                .await?;
+            Ok(())
         })
     }
 

@@ -147,6 +147,31 @@ ALTER TABLE outbox ADD COLUMN last_error TEXT;
 CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
 CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
 "#,
+    // 10: officer security (issue 11 items 9 and 5): each device block with who, when and
+    // why; failed officer logins per account (the lockout holds on every node); the
+    // demo SMS gateway's messages (the dev outbox shows them).
+    r#"
+CREATE TABLE device_blocks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    nik TEXT NOT NULL,
+    officer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    devices INTEGER NOT NULL,
+    blocked_at TEXT NOT NULL
+);
+CREATE INDEX device_blocks_at ON device_blocks(blocked_at);
+CREATE TABLE login_failures (
+    account TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_until TEXT
+);
+CREATE TABLE sms_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_addr TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -277,5 +302,28 @@ ALTER TABLE outbox ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now();
 ALTER TABLE outbox ADD COLUMN last_error TEXT;
 CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('pending', 'sending');
 CREATE INDEX outbox_enrollment ON outbox(enrollment_id, id);
+"#,
+    // 5: officer security: device blocks (who, when, why); failed logins per account.
+    r#"
+CREATE TABLE device_blocks (
+    id BIGSERIAL PRIMARY KEY,
+    nik TEXT NOT NULL,
+    officer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    devices BIGINT NOT NULL,
+    blocked_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX device_blocks_at ON device_blocks(blocked_at);
+CREATE TABLE login_failures (
+    account TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    locked_until TIMESTAMPTZ
+);
+CREATE TABLE sms_outbox (
+    id BIGSERIAL PRIMARY KEY,
+    to_addr TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
 "#,
 ];

@@ -5,8 +5,8 @@
 
 use super::schema::MIGRATIONS;
 use super::{
-    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceStatus, Enrollment, Mail, Officer,
-    Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
+    hubungan_order, CredentialRow, DeskQrRow, Device, DeviceBlock, DeviceStatus, Enrollment, Mail,
+    Officer, Readiness, Resident, Store, StoreError, StoreResult, TokenKind, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EnrollmentStatusWire, OutboxMail};
@@ -183,6 +183,51 @@ impl SqliteStore {
             out.push(e);
         }
         Ok(out)
+    }
+
+    /// [`Store::activate`]'s transaction.
+    fn activate_tx(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::write_enrollment(&tx, e, false)?;
+        tx.execute(
+            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
+            params![device.nik, device.thumb],
+        )?;
+        tx.execute(
+            "UPDATE devices SET status = 'revoked' WHERE nik = ?1 AND status = 'active' AND thumb <> ?2",
+            params![device.nik, device.thumb],
+        )?;
+        tx.execute(
+            "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
+               created_at = excluded.created_at
+             WHERE devices.nik = excluded.nik AND devices.status = 'active'",
+            params![
+                device.thumb,
+                device.nik,
+                device.enrollment_id,
+                to_json(&device.jwk)?,
+                device.status.as_str(),
+                ts(device.created_at)
+            ],
+        )?;
+        for t in tokens {
+            insert_token(&tx, t)?;
+        }
+        let now = Utc::now();
+        for m in mails {
+            super::outbox::enqueue_sqlite(&tx, m, now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn read_device(
@@ -420,38 +465,40 @@ impl Store for SqliteStore {
         )
     }
 
-    fn activate(&self, e: &Enrollment, device: &Device, tokens: &[TokenRow]) -> StoreResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::write_enrollment(&tx, e, false)?;
-        tx.execute(
-            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active' AND thumb <> ?2)"),
-            params![device.nik, device.thumb],
-        )?;
-        tx.execute(
-            "UPDATE devices SET status = 'revoked' WHERE nik = ?1 AND status = 'active' AND thumb <> ?2",
-            params![device.nik, device.thumb],
-        )?;
-        tx.execute(
-            "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
-               created_at = excluded.created_at
-             WHERE devices.nik = excluded.nik AND devices.status = 'active'",
-            params![
-                device.thumb,
-                device.nik,
-                device.enrollment_id,
-                to_json(&device.jwk)?,
-                device.status.as_str(),
-                ts(device.created_at)
-            ],
-        )?;
-        for t in tokens {
-            insert_token(&tx, t)?;
+    fn activate(
+        &self,
+        e: &Enrollment,
+        device: &Device,
+        tokens: &[TokenRow],
+        mails: &[Mail],
+    ) -> StoreResult<()> {
+        self.activate_tx(e, device, tokens, mails)?;
+        if !mails.is_empty() {
+            self.mail_wake.notify_one();
         }
-        tx.commit()?;
         Ok(())
+    }
+
+    fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO sms_outbox (to_addr, body, sent_at) VALUES (?1, ?2, ?3)",
+            params![sms.to, sms.body, sms.sent_at],
+        )?;
+        Ok(())
+    }
+
+    fn sms_outbox(&self) -> StoreResult<Vec<OutboxMail>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT to_addr, body, sent_at FROM sms_outbox ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok(OutboxMail {
+                to: r.get(0)?,
+                subject: crate::sms::SMS_SUBJECT.to_owned(),
+                body: r.get(1)?,
+                sent_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn begin_reauth(&self, e: &Enrollment, thumb: &str, mails: &[Mail]) -> StoreResult<usize> {
@@ -514,6 +561,15 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    fn active_devices_of(&self, nik: &str) -> StoreResult<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT thumb, enrollment_id FROM devices WHERE nik = ?1 AND status = 'active'",
+        )?;
+        let rows = st.query_map([nik], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn set_device_status(&self, thumb: &str, status: DeviceStatus) -> StoreResult<()> {
@@ -734,6 +790,110 @@ impl Store for SqliteStore {
             Some((u, exp)) if parse_ts(&exp)? > now => Ok(Some(u)),
             _ => Ok(None),
         }
+    }
+
+    fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE hash = ?1", [hash])?;
+        Ok(())
+    }
+
+    fn block_devices(&self, block: &DeviceBlock) -> StoreResult<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            &format!("{INVALIDATE_CREDENTIALS_OF} nik = ?1 AND status = 'active')"),
+            [&block.nik],
+        )?;
+        let n = tx.execute(
+            "UPDATE devices SET status = 'blocked' WHERE nik = ?1 AND status = 'active'",
+            [&block.nik],
+        )?;
+        tx.execute(
+            "INSERT INTO device_blocks (nik, officer, reason, devices, blocked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                block.nik,
+                block.officer,
+                block.reason,
+                n as i64,
+                ts(block.blocked_at)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn device_blocks(&self, limit: usize) -> StoreResult<Vec<DeviceBlock>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT nik, officer, reason, devices, blocked_at FROM device_blocks
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (nik, officer, reason, devices, at) = row?;
+            Ok(DeviceBlock {
+                nik,
+                officer,
+                reason,
+                devices: usize::try_from(devices).unwrap_or(0),
+                blocked_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+    }
+
+    fn login_locked_until(&self, account: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let until: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT locked_until FROM login_failures WHERE account = ?1",
+                [account],
+                |r| r.get(0),
+            )
+            .optional()?;
+        until.flatten().map(|t| parse_ts(&t)).transpose()
+    }
+
+    fn login_failed(
+        &self,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let failures: i64 = tx.query_row(
+            "INSERT INTO login_failures (account, failures) VALUES (?1, 1)
+             ON CONFLICT(account) DO UPDATE SET failures = failures + 1
+             RETURNING failures",
+            [account],
+            |r| r.get(0),
+        )?;
+        let until = crate::ratelimit::lock_for(u32::try_from(failures).unwrap_or(u32::MAX))
+            .map(|d| now + d);
+        if let Some(u) = until {
+            tx.execute(
+                "UPDATE login_failures SET locked_until = ?2 WHERE account = ?1",
+                params![account, ts(u)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(until)
+    }
+
+    fn login_cleared(&self, account: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM login_failures WHERE account = ?1", [account])?;
+        Ok(())
     }
 
     fn outbox(&self) -> StoreResult<Vec<OutboxMail>> {

@@ -4,6 +4,7 @@ import { t } from '../i18n';
 import { api } from '../api';
 import { button, busyBox, errorBanner, fileToBase64, frame, keepFocus, notice, step, type Screen } from '../ui';
 import { codeEntryScreen } from '../components/codescreen';
+import { deskConfirmBox } from '../components/deskconfirm';
 import type { Ctx } from '../ctx';
 import type { EnrollmentView, UiError } from '../types';
 
@@ -112,6 +113,7 @@ export function statusScreen(ctx: Ctx): Screen {
         kind === 'wait' ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : h('span', { 'aria-hidden': 'true' }, kind === 'ok' ? '✓' : '!'),
         h('p', { 'data-testid': 'status-text', role: 'status', 'aria-live': 'polite' }, statusLine(v))),
       v.status === 'rejected' && v.reject_reason ? h('p', { class: 'reason' }, t('reject_reason', { reason: v.reject_reason })) : null,
+      v.status === 'scanned' ? deskConfirmBox(v.desk_confirm_code) : null,
       kind === 'wait' ? h('p', { class: 'small' }, t('status_next_check')) : null);
     const resend = button(t('btn_resend'), 'btn-resend', () => doResend(resend), 'secondary');
     replace(actions,
