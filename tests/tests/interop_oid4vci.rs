@@ -218,9 +218,11 @@ async fn approved_offer(
     let token = SecretString::new(sub.enrollment_token.clone());
     let officer = h.officer().await;
     let qr = officer.desk_qr().await;
-    c.scan(&sub.enrollment_id, &token, &qr.text).await.unwrap();
+    let scanned = c.scan(&sub.enrollment_id, &token, &qr.text).await.unwrap();
     assert_eq!(
-        officer.approve(&sub.enrollment_id).await,
+        officer
+            .approve(&sub.enrollment_id, &ikd_tests::confirm_of(&scanned))
+            .await,
         reqwest::StatusCode::OK
     );
     let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.expect("activation mail"));
