@@ -240,7 +240,9 @@ pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<Verdict> {
 fn face_verdict(luma: &[f32]) -> Option<Verdict> {
     let gray: Vec<u8> = luma
         .iter()
-        .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+        // + 0.5 and truncation: `round` for these non-negative values, without a libm
+        // call per pixel (11 M instructions on the face thread).
+        .map(|&v| (v.clamp(0.0, 255.0) + 0.5) as u8)
         .collect();
     verdict_of_face(ikd_face::check_portrait(&gray, OUT_WIDTH, OUT_HEIGHT))
 }
