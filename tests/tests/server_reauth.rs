@@ -9,7 +9,7 @@ use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION, KTP_VCT};
 use ikd_server::demo::SITI;
-use ikd_tests::{code_in, device_key, Approved, Harness, MAIL_TIMEOUT};
+use ikd_tests::{device_key, Approved, Harness};
 
 const EMAIL: &str = "siti@example.com";
 
