@@ -218,6 +218,7 @@ pub fn submit(
         code_wait_until: None,
         desk_confirm_salt: None,
         desk_confirm_failures: 0,
+        pin_reset: None,
         rev: Default::default(),
     };
     state.store.insert_enrollment(&e)?;
