@@ -90,7 +90,6 @@ pub fn reauth(
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
-    let selfie = crate::pinreset::selfie(selfie)?;
     let (e, notice) = {
         let _guard = state.transition_lock(id);
         let mut e = authorized(state, token, id)?;
@@ -108,6 +107,8 @@ pub fn reauth(
             .filter(|d| d.enrollment_id == e.id && d.status == DeviceStatus::Active)
             .ok_or_else(ApiErr::device_revoked)?;
         check_proof(state, &device, proof)?;
+        // The selfie is looked at only once the caller is known (401 before 400).
+        let selfie = crate::pinreset::selfie(selfie)?;
         if let Some(last) = e.reauth_last_at {
             let wait = l.resend_min_interval_secs - (now - last).num_seconds();
             if wait > 0 {
