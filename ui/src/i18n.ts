@@ -7,7 +7,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'pin_policy', 'pin_mismatch', 'wrong_pin', 'locked_out', 'vault_wiped', 'vault_locked',
   'vault_corrupt', 'no_documents', 'credential_invalid', 'offline', 'timeout', 'server_busy',
   'rate_limited', 'insecure_url', 'not_found', 'not_verifiable', 'ineligible', 'rejected', 'code_wrong',
-  'code_expired', 'code_void', 'qr_invalid', 'qr_expired', 'qr_used', 'device_revoked',
+  'code_expired', 'code_void', 'qr_invalid', 'qr_expired', 'qr_used', 'device_revoked', 'pin_reset_waiting',
   'proof_key_not_device', 'cancelled', 'invalid_state', 'image_too_large', 'image_invalid', 'storage',
   'key_store', 'internal',
 ];
