@@ -49,6 +49,9 @@ pub enum ErrorCode {
     QrExpired,
     QrUsed,
     DeviceRevoked,
+    /// "Lupa PIN": the reset waits for the officer's review or the cooling-off, or was
+    /// cancelled (`detail.reason`, `detail.usable_at`).
+    PinResetWaiting,
     /// The backend refused a proof made with another key than the enrolled device key.
     ProofKeyNotDevice,
     /// The request was stopped (the resident left the screen); its step is kept, so a
@@ -309,6 +312,10 @@ impl From<ClientError> for UiError {
                 .with_detail(json!({ "attempts_left": attempts_left })),
             ClientError::CodeExpired => UiError::new(ErrorCode::CodeExpired, msg),
             ClientError::CodeVoid => UiError::new(ErrorCode::CodeVoid, msg),
+            ClientError::PinResetWaiting { reason, usable_at } => {
+                UiError::new(ErrorCode::PinResetWaiting, msg)
+                    .with_detail(json!({ "reason": reason, "usable_at": usable_at }))
+            }
             ClientError::QrInvalid => UiError::new(ErrorCode::QrInvalid, msg),
             ClientError::QrExpired => UiError::new(ErrorCode::QrExpired, msg),
             ClientError::QrUsed => UiError::new(ErrorCode::QrUsed, msg),

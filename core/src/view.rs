@@ -134,6 +134,9 @@ pub struct EnrollmentView {
     pub email_masked: Option<String>,
     /// While scanned: the code to show the officer at the desk (4 letters).
     pub desk_confirm_code: Option<String>,
+    /// "Lupa PIN" asked for: the new PIN can be set from this time on (RFC 3339), once
+    /// an officer reviewed the request and the code came by email.
+    pub pin_reset_usable_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -9,4 +9,9 @@ code_expires_at: string | null, code_attempts_left: number | null, email_masked:
 /**
  * While scanned: the code to show the officer at the desk (4 letters).
  */
-desk_confirm_code: string | null, };
+desk_confirm_code: string | null, 
+/**
+ * "Lupa PIN" asked for: the new PIN can be set from this time on (RFC 3339), once
+ * an officer reviewed the request and the code came by email.
+ */
+pin_reset_usable_at: string | null, };

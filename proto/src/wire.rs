@@ -542,6 +542,10 @@ pub struct IssuedCredential {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRequest {
     pub proof: String,
+    /// Re-authentication only: a fresh selfie (base64 JPEG, ≤ 200 KB) for the officer's
+    /// review; absent, the resident comes to the desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selfie_jpeg: Option<String>,
 }
 
 /// 200 answer to POST /api/v1/enrollments/{id}/reauth ("Lupa PIN", or documents wiped
@@ -562,6 +566,11 @@ pub struct ReauthResponse {
     pub code_attempts_left: u32,
     /// Where the code went: "s***@example.com".
     pub email_masked: String,
+    /// The code is mailed only after an officer reviewed the request (the fresh
+    /// selfie, or the resident at the desk), and works from this time on (RFC 3339;
+    /// the cooling-off's end). Absent from servers without the review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_usable_at: Option<String>,
 }
 
 /// One mail in the dev outbox (GET /dev/outbox returns a JSON array, newest last).

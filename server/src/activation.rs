@@ -16,7 +16,7 @@
 
 use crate::codes::{
     code_hash, code_mail, code_tries_exhausted, code_wait, new_code, offer_for,
-    pre_authorized_code, secs_until_tomorrow, CodeMail,
+    pre_authorized_code, secs_until_tomorrow, CodeMail, CODE_LIFETIME_TRIES, CODE_TRIES,
 };
 use crate::crypto::{ct_eq, random_id, sha256_hex};
 use crate::enrollment::{authorized, next_state, status_response, transition, Step};
@@ -41,7 +41,7 @@ pub fn resend(
 ) -> Result<EnrollmentStatusResponse, ApiErr> {
     let now = state.clock.now();
     let e = {
-        let _guard = state.transition_lock();
+        let _guard = state.transition_lock(id);
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Approved {
             return Err(ApiErr::invalid_state(
@@ -85,12 +85,13 @@ pub fn reauth(
     token: Option<&str>,
     id: &str,
     proof: &str,
+    selfie: Option<&str>,
 ) -> Result<ReauthResponse, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
-    let e = {
-        let _guard = state.transition_lock();
+    let (e, notice) = {
+        let _guard = state.transition_lock(id);
         let mut e = authorized(state, token, id)?;
         if e.status != EnrollmentStatusWire::Activated {
             return Err(ApiErr::invalid_state(
@@ -106,6 +107,8 @@ pub fn reauth(
             .filter(|d| d.enrollment_id == e.id && d.status == DeviceStatus::Active)
             .ok_or_else(ApiErr::device_revoked)?;
         check_proof(state, &device, proof)?;
+        // The selfie is looked at only once the caller is known (401 before 400).
+        let selfie = crate::pinreset::selfie(selfie)?;
         if let Some(last) = e.reauth_last_at {
             let wait = l.resend_min_interval_secs - (now - last).num_seconds();
             if wait > 0 {
@@ -123,15 +126,23 @@ pub fn reauth(
         e.reauth_count += 1;
         e.reauth_last_at = Some(now);
         e.reauth_pending = true;
-        let code = new_code(state, &mut e, now);
+        // No code yet: an officer reviews the request first (crate::pinreset), and the
+        // code works only after the cooling-off. The offer is made now (the app keeps it).
+        e.code_hash = None;
+        e.code_expires_at = None;
+        e.code_attempts_left = CODE_TRIES.min(CODE_LIFETIME_TRIES.saturating_sub(e.code_failures));
         e.offer_salt = Some(random_id());
         let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
         e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        let mail = code_mail(&e, &code, CodeMail::Reauth);
+        let (reset, cancel) = crate::pinreset::open(state, &e, selfie, now);
+        let notice = crate::pinreset::requested_notice(state, &reset, &cancel);
+        e.pin_reset = Some(reset);
+        let mail = notice.mail(&e.email, &e.id);
         let revoked = state.store.begin_reauth(&e, &device.thumb, &[mail])?;
-        tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested");
-        e
+        tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested; waiting for review");
+        (e, notice)
     };
+    crate::notify::sms(state, &e.id, &e.phone, &notice);
     let offer = offer_for(state, &e).ok_or_else(ApiErr::internal)?;
     Ok(ReauthResponse {
         enrollment_id: e.id.clone(),
@@ -142,6 +153,7 @@ pub fn reauth(
             .unwrap_or_default(),
         code_attempts_left: e.code_attempts_left,
         email_masked: email::mask(&e.email),
+        reset_usable_at: e.pin_reset.as_ref().map(|r| r.usable_at.to_rfc3339()),
     })
 }
 
@@ -187,7 +199,7 @@ pub fn redeem(
             "Kode aktivasi wajib diisi.",
         )
     })?;
-    let _g = state.transition_lock();
+    let _g = state.transition_lock(pac);
     let mut e = state
         .store
         .enrollment_by_offer(&sha256_hex(pac.as_bytes()))?
@@ -204,6 +216,10 @@ pub fn redeem(
         } else {
             grant_error("invalid_state", "Permohonan belum disetujui.")
         });
+    }
+    // A re-authentication's code: only after an officer's approval and the cooling-off.
+    if reauth {
+        crate::pinreset::may_redeem(&e, now)?;
     }
     let Some(hash) = e.code_hash.clone() else {
         return Err(grant_error("code_used", "Kode aktivasi sudah dipakai."));

@@ -90,6 +90,14 @@ pub struct Limits {
     /// ignored. Empty: the TCP peer is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// "Lupa PIN": hours from the request until the new code works (the registered
+    /// email and phone are told at once and can cancel meanwhile).
+    #[serde(default = "default_pin_reset_cooling_off_hours")]
+    pub pin_reset_cooling_off_hours: i64,
+}
+
+fn default_pin_reset_cooling_off_hours() -> i64 {
+    24
 }
 
 fn default_nik_burst() -> u32 {
@@ -147,6 +155,7 @@ impl Default for Limits {
             officer_burst: default_officer_burst(),
             officer_per_minute: default_officer_per_minute(),
             trusted_proxies: Vec::new(),
+            pin_reset_cooling_off_hours: default_pin_reset_cooling_off_hours(),
         }
     }
 }

@@ -122,6 +122,27 @@ pub const CONSOLE_HTML: &str = r##"<!doctype html>
       <p class="muted" id="queue-empty">Belum ada pemohon.</p>
     </div>
     <div class="card" style="margin-top:16px">
+      <h2>Tinjauan atur ulang PIN</h2>
+      <p class="muted">Bandingkan swafoto baru dengan foto SIAK, atau periksa warga di loket dengan KTP-el. Kode dikirim setelah disetujui dan berlaku setelah masa tunggu.</p>
+      <ul id="resets"></ul>
+      <p class="muted" id="resets-empty">Tidak ada permintaan.</p>
+      <div id="reset-body" hidden>
+        <div class="photos">
+          <figure><img id="r-selfie" alt="Swafoto baru"><figcaption>Swafoto baru</figcaption></figure>
+          <figure><img id="r-siak" alt="Foto SIAK"><figcaption>Foto SIAK</figcaption></figure>
+        </div>
+        <p id="r-note" role="status"></p>
+        <div class="actions">
+          <button class="approve" id="reset-ok-selfie">Setujui (swafoto cocok)</button>
+          <button class="approve" id="reset-ok-desk">Setujui (diperiksa di loket)</button>
+        </div>
+        <label for="reset-reason">Alasan penolakan</label>
+        <textarea id="reset-reason" rows="2" maxlength="500"></textarea>
+        <button class="reject" id="reset-no">Tolak</button>
+        <p class="err" id="reset-err"></p>
+      </div>
+    </div>
+    <div class="card" style="margin-top:16px">
       <h2>Blokir perangkat</h2>
       <form id="block-form">
         <label for="block-nik">NIK warga</label>
@@ -199,9 +220,9 @@ function showDesk(me) {
   const out = document.createElement("button"); out.className = "link"; out.textContent = "Keluar";
   out.onclick = async () => { await fetch("/officer/api/logout", {method: "POST"}); showLogin(); };
   $("who").append(span, out);
-  refreshQr(); refreshQueue(); refreshBlocks();
+  refreshQr(); refreshQueue(); refreshBlocks(); refreshResets();
   qrTimer = setInterval(refreshQr, 30000);
-  queueTimer = setInterval(refreshQueue, 3000);
+  queueTimer = setInterval(() => { refreshQueue(); refreshResets(); }, 3000);
 }
 /*demo*/$("qr-copy").addEventListener("click", async () => {
   const t = $("qr-text");
@@ -232,6 +253,47 @@ async function refreshQueue() {
     ul.append(li);
   }
 }
+let currentReset = null;
+async function refreshResets() {
+  let list;
+  try { list = await api("GET", "/officer/api/resets"); } catch (e) { return; }
+  const ul = $("resets"); ul.innerHTML = "";
+  $("resets-empty").hidden = list.length > 0;
+  for (const r of list) {
+    const li = document.createElement("li");
+    li.textContent = r.nama + " \u2014 " + r.nik + (r.has_selfie ? " (swafoto)" : " (datang ke loket)");
+    li.style.cursor = "pointer";
+    li.onclick = () => openReset(r.enrollment_id);
+    ul.append(li);
+  }
+}
+async function openReset(id) {
+  currentReset = id; $("reset-err").textContent = "";
+  let d;
+  try { d = await api("GET", "/officer/api/resets/" + encodeURIComponent(id)); }
+  catch (e) { $("reset-err").textContent = e.message; return; }
+  $("reset-body").hidden = false;
+  $("r-selfie").hidden = !d.selfie_jpeg;
+  if (d.selfie_jpeg) $("r-selfie").src = "data:image/jpeg;base64," + d.selfie_jpeg;
+  $("r-siak").src = "data:image/jpeg;base64," + d.siak_photo_jpeg;
+  $("r-note").textContent = d.nama + " \u00b7 " + d.face_note + " \u00b7 PIN baru paling cepat " + new Date(d.usable_at).toLocaleString("id-ID");
+  $("reset-ok-selfie").disabled = !d.selfie_jpeg;
+}
+async function decideReset(path, body) {
+  if (!currentReset) return;
+  try {
+    await api("POST", "/officer/api/resets/" + encodeURIComponent(currentReset) + path, body);
+    currentReset = null; $("reset-body").hidden = true; $("reset-reason").value = "";
+    refreshResets();
+  } catch (e) { $("reset-err").textContent = e.message; }
+}
+$("reset-ok-selfie").onclick = () => decideReset("/approve", { method: "selfie" });
+$("reset-ok-desk").onclick = () => decideReset("/approve", { method: "desk" });
+$("reset-no").onclick = () => {
+  const reason = $("reset-reason").value.trim();
+  if (!reason) { $("reset-err").textContent = "Isi alasan penolakan."; return; }
+  decideReset("/reject", { reason });
+};
 async function refreshBlocks() {
   let list;
   try { list = await api("GET", "/officer/api/blocks"); } catch (e) { return; }

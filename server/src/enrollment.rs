@@ -218,6 +218,7 @@ pub fn submit(
         code_wait_until: None,
         desk_confirm_salt: None,
         desk_confirm_failures: 0,
+        pin_reset: None,
         rev: Default::default(),
     };
     state.store.insert_enrollment(&e)?;
@@ -356,7 +357,7 @@ pub fn scan(
             "Kode QR sudah kedaluwarsa. Pindai kode QR yang sedang tampil di loket.",
         ),
     })?;
-    let _guard = state.transition_lock();
+    let _guard = state.transition_lock(id);
     let mut e = authorized(state, token, id)?;
     let desk = Desk::new(
         claims.desk_id.clone(),
@@ -536,7 +537,7 @@ pub fn approve(
 ) -> Result<Enrollment, ApiErr> {
     let now = state.clock.now();
     let e = {
-        let _g = state.transition_lock();
+        let _g = state.transition_lock(id);
         let mut e = at_desk(state, o, id)?;
         next_state(&e, &Step::Approve).map_err(|_| ApiErr::invalid_state(NOT_AWAITING_DECISION))?;
         if expire_if_stale(state, &mut e, now)? {
@@ -568,7 +569,7 @@ pub fn reject(state: &AppState, o: &Officer, id: &str, reason: &str) -> Result<E
             "Alasan penolakan wajib diisi (maks. 500 karakter).",
         ));
     }
-    let _g = state.transition_lock();
+    let _g = state.transition_lock(id);
     let mut e = at_desk(state, o, id)?;
     // At this desk means scanned in: the machine then allows a rejection only while
     // the enrollment is still scanned (not yet decided or expired).

@@ -42,6 +42,7 @@ pub mod mail;
 pub mod notify;
 pub mod openapi;
 pub mod outbox;
+pub mod pinreset;
 pub mod ratelimit;
 pub mod siak;
 pub mod sms;

@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 description of the API, generated from the code (utoipa).
 //! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
-use crate::api::{enroll, health, officer, oid4vci, reauth, status_list};
+use crate::api::{enroll, health, officer, oid4vci, pinreset, reauth, status_list};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -154,6 +154,7 @@ impl Modify for OfficerLimits {
         officer::login, officer::logout, officer::me, officer::desk_qr, officer::desk_qr_png,
         officer::queue, officer::detail, officer::approve, officer::reject, officer::block_device,
         officer::blocks, officer::dev_outbox, officer::resident_check,
+        pinreset::queue, pinreset::detail, pinreset::approve, pinreset::reject, pinreset::cancel,
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
         status_list::serve, health::healthz, health::readyz,

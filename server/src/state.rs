@@ -9,6 +9,9 @@ use ikd_proto::clock::Clock;
 use ikd_proto::jose::EcKeyPair;
 use std::sync::Arc;
 
+/// How many transition locks a node has ([`AppState::transition_lock`]).
+pub const TRANSITION_STRIPES: usize = 64;
+
 /// Everything a handler needs.
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -36,13 +39,21 @@ pub struct AppState {
     pub dev_mode: bool,
     /// Demo mode (`Config::demo`): the console also offers the desk QR's text and PNG.
     pub demo: bool,
-    /// Serialises enrollment state transitions (scan, approve, code checks).
-    pub transition: std::sync::Mutex<()>,
+    /// Serialises the state transitions (scan, approve, code checks) of one
+    /// enrollment on this node: [`TRANSITION_STRIPES`] locks, one per hash of the key.
+    /// Correctness does not rest on it (the store's revision compare-and-swap does);
+    /// it spares needless retries without queueing every resident behind one lock.
+    pub transition: Vec<std::sync::Mutex<()>>,
 }
 
 impl AppState {
-    pub fn transition_lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.transition.lock().unwrap_or_else(|p| p.into_inner())
+    /// The transition lock of the enrollment `key` names (its id, or its offer code).
+    pub fn transition_lock(&self, key: &str) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let i = (h.finish() % self.transition.len().max(1) as u64) as usize;
+        self.transition[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The per-client-IP token bucket for `what` ("submit", "token", "reauth", "login"):
@@ -118,7 +129,9 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         trusted_proxies: parse_proxies(&config.limits.trusted_proxies)?,
         dev_mode: config.dev_outbox,
         demo: config.demo,
-        transition: std::sync::Mutex::new(()),
+        transition: (0..TRANSITION_STRIPES)
+            .map(|_| std::sync::Mutex::new(()))
+            .collect(),
     })
 }
 

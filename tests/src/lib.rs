@@ -256,6 +256,17 @@ impl Officer {
             .status()
     }
 
+    /// Approves enrollment `id`'s PIN reset in the review queue (`method`: "selfie" or
+    /// "desk").
+    pub async fn approve_reset(&self, id: &str, method: &str) -> reqwest::StatusCode {
+        self.post(&format!("/officer/api/resets/{id}/approve"))
+            .json(&serde_json::json!({ "method": method }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     pub async fn reject(&self, id: &str, reason: &str) -> reqwest::StatusCode {
         self.post(&format!("/officer/api/enrollments/{id}/reject"))
             .json(&serde_json::json!({ "reason": reason }))
@@ -338,6 +349,52 @@ pub fn enroll_request_with_proof(
         selfie_jpeg: base64::engine::general_purpose::STANDARD.encode(selfie_jpeg()),
         device_jwk: key.public_jwk(),
         device_proof,
+    }
+}
+
+impl Harness {
+    /// After a "Lupa PIN" request: the notice mail arrives, an officer approves the
+    /// oldest reset in the review queue (desk visit), the code mail arrives, and the
+    /// clock moves past the cooling-off. Returns the code.
+    pub async fn reset_code_after_review(&self) -> String {
+        let notice = self
+            .smtp
+            .next(MAIL_TIMEOUT)
+            .await
+            .expect("the reset notice");
+        assert_eq!(
+            notice.header("Subject").as_deref(),
+            Some(ikd_server::pinreset::REQUESTED_SUBJECT)
+        );
+        let officer = self.officer().await;
+        let queue: Vec<serde_json::Value> = officer
+            .get("/officer/api/resets")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = queue
+            .first()
+            .and_then(|r| r["enrollment_id"].as_str())
+            .expect("a reset waits for review")
+            .to_owned();
+        assert_eq!(
+            officer.approve_reset(&id, "desk").await,
+            reqwest::StatusCode::NO_CONTENT
+        );
+        let mail = self
+            .smtp
+            .next(MAIL_TIMEOUT)
+            .await
+            .expect("the reset code mail");
+        assert_eq!(
+            mail.header("Subject").as_deref(),
+            Some(ikd_server::mail::REAUTH_SUBJECT)
+        );
+        self.clock.advance(chrono::Duration::hours(24));
+        code_in(&mail)
     }
 }
 

@@ -77,6 +77,7 @@ async fn run_wallet(
     tx_code: &str,
     key: &EcKeyPair,
     refresh: bool,
+    dpop: bool,
 ) -> WalletRun {
     let input = serde_json::json!({
         "offer": serde_json::to_string(offer).unwrap(),
@@ -84,6 +85,7 @@ async fn run_wallet(
         "private_key_pem": pkcs8_pem(key).expose(),
         "allow_insecure_urls": true,
         "refresh": refresh,
+        "dpop": dpop,
     });
     let mut child = tokio::process::Command::new("node")
         .arg(dir.join("wallet.mjs"))
@@ -140,7 +142,7 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
 
     // A wrong tx_code: the library surfaces the issuer's OAuth error and exits non-zero.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let run = run_wallet(&dir, &offer, wrong, &key, false).await;
+    let run = run_wallet(&dir, &offer, wrong, &key, false, false).await;
     assert!(!run.success, "a wrong tx_code must fail: {}", run.stdout);
     assert!(
         run.stderr.contains("invalid_grant"),
@@ -150,7 +152,7 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     assert!(!run.stderr.contains(code.as_str()));
 
     // The right code: both credentials, then the refresh_token grant and one more.
-    let run = run_wallet(&dir, &offer, &code, &key, true).await;
+    let run = run_wallet(&dir, &offer, &code, &key, true, false).await;
     assert!(
         run.success,
         "the third-party wallet failed against ikd-server:\n{}",
@@ -158,6 +160,8 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     );
     eprintln!("{}", run.stderr.trim_end());
     let out: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    // Without DPoP the wallet gets Bearer tokens, as before DPoP existed.
+    assert_eq!(out["token_type"], "Bearer", "{out}");
     let holder: EcJwk = serde_json::from_value(out["holder_jwk"].clone()).unwrap();
     assert_eq!(
         holder,
@@ -192,9 +196,72 @@ async fn third_party_wallet_library_completes_issuance_with_offer_and_tx_code() 
     // Activation is single use: the same offer and code do not issue again.
     let st = c.status(&sub.enrollment_id, &token).await.unwrap();
     assert_eq!(st.status, EnrollmentStatusWire::Activated);
-    let again = run_wallet(&dir, &offer, &code, &key, false).await;
+    let again = run_wallet(&dir, &offer, &code, &key, false, false).await;
     assert!(!again.success);
     assert!(again.stderr.contains("invalid_grant"), "{}", again.stderr);
 
+    h.server.shutdown().await;
+}
+
+/// Approved for `nik` with `key` enrolled: returns the offer and the mailed code.
+async fn approved_offer(
+    h: &Harness,
+    nik: &str,
+    email: &str,
+    key: &EcKeyPair,
+) -> (CredentialOffer, String) {
+    let c = &h.client;
+    let sub = c
+        .submit(&h.enroll_request(nik, email, key).await)
+        .await
+        .unwrap();
+    let token = SecretString::new(sub.enrollment_token.clone());
+    let officer = h.officer().await;
+    let qr = officer.desk_qr().await;
+    let scanned = c.scan(&sub.enrollment_id, &token, &qr.text).await.unwrap();
+    assert_eq!(
+        officer
+            .approve(&sub.enrollment_id, &ikd_tests::confirm_of(&scanned))
+            .await,
+        reqwest::StatusCode::OK
+    );
+    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.expect("activation mail"));
+    let st = c.status(&sub.enrollment_id, &token).await.unwrap();
+    (st.credential_offer.expect("offer once approved"), code)
+}
+
+/// DPoP (RFC 9449) with a third-party client on the other side: `@openid4vc/oauth2`
+/// makes the proofs (its own `dpop+jwt`, `htm`, `htu`, `iat`, `jti`, `ath`) with the
+/// holder key; ikd-server binds the tokens to that key (`token_type: DPoP`) and then
+/// issues both credentials and refreshes, checking the library's proofs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_party_wallet_library_with_dpop_gets_key_bound_tokens() {
+    let dir = require_wallet();
+    let h = Harness::start().await;
+    let key = EcKeyPair::generate().unwrap();
+    let (offer, code) = approved_offer(&h, SITI.nik, "siti@example.com", &key).await;
+
+    let run = run_wallet(&dir, &offer, &code, &key, true, true).await;
+    assert!(
+        run.success,
+        "the third-party wallet with DPoP failed against ikd-server:\n{}",
+        run.stderr
+    );
+    eprintln!("{}", run.stderr.trim_end());
+    let out: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(out["token_type"], "DPoP", "{out}");
+    let meta = h.client.issuer_metadata().await.unwrap();
+    let now = h.clock.now();
+    for conf in [KTP_CONFIGURATION, KK_CONFIGURATION] {
+        let c = out["credentials"][conf].as_str().expect("a credential");
+        sdjwt::verify(c, &meta.issuer_jwk, Some(&key.public_jwk()), now).unwrap();
+    }
+    assert!(out["refreshed"][KTP_CONFIGURATION].is_string(), "{out}");
+    // Every token the server holds is bound to the holder key's thumbprint.
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM tokens WHERE dpop_jkt IS NULL"),
+        0
+    );
+    assert!(h.count("SELECT COUNT(*) FROM tokens WHERE dpop_jkt IS NOT NULL") >= 2);
     h.server.shutdown().await;
 }

@@ -9,7 +9,7 @@ use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION, KTP_VCT};
 use ikd_server::demo::SITI;
-use ikd_tests::{code_in, device_key, Approved, Harness, MAIL_TIMEOUT};
+use ikd_tests::{device_key, Approved, Harness};
 
 const EMAIL: &str = "siti@example.com";
 
@@ -58,17 +58,8 @@ async fn reauth_mails_a_new_code_revokes_old_tokens_and_reissues() {
     assert_eq!(grant.tx_code.unwrap().length, Some(6));
     assert_ne!(grant.pre_authorized_code, a.pre_authorized_code);
 
-    let mail = h
-        .smtp
-        .next(MAIL_TIMEOUT)
-        .await
-        .expect("re-authentication mail");
-    assert_eq!(mail.to, vec![EMAIL.to_owned()]);
-    assert_eq!(
-        mail.header("Subject").as_deref(),
-        Some("Kode untuk mengatur ulang PIN IKD")
-    );
-    let code = SecretString::new(code_in(&mail));
+    // The code comes after an officer's review and the cooling-off (tests/pin_reset.rs).
+    let code = SecretString::new(h.reset_code_after_review().await);
     assert_ne!(code.expose(), a.code.expose());
 
     // The old access and refresh tokens stopped working at once.
@@ -187,12 +178,7 @@ async fn reauth_is_refused_when_the_device_is_blocked_mid_way() {
         .reauth(&a.enrollment_id, &a.token, &h.proof(&a.key).await)
         .await
         .unwrap();
-    let mail = h
-        .smtp
-        .next(MAIL_TIMEOUT)
-        .await
-        .expect("re-authentication mail");
-    let code = SecretString::new(code_in(&mail));
+    let code = SecretString::new(h.reset_code_after_review().await);
     // An officer blocks the device before the code is redeemed.
     let officer = h.officer().await;
     let resp = officer

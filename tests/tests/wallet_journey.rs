@@ -327,7 +327,9 @@ async fn pin_creation_refresh_and_pin_change_are_all_or_nothing() {
 async fn forgot_pin_resets_the_pin_with_a_code_by_email() {
     let h = Harness::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let w = activated(&h, dir.path()).await;
+    // The server's clock: the cooling-off is a day, and the proofs carry the time.
+    let clock: Arc<dyn Clock> = h.clock.clone();
+    let w = activated_with(&h, open_with_clock(dir.path(), &h.base_url, clock.clone())).await;
     w.set_pin(secret(PIN), secret(PIN)).unwrap();
     w.lock().unwrap();
     assert!(!w.app_state().unwrap().pin_reset_pending);
@@ -335,20 +337,31 @@ async fn forgot_pin_resets_the_pin_with_a_code_by_email() {
     let v = w.forgot_pin().await.unwrap();
     assert_eq!(v.code_attempts_left, Some(5));
     assert!(v.email_masked.unwrap().ends_with("@example.com"));
+    assert!(
+        v.pin_reset_usable_at.is_some(),
+        "the cooling-off's end is shown"
+    );
     let st = w.app_state().unwrap();
     assert_eq!(st.stage, Stage::Locked);
     assert!(st.pin_reset_pending);
-    let mail = h.smtp.next(MAIL_TIMEOUT).await.unwrap();
-    let code = code_in(&mail);
+    // No code before an officer's review: nothing to redeem yet.
+    assert_eq!(
+        w.reset_pin_with_code(secret("123456"))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::PinResetWaiting
+    );
+    let code = h.reset_code_after_review().await;
 
     // A restart keeps the pending reset.
     drop(w);
-    let w = open(dir.path(), &h.base_url);
+    let w = open_with_clock(dir.path(), &h.base_url, clock.clone());
     assert!(w.app_state().unwrap().pin_reset_pending);
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let e = w.reset_pin_with_code(secret(wrong)).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::CodeWrong);
+    assert_eq!(e.code, ErrorCode::CodeWrong, "{e:?}");
     assert_eq!(
         w.app_state()
             .unwrap()
@@ -420,7 +433,7 @@ async fn documents_wiped_by_wrong_pins_come_back_after_a_pin_reset() {
     );
 
     w.forgot_pin().await.unwrap();
-    let code = code_in(&h.smtp.next(MAIL_TIMEOUT).await.unwrap());
+    let code = h.reset_code_after_review().await;
     assert_eq!(
         w.reset_pin_with_code(secret(&code)).await.unwrap().stage,
         Stage::NeedsPin

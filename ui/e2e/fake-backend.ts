@@ -345,7 +345,7 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       s.stage = 'enrolling';
       s.enrollment = {
         status: 'submitted', desk_name: null, reject_reason: null, code_expires_at: null,
-        code_attempts_left: null, email_masked: `${user[0]}***@${dom}`, desk_confirm_code: null,
+        code_attempts_left: null, email_masked: `${user[0]}***@${dom}`, desk_confirm_code: null, pin_reset_usable_at: null,
       };
       log('registered');
       return s.enrollment;
@@ -355,7 +355,7 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       const text = String(a.text);
       if (!text.startsWith('IKD-DESK:')) fail('qr_invalid');
       if (!s.enrollment) fail('invalid_state');
-      s.enrollment = { ...s.enrollment, status: 'scanned', desk_name: 'Loket 2 Disdukcapil Kota Palembang', desk_confirm_code: 'KTRW' };
+      s.enrollment = { ...s.enrollment, status: 'scanned', desk_name: 'Loket 2 Disdukcapil Kota Palembang', desk_confirm_code: 'KTRW', pin_reset_usable_at: null };
       s.polls = 0;
       log('desk_scanned', 'Loket 2 Disdukcapil Kota Palembang');
       return s.enrollment;
@@ -495,7 +495,7 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       s.enrollment = {
         status: 'activated', desk_name: null, reject_reason: null,
         code_expires_at: new Date(Date.now() + 23 * 3600_000 + 59 * 60_000).toISOString(),
-        code_attempts_left: 5, email_masked: 's***@example.com', desk_confirm_code: null,
+        code_attempts_left: 5, email_masked: 's***@example.com', desk_confirm_code: null, pin_reset_usable_at: null,
       };
       log('pin_reset_requested');
       return s.enrollment;

@@ -9,7 +9,7 @@ import type { AppState, EnrollmentStatusWire, Stage } from './types';
 
 const state = (stage: Stage, status?: EnrollmentStatusWire): AppState => ({
   stage,
-  enrollment: status ? { status, desk_name: null, reject_reason: null, code_expires_at: null, code_attempts_left: null, email_masked: null, desk_confirm_code: null } : null,
+  enrollment: status ? { status, desk_name: null, reject_reason: null, code_expires_at: null, code_attempts_left: null, email_masked: null, desk_confirm_code: null, pin_reset_usable_at: null } : null,
   lockout: null,
   settings: { language: 'id', auto_lock_secs: 120, backend_url: '', verifier_url: '' },
   dev_build: false,

@@ -129,12 +129,26 @@ impl BackendClient {
         enrollment_token: &SecretString,
         proof_jwt: &str,
     ) -> Result<ReauthResponse, ClientError> {
+        self.reauth_with_selfie(enrollment_id, enrollment_token, proof_jwt, None)
+            .await
+    }
+
+    /// [`Self::reauth`] with a fresh selfie (base64 JPEG) for the officer's review; None:
+    /// the resident goes to the desk.
+    pub async fn reauth_with_selfie(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        proof_jwt: &str,
+        selfie_jpeg: Option<String>,
+    ) -> Result<ReauthResponse, ClientError> {
         let url = self.url(&Self::enrollment_path(
             paths::ENROLLMENT_REAUTH,
             enrollment_id,
         ));
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
+            selfie_jpeg,
         };
         self.send_keyed(&IdempotencyKey::random(), || {
             Ok(self
@@ -154,11 +168,13 @@ impl BackendClient {
         key: &crate::device_key::DeviceKey,
         issuer: &str,
         now: chrono::DateTime<chrono::Utc>,
+        selfie_jpeg: Option<String>,
     ) -> Result<ReauthResponse, ClientError> {
         let nonce = self.nonce().await?;
         let proof = key
             .proof_jwt(issuer, &nonce, now)
             .map_err(|e| ClientError::DeviceKey(e.to_string()))?;
-        self.reauth(enrollment_id, enrollment_token, &proof).await
+        self.reauth_with_selfie(enrollment_id, enrollment_token, &proof, selfie_jpeg)
+            .await
     }
 }

@@ -33,6 +33,13 @@ pub enum ClientError {
     CodeExpired,
     #[error("code void")]
     CodeVoid,
+    /// "Lupa PIN": the reset's code cannot be used yet or any more (`reason`:
+    /// `in_review`, `cooling_off` until `usable_at`, `cancelled`); no try was spent.
+    #[error("PIN reset not usable: {reason}")]
+    PinResetWaiting {
+        reason: String,
+        usable_at: Option<String>,
+    },
     #[error("desk QR not recognised")]
     QrInvalid,
     #[error("desk QR expired")]
@@ -152,6 +159,10 @@ pub fn map_error(
         A::InvalidNonce => ClientError::NonceRefused,
         A::RateLimited => ClientError::RateLimited {
             retry_after_secs: d_u64("retry_after_secs").or(retry_after),
+        },
+        A::Other(ref s) if s.starts_with("reset_") => ClientError::PinResetWaiting {
+            reason: s.trim_start_matches("reset_").to_owned(),
+            usable_at: d_str("usable_at"),
         },
         // The same request still runs on the server (a retry came too early): wait.
         A::Other(ref s) if s == "idempotency_in_progress" => ClientError::ServerBusy,

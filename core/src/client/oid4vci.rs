@@ -226,6 +226,7 @@ impl BackendClient {
         let url = self.url(paths::DEVICE_RELEASE);
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
+            selfie_jpeg: None,
         };
         let _: serde_json::Value = self
             .send_keyed(&IdempotencyKey::random(), || {

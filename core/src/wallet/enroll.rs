@@ -34,6 +34,10 @@ impl Wallet {
             desk_confirm_code: matches!(state, EnrollmentState::Scanned { .. })
                 .then(|| rec.desk_confirm_code.clone())
                 .flatten(),
+            pin_reset_usable_at: rec
+                .pin_reset_pending
+                .then(|| rec.pin_reset_usable_at.clone())
+                .flatten(),
         })
     }
 

@@ -51,6 +51,9 @@ pub(super) struct EnrollmentRecord {
     /// While scanned at a desk: the confirmation code the officer asks to see.
     #[serde(default)]
     pub(super) desk_confirm_code: Option<String>,
+    /// "Lupa PIN": the reset's code works from this time (RFC 3339), after review.
+    #[serde(default)]
+    pub(super) pin_reset_usable_at: Option<String>,
 }
 
 /// Credentials fetched at activation, kept (sealed) until a PIN is set.

@@ -8,21 +8,43 @@ use crate::view::{AppState, EnrollmentView, HistoryKind};
 
 impl Wallet {
     /// "Lupa PIN" (and the way back after 10 wrong PINs wiped the documents): asks the
-    /// backend for a code by email, authenticated by the enrollment token and a proof
-    /// from this device's key. The backend revokes the device's tokens; the documents
-    /// lock. The old vault stays (the old PIN still opens it) until a new PIN replaces
-    /// it, so nothing is lost if the code never arrives.
+    /// backend for a reset, authenticated by the enrollment token and a proof from this
+    /// device's key, with the selfie taken last ([`Self::process_selfie`]) for an
+    /// officer's review, or none (the resident goes to the desk). The backend revokes
+    /// the device's tokens and tells the registered email and phone; the code comes by
+    /// email only after the review, and works only after the cooling-off
+    /// (`pin_reset_usable_at`). The old vault stays (the old PIN still opens it) until a
+    /// new PIN replaces it, so nothing is lost if the reset never completes.
     pub async fn forgot_pin(&self) -> Result<EnrollmentView, UiError> {
         if !(self.vault.exists()? || self.vault.documents_wiped()?) {
             return Err(err(ErrorCode::InvalidState, "no PIN to reset"));
         }
         let mut rec = self.record_required()?;
         let issuer = self.issuer()?;
+        let selfie = {
+            use base64::Engine as _;
+            self.inner()
+                .selfie
+                .as_ref()
+                .map(|s| base64::engine::general_purpose::STANDARD.encode(&s.jpeg))
+        };
         let resp = self
             .client()
-            .reauth_device(&rec.id, &rec.token, &self.device, &issuer.id, self.now())
+            .reauth_device(
+                &rec.id,
+                &rec.token,
+                &self.device,
+                &issuer.id,
+                self.now(),
+                selfie,
+            )
             .await?;
-        self.inner().session = None;
+        {
+            let mut inner = self.inner();
+            inner.session = None;
+            inner.selfie = None;
+        }
+        rec.pin_reset_usable_at = resp.reset_usable_at;
         rec.offer = Some(resp.credential_offer);
         rec.code_expires_at = Some(resp.code_expires_at);
         rec.code_attempts_left = Some(resp.code_attempts_left);

@@ -6,6 +6,7 @@ pub mod enroll;
 pub mod health;
 pub mod officer;
 pub mod oid4vci;
+pub mod pinreset;
 pub mod reauth;
 pub mod status_list;
 
@@ -64,6 +65,12 @@ pub fn router(state: SharedState) -> Router {
             post(officer::block_device),
         )
         .route("/officer/api/blocks", get(officer::blocks))
+        .route("/officer/api/resets", get(pinreset::queue))
+        .route("/officer/api/resets/{id}", get(pinreset::detail))
+        .route("/officer/api/resets/{id}/approve", post(pinreset::approve))
+        .route("/officer/api/resets/{id}/reject", post(pinreset::reject))
+        .route("/api/v1/pin-resets/cancel", post(pinreset::cancel))
+        .route("/pin-reset/cancel", get(pinreset::cancel_page))
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))

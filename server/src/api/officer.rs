@@ -109,7 +109,7 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr> {
 
 /// The officer, for a desk action that reads or changes a resident's data (NIK check,
 /// detail, approve, reject, block): rate limited per officer account.
-fn acting_officer(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
+pub(super) fn acting_officer(state: &AppState, headers: &HeaderMap) -> Result<Officer, ApiErr> {
     same_origin(state, headers)?;
     let o = officer_of(state, headers)?;
     let l = &state.limits;

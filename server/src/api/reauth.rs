@@ -34,7 +34,14 @@ pub async fn reauth(
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
     retrying(move || {
-        let answer = activation::reauth(&state, peer, bearer(&headers), &id, &req.proof)?;
+        let answer = activation::reauth(
+            &state,
+            peer,
+            bearer(&headers),
+            &id,
+            &req.proof,
+            req.selfie_jpeg.as_deref(),
+        )?;
         Ok(no_store(axum::Json(answer)))
     })
     .await

@@ -138,6 +138,9 @@ pub struct Enrollment {
     /// Wrong confirmation codes the officer typed for the current scan.
     #[serde(default)]
     pub desk_confirm_failures: u32,
+    /// The PIN reset under way, or the last one ([`crate::pinreset`]).
+    #[serde(default)]
+    pub pin_reset: Option<crate::pinreset::PinReset>,
     /// The stored revision this copy was read at (0 before insert); the store writes
     /// an update only if the row is still at it, and bumps it.
     #[serde(skip)]
@@ -311,6 +314,8 @@ pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
     /// (the desk shows a new one next) and saves `e`, in one transaction. False (and
     /// nothing written) when another enrollment already used that QR.
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool>;
+    /// Activated enrollments whose PIN reset waits for an officer's review.
+    fn resets_in_review(&self) -> StoreResult<Vec<Enrollment>>;
     /// Enrollments waiting at a desk (scanned, not decided), oldest first.
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>>;
     /// Activation, one transaction: saves `e`, revokes the resident's other devices,

@@ -442,6 +442,19 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn resets_in_review(&self) -> StoreResult<Vec<Enrollment>> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            read_enrollments(
+                &c,
+                "SELECT data, selfie, rev FROM enrollments WHERE status = 'activated'
+                 AND data->'pin_reset'->>'status' = 'review'",
+                &[],
+            )
+            .await
+        })
+    }
+
     fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>> {
         if unstorable(id) {
             return Ok(None);

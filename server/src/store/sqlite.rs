@@ -455,6 +455,16 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    fn resets_in_review(&self) -> StoreResult<Vec<Enrollment>> {
+        let conn = self.conn();
+        Self::read_enrollments(
+            &conn,
+            "SELECT data, selfie, rev FROM enrollments WHERE status = 'activated'
+             AND json_extract(data, '$.pin_reset.status') = 'review'",
+            &[],
+        )
+    }
+
     fn queue(&self, desk_id: &str) -> StoreResult<Vec<Enrollment>> {
         let conn = self.conn();
         Self::read_enrollments(

@@ -12,9 +12,13 @@
 //     "private_key_pem": "-----BEGIN PRIVATE KEY-----…"   (PKCS#8 P-256; optional:
 //                                                          without it a key is generated)
 //     "allow_insecure_urls": true                          (loopback http test server)
+//     "dpop": true                                         (optional: DPoP, RFC 9449, by the
+//                                                          library with the holder key at
+//                                                          /token and /credential)
 //   }
 // Output (stdout, exit 0):
-//   { "holder_jwk": {…}, "credentials": { "<configuration id>": "<sd-jwt>", … } }
+//   { "holder_jwk": {…}, "token_type": "Bearer" | "DPoP",
+//     "credentials": { "<configuration id>": "<sd-jwt>", … } }
 // On failure: a message on stderr, exit 1.
 
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
@@ -103,12 +107,18 @@ async function main() {
   const credentialOffer = await client.resolveCredentialOffer(offerUri(input.offer));
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
 
-  // 2. Token: pre-authorised code + tx_code.
-  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+  // 2. Token: pre-authorised code + tx_code (with a DPoP proof by the library when asked;
+  // it retries by itself when the server answers `use_dpop_nonce`).
+  const signer = { method: 'jwk', alg: 'ES256', publicJwk };
+  let dpop = input.dpop ? { signer } : undefined;
+  const tokenResult = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
     credentialOffer,
     issuerMetadata,
     txCode: input.tx_code,
+    dpop,
   });
+  const { accessTokenResponse } = tokenResult;
+  if (input.dpop) dpop = { signer, nonce: tokenResult.dpop?.nonce };
 
   // 3. One fresh nonce and proof per credential (the issuer's nonces are single use).
   const issue = async (accessToken, credentialConfigurationId) => {
@@ -119,12 +129,15 @@ async function main() {
       nonce: c_nonce,
       signer: { method: 'jwk', alg: 'ES256', publicJwk },
     });
-    const { credentialResponse } = await client.retrieveCredentials({
+    const result = await client.retrieveCredentials({
       issuerMetadata,
       accessToken,
       credentialConfigurationId,
       proofs: { jwt: [jwt] },
+      dpop,
     });
+    const { credentialResponse } = result;
+    if (dpop && result.dpop?.nonce) dpop = { signer, nonce: result.dpop.nonce };
     const issued = credentialResponse.credentials;
     if (!Array.isArray(issued) || issued.length !== 1) {
       throw new Error(`expected one credential for ${credentialConfigurationId}`);
@@ -138,7 +151,7 @@ async function main() {
   }
 
   // 4. Optionally, the refresh_token grant, then one more credential with the new token.
-  const out = { holder_jwk: publicJwk, credentials };
+  const out = { holder_jwk: publicJwk, token_type: accessTokenResponse.token_type, credentials };
   if (input.refresh) {
     if (!accessTokenResponse.refresh_token) throw new Error('the token response has no refresh_token');
     const oauth2 = new Oauth2Client({ callbacks });
@@ -149,6 +162,7 @@ async function main() {
     const refreshed = await oauth2.retrieveRefreshTokenAccessToken({
       authorizationServerMetadata,
       refreshToken: accessTokenResponse.refresh_token,
+      dpop,
     });
     const id = credentialOffer.credential_configuration_ids[0];
     out.refreshed = { [id]: await issue(refreshed.accessTokenResponse.access_token, id) };
