@@ -79,15 +79,23 @@ impl Taps {
 
 /// Centre-crops `src` to the aspect ratio `dst_w:dst_h` and resizes it to exactly
 /// `dst_w × dst_h`. The crop may be fractional: the filter handles sub-pixel windows.
-pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+/// The result goes into `buf` (its old contents are dropped, its allocation reused).
+pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize, buf: Vec<u8>) -> Raster {
     if src.channels == 1 {
-        crop_resize_n::<1>(src, dst_w, dst_h)
+        crop_resize_n::<1>(src, dst_w, dst_h, buf)
     } else {
-        crop_resize_n::<3>(src, dst_w, dst_h)
+        crop_resize_n::<3>(src, dst_w, dst_h, buf)
     }
 }
 
-fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+/// `buf` emptied and filled with `len` zeros, reusing its allocation.
+fn zeroed(mut buf: Vec<u8>, len: usize) -> Vec<u8> {
+    buf.clear();
+    buf.resize(len, 0);
+    buf
+}
+
+fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize, buf: Vec<u8>) -> Raster {
     let (sw, sh) = (src.width as f64, src.height as f64);
     let target = dst_w as f64 / dst_h as f64;
     let (cw, ch) = if sw / sh > target {
@@ -109,13 +117,13 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
         .max()
         .unwrap_or(col_lo)
         .max(col_lo);
-    let mut out = vec![0u8; dst_w * dst_h * C];
+    let mut out = zeroed(buf, dst_w * dst_h * C);
     let cols = Cols {
         lo: col_lo,
         hi: col_hi,
     };
     // Two threads, each making half of the output rows (they only read `src`).
-    let split = if dst_h >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+    let split = if dst_h >= 64 && super::decode::parallel() {
         dst_h / 2
     } else {
         dst_h
@@ -181,10 +189,10 @@ pub(crate) fn swaps_axes(orientation: u32) -> bool {
 }
 
 /// Applies an EXIF orientation (1–8; anything else is treated as 1) and returns an
-/// upright image.
-pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
+/// upright image, made in `spare` (or `src` itself for 1), and the buffer left over.
+pub(crate) fn orient(src: Raster, orientation: u32, spare: Vec<u8>) -> (Raster, Vec<u8>) {
     if !(2..=8).contains(&orientation) {
-        return src;
+        return (src, spare);
     }
     let (w, h, c) = (src.width, src.height, src.channels);
     let (ow, oh) = if swaps_axes(orientation) {
@@ -192,7 +200,7 @@ pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
     } else {
         (w, h)
     };
-    let mut out = vec![0u8; w * h * c];
+    let mut out = zeroed(spare, w * h * c);
     for y in 0..oh {
         for x in 0..ow {
             // Source pixel shown at upright (x, y).
@@ -210,12 +218,13 @@ pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
             out[d..d + c].copy_from_slice(&src.data[s..s + c]);
         }
     }
-    Raster {
+    let upright = Raster {
         width: ow,
         height: oh,
         channels: c,
         data: out,
-    }
+    };
+    (upright, src.data)
 }
 
 #[cfg(test)]
@@ -238,7 +247,7 @@ mod tests {
         use image::metadata::Orientation;
         let src = pattern(5, 3);
         for o in 1..=8u8 {
-            let got = orient(src.clone(), u32::from(o));
+            let (got, _) = orient(src.clone(), u32::from(o), Vec::new());
             let mut img = image::DynamicImage::ImageRgb8(
                 image::RgbImage::from_raw(5, 3, src.data.clone()).unwrap(),
             );
@@ -260,7 +269,7 @@ mod tests {
                 channels: 3,
                 data: [10u8, 128, 250].repeat(w * h),
             };
-            let out = crop_resize(&src, 60, 80);
+            let out = crop_resize(&src, 60, 80, vec![9; 100_000]);
             assert_eq!((out.width, out.height), (60, 80));
             assert!(out.data.chunks(3).all(|p| p == [10, 128, 250]), "{w}x{h}");
         }
@@ -284,7 +293,7 @@ mod tests {
             channels: 1,
             data,
         };
-        let out = crop_resize(&src, 30, 40);
+        let out = crop_resize(&src, 30, 40, Vec::new());
         assert!(out.data.iter().all(|&v| v >= 250), "{:?}", &out.data[..30]);
     }
 }

@@ -91,12 +91,14 @@ struct ErrorOut<'a> {
 }
 
 fn run(cli: Cli) -> Result<String, UiError> {
-    let today = cli
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    // Only the NIK rule needs today's date (the local one reads the time zone file).
+    let today = || {
+        cli.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
+    };
     match cli.command {
         Command::Wallet(args) => wallet::run(args),
-        Command::Nik { nik } => to_json(&nik::parse(&nik, today)?),
+        Command::Nik { nik } => to_json(&nik::parse(&nik, today())?),
         Command::Kk { number } => to_json(&kk::parse(&number)?),
         Command::Phone { number } => to_json(&PhoneOut {
             phone: phone::normalize(&number)?,
@@ -111,7 +113,8 @@ fn run(cli: Cli) -> Result<String, UiError> {
                     format!("cannot read the input file: {e}"),
                 )
             })?;
-            let processed = ikd_core::selfie::process(&bytes)?;
+            // Handed over: the pipeline decodes in this buffer instead of a copy.
+            let processed = ikd_core::selfie::process_vec(bytes)?;
             std::fs::write(&output, &processed.jpeg).map_err(|e| {
                 UiError::new(
                     ErrorCode::Storage,
