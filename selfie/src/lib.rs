@@ -245,6 +245,14 @@ fn decode_any(
     }
 }
 
+/// Loads what the pipeline needs before a picture arrives: the face model (unpacked
+/// once per process, about 25 M instructions). [`process`] does it itself, on a second
+/// thread beside the decode; calling this earlier (while the file is read, or the camera
+/// opens) only takes that work off the decode's two cores. Returns when done.
+pub fn warm_up() {
+    warm_face_model();
+}
+
 /// Makes `ikd_face` unpack its model (a face check on a small blank picture; the
 /// outcome does not matter).
 fn warm_face_model() {
