@@ -237,6 +237,10 @@ pub struct Config {
     /// file `ikd-server.sqlite3` in `data_dir`.
     pub database_url: Option<String>,
     pub outbox: OutboxConfig,
+    /// Run this node's queue workers (the mail queue's, the face checks'). Always on
+    /// from a config file; tests turn it off to play a node that leaves the queues to
+    /// the others (or died holding a claim).
+    pub workers: bool,
 }
 
 impl Config {
@@ -256,6 +260,7 @@ impl Config {
             issuer_certificates: None,
             database_url: None,
             outbox: OutboxConfig::default(),
+            workers: true,
         }
     }
 }
@@ -306,6 +311,7 @@ impl FileConfig {
             issuer_certificates: self.issuer_certificates,
             database_url: self.database_url,
             outbox: self.outbox,
+            workers: true,
         }
     }
 }

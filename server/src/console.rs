@@ -277,7 +277,10 @@ async function openReset(id) {
   if (d.selfie_jpeg) $("r-selfie").src = "data:image/jpeg;base64," + d.selfie_jpeg;
   $("r-siak").src = "data:image/jpeg;base64," + d.siak_photo_jpeg;
   $("r-note").textContent = d.nama + " \u00b7 " + d.face_note + " \u00b7 PIN baru paling cepat " + new Date(d.usable_at).toLocaleString("id-ID");
-  $("reset-ok-selfie").disabled = !d.selfie_jpeg;
+  // Approving on the selfie waits for its face check (pinreset::approve); the note
+  // updates when the check is in.
+  $("reset-ok-selfie").disabled = !d.selfie_jpeg || d.face_check === "pending";
+  if (d.face_check === "pending") setTimeout(() => { if (currentReset === id) openReset(id); }, 1000);
 }
 async function decideReset(path, body) {
   if (!currentReset) return;
@@ -322,6 +325,19 @@ $("block-form").onsubmit = async (ev) => {
     refreshBlocks();
   } catch (e) { $("block-err").textContent = e.message; }
 };
+// The face check runs after submit (server/src/facework.rs): while it is pending the
+// note says so and is fetched again until the verdict is in.
+function showFace(d) {
+  $("d-face").textContent = d.face_note;
+  $("d-face").className = d.face_check === "one_face" ? "face-ok" : (d.face_check === "pending" ? "" : "face-warn");
+  if (d.face_check === "pending") setTimeout(() => refreshFace(d.enrollment_id), 1000);
+}
+async function refreshFace(id) {
+  if (id !== current) return;
+  let d;
+  try { d = await api("GET", "/officer/api/enrollments/" + encodeURIComponent(id)); } catch (e) { return; }
+  if (id === current) showFace(d);
+}
 async function openDetail(id) {
   if (id !== current) $("confirm-code").value = "";
   current = id; $("detail-err").textContent = "";
@@ -331,8 +347,7 @@ async function openDetail(id) {
   $("detail-empty").hidden = true; $("detail-body").hidden = false;
   $("d-nama").textContent = d.siak.nama;
   $("d-selfie").src = "data:image/jpeg;base64," + d.selfie_jpeg;
-  $("d-face").textContent = d.face_note;
-  $("d-face").className = d.face_check === "one_face" ? "face-ok" : "face-warn";
+  showFace(d);
   $("d-siak").src = "data:image/jpeg;base64," + d.siak_photo_jpeg;
   const t = $("d-table"); t.innerHTML = "";
   const rows = LABELS.map(([k, l]) => [l, d.siak[k]]).concat([["Email", d.email], ["Ponsel", d.phone]]);

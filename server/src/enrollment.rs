@@ -182,7 +182,8 @@ pub fn submit(
         .ok()
         .and_then(|s| s.wire_status())
         .ok_or_else(ApiErr::internal)?;
-    let face = crate::face::FaceCheck::of_jpeg(&selfie);
+    // Checked off the request path (crate::facework): queued by the insert below.
+    let face = crate::face::FaceCheck::Pending;
     let token = random_token();
     let e = Enrollment {
         id: random_id(),
@@ -417,7 +418,9 @@ pub struct EnrollmentDetail {
     pub scanned_at: Option<String>,
     /// The resident's selfie, base64 JPEG.
     pub selfie_jpeg: String,
-    /// The face check on the selfie at submit; null for enrollments stored before it.
+    /// The face check on the selfie at submit: `pending` until a worker checked it
+    /// (seconds; approval is allowed meanwhile, the officer sees the resident); null
+    /// for enrollments stored before it.
     pub face_check: Option<crate::face::FaceCheck>,
     /// The console's words for `face_check`.
     pub face_note: String,

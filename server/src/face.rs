@@ -5,6 +5,11 @@
 //! It never refuses a submit and never reaches the resident: the outcome is stored
 //! with the enrollment and shown in the officer console; the officer decides. It runs
 //! only after the NIK was found eligible, so it adds no signal about unknown NIKs.
+//!
+//! It runs off the request path: a submit (or a PIN reset with a selfie) stores the
+//! verdict [`FaceCheck::Pending`], which queues the check in the same write (table
+//! `face_checks`, `store::facequeue`); a worker on each node runs one check at a time
+//! on a blocking thread and stores the verdict ([`crate::facework`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +20,8 @@ const MAX_SIDE: u32 = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaceCheck {
+    /// Not checked yet: queued, a worker stores the verdict shortly.
+    Pending,
     /// One face, large enough, roughly centred.
     OneFace,
     NoFace,
@@ -26,7 +33,7 @@ pub enum FaceCheck {
 }
 
 impl FaceCheck {
-    /// Decodes the selfie and checks it; never fails.
+    /// Decodes the selfie and checks it; never fails (and never answers `Pending`).
     pub fn of_jpeg(jpeg: &[u8]) -> FaceCheck {
         let Some((gray, w, h)) = decode_gray(jpeg) else {
             return FaceCheck::Unreadable;
@@ -44,6 +51,7 @@ impl FaceCheck {
     /// The console's wording (Bahasa Indonesia).
     pub fn note(self) -> &'static str {
         match self {
+            FaceCheck::Pending => "Wajah sedang diperiksa",
             FaceCheck::OneFace => "Wajah terdeteksi",
             FaceCheck::NoFace => "Wajah tidak terdeteksi — periksa foto",
             FaceCheck::SeveralFaces => "Lebih dari satu wajah — periksa foto",
@@ -96,6 +104,7 @@ mod tests {
 
     #[test]
     fn notes_are_bahasa_and_only_one_face_is_fine() {
+        assert_eq!(FaceCheck::Pending.note(), "Wajah sedang diperiksa");
         assert_eq!(FaceCheck::OneFace.note(), "Wajah terdeteksi");
         assert_eq!(
             FaceCheck::NoFace.note(),

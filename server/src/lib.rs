@@ -36,6 +36,7 @@ pub mod dpop;
 pub mod enrollment;
 pub mod error;
 pub mod face;
+pub mod facework;
 pub mod idempotency;
 pub mod issuance;
 pub mod mail;
@@ -104,7 +105,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let state: SharedState = Arc::new(state);
     tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
     state::spawn_bucket_pruning(&state, std::time::Duration::from_secs(600));
-    outbox::spawn_worker(&state);
+    if config.workers {
+        outbox::spawn_worker(&state);
+        facework::spawn_worker(&state);
+    }
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {

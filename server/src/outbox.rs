@@ -64,22 +64,46 @@ pub fn spawn_worker(state: &SharedState) {
         tracing::warn!("no SMTP relay configured: mails stay queued in the outbox");
         return;
     }
-    let wake = state.store.mail_wakeup();
-    let weak = Arc::downgrade(state);
     let poll = Duration::from_millis(state.outbox.poll_ms.max(10));
+    spawn_queue_worker(
+        state,
+        state.store.mail_wakeup(),
+        poll,
+        "outbox",
+        |state| async move {
+            let n = run_once(&state).await?;
+            Ok(n >= rules(&state).limit)
+        },
+    );
+}
+
+/// The loop of a queue's worker on this node (the mail queue's, the face checks'):
+/// `round` claims and works one batch and answers whether more may be due at once;
+/// otherwise the loop waits for `wake` (this node queued work) or `poll` (another
+/// node's work, or rows that came due). It ends when the state is dropped.
+pub fn spawn_queue_worker<F, Fut>(
+    state: &SharedState,
+    wake: Arc<tokio::sync::Notify>,
+    poll: Duration,
+    queue: &'static str,
+    round: F,
+) where
+    F: Fn(SharedState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<bool, crate::store::StoreError>> + Send,
+{
+    let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         loop {
             let Some(state) = weak.upgrade() else { break };
-            let full = match run_once(&state).await {
-                Ok(n) => n >= rules(&state).limit,
+            let more = match round(state).await {
+                Ok(more) => more,
                 Err(e) => {
-                    tracing::warn!(error = %e, "outbox claim failed");
+                    tracing::warn!(queue, error = %e, "queue claim failed");
                     false
                 }
             };
-            drop(state);
-            if !full {
-                // A notify that came while sending left a permit: no mail is missed.
+            if !more {
+                // A notify that came while working left a permit: nothing is missed.
                 tokio::select! {
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(poll) => {}

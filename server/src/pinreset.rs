@@ -73,7 +73,8 @@ pub fn open(
 ) -> (PinReset, String) {
     let secret = random_token();
     let hours = state.limits.pin_reset_cooling_off_hours.max(0);
-    let face = selfie.as_deref().map(crate::face::FaceCheck::of_jpeg);
+    // Checked off the request path (crate::facework): queued by the reset's write.
+    let face = selfie.as_ref().map(|_| crate::face::FaceCheck::Pending);
     let reset = PinReset {
         status: PinResetStatus::Review,
         requested_at: now,
@@ -197,6 +198,9 @@ pub struct ResetDetail {
     pub item: ResetItem,
     /// base64 JPEG; absent for a desk visit.
     pub selfie_jpeg: Option<String>,
+    /// The face check on the selfie (`pending` until a worker checked it); absent for
+    /// a desk visit.
+    pub face_check: Option<crate::face::FaceCheck>,
     pub face_note: String,
     /// base64 JPEG
     pub siak_photo_jpeg: String,
@@ -247,6 +251,7 @@ pub fn detail(state: &AppState, id: &str) -> Result<ResetDetail, ApiErr> {
     Ok(ResetDetail {
         item: item(state, &e, &r)?,
         selfie_jpeg: r.selfie_jpeg.clone(),
+        face_check: r.face,
         face_note: r
             .face
             .map_or(
@@ -272,6 +277,13 @@ pub fn approve(state: &AppState, o: &Officer, id: &str, method: &str) -> Result<
     if method == "selfie" && r.selfie_jpeg.is_none() {
         return Err(ApiErr::invalid_state(
             "Tidak ada swafoto: periksa warga di loket.",
+        ));
+    }
+    // A remote review decides on the selfie alone: not before its face check is in
+    // (a few seconds at most). At the desk the officer sees the resident.
+    if method == "selfie" && r.face == Some(crate::face::FaceCheck::Pending) {
+        return Err(ApiErr::invalid_state(
+            "Wajah sedang diperiksa; coba lagi sebentar.",
         ));
     }
     r.status = PinResetStatus::Approved;

@@ -21,15 +21,16 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
 
-type W<'a> = State<'a, Arc<Wallet>>;
+/// The wallet slot; each command waits for the wallet to be open (`WalletSlot`).
+type W<'a> = State<'a, crate::WalletSlot>;
 type R<T> = Result<T, UiError>;
 
 /// Runs `f` on the blocking pool (Argon2, image work), off the async workers.
 async fn blocking<T: Send + 'static>(
-    w: &W<'_>,
+    w: &Arc<Wallet>,
     f: impl FnOnce(&Wallet) -> R<T> + Send + 'static,
 ) -> R<T> {
-    let w = Arc::clone(w.inner());
+    let w = Arc::clone(w);
     tauri::async_runtime::spawn_blocking(move || f(&w))
         .await
         .map_err(|_| UiError::new(ErrorCode::Internal, "background task failed"))?
@@ -64,7 +65,10 @@ macro_rules! commands {
         $(
             $(#[doc = $doc])*
             #[tauri::command]
-            pub async fn $name($w: W<'_> $(, $arg: $ty)*) -> R<$ret> $body
+            pub async fn $name(slot: W<'_> $(, $arg: $ty)*) -> R<$ret> {
+                let $w = slot.wallet().await?;
+                $body
+            }
         )*
 
         /// The invoke handler: every command above, and no other.

@@ -2,7 +2,12 @@
 //! loopback against `ikd-server serve` processes (`LOAD_STORE=sqlite|postgres`,
 //! `LOAD_NODES=1|2`: tests/src/loadtarget.rs; the steps hop across the nodes), with
 //! SMTP to a loopback receiver (the code arrives through the server's mail queue).
-//! Prints throughput and p50/p99 per step; any error stops it (exit non-zero).
+//! Prints throughput and p50/p99 per step, and the CPU the nodes, this bench and the
+//! rest of the machine used; any error stops it (exit non-zero).
+//!
+//! `LOAD_PHASED=1` measures the CPU of each step instead: every resident waits for
+//! all the others before each step (so the steps do not overlap), and the nodes' CPU
+//! between two barriers is that step's. Its latencies are not the journey's.
 //!
 //!     cargo build --release -p ikd-server
 //!     LOAD_STORE=postgres LOAD_NODES=2 cargo run --release -p ikd-tests --example load -- 64
@@ -50,6 +55,7 @@ async fn main() {
         let (h, mails, notify) = (h.clone(), mails.clone(), notify.clone());
         tokio::spawn(async move {
             while let Some(m) = h.smtp.next(Duration::from_secs(120)).await {
+                // Each resident enrolls once here, so every mail carries its code.
                 let code = ikd_tests::code_in(&m);
                 mails.lock().await.insert(m.to[0].clone(), code);
                 notify.notify_waiters();
@@ -57,15 +63,21 @@ async fn main() {
         });
     }
 
+    let phased = std::env::var("LOAD_PHASED").is_ok_and(|v| v == "1");
+    let barrier = Arc::new(tokio::sync::Barrier::new(n + 1));
+    // Made before the clock starts: the bench's own CPU stays small.
+    let keys: Vec<_> = (0..n).map(|_| device_key()).collect();
+    let cpu0 = h.cpu();
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for (i, nik) in people.into_iter().take(n).enumerate() {
+    for (i, (nik, key)) in people.into_iter().zip(keys).take(n).enumerate() {
         let (h, desk, mails, notify) = (
             h.clone(),
             desks[i % DESKS].clone(),
             mails.clone(),
             notify.clone(),
         );
+        let gate = phased.then(|| barrier.clone());
         tasks.push(tokio::spawn(async move {
             let (officer, line) = &*desk;
             resident(
@@ -74,11 +86,21 @@ async fn main() {
                 line,
                 &nik,
                 &format!("warga{i}@example.com"),
+                key,
                 &mails,
                 &notify,
+                gate.as_deref(),
             )
             .await
         }));
+    }
+    let mut phases = Vec::new();
+    if phased {
+        // Before each step and after the last: the CPU between two is one step's.
+        for _ in 0..=STEPS.len() {
+            barrier.wait().await;
+            phases.push(h.cpu());
+        }
     }
     let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
     let mut qr_retries = 0;
@@ -90,6 +112,7 @@ async fn main() {
         }
     }
     let wall = started.elapsed();
+    let cpu1 = h.cpu();
     println!(
         "[{}] {n} residents, enrollment to credential: {:.2} s wall, {:.1} residents/s {DESKS} desks ({} QR re-scans after a race)",
         h.label,
@@ -118,21 +141,36 @@ async fn main() {
             pct(1.0)
         );
     }
+    println!("{}", cpu1.since(&cpu0, n));
+    for (k, s) in STEPS.iter().enumerate() {
+        if let (Some(a), Some(b)) = (phases.get(k), phases.get(k + 1)) {
+            println!("  {s:<11} {}", b.since(a, n));
+        }
+    }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn resident(
     h: &Target,
     officer: &Officer,
     line: &tokio::sync::Mutex<()>,
     nik: &str,
     email: &str,
+    key: ikd_core::jose::EcKeyPair,
     mails: &tokio::sync::Mutex<HashMap<String, String>>,
     notify: &tokio::sync::Notify,
+    gate: Option<&tokio::sync::Barrier>,
 ) -> (Vec<(&'static str, Duration)>, usize) {
     // The steps hop across the nodes: submit on one, scan on the next, ...
     let c = |step: usize| h.client(step);
+    // LOAD_PHASED: everyone starts each step together.
+    let phase = || async {
+        if let Some(g) = gate {
+            g.wait().await;
+        }
+    };
     let mut out = Vec::new();
-    let key = device_key();
+    phase().await;
     let req = h.enroll_request(0, nik, email, &key).await;
 
     let t = Instant::now();
@@ -140,6 +178,7 @@ async fn resident(
     out.push(("submit", t.elapsed()));
     let token = SecretString::new(sub.enrollment_token);
 
+    phase().await;
     let mut retries = 0;
     let turn = line.lock().await;
     let confirm = loop {
@@ -156,12 +195,15 @@ async fn resident(
     };
     drop(turn);
 
+    phase().await;
     let t = Instant::now();
     assert!(officer
         .approve(&sub.enrollment_id, &confirm)
         .await
         .is_success());
     out.push(("approve", t.elapsed()));
+
+    phase().await;
 
     let code = loop {
         let waiting = notify.notified();
@@ -185,6 +227,8 @@ async fn resident(
     let tokens = c(3).token(&pac, &SecretString::new(code)).await.unwrap();
     out.push(("token", t.elapsed()));
 
+    phase().await;
+
     for cfg in [KTP_CONFIGURATION, KK_CONFIGURATION] {
         let t = Instant::now();
         let proof = h.proof(4, &key).await;
@@ -193,5 +237,6 @@ async fn resident(
             .unwrap();
         out.push(("credential", t.elapsed()));
     }
+    phase().await;
     (out, retries)
 }

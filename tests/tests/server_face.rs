@@ -1,6 +1,7 @@
-//! The server's face check at submit, over real HTTP: a selfie with a face and one
-//! without are both accepted (the officer decides), the officer's API and console
-//! show the outcome, and the resident's answers never carry it.
+//! The server's face check of the submitted selfie, over real HTTP: a selfie with a
+//! face and one without are both accepted (the officer decides), the officer's API
+//! and console show the outcome once a worker checked it (tests/tests/server_queues.rs
+//! has the pending state and the queue), and the resident's answers never carry it.
 #![allow(clippy::unwrap_used)]
 
 use base64::Engine as _;
@@ -38,14 +39,24 @@ async fn submit_and_open(
     assert_eq!(st.status, EnrollmentStatusWire::Scanned);
     // What the app shows and the officer types before approving.
     let confirm = ikd_tests::confirm_of(&st);
-    let detail: serde_json::Value = officer
-        .get(&format!("/officer/api/enrollments/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The check runs after the submit (server/src/facework.rs): the detail once it is in.
+    let deadline = std::time::Instant::now() + ikd_tests::MAIL_TIMEOUT;
+    let detail = loop {
+        let d: serde_json::Value = officer
+            .get(&format!("/officer/api/enrollments/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if d["face_check"] != "pending" {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "face check pending");
+        // Polling the officer API: there is no event to wait on from outside.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     (detail, answer, confirm)
 }
 

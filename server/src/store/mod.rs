@@ -10,12 +10,15 @@
 //! two nodes changing the same enrollment at once cannot both win ([`StoreError::Conflict`];
 //! the service is retried on a fresh read).
 
+pub mod facequeue;
 pub mod idempotency;
+pub mod lease;
 pub mod outbox;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+pub use facequeue::{FacePurpose, FaceQueueStore};
 pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use outbox::{Mail, MailPurpose, OutboxStore};
 pub use postgres::PgStore;
@@ -89,8 +92,8 @@ pub struct Enrollment {
     pub phone: String,
     #[serde(skip)]
     pub selfie: Vec<u8>,
-    /// The face check on the selfie at submit (`crate::face`); none for enrollments
-    /// stored before it existed.
+    /// The face check on the selfie at submit (`crate::face`): `Pending` until a worker
+    /// checked it (store/facequeue.rs); none for enrollments stored before it existed.
     #[serde(default)]
     pub face: Option<crate::face::FaceCheck>,
     pub device_jwk: EcJwk,
@@ -274,7 +277,7 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: IdempotencyStore + OutboxStore + Send + Sync {
+pub trait Store: IdempotencyStore + OutboxStore + FaceQueueStore + Send + Sync {
     /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
     /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
     /// locked, so concurrent requests on any node count once each.

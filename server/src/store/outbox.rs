@@ -18,6 +18,7 @@
 //! [`OutboxStore::update_enrollment_mailing`] (an enrollment update plus mails) or
 //! [`OutboxStore::enqueue_mails`] (mails alone).
 
+use super::lease::{Lease, Queue};
 use super::postgres::{pool_err, PgStore};
 use super::sqlite::SqliteStore;
 use super::{Enrollment, StoreError, StoreResult};
@@ -176,6 +177,20 @@ pub trait OutboxStore {
     fn mail_wakeup(&self) -> std::sync::Arc<tokio::sync::Notify>;
 }
 
+/// The mail queue's table, claimed with [`super::lease`].
+const OUTBOX: Queue = Queue {
+    table: "outbox",
+    busy: "sending",
+};
+
+fn lease(now: DateTime<Utc>, rules: &ClaimRules) -> Lease {
+    Lease {
+        claim_end: now + rules.lease,
+        max_attempts: rules.max_attempts,
+        limit: rules.limit,
+    }
+}
+
 /// Error texts are kept short.
 fn short(error: &str) -> String {
     error.chars().take(300).collect()
@@ -304,26 +319,23 @@ impl OutboxStore for SqliteStore {
              WHERE status = 'sending' AND next_at <= ?1 AND attempts >= ?2",
             params![ms(now), rules.max_attempts, rules.keep_bodies],
         )?;
-        let rows: Vec<(i64, String, String, String, u32)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, to_addr, subject, body, attempts FROM outbox
-                 WHERE status IN ('pending', 'sending') AND next_at <= ?1 AND attempts < ?2
-                 ORDER BY next_at LIMIT ?3",
-            )?;
-            let it = stmt.query_map(
-                params![ms(now), rules.max_attempts, rules.limit as i64],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )?;
-            it.collect::<Result<_, _>>()?
-        };
-        let lease_end = ms(now + rules.lease);
+        let rows = OUTBOX.claim_sqlite(
+            &tx,
+            "to_addr, subject, body, attempts",
+            claim,
+            now,
+            &lease(now, rules),
+            |r| {
+                Ok((
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, u32>(4)?,
+                ))
+            },
+        )?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, to, subject, body, attempts) in rows {
-            tx.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_at = ?2,
-                   claim = ?3 WHERE id = ?1",
-                params![id, lease_end, claim],
-            )?;
+        for (id, (to, subject, body, attempts)) in rows {
             out.push(ClaimedMail {
                 id,
                 claim: claim.to_owned(),
@@ -482,19 +494,13 @@ impl OutboxStore for PgStore {
                 &[&now, &max, &rules.keep_bodies],
             )
             .await?;
-            let limit = i64::try_from(rules.limit).unwrap_or(i64::MAX);
-            let lease_end = now + rules.lease;
-            let rows = tx
-                .query(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_at = $4,
-                       claim = $5
-                     WHERE id IN (
-                       SELECT id FROM outbox
-                       WHERE status IN ('pending', 'sending') AND next_at <= $1 AND attempts < $2
-                       ORDER BY next_at LIMIT $3
-                       FOR UPDATE SKIP LOCKED)
-                     RETURNING id, to_addr, subject, body, attempts",
-                    &[&now, &max, &limit, &lease_end, &claim],
+            let rows = OUTBOX
+                .claim_pg(
+                    &tx,
+                    "id, to_addr, subject, body, attempts",
+                    &claim,
+                    now,
+                    &lease(now, &rules),
                 )
                 .await?;
             tx.commit().await?;

@@ -35,6 +35,8 @@ pub struct PgStore {
     pool: Pool,
     /// Woken after a commit that queued mail (`super::outbox`).
     pub(super) mail_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Woken after a commit that queued a face check (`super::facequeue`).
+    pub(super) face_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Drives the pool's connections; `None` only while dropping.
     rt: Option<tokio::runtime::Runtime>,
 }
@@ -117,6 +119,7 @@ impl PgStore {
         let store = Self {
             pool,
             mail_wake: Default::default(),
+            face_wake: Default::default(),
             rt: Some(rt),
         };
         store.run(move |pool| async move { migrate(&pool, upto).await })?;
@@ -124,6 +127,30 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for it.
+    /// [`write_enrollment`] alone: one statement, or a transaction when the record
+    /// says a face check is pending (the row and the queued check); wakes the face
+    /// worker then.
+    fn write_enrollment_alone(&self, e: &Enrollment, insert: bool) -> StoreResult<()> {
+        let pending = super::FacePurpose::pending_in(e).next().is_some();
+        let e2 = e.clone();
+        let rev = self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            if pending {
+                let tx = c.transaction().await?;
+                write_enrollment(&tx, &e2, insert).await?;
+                tx.commit().await?;
+            } else {
+                write_enrollment(&c, &e2, insert).await?;
+            }
+            Ok(e2.rev.get())
+        })?;
+        e.rev.set(rev);
+        if pending {
+            self.face_wake.notify_one();
+        }
+        Ok(())
+    }
+
     pub(super) fn run<T, F, Fut>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -200,6 +227,7 @@ pub(super) async fn write_enrollment<C: GenericClient>(
         }
         e.rev.set(rev + 1);
     }
+    super::facequeue::queue_pg(c, e, Utc::now()).await?;
     Ok(())
 }
 
@@ -433,13 +461,7 @@ impl Store for PgStore {
     }
 
     fn insert_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
-        let e2 = e.clone();
-        self.run(|pool| async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            write_enrollment(&c, &e2, true).await
-        })?;
-        e.rev.set(1);
-        Ok(())
+        self.write_enrollment_alone(e, true)
     }
 
     fn resets_in_review(&self) -> StoreResult<Vec<Enrollment>> {
@@ -490,14 +512,7 @@ impl Store for PgStore {
     }
 
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
-        let e2 = e.clone();
-        let rev = self.run(|pool| async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            write_enrollment(&c, &e2, false).await?;
-            Ok(e2.rev.get())
-        })?;
-        e.rev.set(rev);
-        Ok(())
+        self.write_enrollment_alone(e, false)
     }
 
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
@@ -662,6 +677,9 @@ impl Store for PgStore {
         e.rev.set(rev);
         if any {
             self.mail_wake.notify_one();
+        }
+        if super::FacePurpose::pending_in(e).next().is_some() {
+            self.face_wake.notify_one();
         }
         Ok(n)
     }

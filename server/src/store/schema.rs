@@ -172,6 +172,21 @@ CREATE TABLE sms_outbox (
     sent_at TEXT NOT NULL
 );
 "#,
+    // 11: the face-check queue (store/facequeue.rs): a submit answers at once and a
+    // worker on any node checks the selfie; times in ms since the epoch.
+    r#"
+CREATE TABLE face_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    claim TEXT,
+    UNIQUE (enrollment_id, purpose)
+);
+CREATE INDEX face_checks_due ON face_checks(next_at) WHERE status IN ('pending', 'checking');
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -325,5 +340,19 @@ CREATE TABLE sms_outbox (
     body TEXT NOT NULL,
     sent_at TEXT NOT NULL
 );
+"#,
+    // 6: the face-check queue (store/facequeue.rs).
+    r#"
+CREATE TABLE face_checks (
+    id BIGSERIAL PRIMARY KEY,
+    enrollment_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TIMESTAMPTZ NOT NULL,
+    claim TEXT,
+    UNIQUE (enrollment_id, purpose)
+);
+CREATE INDEX face_checks_due ON face_checks(next_at) WHERE status IN ('pending', 'checking');
 "#,
 ];

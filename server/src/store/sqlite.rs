@@ -29,6 +29,8 @@ pub struct SqliteStore {
     next: AtomicUsize,
     /// Woken after a commit that queued mail (`super::outbox`).
     pub(super) mail_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Woken after a commit that queued a face check (`super::facequeue`).
+    pub(super) face_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 fn status_str(s: EnrollmentStatusWire) -> &'static str {
@@ -80,6 +82,7 @@ impl SqliteStore {
             conns,
             next: AtomicUsize::new(0),
             mail_wake: Default::default(),
+            face_wake: Default::default(),
         })
     }
 
@@ -91,6 +94,7 @@ impl SqliteStore {
             conns: vec![Mutex::new(conn)],
             next: AtomicUsize::new(0),
             mail_wake: Default::default(),
+            face_wake: Default::default(),
         })
     }
 
@@ -158,6 +162,28 @@ impl SqliteStore {
             }
             e.rev.set(rev + 1);
         }
+        super::facequeue::queue_sqlite(conn, e, Utc::now())?;
+        Ok(())
+    }
+
+    /// [`Self::write_enrollment`] as its own transaction (the row and, when its record
+    /// says a face check is pending, the queued check); wakes the face worker then.
+    fn write_enrollment_alone(&self, e: &Enrollment, insert: bool) -> StoreResult<()> {
+        let pending = super::FacePurpose::pending_in(e).next().is_some();
+        {
+            let mut conn = self.conn();
+            if !pending {
+                return Self::write_enrollment(&conn, e, insert);
+            }
+            let rev = e.rev.get();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            Self::write_enrollment(&tx, e, insert)?;
+            if let Err(err) = tx.commit() {
+                e.rev.set(rev);
+                return Err(err.into());
+            }
+        }
+        self.face_wake.notify_one();
         Ok(())
     }
 
@@ -402,7 +428,7 @@ impl Store for SqliteStore {
     }
 
     fn insert_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
-        Self::write_enrollment(&self.conn(), e, true)
+        self.write_enrollment_alone(e, true)
     }
 
     fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>> {
@@ -426,7 +452,7 @@ impl Store for SqliteStore {
     }
 
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
-        Self::write_enrollment(&self.conn(), e, false)
+        self.write_enrollment_alone(e, false)
     }
 
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
@@ -526,6 +552,9 @@ impl Store for SqliteStore {
         };
         if !mails.is_empty() {
             self.mail_wake.notify_one();
+        }
+        if super::FacePurpose::pending_in(e).next().is_some() {
+            self.face_wake.notify_one();
         }
         Ok(n)
     }
