@@ -10,7 +10,8 @@
 //! - `IKD_BACKEND_URL` (development builds only: `debug_assertions` or the `demo` feature):
 //!   the backend to use (overrides the built-in default and the demo backend);
 //! - `IKD_DATA_DIR`: the app data dir (default: the platform's app data dir);
-//! - `IKD_MOCK_CAMERA=1` (Linux): WebKitGTK's mock capture devices, camera permission allowed.
+//! - `IKD_MOCK_CAMERA=1` (Linux): WebKitGTK's mock capture devices, camera permission allowed;
+//! - `IKD_STARTUP_TRACE=FILE`: start-up timestamps for `scripts/startup` (`startup_trace.rs`).
 //!
 //! Lock on background: on phones, `WindowEvent::Focused(false)` (the activity/scene left
 //! the foreground); on desktop, when the window is minimised (`platform::desktop`).
@@ -21,8 +22,10 @@ mod commands;
 #[cfg(target_os = "linux")]
 mod mock_camera;
 mod platform;
+mod startup_trace;
 
 use ikd_core::clock::SystemClock;
+use ikd_core::error::{ErrorCode, UiError};
 use ikd_core::view::AppState;
 use ikd_core::wallet::{Wallet, WalletConfig};
 use std::path::PathBuf;
@@ -110,7 +113,41 @@ fn backend_override(dev_build: bool, from_env: Option<String>) -> Option<String>
     from_env.filter(|_| dev_build)
 }
 
+/// The wallet, opened off the main thread so that the window, the webview and the
+/// first page do not wait for the key store (Secret Service over D-Bus on Linux) and
+/// SQLite. Every command waits for it ([`WalletSlot::wallet`]); the UI shows its boot
+/// screen meanwhile.
+pub struct WalletSlot(tokio::sync::watch::Receiver<Option<Result<Arc<Wallet>, UiError>>>);
+
+impl WalletSlot {
+    /// The open wallet, once it is open; the error it failed with, if it could not be.
+    pub async fn wallet(&self) -> Result<Arc<Wallet>, UiError> {
+        let mut rx = self.0.clone();
+        let opened = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| UiError::new(ErrorCode::Internal, "the wallet was not opened"))?;
+        match &*opened {
+            Some(Ok(wallet)) => Ok(Arc::clone(wallet)),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(UiError::new(
+                ErrorCode::Internal,
+                "the wallet was not opened",
+            )),
+        }
+    }
+
+    /// The wallet if it is already open (window events do not wait).
+    pub fn now(&self) -> Option<Arc<Wallet>> {
+        match &*self.0.borrow() {
+            Some(Ok(wallet)) => Some(Arc::clone(wallet)),
+            _ => None,
+        }
+    }
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    startup_trace::mark("windows");
     let data_dir_env = env_nonempty("IKD_DATA_DIR");
     let from_env = data_dir_env.is_some();
     let data_dir = match data_dir_env {
@@ -118,7 +155,39 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         None => app.path().app_data_dir()?,
     };
     let fallback = fallback_dir(app, &data_dir, from_env);
-    std::fs::create_dir_all(&data_dir)?;
+
+    let (opened, slot) = tokio::sync::watch::channel(None);
+    app.manage(WalletSlot(slot));
+    let handle = app.handle().clone();
+    std::thread::Builder::new()
+        .name("ikd-wallet-open".into())
+        .spawn(move || {
+            let wallet = open_wallet(&handle, data_dir, fallback).map(Arc::new);
+            match &wallet {
+                Ok(wallet) => start_idle_timer(&handle, Arc::clone(wallet)),
+                Err(e) => {
+                    tracing::error!("the wallet could not be opened: {e:?}");
+                    eprintln!("[ikd-app] the wallet could not be opened: {}", e.message);
+                }
+            }
+            startup_trace::mark("wallet");
+            // No receiver left means the app is closing: nothing to tell.
+            let _ = opened.send(Some(wallet));
+        })?;
+
+    platform::setup(app)?;
+    startup_trace::mark("setup");
+    Ok(())
+}
+
+/// Opens the wallet (and, with the `demo` feature, starts the embedded backend).
+fn open_wallet(
+    #[allow(unused_variables)] handle: &AppHandle,
+    data_dir: PathBuf,
+    fallback: PathBuf,
+) -> Result<Wallet, UiError> {
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| UiError::new(ErrorCode::Storage, format!("data dir: {e}")))?;
 
     // Development builds (`debug_assertions` or the `demo` feature, as `dev_build`
     // below) may point the app at another backend; a release build ignores it.
@@ -126,15 +195,16 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let mut backend_url = backend_override(DEV_BUILD, env_nonempty("IKD_BACKEND_URL"));
     #[cfg(feature = "demo")]
     if backend_url.is_none() {
-        let server = start_demo_backend(&data_dir)?;
+        let server =
+            start_demo_backend(&data_dir).map_err(|e| UiError::new(ErrorCode::Internal, e))?;
         backend_url = Some(server.base_url.clone());
         // Dropping the handle stops the server: keep it for the app's lifetime.
-        app.manage(server);
+        handle.manage(server);
     }
     let backend_url = backend_url.unwrap_or_else(|| DEFAULT_BACKEND_URL.to_owned());
     tracing::info!("backend: {backend_url}");
 
-    let wallet = Wallet::open(WalletConfig {
+    Wallet::open(WalletConfig {
         keystore: platform::keystore(&data_dir, fallback)?,
         data_dir,
         backend_url,
@@ -142,12 +212,12 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         clock: Arc::new(SystemClock),
         kdf: None,
         issuer_url: None,
-    })?;
-    let wallet = Arc::new(wallet);
-    app.manage(Arc::clone(&wallet));
+    })
+}
 
-    // The idle timer: locks the documents after the configured quiet time.
-    let handle = app.handle().clone();
+/// The idle timer: locks the documents after the configured quiet time.
+fn start_idle_timer(handle: &AppHandle, wallet: Arc<Wallet>) {
+    let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
         let mut every = tokio::time::interval(IDLE_CHECK_EVERY);
         loop {
@@ -155,14 +225,21 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
             emit_locked(&handle, wallet.lock_if_idle());
         }
     });
+}
 
-    platform::setup(app)?;
-    Ok(())
+fn on_page_load(_webview: &tauri::Webview, payload: &tauri::webview::PageLoadPayload<'_>) {
+    match payload.event() {
+        tauri::webview::PageLoadEvent::Started => {
+            startup_trace::mark("page-started");
+            startup_trace::mark_children();
+        }
+        tauri::webview::PageLoadEvent::Finished => startup_trace::mark("page-finished"),
+    }
 }
 
 fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     if platform::went_to_background(window, event) {
-        if let Some(wallet) = window.try_state::<Arc<Wallet>>() {
+        if let Some(wallet) = window.try_state::<WalletSlot>().and_then(|s| s.now()) {
             emit_locked(window.app_handle(), wallet.on_background());
         }
     }
@@ -170,6 +247,7 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    startup_trace::mark("main");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -179,8 +257,10 @@ pub fn run() {
     let app = platform::plugins(tauri::Builder::default())
         .setup(setup)
         .on_window_event(on_window_event)
+        .on_page_load(on_page_load)
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!());
+    startup_trace::mark("built");
     let app = match app {
         Ok(app) => app,
         Err(e) => {

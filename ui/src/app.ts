@@ -111,6 +111,7 @@ export function startApp(root: HTMLElement): Ctx {
     async route() {
       try {
         const s = await api.appState();
+        if (!firstShown) performance.mark('ikd-app-state');
         ctx.state = s;
         setLang(s.settings.language);
         ctx.show(await resumeDraft(ctx, s));
