@@ -137,9 +137,8 @@ try {
       painted: page(t.painted),
     };
     rows.push({ group: i % wrappers.length, row });
-    const mode = 'cpu-rendering' in shell ? 'CPU rendering, no GPU render node' : 'WebKit default rendering';
     console.log(
-      `run ${i + 1}${abEnv ? (i % 2 ? ' [B: ' + abEnv + ']' : ' [A]') : ''} (${t.screen}; ${mode}), ms after spawn: ` +
+      `run ${i + 1}${abEnv ? (i % 2 ? ' [B: ' + abEnv + ']' : ' [A]') : ''} (${t.screen}), ms after spawn: ` +
         Object.entries(row).map(([k, v]) => `${k} ${f(v)}`).join(', '),
     );
     await sleep(300);

@@ -245,52 +245,14 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     }
 }
 
-/// Linux without a GPU render node (`/dev/dri/renderD*`: virtual machines, remote
-/// sessions, Xvfb): Mesa would run WebKit's GL in software (llvmpipe), and the first
-/// frames wait for it to compile WebKit's shaders (measured under Xvfb: 250–500 ms
-/// before the first screen shows; docs/notes/session6-startup.md). WebKit's CPU path
-/// paints sooner there, so the app asks for it, unless the user set either variable
-/// (`=0` keeps WebKit's default). Runs first in [`run`], before any thread exists or any
-/// library reads the environment; WebKit's processes inherit it.
-#[cfg(target_os = "linux")]
-fn cpu_rendering_without_gpu() -> bool {
-    const VARS: [&str; 2] = [
-        "WEBKIT_DISABLE_COMPOSITING_MODE",
-        "WEBKIT_SKIA_ENABLE_CPU_RENDERING",
-    ];
-    if VARS.iter().any(|v| std::env::var_os(v).is_some()) {
-        return false;
-    }
-    let render_node = std::fs::read_dir("/dev/dri")
-        .map(|dir| {
-            dir.flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-        })
-        .unwrap_or(false);
-    if render_node {
-        return false;
-    }
-    for v in VARS {
-        std::env::set_var(v, "1");
-    }
-    true
-}
-
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup_trace::mark("main");
-    #[cfg(target_os = "linux")]
-    let cpu_rendering = cpu_rendering_without_gpu();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .try_init();
-    #[cfg(target_os = "linux")]
-    if cpu_rendering {
-        tracing::info!("no GPU render node: WebKit paints on the CPU");
-        startup_trace::mark("cpu-rendering");
-    }
 
     let app = platform::plugins(tauri::Builder::default())
         .setup(setup)
