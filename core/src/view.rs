@@ -64,6 +64,26 @@ impl From<ikd_selfie::Verdict> for SelfieVerdict {
     }
 }
 
+/// An upload's progress: the request body's bytes handed to the network (the HTTP
+/// connection and the OS send buffer take them; that is not bytes the server has
+/// received), of its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UploadProgress {
+    pub sent: u32,
+    pub total: u32,
+}
+
+impl UploadProgress {
+    pub fn new(sent: u64, total: u64) -> Self {
+        let c = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Self {
+            sent: c(sent),
+            total: c(total),
+        }
+    }
+}
+
 /// A processed selfie: 600×800 JPEG without metadata, and its measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]

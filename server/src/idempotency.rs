@@ -130,6 +130,34 @@ pub async fn layer(State(state): State<SharedState>, req: Request, next: Next) -
     let fingerprint = hex(&hash(&[b"ikd-idem-fp", auth, body_hash.as_ref()]));
     let seal_key = hash(&[b"ikd-idem-seal", key.as_bytes(), auth, body_hash.as_ref()]);
 
+    // From the claim on, the work runs in a task of its own: a client that goes away
+    // (the app killed, the link dropped) must not leave a claim without its answer
+    // (each retry would be "in progress" until the claim is abandoned). The request
+    // runs to the end and its answer is stored for the retry.
+    tokio::spawn(claimed(
+        state,
+        parts,
+        body,
+        next,
+        scope,
+        fingerprint,
+        seal_key,
+    ))
+    .await
+    .unwrap_or_else(|_| ApiErr::internal().into_response())
+}
+
+/// Claims `scope` and answers: a replay, a refusal, or the request run and its answer
+/// stored.
+async fn claimed(
+    state: SharedState,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+    next: Next,
+    scope: String,
+    fingerprint: String,
+    seal_key: [u8; 32],
+) -> Response {
     let store = state.store.clone();
     let now = state.clock.now();
     let (s, f) = (scope.clone(), fingerprint);
@@ -173,7 +201,10 @@ pub async fn layer(State(state): State<SharedState>, req: Request, next: Next) -
             h.insert(REPLAYED, HeaderValue::from_static("true"));
             r
         }
-        Ok(IdemClaim::New) => {
+        // Run to the end in a task of its own, so a client that goes away mid-request
+        // (the app killed, the link dropped) leaves a stored answer for its retry, not
+        // a claim open until it is abandoned.
+        Ok(IdemClaim::New) => tokio::spawn(async move {
             let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
             let (rparts, rbody) = resp.into_parts();
             let answer = axum::body::to_bytes(rbody, ANSWER_LIMIT).await;
@@ -200,7 +231,9 @@ pub async fn layer(State(state): State<SharedState>, req: Request, next: Next) -
                 (Err(_), _) => ApiErr::internal().into_response(),
                 (_, Err(e)) => e.into_response(),
             }
-        }
+        })
+        .await
+        .unwrap_or_else(|_| ApiErr::internal().into_response()),
     }
 }
 

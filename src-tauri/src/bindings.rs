@@ -48,6 +48,13 @@ impl Arg for RegisterForm {
         RegisterForm::name()
     }
 }
+/// A progress channel: `Channel<T>` in commands.ts (a local type: what the command needs
+/// of `@tauri-apps/api/core`'s `Channel`).
+impl<T: TS + Clone + serde::Serialize> Arg for tauri::ipc::Channel<T> {
+    fn ts() -> String {
+        format!("Channel<{}>", T::name())
+    }
+}
 impl Arg for Settings {
     fn ts() -> String {
         Settings::name()
@@ -75,7 +82,7 @@ pub fn camel(name: &str) -> String {
 fn named_types(ts: &str) -> impl Iterator<Item = &str> {
     ts.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
-        .filter(|t| !matches!(*t, "Array" | "Record" | "Partial"))
+        .filter(|t| !matches!(*t, "Array" | "Record" | "Partial" | "Channel"))
 }
 
 fn args_ts(s: &Signature) -> String {
@@ -103,6 +110,12 @@ pub fn typescript(sigs: &[Signature]) -> String {
         String::from("// Generated from src-tauri/src/commands.rs by scripts/gen. Do not edit.\n");
     for t in &types {
         let _ = writeln!(out, "import type {{ {t} }} from \"./{t}\";");
+    }
+    if sigs
+        .iter()
+        .any(|s| s.args.iter().any(|(_, t)| t.starts_with("Channel<")))
+    {
+        out.push_str("\n/** What a command needs of `Channel` (`@tauri-apps/api/core`): it streams `T` to `onmessage`. */\nexport type Channel<T> = { onmessage: (message: T) => void };\n");
     }
     out.push_str(
         "\n/** Every Tauri command: its arguments (camelCase, as `invoke` takes them) and what it returns. */\nexport type Commands = {\n",

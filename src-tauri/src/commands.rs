@@ -12,12 +12,13 @@ use ikd_core::error::{ErrorCode, UiError};
 use ikd_core::secret::SecretString;
 use ikd_core::view::{
     AppState, Draft, EnrollmentView, HistoryEntry, HomeView, KkView, KtpView, NikInfo,
-    RegisterForm, SelfieView, Settings,
+    RegisterForm, SelfieView, Settings, UploadProgress,
 };
 use ikd_core::wallet::inspect::{CheckRequestView, CheckResultView};
 use ikd_core::wallet::present::{ConsentView, PresentationOutcome};
 use ikd_core::wallet::Wallet;
 use std::sync::Arc;
+use tauri::ipc::Channel;
 use tauri::State;
 
 /// The wallet slot; each command waits for the wallet to be open (`WalletSlot`).
@@ -44,6 +45,14 @@ fn b64(input: &str) -> R<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|_| UiError::new(ErrorCode::ImageInvalid, "the image is not valid base64"))
+}
+
+/// The upload progress of a command, sent to the UI on its channel (Tauri 2's way to
+/// stream to the frontend). A closed channel (the screen is gone) is not an error.
+fn upload_to(ch: Channel<UploadProgress>) -> ikd_core::client::OnUpload {
+    Arc::new(move |sent, total| {
+        let _ = ch.send(UploadProgress::new(sent, total));
+    })
 }
 
 /// Defines the commands (`fn name(w, arg: Type, …) -> Returns { body }`, `w` being the
@@ -105,8 +114,9 @@ commands! {
     }
     /// Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`:
     /// `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`…
-    fn submit_enrollment(w, form: RegisterForm) -> EnrollmentView {
-        w.cancellable(w.submit_enrollment(form)).await
+    /// `onProgress` gets the upload's bytes handed to the network (`UploadProgress`).
+    fn submit_enrollment(w, form: RegisterForm, on_progress: Channel<UploadProgress>) -> EnrollmentView {
+        w.cancellable(w.submit_enrollment_counted(form, Some(upload_to(on_progress)))).await
     }
     /// Desktop "choose an image of the QR"; error `qr_invalid`.
     fn decode_qr_image(w, image_b64: String) -> String {
@@ -186,17 +196,17 @@ commands! {
     /// (`unknown_verifier`, `bad_signature`, `client_id_mismatch`, `unsigned`,
     /// `certificate`, `client_id_prefix`, `malformed`).
     fn presentation_request(w, link: String) -> ConsentView {
-        w.open_presentation(&link).await
+        w.cancellable(w.open_presentation(&link)).await
     }
     /// "Bagikan": the PIN, then only the chosen disclosures (`choices`: claim paths,
     /// `null` = all asked) with a KB-JWT by `direct_post(.jwt)`; history `presented`;
     /// error `invalid_state` (`detail.field`) when a required field is left out.
     fn present(w, pin: SecretString, choices: Option<Vec<String>>) -> PresentationOutcome {
-        w.share_pending(pin, choices).await
+        w.cancellable(w.share_pending(pin, choices)).await
     }
     /// "Tolak": `access_denied` to the verifier; history `presentation_declined`.
     fn decline_presentation(w) -> PresentationOutcome {
-        w.decline_pending().await
+        w.cancellable(w.decline_pending()).await
     }
     fn settings(w) -> Settings {
         w.settings()
@@ -212,14 +222,15 @@ commands! {
     }
     /// Lepas Perangkat: tells the backend, wipes local data (then stage `welcome`).
     fn release_device(w) -> AppState {
-        w.release_device().await
+        w.cancellable(w.release_device()).await
     }
     /// Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the
     /// device's tokens and mails a code (enrollment token + device-key proof); the
     /// answer carries the masked email, code expiry and tries left, and
-    /// `AppState.pin_reset_pending` is then true.
-    fn forgot_pin(w) -> EnrollmentView {
-        w.forgot_pin().await
+    /// `AppState.pin_reset_pending` is then true. `onProgress` gets the upload's
+    /// bytes (the selfie) handed to the network.
+    fn forgot_pin(w, on_progress: Channel<UploadProgress>) -> EnrollmentView {
+        w.cancellable(w.forgot_pin_counted(Some(upload_to(on_progress)))).await
     }
     /// Redeems the mailed code, downloads KTP and KK again (checked against the pinned
     /// issuer key) and holds them until `set_pin` replaces the old vault (then stage
@@ -249,12 +260,12 @@ commands! {
     /// "Periksa KTP": asks the configured verifier service for a request (`check`:
     /// `identitas`, `usia17`, `kk`) and its QR; errors `offline`, `timeout`.
     fn start_check(w, check: String) -> CheckRequestView {
-        w.start_check(&check).await
+        w.cancellable(w.start_check(&check)).await
     }
     /// The verifier's result so far (`status` `pending` until the other wallet answers);
     /// the first final one adds the history line "Anda memeriksa …".
     fn check_result(w, id: String) -> CheckResultView {
-        w.check_result(&id).await
+        w.cancellable(w.check_result(&id)).await
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// How the link misbehaves.
@@ -104,7 +104,19 @@ impl FaultProxy {
     /// server can name it as its public URL); connections wait for
     /// [`Self::forward_to`].
     pub async fn bind(profile: Profile) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        if let Profile::Slow { .. } = profile {
+            // A slow link holds little in front of it: without this the loopback
+            // receive buffer (128 KB and up) would take a whole selfie upload at once,
+            // and the client's "bytes sent" would say nothing about the link. The
+            // accepted connections inherit it.
+            socket.set_recv_buffer_size(LINK_BUFFER)?;
+            // And a mobile MSS instead of loopback's 64 KB (the client's send buffer
+            // is sized from the MSS: with 64 KB segments it would hold a whole upload).
+            socket2::SockRef::from(&socket).set_tcp_mss(LINK_MSS)?;
+        }
+        socket.bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?)?;
+        let listener = socket.listen(128)?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
@@ -179,6 +191,13 @@ impl FaultProxy {
         let _ = rx.wait_for(|seen| *seen >= n).await;
     }
 
+    /// A reader of the bytes forwarded client → server so far (for a callback that
+    /// outlives a borrow of the proxy).
+    pub fn up_meter(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let c = self.counters.clone();
+        move || c.up.load(Ordering::SeqCst)
+    }
+
     /// Bytes forwarded (client → server, server → client).
     pub fn bytes(&self) -> (usize, usize) {
         (
@@ -222,6 +241,13 @@ async fn throttle(bits_per_sec: u64, n: usize) {
     let micros = (n as u64 * 8 * 1_000_000) / bits_per_sec.max(1);
     tokio::time::sleep(Duration::from_micros(micros)).await;
 }
+
+/// The receive buffer of a slow link's proxy side (the kernel doubles it for its own
+/// bookkeeping): about what a mobile link queues in front of the radio.
+const LINK_BUFFER: u32 = 8 * 1024;
+
+/// The segment size of a slow link (a mobile network's 1,500-byte MTU, less headers).
+const LINK_MSS: u32 = 1400;
 
 /// Chunks are at most this big (so latency and rate interleave on the slow link).
 const CHUNK: usize = 1024;
@@ -381,6 +407,7 @@ async fn pipe_down(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use tokio::net::TcpListener;
 
     /// A line echo server: answers every line with "ok:<line>\n".
     async fn echo() -> SocketAddr {

@@ -168,3 +168,97 @@ async fn a_cancelled_submit_leaves_nothing_half_done_and_is_retried_with_its_key
     );
     assert_eq!(w.app_state().unwrap().stage, Stage::Enrolling);
 }
+
+/// An activated wallet with its PIN set (unlocked), behind the proxy.
+async fn unlocked(h: &Harness, dir: &Path, url: &str) -> Wallet {
+    let w = open(h, dir, url);
+    let code = h.wallet_approved(&w, SITI.nik, SITI.name, EMAIL).await;
+    w.activate(SecretString::new(code)).await.unwrap();
+    w.set_pin(
+        SecretString::new("861357".into()),
+        SecretString::new("861357".into()),
+    )
+    .unwrap();
+    w
+}
+
+const ACCESS_TOKENS: &str = "SELECT COUNT(*) FROM tokens WHERE kind = 'access'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_whose_answer_was_lost_is_one_grant_across_a_restart() {
+    let (h, proxy) = behind_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = unlocked(&h, dir.path(), &proxy.url()).await;
+    let (access, credentials) = (
+        h.count(ACCESS_TOKENS),
+        h.count("SELECT COUNT(*) FROM credentials"),
+    );
+    lose_answer_of(&proxy, paths::TOKEN, w.refresh_documents()).await;
+    assert_eq!(h.count(ACCESS_TOKENS), access + 1, "the server granted");
+    drop(w);
+    proxy.recover();
+    let w = open(&h, dir.path(), &proxy.url());
+    w.unlock(SecretString::new("861357".into())).unwrap();
+    // "Coba lagi": the kept grant is replayed; no second access token.
+    w.refresh_documents().await.unwrap();
+    assert_eq!(h.count(ACCESS_TOKENS), access + 1, "one grant, not two");
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM credentials"),
+        credentials + 2,
+        "KTP and KK once"
+    );
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+    // The step ended with the stored documents: the next refresh is a new grant.
+    w.refresh_documents().await.unwrap();
+    assert_eq!(h.count(ACCESS_TOKENS), access + 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_whose_answer_was_lost_completes_after_a_restart() {
+    let (h, proxy) = behind_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = unlocked(&h, dir.path(), &proxy.url()).await;
+    let revoked = "SELECT COUNT(*) FROM devices WHERE status = 'revoked'";
+    assert_eq!(h.count(revoked), 0);
+    lose_answer_of(&proxy, paths::DEVICE_RELEASE, w.release_device()).await;
+    assert_eq!(h.count(revoked), 1, "the server released the device");
+    drop(w);
+    proxy.recover();
+    let w = open(&h, dir.path(), &proxy.url());
+    assert_eq!(
+        w.app_state().unwrap().stage,
+        Stage::Locked,
+        "nothing wiped yet"
+    );
+    w.unlock(SecretString::new("861357".into())).unwrap();
+    // A fresh request would be refused (the device is revoked); the kept one is
+    // replayed, and the wallet wipes itself.
+    let st = w.release_device().await.unwrap();
+    assert_eq!(st.stage, Stage::Welcome);
+    assert_eq!(h.count(revoked), 1);
+    assert_eq!(h.count("SELECT COUNT(*) FROM devices"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgot_pin_whose_answer_was_lost_is_one_reset_across_a_restart() {
+    let (h, proxy) = behind_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = unlocked(&h, dir.path(), &proxy.url()).await;
+    w.lock().unwrap();
+    let mails = "SELECT COUNT(*) FROM outbox";
+    let before = h.count(mails);
+    lose_answer_of(&proxy, "/api/v1/enrollments/", w.forgot_pin()).await;
+    let after_first = h.count(mails);
+    assert!(
+        after_first > before,
+        "the server began the reset and queued its mails"
+    );
+    drop(w);
+    proxy.recover();
+    let w = open(&h, dir.path(), &proxy.url());
+    assert!(!w.app_state().unwrap().pin_reset_pending);
+    let v = w.forgot_pin().await.unwrap();
+    assert!(v.pin_reset_usable_at.is_some());
+    assert!(w.app_state().unwrap().pin_reset_pending);
+    assert_eq!(h.count(mails), after_first, "one reset: no second notice");
+}

@@ -303,7 +303,11 @@ function approved(): EnrollmentView {
   };
 }
 
+/** The progress channel of the submit running now (`__fake.upload` feeds it). */
+let uploadChannel: { onmessage: (p: { sent: number; total: number }) => void } | null = null;
+
 async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unknown> {
+  if (cmd === 'submit_enrollment') uploadChannel = (a.onProgress as typeof uploadChannel) ?? null;
   await link(cmd);
   switch (cmd) {
     case 'cancel_network':
@@ -340,6 +344,9 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       if (!s.selfie) fail('invalid_state');
       checkNik(f.nik);
       const [user, dom] = f.email.split('@');
+      // The whole body handed on (a 97 KB request), as the shell reports it.
+      uploadChannel?.onmessage({ sent: 99_328, total: 99_328 });
+      uploadChannel = null;
       s.submits += 1;
       s.draft = null;
       s.stage = 'enrolling';
@@ -558,7 +565,7 @@ mockIPC(async (cmd, args) => {
 }, { shouldMockEvents: true });
 
 declare global {
-  interface Window { __fake: { state: S; emitLocked: () => Promise<void>; release: () => void; persist: () => void } }
+  interface Window { __fake: { state: S; emitLocked: () => Promise<void>; release: () => void; persist: () => void; upload: (sent: number, total: number) => void } }
 }
 window.__fake = {
   state: s,
@@ -566,6 +573,8 @@ window.__fake = {
   persist() { sessionStorage.setItem('ikd-fake', JSON.stringify({ ...s, net: 'ok' })); },
   /** Lets the network commands waiting on a hung link go on (with the link as it is then). */
   release() { hung.splice(0).forEach((r) => r(true)); },
+  /** Reports upload progress of the submit in flight (bytes handed to the network). */
+  upload(sent: number, total: number) { uploadChannel?.onmessage({ sent, total }); },
   async emitLocked() {
     if (s.stage === 'unlocked') s.stage = 'locked';
     await emit('locked', appState());

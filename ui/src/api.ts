@@ -2,10 +2,10 @@
 // the Rust side (gen/ts/commands.ts, generated from src-tauri/src/commands.rs; the
 // contract is gen/COMMANDS.md): a command missing here, or one the shell lacks, fails
 // `npm run check`.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  AppState, CommandName, Commands, RegisterForm, Settings, UiError, ErrorCode,
+  AppState, CommandName, Commands, RegisterForm, Settings, UiError, ErrorCode, UploadProgress,
 } from './types';
 import { ERROR_CODES } from './i18n';
 import { tracked } from './net';
@@ -53,7 +53,9 @@ const commands = {
   checkEmail: (email: string) => call('check_email', { email }),
   checkPhone: (phone: string) => call('check_phone', { phone }),
   processSelfie: (imageB64: string) => call('process_selfie', { imageB64 }),
-  submitEnrollment: (form: RegisterForm) => call('submit_enrollment', { form }),
+  /** `onUpload` gets the upload's bytes handed to the network (on a Tauri channel). */
+  submitEnrollment: (form: RegisterForm, onUpload: (p: UploadProgress) => void = () => {}) =>
+    call('submit_enrollment', { form, onProgress: new Channel<UploadProgress>(onUpload) }),
   decodeQrImage: (imageB64: string) => call('decode_qr_image', { imageB64 }),
   scanDeskQr: (text: string) => call('scan_desk_qr', { text }),
   refreshStatus: () => call('refresh_status'),
@@ -74,7 +76,9 @@ const commands = {
   refreshDocuments: () => call('refresh_documents'),
   releaseDevice: () => call('release_device'),
   resetEnrollment: () => call('reset_enrollment'),
-  forgotPin: () => call('forgot_pin'),
+  /** `onUpload` gets the bytes (the selfie) handed to the network. */
+  forgotPin: (onUpload: (p: UploadProgress) => void = () => {}) =>
+    call('forgot_pin', { onProgress: new Channel<UploadProgress>(onUpload) }),
   resetPinWithCode: (code: string) => call('reset_pin_with_code', { code }),
   /** Checks the PIN of the unlocked wallet (Ubah PIN asks the old PIN first); a wrong PIN counts like a wrong unlock. */
   verifyPin: (pin: string) => call('verify_pin', { pin }),

@@ -44,6 +44,38 @@ describe('progress of a network step', () => {
     p.stop();
   });
 
+  it('upload progress makes the bar determinate and says the KB handed to the network', () => {
+    const p = netProgress('Mengirim pendaftaran…', 'submit-progress', 'Ukuran kiriman: 97 KB');
+    const bar = p.el.querySelector('progress') as HTMLProgressElement;
+    expect(bar.hasAttribute('value')).toBe(false);
+    p.upload({ sent: 45 * 1024 + 10, total: 97 * 1024 });
+    expect(bar.value).toBe(45 * 1024 + 10);
+    expect(bar.max).toBe(97 * 1024);
+    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Diserahkan ke jaringan: 46 dari 97 KB');
+    setLang('en');
+    p.upload({ sent: 97 * 1024, total: 97 * 1024 });
+    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Handed to the network: 97 of 97 KB');
+    expect(bar.value).toBe(bar.max);
+    p.stop();
+  });
+
+  it('step() hands its run the upload reporter', async () => {
+    const slot = document.createElement('div');
+    document.body.append(slot);
+    let seen = '';
+    await step({
+      slot, text: 'x', progressTestId: 'submit-progress',
+      run: async (upload) => {
+        upload({ sent: 1024, total: 2048 });
+        seen = slot.querySelector('[data-testid="net-detail"]')?.textContent ?? '';
+        return 1;
+      },
+      ok: () => {},
+    });
+    expect(seen).toBe('Diserahkan ke jaringan: 1 dari 2 KB');
+    slot.remove();
+  });
+
   it('"Coba lagi" runs the same step again, and the slow line starts over', async () => {
     const slot = document.createElement('div');
     document.body.append(slot);

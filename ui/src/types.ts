@@ -9,6 +9,7 @@ export type { NikInfo } from '../../gen/ts/NikInfo';
 export type { RegisterForm } from '../../gen/ts/RegisterForm';
 export type { SelfieVerdict } from '../../gen/ts/SelfieVerdict';
 export type { SelfieView } from '../../gen/ts/SelfieView';
+export type { UploadProgress } from '../../gen/ts/UploadProgress';
 export type { Stage } from '../../gen/ts/Stage';
 export type { EnrollmentView } from '../../gen/ts/EnrollmentView';
 export type { LockoutView } from '../../gen/ts/LockoutView';

@@ -2,7 +2,7 @@
 import { h, replace, type Child } from './dom';
 import { errorText, t } from './i18n';
 import { toUiError } from './api';
-import type { UiError } from './types';
+import type { UiError, UploadProgress } from './types';
 import { icon } from './icons';
 
 export type Screen = { el: HTMLElement; destroy?: () => void };
@@ -88,20 +88,32 @@ export function busyBox(text: string, testid?: string): HTMLElement {
 export const SLOW_MS = 10_000;
 
 /**
- * The progress of a network step: a spinner and an indeterminate bar (bytes sent are not
- * observable from here), an optional detail line (the upload's size), and after
- * SLOW_MS "Jaringan lambat, masih mencoba…". Returns the box and a stop() for its timer.
+ * The progress of a network step: a spinner and a bar, an optional detail line (the
+ * upload's size), and after SLOW_MS "Jaringan lambat, masih mencoba…". The bar is
+ * indeterminate until upload() reports the bytes handed to the network (the selfie
+ * submit); then it is determinate and the detail line says "… {sent} dari {total} KB".
+ * Returns the box, a stop() for its timer and upload().
  */
-export function netProgress(text: string, testid?: string, detail?: string): { el: HTMLElement; stop: () => void } {
+export function netProgress(text: string, testid?: string, detail?: string): { el: HTMLElement; stop: () => void; upload: (p: UploadProgress) => void } {
   const slow = h('p', { class: 'net-slow', 'data-testid': 'net-slow', hidden: true }, t('net_slow'));
+  const bar = h('progress', { class: 'net-progress', 'aria-label': text });
+  const line = h('span', { class: 'small', 'data-testid': 'net-detail', hidden: !detail }, detail ?? '');
   const el = h('div', { class: 'busy net-busy', role: 'status', 'aria-live': 'polite', 'data-testid': testid },
     h('span', { class: 'spinner', 'aria-hidden': 'true' }),
     h('span', null, text),
-    h('progress', { class: 'net-progress', 'aria-label': text }),
-    detail ? h('span', { class: 'small', 'data-testid': 'net-detail' }, detail) : null,
+    bar,
+    line,
     slow);
   const timer = setTimeout(() => { slow.hidden = false; }, SLOW_MS);
-  return { el, stop: () => clearTimeout(timer) };
+  const kb = (n: number) => Math.ceil(n / 1024);
+  const upload = (p: UploadProgress) => {
+    if (p.total <= 0) return;
+    bar.max = p.total;
+    bar.value = Math.min(p.sent, p.total);
+    line.hidden = false;
+    line.textContent = t('upload_sent', { sent: kb(p.sent), total: kb(p.total) });
+  };
+  return { el, stop: () => clearTimeout(timer), upload };
 }
 
 export function errorBanner(err: UiError | string, retry?: () => void): HTMLElement {
@@ -121,7 +133,8 @@ export type StepOptions<T> = {
   /** The element that gets aria-busy (the screen). */
   busyOn?: HTMLElement;
   text: string;
-  run: () => Promise<T>;
+  /** `upload` shows an upload's progress (bytes handed to the network) in the bar. */
+  run: (upload: (p: UploadProgress) => void) => Promise<T>;
   ok: (value: T) => void;
   /** Handle an error yourself: return true to skip the banner. */
   fail?: (err: UiError) => boolean;
@@ -147,7 +160,7 @@ export async function step<T>(o: StepOptions<T>): Promise<void> {
   o.disable?.forEach((b) => { b.disabled = true; });
   let value: T;
   try {
-    value = await o.run();
+    value = await o.run(progress.upload);
   } catch (e) {
     progress.stop();
     const err = toUiError(e);

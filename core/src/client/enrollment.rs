@@ -28,7 +28,17 @@ impl BackendClient {
 
     /// POST /api/v1/enrollments with a kept request (an [`EnrollRequest`] as JSON).
     pub async fn submit_prepared(&self, p: &Prepared) -> Result<EnrollResponse, ClientError> {
-        self.send_prepared(paths::ENROLLMENTS, JSON, p, Ok).await
+        self.submit_prepared_counted(p, None).await
+    }
+
+    /// [`Self::submit_prepared`], telling `on` the bytes of the body handed on.
+    pub async fn submit_prepared_counted(
+        &self,
+        p: &Prepared,
+        on: Option<&super::OnUpload>,
+    ) -> Result<EnrollResponse, ClientError> {
+        self.send_prepared_counted(paths::ENROLLMENTS, JSON, p, Ok, on)
+            .await
     }
 
     pub(super) fn enrollment_path(template: &str, id: &str) -> String {
@@ -120,7 +130,7 @@ impl BackendClient {
     }
 
     /// POST /api/v1/enrollments/{id}/reauth ("Lupa PIN"; a fresh idempotency key per
-    /// call, retried with it): the enrollment
+    /// call, retried with it; the wallet keeps it: [`Self::reauth_prepared`]): the enrollment
     /// token plus a proof JWT from the enrolled device key. The server revokes the
     /// device's tokens and mails a new code; redeem the returned offer with [`Self::token`].
     pub async fn reauth(
@@ -142,21 +152,32 @@ impl BackendClient {
         proof_jwt: &str,
         selfie_jpeg: Option<String>,
     ) -> Result<ReauthResponse, ClientError> {
-        let url = self.url(&Self::enrollment_path(
-            paths::ENROLLMENT_REAUTH,
-            enrollment_id,
-        ));
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
             selfie_jpeg,
         };
-        self.send_keyed(&IdempotencyKey::random(), || {
-            Ok(self
-                .http
-                .post(&url)
-                .bearer_auth(enrollment_token.expose())
-                .json(&body))
-        })
+        let p = Prepared::json(IdempotencyKey::random(), &body)?;
+        self.reauth_prepared(enrollment_id, enrollment_token, &p, None)
+            .await
+    }
+
+    /// POST /api/v1/enrollments/{id}/reauth with a kept request (a [`DeviceRequest`]),
+    /// telling `on` the bytes of the body (the selfie) handed on.
+    pub async fn reauth_prepared(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        p: &Prepared,
+        on: Option<&super::OnUpload>,
+    ) -> Result<ReauthResponse, ClientError> {
+        let path = Self::enrollment_path(paths::ENROLLMENT_REAUTH, enrollment_id);
+        self.send_prepared_counted(
+            &path,
+            JSON,
+            p,
+            |r| Ok(r.bearer_auth(enrollment_token.expose())),
+            on,
+        )
         .await
     }
 

@@ -15,9 +15,11 @@
 mod enrollment;
 mod error;
 mod oid4vci;
+mod upload;
 
 pub use error::{map_error, ClientError};
 pub use oid4vci::parse_credential_offer;
+pub use upload::{OnUpload, UPLOAD_CHUNK};
 
 use crate::secret::SecretString;
 use crate::wire::{ApiError, CredentialIssuerMetadata, EcJwk};
@@ -384,14 +386,35 @@ impl BackendClient {
         p: &Prepared,
         auth: impl Fn(reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, ClientError>,
     ) -> Result<T, ClientError> {
+        self.send_prepared_counted(path, content_type, p, auth, None)
+            .await
+    }
+
+    /// [`Self::send_prepared`], telling `on` the body's bytes handed to the connection
+    /// (each attempt counts from 0; see [`OnUpload`] for what is counted).
+    pub(super) async fn send_prepared_counted<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        p: &Prepared,
+        auth: impl Fn(reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, ClientError>,
+        on: Option<&OnUpload>,
+    ) -> Result<T, ClientError> {
         let url = self.url(path);
         self.send_keyed(&p.key, || {
+            // The body as it was first sent (it may carry a code or a proof).
+            let body = match on {
+                Some(on) => reqwest::Body::wrap(upload::CountingBody::new(
+                    bytes::Bytes::from(p.body.expose().clone().into_bytes()),
+                    on.clone(),
+                )),
+                None => reqwest::Body::from(p.body.expose().clone()),
+            };
             let req = self
                 .http
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, content_type)
-                // The body as it was first sent (it may carry a code or a proof).
-                .body(p.body.expose().clone());
+                .body(body);
             auth(req)
         })
         .await

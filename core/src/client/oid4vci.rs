@@ -71,16 +71,6 @@ impl BackendClient {
         })
     }
 
-    /// POST /token with `form` and an idempotency key (the same tokens for a retry).
-    pub(super) async fn token_form(
-        &self,
-        form: &[(&str, &str)],
-        key: &IdempotencyKey,
-    ) -> Result<Tokens, ClientError> {
-        self.token_prepared(&Prepared::with_key(key.clone(), Self::form_body(form)))
-            .await
-    }
-
     fn form_body(form: &[(&str, &str)]) -> String {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
@@ -138,16 +128,20 @@ impl BackendClient {
             .await
     }
 
-    /// POST /token with grant_type=refresh_token.
+    /// POST /token with grant_type=refresh_token (a fresh key; the wallet keeps the
+    /// request as a step: [`Self::refresh_body`] and [`Self::token_prepared`]).
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Tokens, ClientError> {
-        self.token_form(
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.expose()),
-            ],
-            &IdempotencyKey::random(),
-        )
-        .await
+        self.token_prepared(&Prepared::new(Self::refresh_body(refresh_token)))
+            .await
+    }
+
+    /// The body of a refresh-token grant at /token, to keep with the pending step (a
+    /// retry gets the one rotation the server made, not a refusal of the spent token).
+    pub fn refresh_body(refresh_token: &SecretString) -> String {
+        Self::form_body(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ])
     }
 
     /// POST /nonce
@@ -223,15 +217,26 @@ impl BackendClient {
         access_token: &SecretString,
         proof_jwt: &str,
     ) -> Result<(), ClientError> {
-        let url = self.url(paths::DEVICE_RELEASE);
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
             selfie_jpeg: None,
         };
+        self.release_prepared(
+            access_token,
+            &Prepared::json(IdempotencyKey::random(), &body)?,
+        )
+        .await
+    }
+
+    /// POST /api/v1/device/release with a kept request (a [`DeviceRequest`] as JSON).
+    pub async fn release_prepared(
+        &self,
+        access_token: &SecretString,
+        p: &Prepared,
+    ) -> Result<(), ClientError> {
         let _: serde_json::Value = self
-            .send_keyed(&IdempotencyKey::random(), || {
-                let http = self.http.post(&url).json(&body);
-                self.authorize(http, paths::DEVICE_RELEASE, Some(access_token.expose()))
+            .send_prepared(paths::DEVICE_RELEASE, "application/json", p, |req| {
+                self.authorize(req, paths::DEVICE_RELEASE, Some(access_token.expose()))
             })
             .await?;
         Ok(())

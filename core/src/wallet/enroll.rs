@@ -4,7 +4,7 @@
 use super::records::{EnrollmentRecord, KV_DRAFT, KV_ENROLLMENT, KV_PENDING, KV_SELFIE, KV_STATE};
 use super::steps::{all_steps, input_of, kv_step, STEP_RESEND, STEP_SCAN, STEP_SUBMIT};
 use super::{err, internal, Wallet};
-use crate::client::{IdempotencyKey, Prepared};
+use crate::client::{IdempotencyKey, OnUpload, Prepared};
 use crate::enrollment::{Desk, EnrollmentState};
 use crate::error::{ErrorCode, UiError};
 use crate::identity::{email, nik, phone};
@@ -120,6 +120,16 @@ impl Wallet {
     }
 
     pub async fn submit_enrollment(&self, form: RegisterForm) -> Result<EnrollmentView, UiError> {
+        self.submit_enrollment_counted(form, None).await
+    }
+
+    /// [`Self::submit_enrollment`], telling `on` the upload's progress: the bytes of the
+    /// request body (form, selfie, proof) handed to the connection, of its size.
+    pub async fn submit_enrollment_counted(
+        &self,
+        form: RegisterForm,
+        on: Option<OnUpload>,
+    ) -> Result<EnrollmentView, UiError> {
         if !form.consent {
             return Err(err(ErrorCode::ConsentRequired, "consent is required"));
         }
@@ -170,8 +180,8 @@ impl Wallet {
                     Ok(Prepared::json(IdempotencyKey::random(), &req)?)
                 },
                 |p| {
-                    let client = &client;
-                    async move { client.submit_prepared(&p).await }
+                    let (client, on) = (&client, &on);
+                    async move { client.submit_prepared_counted(&p, on.as_ref()).await }
                 },
             )
             .await?;

@@ -5,8 +5,9 @@ use super::records::{
     to_json, EnrollmentRecord, Held, Issuer, StoredTokens, DOC_KK, DOC_KTP, DOC_TOKENS, KV_ISSUER,
     KV_PENDING, KV_STATE,
 };
+use super::steps::{kv_step, refresh_steps, STEP_REFRESH, STEP_RELEASE};
 use super::{err, internal, Wallet};
-use crate::client::{BackendClient, Tokens};
+use crate::client::{BackendClient, IdempotencyKey, Prepared, Tokens};
 use crate::enrollment::EnrollmentState;
 use crate::error::{ErrorCode, UiError};
 use crate::sdjwt;
@@ -199,7 +200,22 @@ impl Wallet {
             .refresh_token
             .clone()
             .ok_or_else(|| err(ErrorCode::InvalidState, "no refresh token"))?;
-        let tokens: StoredTokens = client.refresh(&refresh).await?.into();
+        // A kept step: a grant whose answer was lost is resent with the same key and
+        // body after a restart, and the server replays its one rotation (the spent
+        // refresh token would be refused).
+        let input = super::steps::input_of(&[refresh.expose().as_bytes()]);
+        let tokens: StoredTokens = self
+            .run_step(
+                STEP_REFRESH,
+                &input,
+                || async { Ok(Prepared::new(BackendClient::refresh_body(&refresh))) },
+                |p| {
+                    let client = &client;
+                    async move { client.token_prepared(&p).await }
+                },
+            )
+            .await?
+            .into();
         let issuer = self.issuer()?;
         let (ktp, kk) = self
             .fetch_credentials(&client, &issuer, &tokens.access_token)
@@ -232,6 +248,10 @@ impl Wallet {
                 ],
                 |tx| {
                     db::append_history(tx, now, HistoryKind::DocumentsRefreshed, None)?;
+                    // The grant's and the credential requests' kept steps end here.
+                    for step in refresh_steps() {
+                        db::delete_kv(tx, &kv_step(&step))?;
+                    }
                     Ok(())
                 },
             )?;
@@ -245,9 +265,28 @@ impl Wallet {
         let tokens = self.tokens()?;
         let issuer = self.issuer()?;
         let client = self.client();
-        let nonce = client.nonce().await?;
-        let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
-        client.release(&tokens.access_token, &proof).await?;
+        // A kept step: after a lost answer and a restart the same request goes again
+        // and the server replays "released" (the device is released once).
+        let input = super::steps::input_of(&[tokens.access_token.expose().as_bytes()]);
+        self.run_step(
+            STEP_RELEASE,
+            &input,
+            || async {
+                let nonce = client.nonce().await?;
+                let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
+                let body = crate::wire::DeviceRequest {
+                    proof,
+                    selfie_jpeg: None,
+                };
+                Ok(Prepared::json(IdempotencyKey::random(), &body)?)
+            },
+            |p| {
+                let (client, tokens) = (&client, &tokens);
+                async move { client.release_prepared(&tokens.access_token, &p).await }
+            },
+        )
+        .await?;
+        // Every local record goes, the kept step with them.
         self.wipe_local(HistoryKind::DeviceReleased)
     }
 }

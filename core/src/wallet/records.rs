@@ -190,13 +190,16 @@ impl Wallet {
         ])?)
     }
 
-    /// [`Self::save`] and a history entry, in one transaction.
-    pub(super) fn save_with_history(
+    /// [`Self::save`], a history entry and the end of the kept `step`, in one
+    /// transaction.
+    pub(super) fn save_with_history_ending(
         &self,
         state: &EnrollmentState,
         rec: &EnrollmentRecord,
         kind: HistoryKind,
+        step: &str,
     ) -> Result<(), UiError> {
+        let steps = [step];
         let sealed = self.seal_json(KV_ENROLLMENT, rec)?;
         let state_json = state.to_json();
         let now = self.now();
@@ -204,6 +207,9 @@ impl Wallet {
             db::set_kv(tx, KV_STATE, &state_json)?;
             db::set_kv(tx, KV_ENROLLMENT, &sealed)?;
             db::append_history(tx, now, kind, None)?;
+            for s in steps {
+                db::delete_kv(tx, &super::steps::kv_step(s))?;
+            }
             Ok(())
         })?;
         Ok(())

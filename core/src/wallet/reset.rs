@@ -1,10 +1,13 @@
 //! "Lupa PIN": asking the backend for a reset and redeeming its code.
 
 use super::records::{Held, KV_ENROLLMENT, KV_PENDING};
+use super::steps::{input_of, STEP_REAUTH};
 use super::{err, internal, Wallet};
+use crate::client::{IdempotencyKey, OnUpload, Prepared};
 use crate::error::{ErrorCode, UiError};
 use crate::secret::SecretString;
 use crate::view::{AppState, EnrollmentView, HistoryKind};
+use crate::wire::DeviceRequest;
 
 impl Wallet {
     /// "Lupa PIN" (and the way back after 10 wrong PINs wiped the documents): asks the
@@ -16,6 +19,17 @@ impl Wallet {
     /// (`pin_reset_usable_at`). The old vault stays (the old PIN still opens it) until a
     /// new PIN replaces it, so nothing is lost if the reset never completes.
     pub async fn forgot_pin(&self) -> Result<EnrollmentView, UiError> {
+        self.forgot_pin_counted(None).await
+    }
+
+    /// [`Self::forgot_pin`], telling `on` the upload's progress (the selfie's request
+    /// body handed to the network). The request is a kept step: after a lost answer
+    /// and a restart the same key and body go again (the same selfie), and the server
+    /// replays its answer (one reset, one mail).
+    pub async fn forgot_pin_counted(
+        &self,
+        on: Option<OnUpload>,
+    ) -> Result<EnrollmentView, UiError> {
         if !(self.vault.exists()? || self.vault.documents_wiped()?) {
             return Err(err(ErrorCode::InvalidState, "no PIN to reset"));
         }
@@ -28,15 +42,33 @@ impl Wallet {
                 .as_ref()
                 .map(|s| base64::engine::general_purpose::STANDARD.encode(&s.jpeg))
         };
+        let client = self.client();
+        let input = input_of(&[
+            rec.id.as_bytes(),
+            rec.token.expose().as_bytes(),
+            selfie.as_deref().unwrap_or_default().as_bytes(),
+        ]);
         let resp = self
-            .client()
-            .reauth_device(
-                &rec.id,
-                &rec.token,
-                &self.device,
-                &issuer.id,
-                self.now(),
-                selfie,
+            .run_step(
+                STEP_REAUTH,
+                &input,
+                || async {
+                    let nonce = client.nonce().await?;
+                    let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
+                    let body = DeviceRequest {
+                        proof,
+                        selfie_jpeg: selfie.clone(),
+                    };
+                    Ok(Prepared::json(IdempotencyKey::random(), &body)?)
+                },
+                |p| {
+                    let (client, rec, on) = (&client, &rec, &on);
+                    async move {
+                        client
+                            .reauth_prepared(&rec.id, &rec.token, &p, on.as_ref())
+                            .await
+                    }
+                },
             )
             .await?;
         {
@@ -51,7 +83,8 @@ impl Wallet {
         rec.email_masked = Some(resp.email_masked);
         rec.pin_reset_pending = true;
         let state = self.state()?;
-        self.save_with_history(&state, &rec, HistoryKind::PinResetRequested)?;
+        // The record, the history entry and the end of the kept step: one write.
+        self.save_with_history_ending(&state, &rec, HistoryKind::PinResetRequested, STEP_REAUTH)?;
         Self::view_of(&state, &rec).ok_or_else(|| internal("enrollment view"))
     }
 

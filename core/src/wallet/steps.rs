@@ -27,6 +27,12 @@ pub(super) const STEP_SUBMIT: &str = "submit";
 pub(super) const STEP_SCAN: &str = "scan";
 pub(super) const STEP_RESEND: &str = "resend";
 pub(super) const STEP_TOKEN: &str = "token";
+/// The refresh-token grant of "Perbarui dokumen" (ended when the documents are stored).
+pub(super) const STEP_REFRESH: &str = "refresh";
+/// Lepas Perangkat.
+pub(super) const STEP_RELEASE: &str = "release";
+/// "Lupa PIN": the reauth request (with its selfie).
+pub(super) const STEP_REAUTH: &str = "reauth";
 
 /// The credential request step of `configuration`.
 pub(super) fn step_credential(configuration: &str) -> String {
@@ -43,12 +49,29 @@ pub(super) fn activation_steps() -> [String; 3] {
     ]
 }
 
+/// The steps of "Perbarui dokumen": the grant and both credentials, ended together
+/// when the documents are stored.
+pub(super) fn refresh_steps() -> [String; 3] {
+    [
+        STEP_REFRESH.to_owned(),
+        step_credential(crate::wire::KTP_CONFIGURATION),
+        step_credential(crate::wire::KK_CONFIGURATION),
+    ]
+}
+
 /// Every step (reset and wipe clear them all).
 pub(super) fn all_steps() -> Vec<String> {
-    let mut v: Vec<String> = [STEP_SUBMIT, STEP_SCAN, STEP_RESEND]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let mut v: Vec<String> = [
+        STEP_SUBMIT,
+        STEP_SCAN,
+        STEP_RESEND,
+        STEP_REFRESH,
+        STEP_RELEASE,
+        STEP_REAUTH,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     v.extend(activation_steps());
     v
 }

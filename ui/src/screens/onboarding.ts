@@ -348,10 +348,10 @@ export function submittedScreen(ctx: Ctx): Screen {
     const submit = button(t('btn_submit'), 'btn-submit', () => {
       void step({
         slot, busyOn: el, text: t('submitting'), progressTestId: 'submit-progress', disable: [submit],
-        // The request's size (the selfie in base64 and the form): bytes sent cannot be
-        // observed through the shell, so the bar is indeterminate.
+        // The request's size (the selfie in base64 and the form) until the shell reports
+        // the bytes handed to the network (then a determinate bar).
         detail: ctx.selfie ? t('upload_size', { kb: Math.ceil((ctx.selfie.bytes * 4 / 3 + 1024) / 1024) }) : undefined,
-        run: () => api.submitEnrollment({ nik: f.nik, email: f.email, phone: f.phone, consent: f.consent }),
+        run: (upload) => api.submitEnrollment({ nik: f.nik, email: f.email, phone: f.phone, consent: f.consent }, upload),
         ok: async (v) => {
           if (ctx.state) ctx.state.enrollment = v;
           ctx.justSubmitted = true;

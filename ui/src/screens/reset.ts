@@ -15,7 +15,7 @@ export function forgotPinScreen(ctx: Ctx): Screen {
   const send = button(t('btn_reset_send'), 'btn-reset-send', () => {
     void step({
       slot, busyOn: el, text: t('reset_sending'), disable: [send],
-      run: () => api.forgotPin(),
+      run: (upload) => api.forgotPin(upload),
       ok: (v) => {
         if (ctx.state) ctx.state = { ...ctx.state, enrollment: v, pin_reset_pending: true };
         ctx.show('reset-code');
