@@ -88,10 +88,9 @@ fn model() -> Result<&'static rustface::Model, FaceError> {
     static MODEL: OnceLock<Result<rustface::Model, ModelError>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let bytes = model::unpack()?;
-            // The layout was checked field by field while unpacking, so rustface's
+            // The layout is checked field by field before rustface reads a byte, so its
             // reader (which panics on an unknown classifier kind) only sees a valid model.
-            rustface::read_model(std::io::Cursor::new(bytes)).map_err(|_| ModelError::Refused)
+            rustface::read_model(model::reader()?).map_err(|_| ModelError::Refused)
         })
         .as_ref()
         .map_err(|e| FaceError::Model(e.clone()))

@@ -8,8 +8,8 @@
 //! `model/seeta_fd_frontal_v1.0.f16` (606,902 bytes; zlib would save only 48 KB of
 //! it, and inflating cost more instructions than the rest of the unpacking), made by
 //! `cargo run -p ikd-face --example pack_model -- <path to the .bin>` ([`pack_model`]).
-//! [`unpack`] turns it back into the original layout with `f32` weights for
-//! `rustface::read_model`.
+//! [`reader`] turns it back into the original layout with `f32` weights while
+//! `rustface::read_model` reads it.
 //!
 //! The layout is walked field by field (it has no length prefix of its own): a count of
 //! hierarchies; per hierarchy a count of stages; per stage a classifier kind (0: LAB
@@ -18,7 +18,7 @@
 /// The packed model, embedded in the binary.
 static PACKED: &[u8] = include_bytes!("../model/seeta_fd_frontal_v1.0.f16");
 
-/// The original model's size, the exact size [`unpack`] must produce.
+/// The original model's size, the exact size [`reader`] must produce.
 pub const ORIGINAL_BYTES: usize = 1_209_904;
 
 /// Why a model could not be converted. Only reachable with a damaged model file.
@@ -40,12 +40,39 @@ enum Float {
     F16,
 }
 
-/// Copies a model from one float width to the other, checking its structure.
+/// Where a [`Walk`] puts what it reads.
+enum Sink {
+    /// The model converted to the other float width.
+    Bytes(Vec<u8>),
+    /// Only its layout, for [`Unpacked`]: the runs of ints and of floats, in order.
+    Layout(Vec<Run>),
+}
+
+/// `n` ints or `n` floats in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    floats: bool,
+    n: usize,
+}
+
+impl Sink {
+    fn note(&mut self, floats: bool, n: usize) {
+        if let Sink::Layout(runs) = self {
+            match runs.last_mut() {
+                Some(last) if last.floats == floats => last.n += n,
+                _ => runs.push(Run { floats, n }),
+            }
+        }
+    }
+}
+
+/// Copies a model from one float width to the other, or notes its layout, checking
+/// its structure.
 struct Walk<'a> {
     src: &'a [u8],
     pos: usize,
     from: Float,
-    out: Vec<u8>,
+    out: Sink,
 }
 
 impl Walk<'_> {
@@ -60,7 +87,10 @@ impl Walk<'_> {
     fn int(&mut self) -> Result<i32, ModelError> {
         let b = self.take(4)?;
         let v = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        self.out.extend_from_slice(&v.to_le_bytes());
+        match &mut self.out {
+            Sink::Bytes(out) => out.extend_from_slice(&v.to_le_bytes()),
+            layout => layout.note(false, 1),
+        }
         Ok(v)
     }
 
@@ -75,23 +105,35 @@ impl Walk<'_> {
     }
 
     fn float(&mut self) -> Result<(), ModelError> {
-        match self.from {
-            Float::F32 => {
-                let b = self.take(4)?;
-                let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                self.out.extend_from_slice(&f32_to_f16(v).to_le_bytes());
-            }
-            Float::F16 => {
-                let b = self.take(2)?;
-                let v = f16_to_f32(u16::from_le_bytes([b[0], b[1]]));
-                self.out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        Ok(())
+        self.floats(1)
     }
 
     fn floats(&mut self, n: usize) -> Result<(), ModelError> {
-        (0..n).try_for_each(|_| self.float())
+        let width = match self.from {
+            Float::F32 => 4,
+            Float::F16 => 2,
+        };
+        let bytes = n
+            .checked_mul(width)
+            .ok_or(ModelError::Truncated(self.pos))?;
+        let from = self.from;
+        let (src, at) = (self.src, self.pos);
+        let len = self.take(bytes)?.len();
+        let b = &src[at..at + len];
+        match &mut self.out {
+            // Any bit pattern is a float: the layout needs no look at them.
+            layout @ Sink::Layout(_) => layout.note(true, n),
+            Sink::Bytes(out) => match from {
+                Float::F32 => out.extend(b.chunks_exact(4).flat_map(|c| {
+                    f32_to_f16(f32::from_le_bytes([c[0], c[1], c[2], c[3]])).to_le_bytes()
+                })),
+                Float::F16 => out.extend(
+                    b.chunks_exact(2)
+                        .flat_map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])).to_le_bytes()),
+                ),
+            },
+        }
+        Ok(())
     }
 
     /// No count may exceed what the remaining bytes could hold, so a damaged count
@@ -100,7 +142,7 @@ impl Walk<'_> {
         self.src.len() - self.pos
     }
 
-    fn model(mut self) -> Result<Vec<u8>, ModelError> {
+    fn model(mut self) -> Result<Sink, ModelError> {
         let hierarchies = self.count(self.room())?;
         for _ in 0..hierarchies {
             let stages_lists = self.count(self.room())?;
@@ -173,31 +215,120 @@ impl Walk<'_> {
     }
 }
 
+/// Converts a model between float widths.
+fn convert(src: &[u8], from: Float, capacity: usize) -> Result<Vec<u8>, ModelError> {
+    let walk = Walk {
+        src,
+        pos: 0,
+        from,
+        out: Sink::Bytes(Vec::with_capacity(capacity)),
+    };
+    match walk.model()? {
+        Sink::Bytes(out) => Ok(out),
+        Sink::Layout(_) => Err(ModelError::Refused),
+    }
+}
+
 /// Converts an original SeetaFace model (`f32` weights) to the packed layout (`f16`
 /// weights). How the embedded model was made.
 pub fn pack_model(original: &[u8]) -> Result<Vec<u8>, ModelError> {
-    Walk {
-        src: original,
-        pos: 0,
-        from: Float::F32,
-        out: Vec::with_capacity(original.len() / 2),
-    }
-    .model()
+    convert(original, Float::F32, original.len() / 2)
 }
 
-/// The embedded model in rustface's layout (`f32` weights).
-pub fn unpack() -> Result<Vec<u8>, ModelError> {
-    let out = Walk {
-        src: PACKED,
-        pos: 0,
-        from: Float::F16,
-        out: Vec::with_capacity(ORIGINAL_BYTES),
-    }
-    .model()?;
+/// The embedded model in rustface's layout (`f32` weights), as one buffer.
+#[cfg(test)]
+pub(crate) fn unpack() -> Result<Vec<u8>, ModelError> {
+    let out = convert(PACKED, Float::F16, ORIGINAL_BYTES)?;
     if out.len() != ORIGINAL_BYTES {
         return Err(ModelError::Trailing(out.len().abs_diff(ORIGINAL_BYTES)));
     }
     Ok(out)
+}
+
+/// The embedded model in rustface's layout (`f32` weights), as a reader that converts
+/// it four bytes at a time while rustface reads it: no 1.2 MB copy of the model beside
+/// the one rustface builds. Its layout is checked first, field by field.
+pub(crate) fn reader() -> Result<Unpacked, ModelError> {
+    let walk = Walk {
+        src: PACKED,
+        pos: 0,
+        from: Float::F16,
+        out: Sink::Layout(Vec::new()),
+    };
+    let Sink::Layout(runs) = walk.model()? else {
+        return Err(ModelError::Refused);
+    };
+    let bytes: usize = runs.iter().map(|r| 4 * r.n).sum();
+    if bytes != ORIGINAL_BYTES {
+        return Err(ModelError::Trailing(bytes.abs_diff(ORIGINAL_BYTES)));
+    }
+    Ok(Unpacked {
+        src: PACKED,
+        runs,
+        run: 0,
+        left: 0,
+        floats: false,
+        value: [0; 4],
+        at: 4,
+    })
+}
+
+/// See [`reader`].
+pub(crate) struct Unpacked {
+    /// The packed model from the next value on.
+    src: &'static [u8],
+    runs: Vec<Run>,
+    /// The next run.
+    run: usize,
+    /// Values left in the current run.
+    left: usize,
+    floats: bool,
+    /// The current value in rustface's layout, and how much of it was read (4: all).
+    value: [u8; 4],
+    at: usize,
+}
+
+impl Unpacked {
+    /// Converts the next value into `value`; false at the end.
+    fn next_value(&mut self) -> bool {
+        while self.left == 0 {
+            let Some(r) = self.runs.get(self.run) else {
+                return false;
+            };
+            self.run += 1;
+            self.left = r.n;
+            self.floats = r.floats;
+        }
+        let width = if self.floats { 2 } else { 4 };
+        let Some((v, rest)) = self.src.split_at_checked(width) else {
+            return false;
+        };
+        self.value = if self.floats {
+            f16_to_f32(u16::from_le_bytes([v[0], v[1]])).to_le_bytes()
+        } else {
+            [v[0], v[1], v[2], v[3]]
+        };
+        self.src = rest;
+        self.left -= 1;
+        self.at = 0;
+        true
+    }
+}
+
+impl std::io::Read for Unpacked {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < out.len() {
+            if self.at == 4 && !self.next_value() {
+                break;
+            }
+            let k = (4 - self.at).min(out.len() - n);
+            out[n..n + k].copy_from_slice(&self.value[self.at..self.at + k]);
+            self.at += k;
+            n += k;
+        }
+        Ok(n)
+    }
 }
 
 /// IEEE 754 binary16 → binary32, exact.
@@ -311,6 +442,20 @@ mod tests {
     fn embedded_model_unpacks_to_the_original_layout() {
         let m = unpack().unwrap();
         assert_eq!(m.len(), ORIGINAL_BYTES);
+        // The reader gives the same bytes, whatever the size of the reads.
+        for chunk in [4, 1, 3, 4096] {
+            let mut r = reader().unwrap();
+            let mut streamed = Vec::new();
+            let mut buf = vec![0u8; chunk];
+            loop {
+                let n = std::io::Read::read(&mut r, &mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                streamed.extend_from_slice(&buf[..n]);
+            }
+            assert!(streamed == m, "reads of {chunk}");
+        }
         // Packing it again gives the packed layout back, bit for bit.
         let again = pack_model(&m).unwrap();
         assert_eq!(again, PACKED);

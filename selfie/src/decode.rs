@@ -48,21 +48,36 @@ fn map_tj(e: turbojpeg::Error) -> SelfieError {
 /// otherwise make every scan re-walk the whole image: libjpeg-turbo's advice).
 const MAX_SCANS: u32 = 500;
 
+/// The JPEG file to decode, and whether the decode may write to it while it works.
+pub(crate) enum Source<'a> {
+    /// Read only: the two-thread decode makes its head from a copy of the file.
+    Shared(&'a [u8]),
+    /// The caller's buffer: the two-thread decode cuts the frame height in place (no
+    /// copy of a 4 MB file, nor its 900 fresh pages) and restores it before returning.
+    Scratch(&'a mut [u8]),
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Shared(b) => b,
+            Source::Scratch(b) => b,
+        }
+    }
+}
+
 /// Decodes a JPEG with libjpeg-turbo at the smallest DCT scale M/8 (M = 1…8) whose
-/// result is still at least `out_w × out_h` once the EXIF orientation is applied,
+/// result is still at least `out_w × out_h` once the EXIF `orientation` is applied,
 /// so the 3:4 crop is downscaled (never upscaled) to the output size. The scaling
 /// happens inside the inverse DCT, so a 12 MP photo is never made at full size.
-///
-/// `exif` is the TIFF payload of the APP1 segment found by the header walk.
 pub(crate) fn jpeg(
-    bytes: &[u8],
-    exif: Option<&[u8]>,
+    mut src: Source<'_>,
+    orientation: u32,
     out_w: usize,
     out_h: usize,
 ) -> Result<Decoded, SelfieError> {
-    let orientation = exif.map(orientation_from_exif).unwrap_or(1);
     let mut dec = turbojpeg::Decompressor::new().map_err(map_tj)?;
-    let header = dec.read_header(bytes).map_err(map_tj)?;
+    let header = dec.read_header(src.bytes()).map_err(map_tj)?;
     drop(dec);
     // The needed size in stored orientation.
     let (tw, th) = if swaps_axes(orientation) {
@@ -94,19 +109,16 @@ pub(crate) fn jpeg(
         width,
         channels,
     };
-    let two_threads = channels != 4
-        && !header.is_lossless
-        && !header.is_progressive
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let two_threads = channels != 4 && !header.is_lossless && !header.is_progressive && parallel();
     // Split in parts decoded on two threads when it can be (`split.rs`); on any
     // failure there the whole file is decoded again on one thread, which gives
     // libjpeg-turbo's own verdict.
     let split = two_threads
-        && split::plan(bytes, TOP_FRACTION, split::MAX_TRIES)
-            .is_some_and(|plan| decode_parts(bytes, &plan, &out, &mut pixels, height).is_ok());
+        && split::plan(src.bytes(), TOP_FRACTION, split::MAX_TRIES)
+            .is_some_and(|plan| decode_split(&mut src, &plan, &out, &mut pixels, height));
 
     if !split {
-        out.decode(bytes, &mut pixels, height)?;
+        out.decode(src.bytes(), &mut pixels, height)?;
     }
     let (channels, data) = if channels == 4 {
         // libjpeg's CMYK is stored inverted (255 = no ink), so R = C·K/255.
@@ -187,11 +199,45 @@ impl Out {
 /// (measured: see `docs/notes/session5-selfie.md`).
 const TOP_FRACTION: f64 = 0.6;
 
+/// Is there a second core for the two-thread steps? Asked once per process (std reads
+/// the cgroup files on every call).
+pub(crate) fn parallel() -> bool {
+    static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+/// [`decode_parts`] with the head made from `src` as it allows: in place (the height
+/// restored afterwards, whatever the outcome) or from a copy.
+fn decode_split(
+    src: &mut Source<'_>,
+    plan: &split::Plan,
+    out: &Out,
+    pixels: &mut [u8],
+    height: usize,
+) -> bool {
+    match src {
+        Source::Shared(bytes) => plan
+            .head(bytes)
+            .is_some_and(|head| decode_parts(&head, plan, out, pixels, height).is_ok()),
+        Source::Scratch(buf) => {
+            if plan.cut_head(buf).is_none() {
+                return false;
+            }
+            let ok = buf
+                .get(..plan.end())
+                .is_some_and(|head| decode_parts(head, plan, out, pixels, height).is_ok());
+            // `cut_head` wrote the same two bytes: restoring them cannot fail.
+            ok & plan.restore(buf).is_some()
+        }
+    }
+}
+
 /// Decodes a split JPEG on two threads into `pixels` (`height` scaled rows in all):
-/// this one decodes the head (the rows above the plan's first row, from the whole
-/// file), the other skims down to it and decodes the middle and the bottom.
+/// this one decodes the head (`head`: the whole file with the frame height cut,
+/// [`split::Plan::head`]), the other skims down to the plan's first row and decodes the
+/// middle and the bottom (made from `head` too: they carry heights of their own).
 fn decode_parts(
-    bytes: &[u8],
+    head: &[u8],
     plan: &split::Plan,
     out: &Out,
     pixels: &mut [u8],
@@ -206,7 +252,7 @@ fn decode_parts(
     let (top, rest) = pixels.split_at_mut(head_rows * row_bytes);
     std::thread::scope(|s| {
         let worker = s.spawn(|| -> Result<(), SelfieError> {
-            let parts = plan.bottom(bytes).ok_or_else(failed)?;
+            let parts = plan.bottom(head).ok_or_else(failed)?;
             let middle_rows = out.factor.scale(parts.top_rows) - head_rows;
             let (middle, bottom) = rest
                 .split_at_mut_checked(middle_rows * row_bytes)
@@ -221,12 +267,10 @@ fn decode_parts(
         // expected. libjpeg reports only the first warning of a decode (jerror.c
         // `emit_message`), and the data holds no marker before EOI (`split::plan`), so
         // that message means the head's rows were read without any other warning.
-        let head = plan.head(bytes).ok_or_else(failed).and_then(|jpeg| {
-            match out.decode_raw(&jpeg, top, head_rows) {
-                Err(turbojpeg::Error::TurboJpegError(m)) if split::is_skipped_tail(&m) => Ok(()),
-                other => other.map_err(map_tj),
-            }
-        });
+        let head = match out.decode_raw(head, top, head_rows) {
+            Err(turbojpeg::Error::TurboJpegError(m)) if split::is_skipped_tail(&m) => Ok(()),
+            other => other.map_err(map_tj),
+        };
         let rest = worker.join().unwrap_or_else(|_| Err(failed()));
         head.and(rest)
     })
@@ -305,11 +349,11 @@ mod tests {
     #[test]
     fn libjpeg_turbo_refuses_data_that_stops_early() {
         let bytes = sample(800, 600);
-        let full = jpeg(&bytes, None, 60, 80).unwrap();
+        let full = jpeg(Source::Shared(&bytes), 1, 60, 80).unwrap();
         assert_eq!((full.raster.width, full.raster.height), (200, 150));
         let n = bytes.len();
         for cut in [n / 4, n / 2, n - 10, n - 2] {
-            match jpeg(&bytes[..cut], None, 60, 80) {
+            match jpeg(Source::Shared(&bytes[..cut]), 1, 60, 80) {
                 Err(e) => assert_eq!(e, SelfieError::Truncated, "cut at {cut} of {n}"),
                 Ok(_) => panic!("libjpeg-turbo accepted a cut at {cut} of {n}"),
             }
@@ -347,7 +391,8 @@ mod tests {
             let mut parts = vec![0u8; width * height * 3];
             let mut whole = vec![0u8; width * height * 3];
             let whole_ok = out.decode(&m, &mut whole, height).is_ok();
-            if decode_parts(&m, &plan, &out, &mut parts, height).is_ok() {
+            let head = plan.head(&m).unwrap();
+            if decode_parts(&head, &plan, &out, &mut parts, height).is_ok() {
                 split_ok += 1;
                 assert!(
                     whole_ok,
@@ -361,14 +406,40 @@ mod tests {
         assert!(split_ok > 10 && refused > 0, "{split_ok} {refused}");
     }
 
+    /// The in-place head (the caller's buffer) gives the same pixels as the copied one
+    /// and leaves the buffer as it was.
+    #[test]
+    fn the_in_place_head_decodes_like_the_copy_and_restores_the_file() {
+        let bytes = sample(640, 1200);
+        assert!(split::plan(&bytes, TOP_FRACTION, split::MAX_TRIES).is_some());
+        let shared = jpeg(Source::Shared(&bytes), 1, 60, 80).unwrap();
+        let mut buf = bytes.clone();
+        let scratch = jpeg(Source::Scratch(&mut buf), 1, 60, 80).unwrap();
+        assert_eq!(buf, bytes);
+        assert_eq!(
+            (scratch.raster.width, scratch.raster.height),
+            (shared.raster.width, shared.raster.height)
+        );
+        assert!(scratch.raster.data == shared.raster.data);
+        // A damaged file: the same verdict both ways, and the buffer restored.
+        let mut bad = bytes.clone();
+        let at = bad.len() * 3 / 4;
+        bad[at] ^= 0x10;
+        let mut buf = bad.clone();
+        let scratch = jpeg(Source::Scratch(&mut buf), 1, 60, 80).map(|d| d.raster.data);
+        assert_eq!(buf, bad);
+        let shared = jpeg(Source::Shared(&bad), 1, 60, 80).map(|d| d.raster.data);
+        assert!(scratch == shared);
+    }
+
     #[test]
     fn picks_the_smallest_dct_scale_that_covers_the_output() {
         let jpeg = sample(800, 600);
         // 600×800 needs all of 800×600's 600 rows: no scaling.
-        let d = super::jpeg(&jpeg, None, 600, 800).unwrap();
+        let d = super::jpeg(Source::Shared(&jpeg), 1, 600, 800).unwrap();
         assert_eq!((d.raster.width, d.raster.height), (800, 600));
         // 300×400 needs 400 rows: 6/8 gives 600×450.
-        let d = super::jpeg(&jpeg, None, 300, 400).unwrap();
+        let d = super::jpeg(Source::Shared(&jpeg), 1, 300, 400).unwrap();
         assert_eq!((d.raster.width, d.raster.height), (600, 450));
         assert_eq!(d.raster.data.len(), 600 * 450 * 3);
     }

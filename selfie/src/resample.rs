@@ -79,15 +79,23 @@ impl Taps {
 
 /// Centre-crops `src` to the aspect ratio `dst_w:dst_h` and resizes it to exactly
 /// `dst_w × dst_h`. The crop may be fractional: the filter handles sub-pixel windows.
-pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+/// The result goes into `buf` (its old contents are dropped, its allocation reused).
+pub(crate) fn crop_resize(src: &Raster, dst_w: usize, dst_h: usize, buf: Vec<u8>) -> Raster {
     if src.channels == 1 {
-        crop_resize_n::<1>(src, dst_w, dst_h)
+        crop_resize_n::<1>(src, dst_w, dst_h, buf)
     } else {
-        crop_resize_n::<3>(src, dst_w, dst_h)
+        crop_resize_n::<3>(src, dst_w, dst_h, buf)
     }
 }
 
-fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Raster {
+/// `buf` emptied and filled with `len` zeros, reusing its allocation.
+fn zeroed(mut buf: Vec<u8>, len: usize) -> Vec<u8> {
+    buf.clear();
+    buf.resize(len, 0);
+    buf
+}
+
+fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize, buf: Vec<u8>) -> Raster {
     let (sw, sh) = (src.width as f64, src.height as f64);
     let target = dst_w as f64 / dst_h as f64;
     let (cw, ch) = if sw / sh > target {
@@ -109,13 +117,14 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
         .max()
         .unwrap_or(col_lo)
         .max(col_lo);
-    let mut out = vec![0u8; dst_w * dst_h * C];
+    let mut out = zeroed(buf, dst_w * dst_h * C);
     let cols = Cols {
         lo: col_lo,
         hi: col_hi,
     };
+    let xp = Padded::new(&xt, col_lo);
     // Two threads, each making half of the output rows (they only read `src`).
-    let split = if dst_h >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+    let split = if dst_h >= 64 && super::decode::parallel() {
         dst_h / 2
     } else {
         dst_h
@@ -123,9 +132,9 @@ fn crop_resize_n<const C: usize>(src: &Raster, dst_w: usize, dst_h: usize) -> Ra
     let (first, second) = out.split_at_mut(split * dst_w * C);
     std::thread::scope(|s| {
         if !second.is_empty() {
-            s.spawn(|| rows::<C>(src, &xt, &yt, cols, second, split));
+            s.spawn(|| rows::<C>(src, &xp, &yt, cols, second, split));
         }
-        rows::<C>(src, &xt, &yt, cols, first, 0);
+        rows::<C>(src, &xp, &yt, cols, first, 0);
     });
     Raster {
         width: dst_w,
@@ -142,12 +151,93 @@ struct Cols {
     hi: usize,
 }
 
+/// The horizontal taps padded with zero weights to the same count `k` for every output
+/// column, so the inner loop has a fixed length (unrolled, no bounds checks). The
+/// padding reads columns past the last one some tap needs: the accumulator row has `k`
+/// more, always zero. Adding `0 × 0` changes no sum, so the pixels are the same.
+struct Padded {
+    k: usize,
+    /// First tap per output column, from the first column read (`Cols::lo`).
+    starts: Vec<usize>,
+    /// `k` weights per output column.
+    weights: Vec<f32>,
+}
+
+impl Padded {
+    fn new(t: &Taps, col_lo: usize) -> Padded {
+        let n = t.starts.len();
+        let k = (0..n).map(|i| t.get(i).1.len()).max().unwrap_or(1);
+        let mut weights = Vec::with_capacity(n * k);
+        let mut starts = Vec::with_capacity(n);
+        for i in 0..n {
+            let (start, w) = t.get(i);
+            starts.push(start - col_lo);
+            weights.extend_from_slice(w);
+            weights.resize(weights.len() + k - w.len(), 0.0);
+        }
+        Padded { k, starts, weights }
+    }
+}
+
+/// One output row from the accumulated (vertically filtered) columns.
+fn horizontal<const C: usize, const K: usize>(acc: &[f32], xp: &Padded, out_row: &mut [u8]) {
+    let pixels = out_row.chunks_exact_mut(C).zip(&xp.starts);
+    for ((px, &start), w) in pixels.zip(xp.weights.chunks_exact(K)) {
+        let Some(taps) = acc.get(start * C..(start + K) * C) else {
+            continue;
+        };
+        let mut sum = [0f32; C];
+        for (k, &wk) in w.iter().enumerate().take(K) {
+            for ch in 0..C {
+                sum[ch] += wk * taps[k * C + ch];
+            }
+        }
+        for ch in 0..C {
+            px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
+        }
+    }
+}
+
+/// [`horizontal`] for any tap count.
+fn horizontal_any<const C: usize>(acc: &[f32], xp: &Padded, out_row: &mut [u8]) {
+    match xp.k {
+        1 => horizontal::<C, 1>(acc, xp, out_row),
+        2 => horizontal::<C, 2>(acc, xp, out_row),
+        3 => horizontal::<C, 3>(acc, xp, out_row),
+        4 => horizontal::<C, 4>(acc, xp, out_row),
+        5 => horizontal::<C, 5>(acc, xp, out_row),
+        6 => horizontal::<C, 6>(acc, xp, out_row),
+        k => {
+            let pixels = out_row.chunks_exact_mut(C).zip(&xp.starts);
+            for ((px, &start), w) in pixels.zip(xp.weights.chunks_exact(k)) {
+                let taps = &acc[start * C..(start + k) * C];
+                let mut sum = [0f32; C];
+                for (&wk, a) in w.iter().zip(taps.chunks_exact(C)) {
+                    for ch in 0..C {
+                        sum[ch] += wk * a[ch];
+                    }
+                }
+                for ch in 0..C {
+                    px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
 /// Makes output rows `y0..` into `out` (whole rows).
-fn rows<const C: usize>(src: &Raster, xt: &Taps, yt: &Taps, cols: Cols, out: &mut [u8], y0: usize) {
-    let dst_w = xt.starts.len();
+fn rows<const C: usize>(
+    src: &Raster,
+    xp: &Padded,
+    yt: &Taps,
+    cols: Cols,
+    out: &mut [u8],
+    y0: usize,
+) {
+    let dst_w = xp.starts.len();
     let row_len = src.width * C;
     let (col_lo, col_hi) = (cols.lo, cols.hi);
-    let mut acc = vec![0f32; (col_hi - col_lo) * C];
+    let mut acc = vec![0f32; (col_hi - col_lo + xp.k) * C];
     for (dy, out_row) in out.chunks_exact_mut(dst_w * C).enumerate() {
         let y = y0 + dy;
         acc.iter_mut().for_each(|a| *a = 0.0);
@@ -159,19 +249,7 @@ fn rows<const C: usize>(src: &Raster, xt: &Taps, yt: &Taps, cols: Cols, out: &mu
                 *a += w * f32::from(s);
             }
         }
-        for (x, px) in out_row.chunks_exact_mut(C).enumerate() {
-            let (start, wx) = xt.get(x);
-            let taps = &acc[(start - col_lo) * C..(start - col_lo + wx.len()) * C];
-            let mut sum = [0f32; C];
-            for (&w, a) in wx.iter().zip(taps.chunks_exact(C)) {
-                for ch in 0..C {
-                    sum[ch] += w * a[ch];
-                }
-            }
-            for ch in 0..C {
-                px[ch] = (sum[ch] + 0.5).clamp(0.0, 255.0) as u8;
-            }
-        }
+        horizontal_any::<C>(&acc, xp, out_row);
     }
 }
 
@@ -181,10 +259,10 @@ pub(crate) fn swaps_axes(orientation: u32) -> bool {
 }
 
 /// Applies an EXIF orientation (1–8; anything else is treated as 1) and returns an
-/// upright image.
-pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
+/// upright image, made in `spare` (or `src` itself for 1), and the buffer left over.
+pub(crate) fn orient(src: Raster, orientation: u32, spare: Vec<u8>) -> (Raster, Vec<u8>) {
     if !(2..=8).contains(&orientation) {
-        return src;
+        return (src, spare);
     }
     let (w, h, c) = (src.width, src.height, src.channels);
     let (ow, oh) = if swaps_axes(orientation) {
@@ -192,7 +270,7 @@ pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
     } else {
         (w, h)
     };
-    let mut out = vec![0u8; w * h * c];
+    let mut out = zeroed(spare, w * h * c);
     for y in 0..oh {
         for x in 0..ow {
             // Source pixel shown at upright (x, y).
@@ -210,12 +288,13 @@ pub(crate) fn orient(src: Raster, orientation: u32) -> Raster {
             out[d..d + c].copy_from_slice(&src.data[s..s + c]);
         }
     }
-    Raster {
+    let upright = Raster {
         width: ow,
         height: oh,
         channels: c,
         data: out,
-    }
+    };
+    (upright, src.data)
 }
 
 #[cfg(test)]
@@ -238,7 +317,7 @@ mod tests {
         use image::metadata::Orientation;
         let src = pattern(5, 3);
         for o in 1..=8u8 {
-            let got = orient(src.clone(), u32::from(o));
+            let (got, _) = orient(src.clone(), u32::from(o), Vec::new());
             let mut img = image::DynamicImage::ImageRgb8(
                 image::RgbImage::from_raw(5, 3, src.data.clone()).unwrap(),
             );
@@ -260,9 +339,63 @@ mod tests {
                 channels: 3,
                 data: [10u8, 128, 250].repeat(w * h),
             };
-            let out = crop_resize(&src, 60, 80);
+            let out = crop_resize(&src, 60, 80, vec![9; 100_000]);
             assert_eq!((out.width, out.height), (60, 80));
             assert!(out.data.chunks(3).all(|p| p == [10, 128, 250]), "{w}x{h}");
+        }
+    }
+
+    /// The padded taps give the pixels the plain per-column taps give, bit for bit.
+    #[test]
+    fn padded_taps_match_the_plain_filter() {
+        fn plain(src: &Raster, dst_w: usize, dst_h: usize) -> Vec<u8> {
+            let c = src.channels;
+            let (sw, sh) = (src.width as f64, src.height as f64);
+            let target = dst_w as f64 / dst_h as f64;
+            let (cw, ch) = if sw / sh > target {
+                (sh * target, sh)
+            } else {
+                (sw, sw / target)
+            };
+            let xt = Taps::new(src.width, (sw - cw) / 2.0, cw, dst_w);
+            let yt = Taps::new(src.height, (sh - ch) / 2.0, ch, dst_h);
+            let mut out = Vec::new();
+            for y in 0..dst_h {
+                let mut acc = vec![0f32; src.width * c];
+                let (start, wy) = yt.get(y);
+                for (k, &w) in wy.iter().enumerate() {
+                    let row = &src.data[(start + k) * src.width * c..][..src.width * c];
+                    for (a, &s) in acc.iter_mut().zip(row) {
+                        *a += w * f32::from(s);
+                    }
+                }
+                for x in 0..dst_w {
+                    let (start, wx) = xt.get(x);
+                    for ch in 0..c {
+                        let mut sum = 0f32;
+                        for (k, &w) in wx.iter().enumerate() {
+                            sum += w * acc[(start + k) * c + ch];
+                        }
+                        out.push((sum + 0.5).clamp(0.0, 255.0) as u8);
+                    }
+                }
+            }
+            out
+        }
+        for (w, h, c) in [
+            (1500, 1125, 3),
+            (1125, 1500, 3),
+            (512, 512, 3),
+            (801, 333, 1),
+            (9, 7, 3),
+        ] {
+            let mut src = pattern(w, h);
+            if c == 1 {
+                src.data.truncate(w * h);
+                src.channels = 1;
+            }
+            let out = crop_resize(&src, 600, 800, Vec::new());
+            assert!(out.data == plain(&src, 600, 800), "{w}x{h}x{c}");
         }
     }
 
@@ -284,7 +417,7 @@ mod tests {
             channels: 1,
             data,
         };
-        let out = crop_resize(&src, 30, 40);
+        let out = crop_resize(&src, 30, 40, Vec::new());
         assert!(out.data.iter().all(|&v| v >= 250), "{:?}", &out.data[..30]);
     }
 }

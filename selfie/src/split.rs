@@ -707,14 +707,39 @@ impl Plan {
 
     /// The whole JPEG with its frame height cut to [`Plan::head_rows`]: libjpeg-turbo
     /// decodes those rows and then skips the rest of the data up to EOI, which it
-    /// reports as the warning [`is_skipped_tail`] recognises.
+    /// reports as the warning [`is_skipped_tail`] recognises. A copy; [`Plan::cut_head`]
+    /// does the same in the caller's buffer.
     pub(crate) fn head(&self, bytes: &[u8]) -> Option<Vec<u8>> {
-        let mut out = bytes.get(..self.f.data_start + self.data_len)?.to_vec();
-        let h = u16::try_from(self.head_rows()).ok()?.to_be_bytes();
-        out.get_mut(self.f.height_at..self.f.height_at + 2)?
-            .copy_from_slice(&h);
-        out.extend_from_slice(&[0xFF, 0xD9]);
+        let mut out = bytes.get(..self.end())?.to_vec();
+        self.cut_head(&mut out)?;
         Some(out)
+    }
+
+    /// The length of the JPEG the plan was made from, through its EOI marker (the data
+    /// ends with EOI: `plan` checked).
+    pub(crate) fn end(&self) -> usize {
+        self.f.data_start + self.data_len + 2
+    }
+
+    /// Turns the JPEG the plan was made from (`bytes[..self.end()]`) into the head, in
+    /// place: the frame height becomes [`Plan::head_rows`]. No copy of the file;
+    /// [`Plan::bottom`] still works on it (it writes its own heights), and
+    /// [`Plan::restore`] undoes it.
+    pub(crate) fn cut_head(&self, bytes: &mut [u8]) -> Option<()> {
+        self.set_height(bytes, self.head_rows())
+    }
+
+    /// Undoes [`Plan::cut_head`]: the frame height the file had.
+    pub(crate) fn restore(&self, bytes: &mut [u8]) -> Option<()> {
+        self.set_height(bytes, self.f.height)
+    }
+
+    fn set_height(&self, bytes: &mut [u8], rows: usize) -> Option<()> {
+        let h = u16::try_from(rows).ok()?.to_be_bytes();
+        bytes
+            .get_mut(self.f.height_at..self.f.height_at + 2)?
+            .copy_from_slice(&h);
+        Some(())
     }
 
     /// Skims to `first_row`, then on to the first row down to `last_row` where the

@@ -374,9 +374,30 @@ fn large_photo_4000x3000_gives_600x800() {
     assert!(p.jpeg.len() <= 150_000);
     let (w, h, _) = decode(&p.jpeg);
     assert_eq!((w, h), (600, 800));
+    // Handed over (`ikd selfie`): the same result, bit for bit.
+    assert_eq!(selfie::process_vec(jpeg.clone()).unwrap(), p);
     // Portrait phone photo: stored landscape, EXIF orientation 6.
-    let p = selfie::process(&jpeg_with_orientation(&photo, 6)).unwrap();
+    let portrait = jpeg_with_orientation(&photo, 6);
+    let p = selfie::process(&portrait).unwrap();
     assert_eq!((p.width, p.height), (600, 800));
+    assert_eq!(selfie::process_vec(portrait).unwrap(), p);
+    // Damaged files get the same outcome handed over; one with a stray marker in the
+    // data is refused.
+    for (at, junk) in [(3, &[0xA5u8; 16][..]), (2, &[0xFF, 0xD3][..])] {
+        let mut bad = jpeg.clone();
+        let at = bad.len() * at / 4;
+        bad[at..at + junk.len()].copy_from_slice(junk);
+        let shared = selfie::process(&bad);
+        assert_eq!(selfie::process_vec(bad), shared);
+        if junk.len() == 2 {
+            assert!(shared.is_err(), "{shared:?}");
+        }
+    }
+    let cut = jpeg[..jpeg.len() * 2 / 3].to_vec();
+    assert_eq!(
+        selfie::process_vec(cut).unwrap_err(),
+        SelfieError::Truncated
+    );
 }
 
 #[test]

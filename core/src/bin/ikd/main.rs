@@ -91,12 +91,14 @@ struct ErrorOut<'a> {
 }
 
 fn run(cli: Cli) -> Result<String, UiError> {
-    let today = cli
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    // Only the NIK rule needs today's date (the local one reads the time zone file).
+    let today = || {
+        cli.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
+    };
     match cli.command {
         Command::Wallet(args) => wallet::run(args),
-        Command::Nik { nik } => to_json(&nik::parse(&nik, today)?),
+        Command::Nik { nik } => to_json(&nik::parse(&nik, today())?),
         Command::Kk { number } => to_json(&kk::parse(&number)?),
         Command::Phone { number } => to_json(&PhoneOut {
             phone: phone::normalize(&number)?,
@@ -105,13 +107,19 @@ fn run(cli: Cli) -> Result<String, UiError> {
             email: email::normalize(&address)?,
         }),
         Command::Selfie { input, output } => {
+            // The face model is unpacked on the other core while this one reads the file.
+            let warm = std::thread::spawn(ikd_core::selfie::warm_up);
             let bytes = std::fs::read(&input).map_err(|e| {
                 UiError::new(
                     ErrorCode::Storage,
                     format!("cannot read the input file: {e}"),
                 )
             })?;
-            let processed = ikd_core::selfie::process(&bytes)?;
+            // Handed over: the pipeline decodes in this buffer instead of a copy.
+            let processed = ikd_core::selfie::process_vec(bytes);
+            // Long done by now; a panic there would have shown in `process_vec` too.
+            let _ = warm.join();
+            let processed = processed?;
             std::fs::write(&output, &processed.jpeg).map_err(|e| {
                 UiError::new(
                     ErrorCode::Storage,
