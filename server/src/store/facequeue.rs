@@ -131,11 +131,14 @@ pub async fn queue_pg<C: GenericClient>(
     let mut any = false;
     for p in FacePurpose::pending_in(e) {
         c.execute(
-            "INSERT INTO face_checks (enrollment_id, purpose, status, attempts, next_at)
+            &c.prepare_cached(
+                "INSERT INTO face_checks (enrollment_id, purpose, status, attempts, next_at)
              VALUES ($1, $2, 'pending', 0, $3)
              ON CONFLICT (enrollment_id, purpose) DO UPDATE
                SET status = 'pending', attempts = 0, next_at = EXCLUDED.next_at, claim = NULL
                WHERE face_checks.status = 'done'",
+            )
+            .await?,
             &[&e.id, &p.as_str(), &now],
         )
         .await?;
@@ -275,8 +278,11 @@ impl FaceQueueStore for PgStore {
             let tx = c.transaction().await?;
             let n = tx
                 .execute(
-                    "UPDATE face_checks SET status = 'done', claim = NULL
+                    &tx.prepare_cached(
+                        "UPDATE face_checks SET status = 'done', claim = NULL
                      WHERE id = $1 AND claim = $2 AND status = 'checking'",
+                    )
+                    .await?,
                     &[&id, &claim],
                 )
                 .await?;
@@ -305,7 +311,7 @@ impl FaceQueueStore for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT enrollment_id, purpose, status, attempts FROM face_checks ORDER BY id",
+                    &c.prepare_cached("SELECT enrollment_id, purpose, status, attempts FROM face_checks ORDER BY id").await?,
                     &[],
                 )
                 .await?;

@@ -126,15 +126,15 @@ impl IdempotencyStore for super::PgStore {
             let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
             let tx = c.transaction().await?;
             tx.execute(
-                "DELETE FROM idempotency WHERE created_at < $1",
+                &tx.prepare_cached("DELETE FROM idempotency WHERE created_at < $1").await?,
                 &[&(now - KEEP)],
             )
             .await?;
             // One statement: of two nodes claiming the same key, one inserts it.
             let inserted = tx
                 .execute(
-                    "INSERT INTO idempotency (scope, fingerprint, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (scope) DO NOTHING",
+                    &tx.prepare_cached("INSERT INTO idempotency (scope, fingerprint, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (scope) DO NOTHING").await?,
                     &[&scope, &fingerprint, &now],
                 )
                 .await?;
@@ -144,8 +144,8 @@ impl IdempotencyStore for super::PgStore {
             }
             let row = tx
                 .query_one(
-                    "SELECT fingerprint, status, answer, created_at FROM idempotency \
-                     WHERE scope = $1 FOR UPDATE",
+                    &tx.prepare_cached("SELECT fingerprint, status, answer, created_at FROM idempotency \
+                     WHERE scope = $1 FOR UPDATE").await?,
                     &[&scope],
                 )
                 .await?;
@@ -162,7 +162,7 @@ impl IdempotencyStore for super::PgStore {
                 }
             } else if created < now - ABANDONED_AFTER {
                 tx.execute(
-                    "UPDATE idempotency SET created_at = $2 WHERE scope = $1",
+                    &tx.prepare_cached("UPDATE idempotency SET created_at = $2 WHERE scope = $1").await?,
                     &[&scope, &now],
                 )
                 .await?;
@@ -180,7 +180,10 @@ impl IdempotencyStore for super::PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(super::postgres::pool_err)?;
             c.execute(
-                "UPDATE idempotency SET status = $2, answer = $3 WHERE scope = $1",
+                &c.prepare_cached(
+                    "UPDATE idempotency SET status = $2, answer = $3 WHERE scope = $1",
+                )
+                .await?,
                 &[&scope, &i32::from(status), &sealed],
             )
             .await?;
@@ -192,8 +195,12 @@ impl IdempotencyStore for super::PgStore {
         let scope = scope.to_owned();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(super::postgres::pool_err)?;
-            c.execute("DELETE FROM idempotency WHERE scope = $1", &[&scope])
-                .await?;
+            c.execute(
+                &c.prepare_cached("DELETE FROM idempotency WHERE scope = $1")
+                    .await?,
+                &[&scope],
+            )
+            .await?;
             Ok(())
         })
     }

@@ -100,9 +100,10 @@ impl Queue {
             t = self.table,
             b = self.busy
         );
-        Ok(
-            c.query(&sql, &[&now, &max, &limit, &lease.claim_end, &claim])
-                .await?,
+        Ok(c.query(
+            &c.prepare_cached(&sql).await?,
+            &[&now, &max, &limit, &lease.claim_end, &claim],
         )
+        .await?)
     }
 }

@@ -230,16 +230,22 @@ pub fn enqueue_sqlite(conn: &Connection, m: &Mail, now: DateTime<Utc>) -> StoreR
 pub async fn enqueue_pg<C: GenericClient>(c: &C, m: &Mail, now: DateTime<Utc>) -> StoreResult<()> {
     if let (Some(id), true) = (&m.enrollment_id, m.purpose.carries_code()) {
         c.execute(
-            "UPDATE outbox SET status = 'superseded', body = '' WHERE enrollment_id = $1
+            &c.prepare_cached(
+                "UPDATE outbox SET status = 'superseded', body = '' WHERE enrollment_id = $1
                AND status = 'pending' AND purpose IN ('activation', 'reauth')",
+            )
+            .await?,
             &[id],
         )
         .await?;
     }
     c.execute(
-        "INSERT INTO outbox (to_addr, subject, body, sent_at, status, purpose, enrollment_id,
+        &c.prepare_cached(
+            "INSERT INTO outbox (to_addr, subject, body, sent_at, status, purpose, enrollment_id,
            attempts, next_at, created_at)
          VALUES ($1, $2, $3, '', 'pending', $4, $5, 0, $6, $6)",
+        )
+        .await?,
         &[
             &m.to,
             &m.subject,
@@ -487,10 +493,13 @@ impl OutboxStore for PgStore {
             let tx = c.transaction().await?;
             let max = i32::try_from(rules.max_attempts).unwrap_or(i32::MAX);
             tx.execute(
-                "UPDATE outbox SET status = 'failed', claim = NULL,
+                &tx.prepare_cached(
+                    "UPDATE outbox SET status = 'failed', claim = NULL,
                    last_error = 'the node sending it stopped; no attempts left',
                    body = CASE WHEN $3 THEN body ELSE '' END
                  WHERE status = 'sending' AND next_at <= $1 AND attempts >= $2",
+                )
+                .await?,
                 &[&now, &max, &rules.keep_bodies],
             )
             .await?;
@@ -532,9 +541,9 @@ impl OutboxStore for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let n = c
                 .execute(
-                    "UPDATE outbox SET status = 'sent', sent_at = $3, claim = NULL, last_error = NULL,
+                    &c.prepare_cached("UPDATE outbox SET status = 'sent', sent_at = $3, claim = NULL, last_error = NULL,
                        body = CASE WHEN $4 THEN body ELSE '' END
-                     WHERE id = $1 AND claim = $2 AND status = 'sending'",
+                     WHERE id = $1 AND claim = $2 AND status = 'sending'").await?,
                     &[&id, &claim, &now.to_rfc3339(), &keep_body],
                 )
                 .await?;
@@ -556,18 +565,24 @@ impl OutboxStore for PgStore {
             let n = match retry {
                 Retry::At(at) => {
                     c.execute(
-                        "UPDATE outbox SET status = 'pending', next_at = $3, claim = NULL,
+                        &c.prepare_cached(
+                            "UPDATE outbox SET status = 'pending', next_at = $3, claim = NULL,
                            last_error = $4
                          WHERE id = $1 AND claim = $2 AND status = 'sending'",
+                        )
+                        .await?,
                         &[&id, &claim, &at, &error],
                     )
                     .await?
                 }
                 Retry::GiveUp => {
                     c.execute(
-                        "UPDATE outbox SET status = 'failed', claim = NULL, last_error = $3,
+                        &c.prepare_cached(
+                            "UPDATE outbox SET status = 'failed', claim = NULL, last_error = $3,
                            body = CASE WHEN $4 THEN body ELSE '' END
                          WHERE id = $1 AND claim = $2 AND status = 'sending'",
+                        )
+                        .await?,
                         &[&id, &claim, &error, &keep_body],
                     )
                     .await?
@@ -586,9 +601,12 @@ impl OutboxStore for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT status, attempts, sent_at FROM outbox WHERE enrollment_id = $1
+                    &c.prepare_cached(
+                        "SELECT status, attempts, sent_at FROM outbox WHERE enrollment_id = $1
                        AND purpose IN ('activation', 'reauth') AND status <> 'superseded'
                      ORDER BY id DESC LIMIT 1",
+                    )
+                    .await?,
                     &[&id],
                 )
                 .await?;
@@ -611,7 +629,10 @@ impl OutboxStore for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT status, attempts, last_error FROM outbox ORDER BY id",
+                    &c.prepare_cached(
+                        "SELECT status, attempts, last_error FROM outbox ORDER BY id",
+                    )
+                    .await?,
                     &[],
                 )
                 .await?;

@@ -174,8 +174,12 @@ impl PgStore {
 async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
     let mut c = pool.get().await.map_err(pool_err)?;
     let tx = c.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    tx.execute(
+        &tx.prepare_cached("SELECT pg_advisory_xact_lock($1)")
+            .await?,
+        &[&MIGRATION_LOCK],
+    )
+    .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
          INSERT INTO schema_version (version)
@@ -183,15 +187,23 @@ async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
     )
     .await?;
     let version: i64 = tx
-        .query_one("SELECT version FROM schema_version", &[])
+        .query_one(
+            &tx.prepare_cached("SELECT version FROM schema_version")
+                .await?,
+            &[],
+        )
         .await?
         .get(0);
     for (i, m) in PG_MIGRATIONS.iter().enumerate().take(upto) {
         let v = i as i64 + 1;
         if v > version {
             tx.batch_execute(m).await?;
-            tx.execute("UPDATE schema_version SET version = $1", &[&v])
-                .await?;
+            tx.execute(
+                &tx.prepare_cached("UPDATE schema_version SET version = $1")
+                    .await?,
+                &[&v],
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -206,8 +218,8 @@ pub(super) async fn write_enrollment<C: GenericClient>(
     let data = to_json(e)?;
     if insert {
         c.execute(
-            "INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+            &c.prepare_cached("INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)").await?,
             &[&e.id, &e.nik, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &e.selfie, &data],
         )
         .await?;
@@ -216,9 +228,9 @@ pub(super) async fn write_enrollment<C: GenericClient>(
         let rev = e.rev.get();
         let n = c
             .execute(
-                "UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
+                &c.prepare_cached("UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
                    data = $6, rev = rev + 1
-                 WHERE id = $1 AND rev = $7",
+                 WHERE id = $1 AND rev = $7").await?,
                 &[&e.id, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &data, &rev],
             )
             .await?;
@@ -236,7 +248,7 @@ async fn read_enrollments<C: GenericClient>(
     sql: &str,
     p: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> StoreResult<Vec<Enrollment>> {
-    let rows = c.query(sql, p).await?;
+    let rows = c.query(&c.prepare_cached(sql).await?, p).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut e: Enrollment = from_json(r.try_get(0)?)?;
@@ -249,8 +261,8 @@ async fn read_enrollments<C: GenericClient>(
 
 async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &c.prepare_cached("INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)").await?,
         &[
             &t.hash,
             &kind_str(t.kind),
@@ -288,20 +300,20 @@ impl Store for PgStore {
             // The row exists (full) before it is locked, so two first requests at once
             // queue on the same row lock.
             tx.execute(
-                "INSERT INTO rate_buckets (key, tokens, at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                &tx.prepare_cached("INSERT INTO rate_buckets (key, tokens, at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING").await?,
                 &[&key, &f64::from(burst), &now],
             )
             .await?;
             let row = tx
                 .query_one(
-                    "SELECT tokens, at FROM rate_buckets WHERE key = $1 FOR UPDATE",
+                    &tx.prepare_cached("SELECT tokens, at FROM rate_buckets WHERE key = $1 FOR UPDATE").await?,
                     &[&key],
                 )
                 .await?;
             let (tokens, at): (f64, DateTime<Utc>) = (row.try_get(0)?, row.try_get(1)?);
             let (left, taken) = crate::ratelimit::take(tokens, at, burst, per_minute, now);
             tx.execute(
-                "UPDATE rate_buckets SET tokens = $2, at = $3 WHERE key = $1",
+                &tx.prepare_cached("UPDATE rate_buckets SET tokens = $2, at = $3 WHERE key = $1").await?,
                 &[&key, &left, &now.max(at)],
             )
             .await?;
@@ -314,7 +326,11 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let n = c
-                .execute("DELETE FROM rate_buckets WHERE at < $1", &[&before])
+                .execute(
+                    &c.prepare_cached("DELETE FROM rate_buckets WHERE at < $1")
+                        .await?,
+                    &[&before],
+                )
                 .await?;
             Ok(n as usize)
         })
@@ -326,15 +342,15 @@ impl Store for PgStore {
             let mut conn = pool.get().await.map_err(pool_err)?;
             let tx = conn.transaction().await?;
             tx.execute(
-                "INSERT INTO desk_qrs (desk_id, desk_name, nonce, text, issued_at, expires_at, used)
-                 VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (desk_id) DO NOTHING",
+                &tx.prepare_cached("INSERT INTO desk_qrs (desk_id, desk_name, nonce, text, issued_at, expires_at, used)
+                 VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (desk_id) DO NOTHING").await?,
                 &[&c.desk_id, &c.desk_name, &c.nonce, &c.text, &c.issued_at, &c.expires_at],
             )
             .await?;
             let r = tx
                 .query_one(
-                    "SELECT desk_id, desk_name, nonce, text, issued_at, expires_at, used FROM desk_qrs
-                     WHERE desk_id = $1 FOR UPDATE",
+                    &tx.prepare_cached("SELECT desk_id, desk_name, nonce, text, issued_at, expires_at, used FROM desk_qrs
+                     WHERE desk_id = $1 FOR UPDATE").await?,
                     &[&c.desk_id],
                 )
                 .await?;
@@ -354,8 +370,8 @@ impl Store for PgStore {
                 return Ok(stored);
             }
             tx.execute(
-                "UPDATE desk_qrs SET desk_name = $2, nonce = $3, text = $4, issued_at = $5,
-                   expires_at = $6, used = false WHERE desk_id = $1",
+                &tx.prepare_cached("UPDATE desk_qrs SET desk_name = $2, nonce = $3, text = $4, issued_at = $5,
+                   expires_at = $6, used = false WHERE desk_id = $1").await?,
                 &[&c.desk_id, &c.desk_name, &c.nonce, &c.text, &c.issued_at, &c.expires_at],
             )
             .await?;
@@ -372,7 +388,11 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
-                .query_opt("SELECT desk_name FROM desk_qrs WHERE desk_id = $1", &[&d])
+                .query_opt(
+                    &c.prepare_cached("SELECT desk_name FROM desk_qrs WHERE desk_id = $1")
+                        .await?,
+                    &[&d],
+                )
                 .await?;
             Ok(row.map(|r| r.get(0)))
         })
@@ -386,7 +406,11 @@ impl Store for PgStore {
         let v = self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let v: i64 = c
-                .query_one("SELECT version FROM schema_version", &[])
+                .query_one(
+                    &c.prepare_cached("SELECT version FROM schema_version")
+                        .await?,
+                    &[],
+                )
                 .await?
                 .get(0);
             Ok(v)
@@ -401,7 +425,10 @@ impl Store for PgStore {
         self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let n: i64 = c
-                .query_one("SELECT COUNT(*) FROM residents", &[])
+                .query_one(
+                    &c.prepare_cached("SELECT COUNT(*) FROM residents").await?,
+                    &[],
+                )
                 .await?
                 .get(0);
             Ok(n as usize)
@@ -437,7 +464,11 @@ impl Store for PgStore {
         self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
-                .query_opt("SELECT data FROM residents WHERE nik = $1", &[&nik])
+                .query_opt(
+                    &c.prepare_cached("SELECT data FROM residents WHERE nik = $1")
+                        .await?,
+                    &[&nik],
+                )
                 .await?;
             row.map(|r| from_json(r.try_get(0)?)).transpose()
         })
@@ -452,7 +483,8 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT data FROM residents WHERE kk = $1 ORDER BY ord, nik",
+                    &c.prepare_cached("SELECT data FROM residents WHERE kk = $1 ORDER BY ord, nik")
+                        .await?,
                     &[&kk],
                 )
                 .await?;
@@ -522,18 +554,18 @@ impl Store for PgStore {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
             tx.execute(
-                "INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+                &tx.prepare_cached("INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING").await?,
                 &[&nonce, &e2.id],
             )
             .await?;
             let used_by: String = tx
-                .query_one("SELECT enrollment_id FROM qr_uses WHERE nonce = $1", &[&nonce])
+                .query_one(&tx.prepare_cached("SELECT enrollment_id FROM qr_uses WHERE nonce = $1").await?, &[&nonce])
                 .await?
                 .get(0);
             if used_by != e2.id {
                 return Ok(None);
             }
-            tx.execute("UPDATE desk_qrs SET used = true WHERE nonce = $1", &[&nonce])
+            tx.execute(&tx.prepare_cached("UPDATE desk_qrs SET used = true WHERE nonce = $1").await?, &[&nonce])
                 .await?;
             write_enrollment(&tx, &e2, false).await?;
             tx.commit().await?;
@@ -576,23 +608,23 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             write_enrollment(&tx, &e2, false).await?;
             tx.execute(
-                &format!(
+                &tx.prepare_cached(&format!(
                     "{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active' AND thumb <> $2)"
-                ),
+                )).await?,
                 &[&device.nik, &device.thumb],
             )
             .await?;
             tx.execute(
-                "UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2",
+                &tx.prepare_cached("UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2").await?,
                 &[&device.nik, &device.thumb],
             )
             .await?;
             tx.execute(
-                "INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
+                &tx.prepare_cached("INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
                    created_at = excluded.created_at
-                 WHERE devices.nik = excluded.nik AND devices.status = 'active'",
+                 WHERE devices.nik = excluded.nik AND devices.status = 'active'").await?,
                 &[
                     &device.thumb,
                     &device.nik,
@@ -625,7 +657,10 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             c.execute(
-                "INSERT INTO sms_outbox (to_addr, body, sent_at) VALUES ($1, $2, $3)",
+                &c.prepare_cached(
+                    "INSERT INTO sms_outbox (to_addr, body, sent_at) VALUES ($1, $2, $3)",
+                )
+                .await?,
                 &[&m.to, &m.body, &m.sent_at],
             )
             .await?;
@@ -638,7 +673,8 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT to_addr, body, sent_at FROM sms_outbox ORDER BY id",
+                    &c.prepare_cached("SELECT to_addr, body, sent_at FROM sms_outbox ORDER BY id")
+                        .await?,
                     &[],
                 )
                 .await?;
@@ -665,7 +701,11 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             write_enrollment(&tx, &e2, false).await?;
             let n = tx
-                .execute("DELETE FROM tokens WHERE device_thumb = $1", &[&thumb])
+                .execute(
+                    &tx.prepare_cached("DELETE FROM tokens WHERE device_thumb = $1")
+                        .await?,
+                    &[&thumb],
+                )
                 .await?;
             let now = Utc::now();
             for m in &mails {
@@ -693,7 +733,8 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             let status: Option<String> = tx
                 .query_opt(
-                    "SELECT status FROM devices WHERE thumb = $1 FOR UPDATE",
+                    &tx.prepare_cached("SELECT status FROM devices WHERE thumb = $1 FOR UPDATE")
+                        .await?,
                     &[&thumb],
                 )
                 .await?
@@ -720,7 +761,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT thumb, nik, enrollment_id, jwk, status, created_at FROM devices WHERE thumb = $1",
+                    &c.prepare_cached("SELECT thumb, nik, enrollment_id, jwk, status, created_at FROM devices WHERE thumb = $1").await?,
                     &[&thumb],
                 )
                 .await?;
@@ -744,7 +785,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT thumb, enrollment_id FROM devices WHERE nik = $1 AND status = 'active'",
+                    &c.prepare_cached("SELECT thumb, enrollment_id FROM devices WHERE nik = $1 AND status = 'active'").await?,
                     &[&nik],
                 )
                 .await?;
@@ -761,13 +802,15 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             if status != DeviceStatus::Active {
                 tx.execute(
-                    &format!("{INVALIDATE_CREDENTIALS_OF} thumb = $1)"),
+                    &tx.prepare_cached(&format!("{INVALIDATE_CREDENTIALS_OF} thumb = $1)"))
+                        .await?,
                     &[&thumb],
                 )
                 .await?;
             }
             tx.execute(
-                "UPDATE devices SET status = $2 WHERE thumb = $1",
+                &tx.prepare_cached("UPDATE devices SET status = $2 WHERE thumb = $1")
+                    .await?,
                 &[&thumb, &status.as_str()],
             )
             .await?;
@@ -783,14 +826,20 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             if status != DeviceStatus::Active {
                 tx.execute(
-                    &format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')"),
+                    &tx.prepare_cached(&format!(
+                        "{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')"
+                    ))
+                    .await?,
                     &[&nik],
                 )
                 .await?;
             }
             let n = tx
                 .execute(
-                    "UPDATE devices SET status = $2 WHERE nik = $1 AND status = 'active'",
+                    &tx.prepare_cached(
+                        "UPDATE devices SET status = $2 WHERE nik = $1 AND status = 'active'",
+                    )
+                    .await?,
                     &[&nik, &status.as_str()],
                 )
                 .await?;
@@ -807,8 +856,8 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             let n = tx
                 .execute(
-                    "INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
-                     VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (idx) DO NOTHING",
+                    &tx.prepare_cached("INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
+                     VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (idx) DO NOTHING").await?,
                     &[&idx, &row.nik, &row.vct, &row.device_thumb, &row.issued_at],
                 )
                 .await?;
@@ -816,7 +865,7 @@ impl Store for PgStore {
                 return Ok(false);
             }
             tx.execute(
-                "UPDATE credentials SET status = 1 WHERE nik = $1 AND vct = $2 AND status = 0 AND idx <> $3",
+                &tx.prepare_cached("UPDATE credentials SET status = 1 WHERE nik = $1 AND vct = $2 AND status = 0 AND idx <> $3").await?,
                 &[&row.nik, &row.vct, &idx],
             )
             .await?;
@@ -829,7 +878,11 @@ impl Store for PgStore {
         self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
-                .query("SELECT idx FROM credentials WHERE status <> 0", &[])
+                .query(
+                    &c.prepare_cached("SELECT idx FROM credentials WHERE status <> 0")
+                        .await?,
+                    &[],
+                )
                 .await?;
             rows.into_iter()
                 .map(|r| {
@@ -847,7 +900,11 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let v: Option<i32> = c
-                .query_opt("SELECT status FROM credentials WHERE idx = $1", &[&idx])
+                .query_opt(
+                    &c.prepare_cached("SELECT status FROM credentials WHERE idx = $1")
+                        .await?,
+                    &[&idx],
+                )
                 .await?
                 .map(|r| r.get(0));
             Ok(v.map(|s| u8::try_from(s).unwrap_or(1)))
@@ -871,7 +928,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = $1",
+                    &c.prepare_cached("SELECT hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt FROM tokens WHERE hash = $1").await?,
                     &[&hash],
                 )
                 .await?;
@@ -900,7 +957,8 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             c.execute(
-                "INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)",
+                &c.prepare_cached("INSERT INTO nonces (nonce, expires_at) VALUES ($1, $2)")
+                    .await?,
                 &[&nonce, &expires_at],
             )
             .await?;
@@ -920,12 +978,12 @@ impl Store for PgStore {
         let key = key.to_owned();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
-            c.execute("DELETE FROM dpop_jtis WHERE expires_at < $1", &[&now])
+            c.execute(&c.prepare_cached("DELETE FROM dpop_jtis WHERE expires_at < $1").await?, &[&now])
                 .await?;
             // One statement: of two nodes seeing the same jti, one inserts it.
             let n = c
                 .execute(
-                    "INSERT INTO dpop_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &c.prepare_cached("INSERT INTO dpop_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING").await?,
                     &[&key, &keep_until],
                 )
                 .await?;
@@ -943,7 +1001,8 @@ impl Store for PgStore {
             // One statement: exactly one taker gets the row back.
             let exp: Option<DateTime<Utc>> = c
                 .query_opt(
-                    "DELETE FROM nonces WHERE nonce = $1 RETURNING expires_at",
+                    &c.prepare_cached("DELETE FROM nonces WHERE nonce = $1 RETURNING expires_at")
+                        .await?,
                     &[&nonce],
                 )
                 .await?
@@ -956,7 +1015,11 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let n = c
-                .execute("DELETE FROM nonces WHERE expires_at < $1", &[&now])
+                .execute(
+                    &c.prepare_cached("DELETE FROM nonces WHERE expires_at < $1")
+                        .await?,
+                    &[&now],
+                )
                 .await?;
             Ok(n as usize)
         })
@@ -967,9 +1030,9 @@ impl Store for PgStore {
         self.run(|pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             c.execute(
-                "INSERT INTO officers (username, password_hash, desk_id, desk_name) VALUES ($1, $2, $3, $4)
+                &c.prepare_cached("INSERT INTO officers (username, password_hash, desk_id, desk_name) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
-                   desk_id = excluded.desk_id, desk_name = excluded.desk_name",
+                   desk_id = excluded.desk_id, desk_name = excluded.desk_name").await?,
                 &[&o.username, &o.password_hash, &o.desk_id, &o.desk_name],
             )
             .await?;
@@ -986,7 +1049,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT username, password_hash, desk_id, desk_name FROM officers WHERE username = $1",
+                    &c.prepare_cached("SELECT username, password_hash, desk_id, desk_name FROM officers WHERE username = $1").await?,
                     &[&u],
                 )
                 .await?;
@@ -1009,7 +1072,10 @@ impl Store for PgStore {
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             c.execute(
-                "INSERT INTO sessions (hash, username, expires_at) VALUES ($1, $2, $3)",
+                &c.prepare_cached(
+                    "INSERT INTO sessions (hash, username, expires_at) VALUES ($1, $2, $3)",
+                )
+                .await?,
                 &[&h, &u, &expires_at],
             )
             .await?;
@@ -1026,7 +1092,10 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT username FROM sessions WHERE hash = $1 AND expires_at > $2",
+                    &c.prepare_cached(
+                        "SELECT username FROM sessions WHERE hash = $1 AND expires_at > $2",
+                    )
+                    .await?,
                     &[&h, &now],
                 )
                 .await?;
@@ -1038,8 +1107,12 @@ impl Store for PgStore {
         let h = hash.to_owned();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
-            c.execute("DELETE FROM sessions WHERE hash = $1", &[&h])
-                .await?;
+            c.execute(
+                &c.prepare_cached("DELETE FROM sessions WHERE hash = $1")
+                    .await?,
+                &[&h],
+            )
+            .await?;
             Ok(())
         })
     }
@@ -1050,19 +1123,19 @@ impl Store for PgStore {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
             tx.execute(
-                &format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')"),
+                &tx.prepare_cached(&format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active')")).await?,
                 &[&b.nik],
             )
             .await?;
             let n = tx
                 .execute(
-                    "UPDATE devices SET status = 'blocked' WHERE nik = $1 AND status = 'active'",
+                    &tx.prepare_cached("UPDATE devices SET status = 'blocked' WHERE nik = $1 AND status = 'active'").await?,
                     &[&b.nik],
                 )
                 .await?;
             tx.execute(
-                "INSERT INTO device_blocks (nik, officer, reason, devices, blocked_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+                &tx.prepare_cached("INSERT INTO device_blocks (nik, officer, reason, devices, blocked_at)
+                 VALUES ($1, $2, $3, $4, $5)").await?,
                 &[&b.nik, &b.officer, &b.reason, &(n as i64), &b.blocked_at],
             )
             .await?;
@@ -1077,8 +1150,11 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT nik, officer, reason, devices, blocked_at FROM device_blocks
+                    &c.prepare_cached(
+                        "SELECT nik, officer, reason, devices, blocked_at FROM device_blocks
                      ORDER BY id DESC LIMIT $1",
+                    )
+                    .await?,
                     &[&limit],
                 )
                 .await?;
@@ -1102,7 +1178,8 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT locked_until FROM login_failures WHERE account = $1",
+                    &c.prepare_cached("SELECT locked_until FROM login_failures WHERE account = $1")
+                        .await?,
                     &[&a],
                 )
                 .await?;
@@ -1124,9 +1201,12 @@ impl Store for PgStore {
             let tx = c.transaction().await?;
             let failures: i64 = tx
                 .query_one(
-                    "INSERT INTO login_failures (account, failures) VALUES ($1, 1)
+                    &tx.prepare_cached(
+                        "INSERT INTO login_failures (account, failures) VALUES ($1, 1)
                      ON CONFLICT (account) DO UPDATE SET failures = login_failures.failures + 1
                      RETURNING failures",
+                    )
+                    .await?,
                     &[&a],
                 )
                 .await?
@@ -1135,7 +1215,10 @@ impl Store for PgStore {
                 .map(|d| now + d);
             if let Some(u) = until {
                 tx.execute(
-                    "UPDATE login_failures SET locked_until = $2 WHERE account = $1",
+                    &tx.prepare_cached(
+                        "UPDATE login_failures SET locked_until = $2 WHERE account = $1",
+                    )
+                    .await?,
                     &[&a, &u],
                 )
                 .await?;
@@ -1149,8 +1232,12 @@ impl Store for PgStore {
         let a = account.to_owned();
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
-            c.execute("DELETE FROM login_failures WHERE account = $1", &[&a])
-                .await?;
+            c.execute(
+                &c.prepare_cached("DELETE FROM login_failures WHERE account = $1")
+                    .await?,
+                &[&a],
+            )
+            .await?;
             Ok(())
         })
     }
@@ -1160,8 +1247,8 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT to_addr, subject, body, sent_at FROM outbox WHERE status <> 'superseded'
-                     ORDER BY id",
+                    &c.prepare_cached("SELECT to_addr, subject, body, sent_at FROM outbox WHERE status <> 'superseded'
+                     ORDER BY id").await?,
                     &[],
                 )
                 .await?;
