@@ -67,20 +67,30 @@ const median = (xs) => {
 const dir = mkdtempSync(join(tmpdir(), 'ikd-startup-'));
 const stamp = join(dir, 'spawned');
 const trace = join(dir, 'trace');
-const wrapper = join(dir, 'app');
-// A fresh data dir per run: every run is a first start (the welcome screen).
-writeFileSync(
-  wrapper,
-  `#!/bin/sh\nexport IKD_DATA_DIR='${dir}'/data-$$ IKD_STARTUP_TRACE='${trace}'\n` +
-    `rm -f '${trace}'\ndate +%s%N > '${stamp}'\nexec '${app}' "$@"\n`,
-);
-chmodSync(wrapper, 0o755);
+// AB_ENV="VAR=1 VAR2=0": every second run gets these variables too, and the medians are
+// given for each half (A/B under the same load).
+const abEnv = (process.env.AB_ENV ?? '').trim();
+const wrapperFor = (name, extra) => {
+  const wrapper = join(dir, name);
+  // A fresh data dir per run: every run is a first start (the welcome screen).
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexport IKD_DATA_DIR='${dir}'/data-$$ IKD_STARTUP_TRACE='${trace}' ${extra}\n` +
+      `rm -f '${trace}'\ndate +%s%N > '${stamp}'\nexec '${app}' "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+};
+const wrappers = [wrapperFor('app', '')];
+if (abEnv) wrappers.push(wrapperFor('app-b', abEnv));
 
 const rows = [];
 try {
   for (let i = 0; i < runs; i++) {
     const session = await wd('POST', '/session', {
-      capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: wrapper } } },
+      capabilities: {
+        alwaysMatch: { browserName: 'wry', 'tauri:options': { application: wrappers[i % wrappers.length] } },
+      },
     });
     const id = session.sessionId;
     let t = null;
@@ -126,9 +136,9 @@ try {
       inserted: page(t.inserted),
       painted: page(t.painted),
     };
-    rows.push(row);
+    rows.push({ group: i % wrappers.length, row });
     console.log(
-      `run ${i + 1} (${t.screen}), ms after spawn: ` +
+      `run ${i + 1}${abEnv ? (i % 2 ? ' [B: ' + abEnv + ']' : ' [A]') : ''} (${t.screen}), ms after spawn: ` +
         Object.entries(row).map(([k, v]) => `${k} ${f(v)}`).join(', '),
     );
     await sleep(300);
@@ -136,23 +146,31 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const m = (k) => {
-  const xs = rows.map((r) => r[k]).filter((x) => x !== null);
-  return xs.length ? median(xs) : null;
-};
-const keys = Object.keys(rows[0] ?? {});
-console.log(`median of ${rows.length}, ms after spawn: ` + keys.map((k) => `${k} ${f(m(k))}`).join(', '));
-const span = (a, b) => (m(a) === null || m(b) === null ? '-' : (m(b) - m(a)).toFixed(0));
-console.log(
-  `spans of the medians: process start (spawn→main) ${f(m('main'))}; ` +
-    `Tauri build + GTK (main→built) ${span('main', 'built')}; event loop + window + webview ` +
-    `(built→window) ${span('built', 'window')}; our setup (window→setup) ${span('window', 'setup')}, ` +
-    `Wallet::open on its own thread (window→wallet) ${span('window', 'wallet')}; ` +
-    `webview until navigation (setup→navigation) ${span('setup', 'navigation')}; ` +
-    `page until first paint (navigation→fcp) ${span('navigation', 'fcp')}; ` +
-    `first paint→app_state answered ${span('fcp', 'state')}; app_state→first screen painted ` +
-    `${span('state', 'painted')}`,
-);
-console.log(
-  `median: spawn→first contentful paint ${f(m('fcp'))} ms; spawn→first screen painted ${f(m('painted'))} ms`,
-);
+function summary(rows, label) {
+  const m = (k) => {
+    const xs = rows.map((r) => r[k]).filter((x) => x !== null);
+    return xs.length ? median(xs) : null;
+  };
+  const keys = Object.keys(rows[0] ?? {});
+  console.log(`${label}median of ${rows.length}, ms after spawn: ` + keys.map((k) => `${k} ${f(m(k))}`).join(', '));
+  const span = (a, b) => (m(a) === null || m(b) === null ? '-' : (m(b) - m(a)).toFixed(0));
+  console.log(
+    `${label}spans of the medians: process start (spawn→main) ${f(m('main'))}; ` +
+      `Tauri build + GTK (main→built) ${span('main', 'built')}; event loop + window + webview ` +
+      `(built→window) ${span('built', 'window')}; our setup on the main thread (window→setup) ${span('window', 'setup')}; ` +
+      `Wallet::open on its own thread (window→wallet) ${span('window', 'wallet')}; ` +
+      `webview until navigation (setup→navigation) ${span('setup', 'navigation')}; ` +
+      `page until first paint (navigation→fcp) ${span('navigation', 'fcp')}; ` +
+      `navigation→app_state answered ${span('navigation', 'state')}; app_state→first screen painted ` +
+      `${span('state', 'painted')}`,
+  );
+  console.log(
+    `${label}median: spawn→first contentful paint ${f(m('fcp'))} ms; spawn→first screen painted ${f(m('painted'))} ms`,
+  );
+}
+if (abEnv) {
+  summary(rows.filter((r) => r.group === 0).map((r) => r.row), 'A (as is): ');
+  summary(rows.filter((r) => r.group === 1).map((r) => r.row), `B (${abEnv}): `);
+} else {
+  summary(rows.map((r) => r.row), '');
+}

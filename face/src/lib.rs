@@ -84,16 +84,24 @@ impl Face {
     }
 }
 
+/// The process's model, read once.
 fn model() -> Result<&'static rustface::Model, FaceError> {
     static MODEL: OnceLock<Result<rustface::Model, ModelError>> = OnceLock::new();
     MODEL
-        .get_or_init(|| {
-            // The layout is checked field by field before rustface reads a byte, so its
-            // reader (which panics on an unknown classifier kind) only sees a valid model.
-            rustface::read_model(model::reader()?).map_err(|_| ModelError::Refused)
-        })
+        .get_or_init(read_embedded)
         .as_ref()
         .map_err(|e| FaceError::Model(e.clone()))
+}
+
+/// A model of its own, read from the embedded one.
+fn read_model() -> Result<rustface::Model, FaceError> {
+    Ok(read_embedded()?)
+}
+
+fn read_embedded() -> Result<rustface::Model, ModelError> {
+    // The layout is checked field by field before rustface reads a byte, so its reader
+    // (which panics on an unknown classifier kind) only sees a valid model.
+    rustface::read_model(model::reader()?).map_err(|_| ModelError::Refused)
 }
 
 /// Finds frontal faces at least `min_face` pixels wide (values under [`WINDOW`] mean
@@ -101,8 +109,66 @@ fn model() -> Result<&'static rustface::Model, FaceError> {
 ///
 /// The picture is box-averaged by an integer factor so that `min_face` becomes the
 /// detector's 40-pixel window (and at most [`MAX_WORK_PIXELS`] remain); boxes come back
-/// in the input's pixels.
+/// in the input's pixels. Each call makes a detector with a copy of the process's model
+/// (read once); [`Checker`] keeps one instead.
 pub fn detect(gray: &[u8], width: u32, height: u32, min_face: u32) -> Result<Vec<Face>, FaceError> {
+    detect_on(None, gray, width, height, min_face)
+}
+
+/// A face check that keeps its detector, and with it its own copy of the model (1.2 MB,
+/// read from the embedded one when the checker is made), from one picture to the next:
+/// no model copy per picture, as [`detect`] and [`check_portrait`] make. rustface's
+/// detector is not `Send`, so a checker stays on the thread that made it.
+pub struct Checker {
+    detector: Box<dyn rustface::Detector>,
+}
+
+impl Checker {
+    /// Reads the embedded model (about 25 M instructions) into a new detector.
+    pub fn new() -> Result<Checker, FaceError> {
+        let model = read_model()?;
+        Ok(Checker {
+            detector: rustface::create_detector_with_model(model),
+        })
+    }
+
+    /// [`detect`] with this checker's detector.
+    pub fn detect(
+        &mut self,
+        gray: &[u8],
+        width: u32,
+        height: u32,
+        min_face: u32,
+    ) -> Result<Vec<Face>, FaceError> {
+        detect_on(Some(&mut *self.detector), gray, width, height, min_face)
+    }
+
+    /// [`check_portrait`] with this checker's detector: the same verdict.
+    pub fn check_portrait(
+        &mut self,
+        gray: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<Portrait, FaceError> {
+        let rules = PortraitRules::default();
+        let faces = self.detect(gray, width, height, min_face(width, &rules))?;
+        Ok(judge(&faces, width, height, &rules))
+    }
+}
+
+/// The smallest face looked for in a picture `width` wide.
+fn min_face(width: u32, rules: &PortraitRules) -> u32 {
+    (width as f32 * rules.min_face_width * rules.detect_below) as u32
+}
+
+/// [`detect`] on the given detector, or on a new one with a copy of the process's model.
+fn detect_on(
+    detector: Option<&mut dyn rustface::Detector>,
+    gray: &[u8],
+    width: u32,
+    height: u32,
+    min_face: u32,
+) -> Result<Vec<Face>, FaceError> {
     let expected = u64::from(width) * u64::from(height);
     if gray.len() as u64 != expected {
         return Err(FaceError::BufferSize {
@@ -128,7 +194,14 @@ pub fn detect(gray: &[u8], width: u32, height: u32, min_face: u32) -> Result<Vec
         return Ok(Vec::new());
     }
     let work = downscale(gray, width as usize, k as usize, ww as usize, wh as usize);
-    let mut detector = rustface::create_detector_with_model(model()?.clone());
+    let mut own;
+    let detector = match detector {
+        Some(d) => d,
+        None => {
+            own = rustface::create_detector_with_model(model()?.clone());
+            &mut *own
+        }
+    };
     detector.set_min_face_size(WINDOW);
     detector.set_max_face_size(short - 4);
     detector.set_score_thresh(SCORE_THRESHOLD);
@@ -264,8 +337,7 @@ pub fn check_portrait_with(
     height: u32,
     rules: &PortraitRules,
 ) -> Result<Portrait, FaceError> {
-    let min_face = (width as f32 * rules.min_face_width * rules.detect_below) as u32;
-    let faces = detect(gray, width, height, min_face)?;
+    let faces = detect(gray, width, height, min_face(width, rules))?;
     Ok(judge(&faces, width, height, rules))
 }
 

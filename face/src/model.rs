@@ -317,6 +317,15 @@ impl Unpacked {
 
 impl std::io::Read for Unpacked {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        // rustface reads one 4-byte value at a time.
+        if let (4, Ok(whole)) = (self.at, <&mut [u8; 4]>::try_from(&mut *out)) {
+            if !self.next_value() {
+                return Ok(0);
+            }
+            *whole = self.value;
+            self.at = 4;
+            return Ok(4);
+        }
         let mut n = 0;
         while n < out.len() {
             if self.at == 4 && !self.next_value() {

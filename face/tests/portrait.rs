@@ -30,8 +30,21 @@ fn frame_with(parts: &[(&GrayImage, i64, i64)]) -> GrayImage {
     canvas
 }
 
+/// The verdict, from `check_portrait` and, the same, from a `Checker` kept from one
+/// picture to the next (of any size).
 fn check(img: &GrayImage) -> Portrait {
-    check_portrait(img.as_raw(), img.width(), img.height()).unwrap()
+    thread_local! {
+        static CHECKER: std::cell::RefCell<ikd_face::Checker> =
+            std::cell::RefCell::new(ikd_face::Checker::new().unwrap());
+    }
+    let once = check_portrait(img.as_raw(), img.width(), img.height()).unwrap();
+    let kept = CHECKER.with(|c| {
+        c.borrow_mut()
+            .check_portrait(img.as_raw(), img.width(), img.height())
+            .unwrap()
+    });
+    assert_eq!(kept, once);
+    once
 }
 
 /// Colour gradients and noise: bright and sharp, no face.

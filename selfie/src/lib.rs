@@ -32,6 +32,7 @@
 
 mod decode;
 mod encode;
+mod faceworker;
 mod header;
 mod measure;
 mod resample;
@@ -163,12 +164,10 @@ fn run(mut input: Input<'_>, limits: &Limits) -> Result<Processed, SelfieError> 
         return Err(SelfieError::TooLarge { bytes: len });
     }
     let (out_w, out_h) = (OUT_WIDTH as usize, OUT_HEIGHT as usize);
-    let decoded = std::thread::scope(|s| {
-        // The face model is unpacked once per process (about 5 ms); a second thread
-        // does it while the decode is still reading the file.
-        s.spawn(warm_face_model);
-        decode_any(&mut input, limits, out_w, out_h)
-    })?;
+    // The face check's thread reads its model (once per process) while the decode runs,
+    // unless `warm_up` started it earlier.
+    faceworker::start();
+    let decoded = decode_any(&mut input, limits, out_w, out_h)?;
     // Memory already written to is reused for the later pictures: a fresh page costs a
     // page fault (1–3 µs here), and a 12 MP selfie would otherwise touch ~6,700 of them.
     let spare = match input {
@@ -187,23 +186,17 @@ fn run(mut input: Input<'_>, limits: &Limits) -> Result<Processed, SelfieError> 
     let (rgb, spare) = to_rgb(upright, spare);
 
     let gray = measure::gray_into(&rgb, spare);
-    // The face check (the longest step after the decode) on a second thread, while
-    // this one measures and encodes.
-    let (face, measured) = std::thread::scope(|s| {
-        let face = s.spawn(|| face_verdict(&gray));
-        let (brightness, sharpness) = measure::brightness_and_sharpness(&rgb, out_w, out_h);
-        let encoded = encode::encode_jpeg(
-            &rgb,
-            OUT_WIDTH as u16,
-            OUT_HEIGHT as u16,
-            limits.max_jpeg_bytes,
-        );
-        let face = face
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (face, (brightness, sharpness, encoded))
-    });
-    let (brightness, sharpness, encoded) = measured;
+    // The face check (the longest step after the decode) on its own thread, while this
+    // one measures and encodes.
+    let face = faceworker::submit(gray, OUT_WIDTH, OUT_HEIGHT);
+    let (brightness, sharpness) = measure::brightness_and_sharpness(&rgb, out_w, out_h);
+    let encoded = encode::encode_jpeg(
+        &rgb,
+        OUT_WIDTH as u16,
+        OUT_HEIGHT as u16,
+        limits.max_jpeg_bytes,
+    );
+    let face = verdict_of_face(face.wait());
     let (jpeg, _quality) = encoded?;
     let mut verdicts = verdicts(brightness, sharpness);
     verdicts.extend(face);
@@ -245,19 +238,12 @@ fn decode_any(
     }
 }
 
-/// Loads what the pipeline needs before a picture arrives: the face model (unpacked
-/// once per process, about 25 M instructions). [`process`] does it itself, on a second
-/// thread beside the decode; calling this earlier (while the file is read, or the camera
-/// opens) only takes that work off the decode's two cores. Returns when done.
+/// Starts the face check's thread, which reads the face model (once per process, about
+/// 25 M instructions), and returns at once. [`process`] starts it itself, beside the
+/// decode; calling this earlier (before the file is read, or when the camera opens)
+/// takes that work off the decode's two cores.
 pub fn warm_up() {
-    warm_face_model();
-}
-
-/// Makes `ikd_face` unpack its model (a face check on a small blank picture; the
-/// outcome does not matter).
-fn warm_face_model() {
-    const SIDE: u32 = 64;
-    let _ = ikd_face::check_portrait(&[128u8; (SIDE * SIDE) as usize], SIDE, SIDE);
+    faceworker::start();
 }
 
 /// The quality verdicts for the given measurements (empty: acceptable).
@@ -282,12 +268,6 @@ pub fn verdicts(brightness: f32, sharpness: f32) -> Vec<Verdict> {
         });
     }
     v
-}
-
-/// The face check on the 600×800 grey plane: `None` when it shows one face, large
-/// enough and roughly centred (the rules live in `ikd_face::PortraitRules`).
-fn face_verdict(gray: &[u8]) -> Option<Verdict> {
-    verdict_of_face(ikd_face::check_portrait(gray, OUT_WIDTH, OUT_HEIGHT))
 }
 
 /// The verdict for a face check's outcome. The check cannot fail on a 600×800

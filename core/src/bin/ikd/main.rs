@@ -107,8 +107,9 @@ fn run(cli: Cli) -> Result<String, UiError> {
             email: email::normalize(&address)?,
         }),
         Command::Selfie { input, output } => {
-            // The face model is unpacked on the other core while this one reads the file.
-            let warm = std::thread::spawn(ikd_core::selfie::warm_up);
+            // The face check's thread reads its model on the other core while this one
+            // reads the file.
+            ikd_core::selfie::warm_up();
             let bytes = std::fs::read(&input).map_err(|e| {
                 UiError::new(
                     ErrorCode::Storage,
@@ -116,10 +117,7 @@ fn run(cli: Cli) -> Result<String, UiError> {
                 )
             })?;
             // Handed over: the pipeline decodes in this buffer instead of a copy.
-            let processed = ikd_core::selfie::process_vec(bytes);
-            // Long done by now; a panic there would have shown in `process_vec` too.
-            let _ = warm.join();
-            let processed = processed?;
+            let processed = ikd_core::selfie::process_vec(bytes)?;
             std::fs::write(&output, &processed.jpeg).map_err(|e| {
                 UiError::new(
                     ErrorCode::Storage,
