@@ -149,6 +149,7 @@ async fn main() {
         println!("error: {e}");
     }
     if errors > 0 || total == 0 {
+        shared.h.stop();
         std::process::exit(1);
     }
 }

@@ -44,7 +44,7 @@ pub struct Target {
     pub label: String,
     /// Eligible NIKs of the seeded population.
     pub people: Vec<String>,
-    nodes: Vec<Node>,
+    nodes: std::sync::Mutex<Vec<Node>>,
     _pg: Option<PgServer>,
     _dir: tempfile::TempDir,
 }
@@ -195,7 +195,7 @@ impl Target {
                 store,
                 label,
                 people,
-                nodes,
+                nodes: std::sync::Mutex::new(nodes),
                 _pg: pg,
                 _dir: dir,
             },
@@ -209,7 +209,14 @@ impl Target {
     }
 
     pub fn nodes(&self) -> usize {
-        self.nodes.len()
+        self.nodes.lock().map_or(0, |n| n.len())
+    }
+
+    /// Stops the nodes now (before a `process::exit`, which runs no destructor).
+    pub fn stop(&self) {
+        if let Ok(mut n) = self.nodes.lock() {
+            n.clear();
+        }
     }
 
     /// CPU used so far by the nodes, by this bench process, and by the whole machine.
@@ -217,9 +224,9 @@ impl Target {
         CpuSample {
             nodes: self
                 .nodes
-                .iter()
-                .filter_map(|n| process_cpu(n.0.id()))
-                .sum(),
+                .lock()
+                .map(|n| n.iter().filter_map(|n| process_cpu(n.0.id())).sum())
+                .unwrap_or_default(),
             bench: process_cpu(std::process::id()).unwrap_or_default(),
             machine: machine_busy().unwrap_or_default(),
             at: Instant::now(),
