@@ -187,27 +187,30 @@ impl FaceQueueStore for SqliteStore {
     fn finish_face_check(&self, id: i64, claim: &str, e: Option<&Enrollment>) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute(
-            "UPDATE face_checks SET status = 'done', claim = NULL
-             WHERE id = ?1 AND claim = ?2 AND status = 'checking'",
-            params![id, claim],
-        )?;
+        // The enrollment first, then the queue row: the order every other write of a
+        // pending enrollment takes (no deadlock on PostgreSQL; the same here).
+        let rev = e.map(|e| e.rev.get());
+        let restore = || {
+            if let (Some(e), Some(rev)) = (e, rev) {
+                e.rev.set(rev);
+            }
+        };
+        if let Some(e) = e {
+            SqliteStore::write_enrollment(&tx, e, false).inspect_err(|_| restore())?;
+        }
+        let n = tx
+            .execute(
+                "UPDATE face_checks SET status = 'done', claim = NULL
+                 WHERE id = ?1 AND claim = ?2 AND status = 'checking'",
+                params![id, claim],
+            )
+            .inspect_err(|_| restore())?;
         if n == 0 {
+            // The claim was lost: nothing is written (the transaction rolls back).
+            restore();
             return Ok(false);
         }
-        if let Some(e) = e {
-            let rev = e.rev.get();
-            if let Err(err) = SqliteStore::write_enrollment(&tx, e, false) {
-                e.rev.set(rev);
-                return Err(err);
-            }
-            if let Err(err) = tx.commit() {
-                e.rev.set(rev);
-                return Err(err.into());
-            }
-        } else {
-            tx.commit()?;
-        }
+        tx.commit().inspect_err(|_| restore())?;
         Ok(true)
     }
 
@@ -276,6 +279,12 @@ impl FaceQueueStore for PgStore {
         let done = self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
+            // The enrollment first, then the queue row: the order of every other write
+            // of a pending enrollment (which upserts its row), so the two never
+            // deadlock.
+            if let Some(e2) = &e2 {
+                super::postgres::write_enrollment(&tx, e2, false).await?;
+            }
             let n = tx
                 .execute(
                     &tx.prepare_cached(
@@ -287,10 +296,8 @@ impl FaceQueueStore for PgStore {
                 )
                 .await?;
             if n == 0 {
+                // The claim was lost: rolled back, nothing written.
                 return Ok(None);
-            }
-            if let Some(e2) = &e2 {
-                super::postgres::write_enrollment(&tx, e2, false).await?;
             }
             tx.commit().await?;
             Ok(Some(e2.map(|e| e.rev.get())))
