@@ -19,8 +19,8 @@
 //!    rows on each of two threads), then apply the EXIF orientation (1–8) to the
 //!    small picture;
 //! 5. measure mean luma and the variance of the Laplacian, and look for one frontal
-//!    face (`ikd_face::check_portrait`: one, large enough, roughly centred; on a
-//!    second thread, beside step 6); give verdicts;
+//!    face (the `ikd_face` portrait rules: one, large enough, roughly centred; on the
+//!    face check's own thread, `faceworker.rs`, beside step 6); give verdicts;
 //! 6. encode JPEG (libjpeg-turbo) without any metadata, stepping quality down from
 //!    85 to fit.
 //!
