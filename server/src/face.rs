@@ -1,6 +1,6 @@
-//! The face check at submit: the same `ikd_face::check_portrait` the app runs on the
-//! selfie, run again on the uploaded JPEG, so the officer sees whether it shows one
-//! face (the app's check can be skipped by a modified client).
+//! The face check of a submitted selfie: the same `ikd_face::check_portrait` the app
+//! runs on the selfie, run again on the uploaded JPEG, so the officer sees whether it
+//! shows one face (the app's check can be skipped by a modified client).
 //!
 //! It never refuses a submit and never reaches the resident: the outcome is stored
 //! with the enrollment and shown in the officer console; the officer decides. It runs
