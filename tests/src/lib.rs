@@ -229,6 +229,25 @@ impl Officer {
             .header(reqwest::header::COOKIE, &self.cookie)
     }
 
+    /// The officer's JSON at `path` (an enrollment's or a PIN reset's detail) once its
+    /// `face_check` is no longer `pending`: the check runs after the request
+    /// (server/src/facework.rs) and the officer API has no event to wait on, so this
+    /// polls it, bounded by [`MAIL_TIMEOUT`].
+    pub async fn face_checked(&self, path: &str) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + MAIL_TIMEOUT;
+        loop {
+            let d: serde_json::Value = self.get(path).send().await.unwrap().json().await.unwrap();
+            if d["face_check"] != "pending" {
+                return d;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "face check still pending"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn desk_qr(&self) -> DeskQr {
         let r = self.get("/officer/api/desk/qr").send().await.unwrap();
         assert!(r.status().is_success(), "desk qr: {}", r.status());

@@ -40,23 +40,9 @@ async fn submit_and_open(
     // What the app shows and the officer types before approving.
     let confirm = ikd_tests::confirm_of(&st);
     // The check runs after the submit (server/src/facework.rs): the detail once it is in.
-    let deadline = std::time::Instant::now() + ikd_tests::MAIL_TIMEOUT;
-    let detail = loop {
-        let d: serde_json::Value = officer
-            .get(&format!("/officer/api/enrollments/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if d["face_check"] != "pending" {
-            break d;
-        }
-        assert!(std::time::Instant::now() < deadline, "face check pending");
-        // Polling the officer API: there is no event to wait on from outside.
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let detail = officer
+        .face_checked(&format!("/officer/api/enrollments/{id}"))
+        .await;
     (detail, answer, confirm)
 }
 

@@ -97,16 +97,9 @@ async fn detail(officer: &Officer, id: &str) -> serde_json::Value {
 
 /// The officer's detail once its face check is no longer pending.
 async fn checked(officer: &Officer, id: &str) -> serde_json::Value {
-    let deadline = Instant::now() + MAIL_TIMEOUT;
-    loop {
-        let d = detail(officer, id).await;
-        if d["face_check"] != "pending" {
-            return d;
-        }
-        assert!(Instant::now() < deadline, "face check still pending");
-        // Polling the officer API: there is no event to wait on from outside.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    officer
+        .face_checked(&format!("/officer/api/enrollments/{id}"))
+        .await
 }
 
 fn quick(c: &mut ikd_server::config::Config) {
