@@ -440,6 +440,24 @@ pub struct Approved {
 }
 
 impl Harness {
+    /// Submits `req` and scans the officer's desk QR; returns (enrollment id, enrollment
+    /// token, the desk confirmation code the app shows).
+    pub async fn submit_and_scan(
+        &self,
+        officer: &Officer,
+        req: &EnrollRequest,
+    ) -> (String, ikd_core::secret::SecretString, String) {
+        let sub = self.client.submit(req).await.unwrap();
+        let token = ikd_core::secret::SecretString::new(sub.enrollment_token);
+        let qr = officer.desk_qr().await;
+        let scanned = self
+            .client
+            .scan(&sub.enrollment_id, &token, &qr.text)
+            .await
+            .unwrap();
+        (sub.enrollment_id, token, confirm_of(&scanned))
+    }
+
     /// Submit → scan the desk QR → officer approves → code arrives by SMTP.
     pub async fn approved(&self, officer: &Officer, nik: &str, email: &str) -> Approved {
         self.approved_with_key(officer, nik, email, device_key())
@@ -454,31 +472,15 @@ impl Harness {
         email: &str,
         key: EcKeyPair,
     ) -> Approved {
-        let sub = self
-            .client
-            .submit(&self.enroll_request(nik, email, &key).await)
-            .await
-            .unwrap();
-        let token = ikd_core::secret::SecretString::new(sub.enrollment_token);
-        let qr = officer.desk_qr().await;
-        let scanned = self
-            .client
-            .scan(&sub.enrollment_id, &token, &qr.text)
-            .await
-            .unwrap();
+        let req = self.enroll_request(nik, email, &key).await;
+        let (enrollment_id, token, confirm) = self.submit_and_scan(officer, &req).await;
         assert_eq!(
-            officer
-                .approve(&sub.enrollment_id, &confirm_of(&scanned))
-                .await,
+            officer.approve(&enrollment_id, &confirm).await,
             reqwest::StatusCode::OK
         );
         let mail = self.smtp.next(MAIL_TIMEOUT).await.expect("activation mail");
         assert_eq!(mail.to, vec![email.to_owned()]);
-        let status = self
-            .client
-            .status(&sub.enrollment_id, &token)
-            .await
-            .unwrap();
+        let status = self.client.status(&enrollment_id, &token).await.unwrap();
         let offer = status.credential_offer.expect("offer once approved");
         let pac = offer
             .grants
@@ -486,7 +488,7 @@ impl Harness {
             .expect("pre-authorised grant")
             .pre_authorized_code;
         Approved {
-            enrollment_id: sub.enrollment_id,
+            enrollment_id,
             token,
             key,
             code: ikd_core::secret::SecretString::new(code_in(&mail)),

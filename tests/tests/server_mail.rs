@@ -80,20 +80,8 @@ async fn scanned(
     nik: &str,
     email: &str,
 ) -> (String, SecretString, String) {
-    let key = device_key();
-    let sub = h
-        .client
-        .submit(&h.enroll_request(nik, email, &key).await)
-        .await
-        .unwrap();
-    let token = SecretString::new(sub.enrollment_token);
-    let qr = officer.desk_qr().await;
-    let st = h
-        .client
-        .scan(&sub.enrollment_id, &token, &qr.text)
-        .await
-        .unwrap();
-    (sub.enrollment_id, token, ikd_tests::confirm_of(&st))
+    let req = h.enroll_request(nik, email, &device_key()).await;
+    h.submit_and_scan(officer, &req).await
 }
 
 async fn redeem(base: &str, pac: &str, code: &str) -> reqwest::StatusCode {

@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used)]
 
 use base64::Engine as _;
-use ikd_core::secret::SecretString;
 use ikd_server::config::Limits;
 use ikd_server::store::lease::Lease;
 use ikd_server::store::outbox::ClaimRules;
@@ -73,15 +72,8 @@ async fn submit_and_scan(
     if let Some(jpeg) = selfie {
         req.selfie_jpeg = base64::engine::general_purpose::STANDARD.encode(jpeg);
     }
-    let sub = h.client.submit(&req).await.unwrap();
-    let token = SecretString::new(sub.enrollment_token);
-    let qr = officer.desk_qr().await;
-    let st = h
-        .client
-        .scan(&sub.enrollment_id, &token, &qr.text)
-        .await
-        .unwrap();
-    (sub.enrollment_id, ikd_tests::confirm_of(&st))
+    let (id, _, confirm) = h.submit_and_scan(officer, &req).await;
+    (id, confirm)
 }
 
 async fn detail(officer: &Officer, id: &str) -> serde_json::Value {
