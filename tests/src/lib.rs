@@ -365,7 +365,8 @@ pub fn enroll_request_with_proof(
         nik: nik.to_owned(),
         email: email.to_owned(),
         phone: "+6281234567890".to_owned(),
-        selfie_jpeg: base64::engine::general_purpose::STANDARD.encode(selfie_jpeg()),
+        selfie_jpeg: Some(base64::engine::general_purpose::STANDARD.encode(selfie_jpeg())),
+        selfie_upload: None,
         device_jwk: key.public_jwk(),
         device_proof,
     }

@@ -22,7 +22,7 @@ async fn submit_and_open(
     let key = device_key();
     let mut req = h.enroll_request(nik, email, &key).await;
     if let Some(jpeg) = selfie {
-        req.selfie_jpeg = base64::engine::general_purpose::STANDARD.encode(jpeg);
+        req.selfie_jpeg = Some(base64::engine::general_purpose::STANDARD.encode(jpeg));
     }
     let answer = reqwest::Client::new()
         .post(format!("{}/api/v1/enrollments", h.base_url))

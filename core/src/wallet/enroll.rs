@@ -173,7 +173,8 @@ impl Wallet {
                         nik: info.nik.clone(),
                         email: mail.clone(),
                         phone: phone.clone(),
-                        selfie_jpeg: jpeg.clone(),
+                        selfie_jpeg: Some(jpeg.clone()),
+                        selfie_upload: None,
                         device_jwk: self.device.public_jwk(),
                         device_proof,
                     };
