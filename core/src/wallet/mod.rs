@@ -371,16 +371,19 @@ impl Wallet {
     }
 
     fn wipe_local(&self, kind: HistoryKind) -> Result<AppState, UiError> {
-        let settings = self.settings()?;
-        self.store.clear_all()?;
-        self.store.set_kv(KV_SETTINGS, &to_json(&settings)?)?;
+        let settings = to_json(&self.settings()?)?;
+        // One transaction for the store; the device key goes after it. A crash in
+        // between leaves the key in the key store (the next open takes it as the
+        // device key, as a registration later in this session does with the key in
+        // memory), never a store of documents bound to a deleted key.
+        self.store
+            .wipe_keeping((KV_SETTINGS, &settings), self.now(), kind)?;
         self.keystore.delete(KS_DEVICE_KEY)?;
         {
             let mut inner = self.inner();
             inner.session = None;
             inner.selfie = None;
         }
-        self.history_add(kind, None)?;
         self.app_state()
     }
 
