@@ -142,6 +142,21 @@ impl Harness {
         }
     }
 
+    /// Runs `sql` (statements without parameters) on the server's store, SQLite file or
+    /// PostgreSQL: how a test makes the backend misbehave.
+    pub fn exec(&self, sql: &str) {
+        match &self.database_url {
+            Some(url) => {
+                let db = url.rsplit('/').next().unwrap_or_default();
+                pg::shared().psql(db, sql);
+            }
+            None => rusqlite::Connection::open(self.dir.path().join("ikd-server.sqlite3"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
     /// Logs in as the demo officer, as the console does.
     pub async fn officer(&self) -> Officer {
         Officer::login(

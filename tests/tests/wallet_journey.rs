@@ -453,13 +453,18 @@ async fn a_refresh_with_another_residents_ktp_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let w = activated(&h, dir.path()).await;
     w.set_pin(secret(PIN), secret(PIN)).unwrap();
-    let server_db = rusqlite::Connection::open(h.dir.path().join("ikd-server.sqlite3")).unwrap();
-    server_db
-        .execute("UPDATE devices SET nik = ?1", [BUDI.nik])
-        .unwrap();
-    server_db
-        .execute("UPDATE tokens SET nik = ?1", [BUDI.nik])
-        .unwrap();
+    // BUDI.nik is 16 digits: no quoting needed.
+    h.exec(&format!(
+        "UPDATE devices SET nik = '{0}'; UPDATE tokens SET nik = '{0}';",
+        BUDI.nik
+    ));
+    assert_eq!(
+        h.count(&format!(
+            "SELECT COUNT(*) FROM tokens WHERE nik = '{}'",
+            BUDI.nik
+        )),
+        h.count("SELECT COUNT(*) FROM tokens")
+    );
     assert_eq!(
         w.refresh_documents().await.unwrap_err().code,
         ErrorCode::CredentialInvalid
