@@ -85,14 +85,7 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     );
 
     // The console renders the note next to the selfie.
-    let page = officer
-        .get("/officer")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = officer.get_text("/officer").await;
     assert!(page.contains(r#"<p id="d-face" role="status"></p>"#));
     assert!(page.contains(r#"$("d-face").textContent = d.face_note;"#));
 }
