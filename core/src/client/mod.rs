@@ -605,7 +605,8 @@ mod tests {
             nik: "1671014509900001".into(),
             email: "a@b.co".into(),
             phone: "+6281234567890".into(),
-            selfie_jpeg: String::new(),
+            selfie_jpeg: Some(String::new()),
+            selfie_upload: None,
             device_jwk: EcJwk {
                 kty: "EC".into(),
                 crv: "P-256".into(),

@@ -167,14 +167,15 @@ impl Wallet {
                     // configured issuer).
                     let nonce = client.nonce().await?;
                     let device_proof =
-                        self.device
+                        self.device()
                             .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
                     let req = EnrollRequest {
                         nik: info.nik.clone(),
                         email: mail.clone(),
                         phone: phone.clone(),
-                        selfie_jpeg: jpeg.clone(),
-                        device_jwk: self.device.public_jwk(),
+                        selfie_jpeg: Some(jpeg.clone()),
+                        selfie_upload: None,
+                        device_jwk: self.device().public_jwk(),
                         device_proof,
                     };
                     Ok(Prepared::json(IdempotencyKey::random(), &req)?)

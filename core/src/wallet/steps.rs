@@ -262,7 +262,7 @@ impl Wallet {
             &input,
             || async {
                 let nonce = client.nonce().await?;
-                let proof = self.device.proof_jwt(issuer, &nonce, self.now())?;
+                let proof = self.device().proof_jwt(issuer, &nonce, self.now())?;
                 Ok(Prepared::json(
                     crate::client::IdempotencyKey::random(),
                     &BackendClient::credential_request(configuration, &proof),
