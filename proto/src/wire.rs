@@ -554,9 +554,16 @@ pub struct IssuedCredential {
 pub struct DeviceRequest {
     pub proof: String,
     /// Re-authentication only: a fresh selfie (base64 JPEG, ≤ 200 KB) for the officer's
-    /// review; absent, the resident comes to the desk.
+    /// review; absent (and no `selfie_upload`), the resident comes to the desk. At most
+    /// one of `selfie_jpeg` and `selfie_upload`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selfie_jpeg: Option<String>,
+    /// Re-authentication only: the id of a finished resumable upload (tus, POST
+    /// /api/v1/uploads) holding the fresh selfie; the reauth uses it up (one upload,
+    /// one reset request).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selfie_upload: Option<String>,
 }
 
 /// 200 answer to POST /api/v1/enrollments/{id}/reauth ("Lupa PIN", or documents wiped

@@ -86,6 +86,7 @@ pub fn reauth(
     id: &str,
     proof: &str,
     selfie: Option<&str>,
+    selfie_upload: Option<&str>,
 ) -> Result<ReauthResponse, ApiErr> {
     let now = state.clock.now();
     let l = &state.limits;
@@ -108,7 +109,11 @@ pub fn reauth(
             .ok_or_else(ApiErr::device_revoked)?;
         check_proof(state, &device, proof)?;
         // The selfie is looked at only once the caller is known (401 before 400).
-        let selfie = crate::pinreset::selfie(selfie)?;
+        let (selfie, upload_key) = match crate::pinreset::selfie(state, selfie, selfie_upload, now)?
+        {
+            Some((bytes, key)) => (Some(bytes), key),
+            None => (None, None),
+        };
         if let Some(last) = e.reauth_last_at {
             let wait = l.resend_min_interval_secs - (now - last).num_seconds();
             if wait > 0 {
@@ -138,7 +143,15 @@ pub fn reauth(
         let notice = crate::pinreset::requested_notice(state, &reset, &cancel);
         e.pin_reset = Some(reset);
         let mail = notice.mail(&e.email, &e.id);
-        let revoked = state.store.begin_reauth(&e, &device.thumb, &[mail])?;
+        // With an upload: used up in the same transaction (a second request naming it
+        // finds it gone: one upload, one reset request).
+        let revoked = match &upload_key {
+            Some(key) => state
+                .store
+                .begin_reauth_from_upload(&e, &device.thumb, &[mail], key, now)?
+                .ok_or_else(crate::pinreset::upload_unusable)?,
+            None => state.store.begin_reauth(&e, &device.thumb, &[mail])?,
+        };
         tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested; waiting for review");
         (e, notice)
     };

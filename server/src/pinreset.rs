@@ -90,23 +90,59 @@ pub fn open(
     (reset, format!("{}.{secret}", e.id))
 }
 
-/// The fresh selfie of a request, checked like the enrollment's (JPEG, ≤ 200 KB).
-pub fn selfie(b64_jpeg: Option<&str>) -> Result<Option<Vec<u8>>, ApiErr> {
-    let Some(s) = b64_jpeg else { return Ok(None) };
-    let bytes = crate::crypto::b64_decode(s)
+/// The fresh selfie of a request, inline (`b64_jpeg`) or as a finished resumable
+/// upload (`upload`, its id; at most one of the two), checked like the enrollment's
+/// (JPEG, ≤ 200 KB): the bytes, and the upload's key when it came as one (the reauth's
+/// transaction uses it up, [`crate::store::UploadStore::begin_reauth_from_upload`]).
+pub fn selfie(
+    state: &AppState,
+    b64_jpeg: Option<&str>,
+    upload: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<(Vec<u8>, Option<String>)>, ApiErr> {
+    let field_error = |field: &str, message: &str| {
+        ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
+    };
+    let (bytes, key, field) = match (b64_jpeg, upload) {
+        (None, None) => return Ok(None),
+        (Some(s), None) => (crate::crypto::b64_decode(s), None, "selfie_jpeg"),
+        (None, Some(id)) => {
+            let key = crate::upload::key_of(id);
+            let data = match &key {
+                Some(k) => state.store.upload_data(k, now)?,
+                None => None,
+            };
+            if data.is_none() {
+                return Err(upload_unusable());
+            }
+            (data, key, "selfie_upload")
+        }
+        (Some(_), Some(_)) => {
+            return Err(field_error(
+                "selfie_jpeg",
+                "Kirim swafoto sebagai selfie_jpeg atau selfie_upload (paling banyak satu).",
+            ))
+        }
+    };
+    let bytes = bytes
         .filter(|b| b.len() >= 4 && b[..2] == [0xFF, 0xD8])
-        .ok_or_else(|| {
-            ApiErr::bad_request("Foto swafoto tidak valid.")
-                .detail(serde_json::json!({ "field": "selfie_jpeg" }))
-        })?;
+        .ok_or_else(|| field_error(field, "Foto swafoto tidak valid."))?;
     if bytes.len() > crate::enrollment::SELFIE_MAX_BYTES {
         return Err(ApiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "Foto swafoto terlalu besar.",
-        ));
+        )
+        .detail(serde_json::json!({ "field": field })));
     }
-    Ok(Some(bytes))
+    Ok(Some((bytes, key)))
+}
+
+/// 400 for a `selfie_upload` that is unknown, unfinished, expired or already used.
+pub fn upload_unusable() -> ApiErr {
+    ApiErr::bad_request("Unggahan swafoto tidak ditemukan, belum selesai, atau sudah dipakai.")
+        .detail(serde_json::json!({ "field": "selfie_upload" }))
+        .with_reason("upload_unusable")
 }
 
 pub const REQUESTED_SUBJECT: &str = "Permintaan atur ulang PIN IKD";

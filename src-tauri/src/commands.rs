@@ -227,11 +227,10 @@ commands! {
     /// Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the
     /// device's tokens and mails a code (enrollment token + device-key proof); the
     /// answer carries the masked email, code expiry and tries left, and
-    /// `AppState.pin_reset_pending` is then true. `onProgress` gets nothing yet: the
-    /// selfie goes inline, and bytes handed to the connection are not bytes sent.
+    /// `AppState.pin_reset_pending` is then true. `onProgress` gets the selfie upload's
+    /// bytes the server has stored (`UploadProgress`; nothing without a selfie).
     fn forgot_pin(w, on_progress: Channel<UploadProgress>) -> EnrollmentView {
-        drop(on_progress);
-        w.cancellable(w.forgot_pin_counted(None)).await
+        w.cancellable(w.forgot_pin_counted(Some(upload_to(on_progress)))).await
     }
     /// Redeems the mailed code, downloads KTP and KK again (checked against the pinned
     /// issuer key) and holds them until `set_pin` replaces the old vault (then stage

@@ -245,9 +245,16 @@ async fn a_forgot_pin_whose_answer_was_lost_is_one_reset_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let w = unlocked(&h, dir.path(), &proxy.url()).await;
     w.lock().unwrap();
+    // With a fresh selfie: it goes first as a resumable upload, the request names it.
+    w.process_selfie(&astronaut_png()).unwrap();
     let mails = "SELECT COUNT(*) FROM outbox";
     let before = h.count(mails);
     lose_answer_of(&proxy, "/api/v1/enrollments/", w.forgot_pin()).await;
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM uploads"),
+        0,
+        "the request used the upload up"
+    );
     let after_first = h.count(mails);
     assert!(
         after_first > before,
@@ -257,8 +264,14 @@ async fn a_forgot_pin_whose_answer_was_lost_is_one_reset_across_a_restart() {
     proxy.recover();
     let w = open(&h, dir.path(), &proxy.url());
     assert!(!w.app_state().unwrap().pin_reset_pending);
+    // The same photo again: the kept request (naming the used upload) is replayed.
+    w.process_selfie(&astronaut_png()).unwrap();
     let v = w.forgot_pin().await.unwrap();
     assert!(v.pin_reset_usable_at.is_some());
     assert!(w.app_state().unwrap().pin_reset_pending);
     assert_eq!(h.count(mails), after_first, "one reset: no second notice");
+    let officer = h.officer().await;
+    let queue: serde_json::Value = officer.get_json("/officer/api/resets").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "one reset request");
+    assert_eq!(queue[0]["has_selfie"], true, "the officer sees the selfie");
 }

@@ -135,12 +135,21 @@ async fn the_new_code_does_not_work_before_the_cooling_off_ends() {
     let a = activated(&h).await;
     let nonce = h.client.nonce().await.unwrap();
     let proof = ikd_tests::proof_jwt(&a.key, &h.base_url, &nonce, h.clock_now_ts());
-    let selfie = base64::engine::general_purpose::STANDARD.encode(selfie_jpeg());
+    // The selfie goes first as a resumable upload; the request names it.
+    let photo = selfie_jpeg();
+    let selfie = base64::engine::general_purpose::STANDARD.encode(&photo);
+    let upload = h.client.create_upload(photo.len() as u64).await.unwrap();
+    h.client.upload(&upload, &photo, None).await.unwrap();
     let r = h
         .client
-        .reauth_with_selfie(&a.enrollment_id, &a.token, &proof, Some(selfie.clone()))
+        .reauth_with_upload(&a.enrollment_id, &a.token, &proof, &upload)
         .await
         .unwrap();
+    assert_eq!(
+        h.count("SELECT COUNT(*) FROM uploads"),
+        0,
+        "the request used the upload up"
+    );
     let pac = r
         .credential_offer
         .grants

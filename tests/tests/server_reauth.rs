@@ -9,7 +9,7 @@ use ikd_core::sdjwt;
 use ikd_core::secret::SecretString;
 use ikd_core::wire::{KK_CONFIGURATION, KTP_CONFIGURATION, KTP_VCT};
 use ikd_server::demo::SITI;
-use ikd_tests::{device_key, Approved, Harness};
+use ikd_tests::{device_key, selfie_jpeg, Approved, Harness};
 
 const EMAIL: &str = "siti@example.com";
 
@@ -118,6 +118,67 @@ async fn reauth_mails_a_new_code_revokes_old_tokens_and_reissues() {
         .await
         .unwrap();
     h.server.shutdown().await;
+}
+
+/// The selfie as a resumable upload: the request uses it up and the officer sees it;
+/// naming it beside an inline selfie, or again in a second request, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauth_uses_a_selfie_upload_once() {
+    use base64::Engine as _;
+    let h = Harness::start().await;
+    let c = &h.client;
+    let (a, _) = activated(&h).await;
+    let photo = selfie_jpeg();
+    let upload = c.create_upload(photo.len() as u64).await.unwrap();
+    c.upload(&upload, &photo, None).await.unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
+    let url = format!(
+        "{}/api/v1/enrollments/{}/reauth",
+        h.base_url, a.enrollment_id
+    );
+    let post = |body: ikd_core::wire::DeviceRequest| {
+        let (url, token) = (url.clone(), a.token.expose().clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = post(ikd_core::wire::DeviceRequest {
+        proof: h.proof(&a.key).await,
+        selfie_jpeg: Some(b64.clone()),
+        selfie_upload: Some(upload.clone()),
+    })
+    .await;
+    assert_eq!(status, 400, "at most one of the two: {body}");
+    assert_eq!(h.count("SELECT COUNT(*) FROM uploads"), 1, "kept");
+
+    c.reauth_with_upload(&a.enrollment_id, &a.token, &h.proof(&a.key).await, &upload)
+        .await
+        .unwrap();
+    assert_eq!(h.count("SELECT COUNT(*) FROM uploads"), 0, "used up");
+    let officer = h.officer().await;
+    let d: serde_json::Value = officer
+        .get_json(&format!("/officer/api/resets/{}", a.enrollment_id))
+        .await;
+    assert_eq!(d["has_selfie"], true);
+    assert_eq!(d["selfie_jpeg"], b64.as_str(), "the uploaded bytes");
+
+    let (status, body) = post(ikd_core::wire::DeviceRequest {
+        proof: h.proof(&a.key).await,
+        selfie_jpeg: None,
+        selfie_upload: Some(upload.clone()),
+    })
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["detail"]["reason"], "upload_unusable");
+    assert_eq!(body["detail"]["field"], "selfie_upload");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

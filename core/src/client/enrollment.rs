@@ -155,6 +155,27 @@ impl BackendClient {
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
             selfie_jpeg,
+            selfie_upload: None,
+        };
+        let p = Prepared::json(IdempotencyKey::random(), &body)?;
+        self.reauth_prepared(enrollment_id, enrollment_token, &p, None)
+            .await
+    }
+
+    /// [`Self::reauth`] with a fresh selfie sent first as a resumable upload
+    /// ([`Self::create_upload`], [`Self::upload`]): `upload_id` names it, and the
+    /// server uses it up (one upload, one reset request).
+    pub async fn reauth_with_upload(
+        &self,
+        enrollment_id: &str,
+        enrollment_token: &SecretString,
+        proof_jwt: &str,
+        upload_id: &str,
+    ) -> Result<ReauthResponse, ClientError> {
+        let body = DeviceRequest {
+            proof: proof_jwt.to_owned(),
+            selfie_jpeg: None,
+            selfie_upload: Some(upload_id.to_owned()),
         };
         let p = Prepared::json(IdempotencyKey::random(), &body)?;
         self.reauth_prepared(enrollment_id, enrollment_token, &p, None)

@@ -220,6 +220,7 @@ impl BackendClient {
         let body = DeviceRequest {
             proof: proof_jwt.to_owned(),
             selfie_jpeg: None,
+            selfie_upload: None,
         };
         self.release_prepared(
             access_token,

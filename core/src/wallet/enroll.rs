@@ -219,8 +219,8 @@ impl Wallet {
     /// Uploads `photo` (tus, [`crate::client::BackendClient::upload`]): resumes the
     /// kept upload of this photo from the offset the server holds, or creates one and
     /// keeps its id first (so a restart resumes it too); an expired one is made anew.
-    /// The upload's id, for the submit.
-    async fn upload_selfie(
+    /// The upload's id, for the submit (or the "Lupa PIN" request).
+    pub(super) async fn upload_selfie(
         &self,
         client: &crate::client::BackendClient,
         photo: &[u8],

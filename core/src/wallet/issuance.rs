@@ -277,6 +277,7 @@ impl Wallet {
                 let body = crate::wire::DeviceRequest {
                     proof,
                     selfie_jpeg: None,
+                    selfie_upload: None,
                 };
                 Ok(Prepared::json(IdempotencyKey::random(), &body)?)
             },

@@ -190,16 +190,15 @@ impl Wallet {
         ])?)
     }
 
-    /// [`Self::save`], a history entry and the end of the kept `step`, in one
+    /// [`Self::save`], a history entry and the end of the kept `steps`, in one
     /// transaction.
     pub(super) fn save_with_history_ending(
         &self,
         state: &EnrollmentState,
         rec: &EnrollmentRecord,
         kind: HistoryKind,
-        step: &str,
+        steps: &[&str],
     ) -> Result<(), UiError> {
-        let steps = [step];
         let sealed = self.seal_json(KV_ENROLLMENT, rec)?;
         let state_json = state.to_json();
         let now = self.now();
@@ -207,7 +206,7 @@ impl Wallet {
             db::set_kv(tx, KV_STATE, &state_json)?;
             db::set_kv(tx, KV_ENROLLMENT, &sealed)?;
             db::append_history(tx, now, kind, None)?;
-            for s in steps {
+            for s in steps.iter().copied() {
                 db::delete_kv(tx, &super::steps::kv_step(s))?;
             }
             Ok(())

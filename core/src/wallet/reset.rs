@@ -1,7 +1,7 @@
 //! "Lupa PIN": asking the backend for a reset and redeeming its code.
 
 use super::records::{Held, KV_ENROLLMENT, KV_PENDING};
-use super::steps::{input_of, STEP_REAUTH};
+use super::steps::{input_of, STEP_REAUTH, STEP_UPLOAD};
 use super::{err, internal, Wallet};
 use crate::client::{IdempotencyKey, OnUpload, Prepared};
 use crate::error::{ErrorCode, UiError};
@@ -22,10 +22,12 @@ impl Wallet {
         self.forgot_pin_counted(None).await
     }
 
-    /// [`Self::forgot_pin`], telling `on` the upload's progress (the selfie's request
-    /// body handed to the network). The request is a kept step: after a lost answer
-    /// and a restart the same key and body go again (the same selfie), and the server
-    /// replays its answer (one reset, one mail).
+    /// [`Self::forgot_pin`], telling `on` the selfie upload's progress: the bytes the
+    /// server has stored, of the photo's size. The photo goes first as a resumable
+    /// upload ([`Self::upload_selfie`], its id kept, so a restart resumes it), then the
+    /// request names it. The request is a kept step: after a lost answer and a restart
+    /// the same key and body go again (the same upload), and the server replays its
+    /// answer (one reset, one mail).
     pub async fn forgot_pin_counted(
         &self,
         on: Option<OnUpload>,
@@ -35,39 +37,36 @@ impl Wallet {
         }
         let mut rec = self.record_required()?;
         let issuer = self.issuer()?;
-        let selfie = {
-            use base64::Engine as _;
-            self.inner()
-                .selfie
-                .as_ref()
-                .map(|s| base64::engine::general_purpose::STANDARD.encode(&s.jpeg))
-        };
+        let selfie = self.inner().selfie.as_ref().map(|s| s.jpeg.clone());
         let client = self.client();
         let input = input_of(&[
             rec.id.as_bytes(),
             rec.token.expose().as_bytes(),
-            selfie.as_deref().unwrap_or_default().as_bytes(),
+            selfie.as_deref().unwrap_or_default(),
         ]);
         let resp = self
             .run_step(
                 STEP_REAUTH,
                 &input,
                 || async {
+                    // The photo first (resumed if an upload of it is kept), then the
+                    // proof over a fresh nonce.
+                    let upload = match &selfie {
+                        Some(photo) => Some(self.upload_selfie(&client, photo, on.as_ref()).await?),
+                        None => None,
+                    };
                     let nonce = client.nonce().await?;
                     let proof = self.device().proof_jwt(&issuer.id, &nonce, self.now())?;
                     let body = DeviceRequest {
                         proof,
-                        selfie_jpeg: selfie.clone(),
+                        selfie_jpeg: None,
+                        selfie_upload: upload,
                     };
                     Ok(Prepared::json(IdempotencyKey::random(), &body)?)
                 },
                 |p| {
-                    let (client, rec, on) = (&client, &rec, &on);
-                    async move {
-                        client
-                            .reauth_prepared(&rec.id, &rec.token, &p, on.as_ref())
-                            .await
-                    }
+                    let (client, rec) = (&client, &rec);
+                    async move { client.reauth_prepared(&rec.id, &rec.token, &p, None).await }
                 },
             )
             .await?;
@@ -83,8 +82,14 @@ impl Wallet {
         rec.email_masked = Some(resp.email_masked);
         rec.pin_reset_pending = true;
         let state = self.state()?;
-        // The record, the history entry and the end of the kept step: one write.
-        self.save_with_history_ending(&state, &rec, HistoryKind::PinResetRequested, STEP_REAUTH)?;
+        // The record, the history entry and the end of the kept steps (the request and
+        // the upload it used up): one write.
+        self.save_with_history_ending(
+            &state,
+            &rec,
+            HistoryKind::PinResetRequested,
+            &[STEP_REAUTH, STEP_UPLOAD],
+        )?;
         Self::view_of(&state, &rec).ok_or_else(|| internal("enrollment view"))
     }
 

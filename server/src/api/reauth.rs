@@ -17,7 +17,7 @@ use std::net::SocketAddr;
     request_body = ikd_proto::wire::DeviceRequest,
     responses(
         (status = 200, description = "A new code was mailed (\"Kode untuk mengatur ulang PIN IKD\"); the device's tokens are revoked; redeem the offer at /token with the code", body = ikd_proto::wire::ReauthResponse),
-        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request", body = ikd_proto::wire::ApiError),
+        (status = 400, description = "invalid_proof | invalid_nonce | invalid_request (detail.reason upload_unusable: selfie_upload unknown, unfinished, expired or already used)", body = ikd_proto::wire::ApiError),
         (status = 401, description = "No or unknown bearer token", body = ikd_proto::wire::ApiError),
         (status = 403, description = "device_revoked (released, blocked or replaced)", body = ikd_proto::wire::ApiError),
         (status = 404, description = "Unknown, or not this token's enrollment", body = ikd_proto::wire::ApiError),
@@ -41,6 +41,7 @@ pub async fn reauth(
             &id,
             &req.proof,
             req.selfie_jpeg.as_deref(),
+            req.selfie_upload.as_deref(),
         )?;
         Ok(no_store(axum::Json(answer)))
     })

@@ -4,10 +4,12 @@
 //! itself is never stored), holds the declared length, the bytes received so far (the
 //! offset is their length) and an expiry. Each append is one transaction, a
 //! compare-and-swap on the offset; the submit that uses a finished upload deletes it
-//! in the transaction that inserts the enrollment (one upload, one enrollment).
+//! in the transaction that inserts the enrollment (one upload, one enrollment), and a
+//! "Lupa PIN" request that uses one deletes it in the transaction that opens the reset
+//! (one upload, one reset request).
 
 use super::sqlite::SqliteStore;
-use super::{Enrollment, PgStore, StoreResult};
+use super::{Enrollment, Mail, PgStore, StoreResult};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
@@ -64,6 +66,18 @@ pub trait UploadStore {
         key: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// [`super::Store::begin_reauth`] (the enrollment written, the device's tokens
+    /// deleted, `mails` queued) and the finished upload `key` deleted, one transaction:
+    /// the tokens revoked, or None (nothing written) when the upload is no longer
+    /// there, unfinished or expired (another request used it first).
+    fn begin_reauth_from_upload(
+        &self,
+        e: &Enrollment,
+        thumb: &str,
+        mails: &[Mail],
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<usize>>;
     /// Deletes the uploads expired at `now`; how many.
     fn sweep_uploads(&self, now: DateTime<Utc>) -> StoreResult<usize>;
 }
@@ -185,6 +199,42 @@ impl UploadStore for SqliteStore {
         }
         self.face_wake.notify_one();
         Ok(true)
+    }
+
+    fn begin_reauth_from_upload(
+        &self,
+        e: &Enrollment,
+        thumb: &str,
+        mails: &[Mail],
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<usize>> {
+        let n = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let used = tx.execute(
+                "DELETE FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
+                params![key, ms(now)],
+            )?;
+            if used != 1 {
+                return Ok(None);
+            }
+            Self::write_enrollment(&tx, e, false)?;
+            let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
+            let queued = Utc::now();
+            for m in mails {
+                super::outbox::enqueue_sqlite(&tx, m, queued)?;
+            }
+            tx.commit()?;
+            n
+        };
+        if !mails.is_empty() {
+            self.mail_wake.notify_one();
+        }
+        if super::FacePurpose::pending_in(e).next().is_some() {
+            self.face_wake.notify_one();
+        }
+        Ok(Some(n))
     }
 
     fn sweep_uploads(&self, now: DateTime<Utc>) -> StoreResult<usize> {
@@ -346,6 +396,63 @@ impl UploadStore for PgStore {
         e.rev.set(rev);
         self.face_wake.notify_one();
         Ok(true)
+    }
+
+    fn begin_reauth_from_upload(
+        &self,
+        e: &Enrollment,
+        thumb: &str,
+        mails: &[Mail],
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<usize>> {
+        if key.contains('\0') {
+            return Ok(None);
+        }
+        let (e2, thumb, mails, key) = (e.clone(), thumb.to_owned(), mails.to_vec(), key.to_owned());
+        let any = !mails.is_empty();
+        let done = self.run(move |pool| async move {
+            let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
+            let tx = c.transaction().await?;
+            let used = tx
+                .execute(
+                    &tx.prepare_cached(
+                        "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 \
+                         AND octet_length(data) = length",
+                    )
+                    .await?,
+                    &[&key, &now],
+                )
+                .await?;
+            if used != 1 {
+                return Ok(None);
+            }
+            super::postgres::write_enrollment(&tx, &e2, false).await?;
+            let n = tx
+                .execute(
+                    &tx.prepare_cached("DELETE FROM tokens WHERE device_thumb = $1")
+                        .await?,
+                    &[&thumb],
+                )
+                .await?;
+            let queued = Utc::now();
+            for m in &mails {
+                super::outbox::enqueue_pg(&tx, m, queued).await?;
+            }
+            tx.commit().await?;
+            Ok(Some((n as usize, e2.rev.get())))
+        })?;
+        let Some((n, rev)) = done else {
+            return Ok(None);
+        };
+        e.rev.set(rev);
+        if any {
+            self.mail_wake.notify_one();
+        }
+        if super::FacePurpose::pending_in(e).next().is_some() {
+            self.face_wake.notify_one();
+        }
+        Ok(Some(n))
     }
 
     fn sweep_uploads(&self, now: DateTime<Utc>) -> StoreResult<usize> {
