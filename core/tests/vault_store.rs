@@ -82,8 +82,15 @@ fn set_kv_many_is_all_or_nothing() {
     let store = Store::open(dir.path().join("db")).unwrap();
     store.set_kv_many(&[("a", "1"), ("b", "2")]).unwrap();
     assert_eq!(store.get_kv("b").unwrap().as_deref(), Some("2"));
-    store.clear_all().unwrap();
-    assert_eq!(store.get_kv("a").unwrap(), None);
+    store
+        .wipe_keeping(
+            ("a", "kept"),
+            chrono::Utc::now(),
+            HistoryKind::DeviceReleased,
+        )
+        .unwrap();
+    assert_eq!(store.get_kv("a").unwrap().as_deref(), Some("kept"));
+    assert_eq!(store.get_kv("b").unwrap(), None);
 }
 
 #[cfg(unix)]

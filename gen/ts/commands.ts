@@ -31,7 +31,7 @@ export type Commands = {
   check_phone: { args: { phone: string }; returns: string };
   /** Keeps the last processed selfie for submit; errors `image_too_large`, `image_invalid`. */
   process_selfie: { args: { imageB64: string }; returns: SelfieView };
-  /** Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`: `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`… `onProgress` gets the upload's bytes handed to the network (`UploadProgress`). */
+  /** Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`: `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`… `onProgress` gets the selfie upload's bytes the server has stored (`UploadProgress`). */
   submit_enrollment: { args: { form: RegisterForm; onProgress: Channel<UploadProgress> }; returns: EnrollmentView };
   /** Desktop "choose an image of the QR"; error `qr_invalid`. */
   decode_qr_image: { args: { imageB64: string }; returns: string };
@@ -76,7 +76,7 @@ export type Commands = {
   refresh_documents: { args: Record<string, never>; returns: null };
   /** Lepas Perangkat: tells the backend, wipes local data (then stage `welcome`). */
   release_device: { args: Record<string, never>; returns: AppState };
-  /** Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the device's tokens and mails a code (enrollment token + device-key proof); the answer carries the masked email, code expiry and tries left, and `AppState.pin_reset_pending` is then true. `onProgress` gets the upload's bytes (the selfie) handed to the network. */
+  /** Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the device's tokens and mails a code (enrollment token + device-key proof); the answer carries the masked email, code expiry and tries left, and `AppState.pin_reset_pending` is then true. `onProgress` gets nothing yet: the selfie goes inline, and bytes handed to the connection are not bytes sent. */
   forgot_pin: { args: { onProgress: Channel<UploadProgress> }; returns: EnrollmentView };
   /** Redeems the mailed code, downloads KTP and KK again (checked against the pinned issuer key) and holds them until `set_pin` replaces the old vault (then stage `needs_pin`). */
   reset_pin_with_code: { args: { code: string }; returns: AppState };

@@ -39,6 +39,10 @@ pub mod paths {
     pub const OFFICER_APPROVE: &str = "/officer/api/enrollments/{id}/approve"; // POST
     pub const OFFICER_REJECT: &str = "/officer/api/enrollments/{id}/reject"; // POST
     pub const DEV_OUTBOX: &str = "/dev/outbox"; // GET json (dev mode only)
+    /// tus 1.0 creation (POST) and discovery (OPTIONS) of resumable uploads.
+    pub const UPLOADS: &str = "/api/v1/uploads";
+    /// tus 1.0: HEAD (the offset), PATCH (append); `{id}` is the upload's capability.
+    pub const UPLOAD: &str = "/api/v1/uploads/{id}";
 }
 
 /// The device's P-256 public key as a JWK (`kty` EC, `crv` P-256).
@@ -63,9 +67,16 @@ pub struct EnrollRequest {
     /// Normalised `+628…`
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\+?[0-9][0-9 -]{7,20}$"))]
     pub phone: String,
-    /// Processed selfie, base64 (standard) JPEG, ≤ 150 KB.
+    /// Processed selfie, base64 (standard) JPEG, ≤ 150 KB. Exactly one of
+    /// `selfie_jpeg` and `selfie_upload` is required.
     #[cfg_attr(feature = "openapi", schema(min_length = 100))]
-    pub selfie_jpeg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selfie_jpeg: Option<String>,
+    /// The id of a finished resumable upload (tus, POST /api/v1/uploads) holding the
+    /// JPEG; the submit uses it up (one upload, one enrollment).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selfie_upload: Option<String>,
     pub device_jwk: EcJwk,
     /// An OpenID4VCI proof JWT (`openid4vci-proof+jwt`, aud = the issuer, a fresh
     /// `c_nonce` from POST /nonce) signed by `device_jwk`: the device holds the key.

@@ -72,6 +72,7 @@ impl Source<'_> {
 /// happens inside the inverse DCT, so a 12 MP photo is never made at full size.
 pub(crate) fn jpeg(
     mut src: Source<'_>,
+    data_end: Option<usize>,
     orientation: u32,
     out_w: usize,
     out_h: usize,
@@ -114,7 +115,8 @@ pub(crate) fn jpeg(
     // failure there the whole file is decoded again on one thread, which gives
     // libjpeg-turbo's own verdict.
     let split = two_threads
-        && split::plan(src.bytes(), TOP_FRACTION, split::MAX_TRIES)
+        && data_end
+            .and_then(|end| split::plan_to(src.bytes(), end, TOP_FRACTION, split::MAX_TRIES))
             .is_some_and(|plan| decode_split(&mut src, &plan, &out, &mut pixels, height));
 
     if !split {
@@ -333,6 +335,13 @@ pub(crate) fn png(bytes: &[u8], w: u32, h: u32) -> Result<Decoded, SelfieError> 
 mod tests {
     use super::*;
 
+    /// The data end the header walk finds (the two-thread decode's input).
+    fn end_of(jpeg: &[u8]) -> Option<usize> {
+        crate::header::walk_jpeg(jpeg, u64::MAX)
+            .ok()
+            .and_then(|i| i.single_scan_end)
+    }
+
     fn sample(w: u16, h: u16) -> Vec<u8> {
         let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
             .map(|i| ((i / 3) % 251 + i % 3 * 40) as u8)
@@ -349,11 +358,11 @@ mod tests {
     #[test]
     fn libjpeg_turbo_refuses_data_that_stops_early() {
         let bytes = sample(800, 600);
-        let full = jpeg(Source::Shared(&bytes), 1, 60, 80).unwrap();
+        let full = jpeg(Source::Shared(&bytes), end_of(&bytes), 1, 60, 80).unwrap();
         assert_eq!((full.raster.width, full.raster.height), (200, 150));
         let n = bytes.len();
         for cut in [n / 4, n / 2, n - 10, n - 2] {
-            match jpeg(Source::Shared(&bytes[..cut]), 1, 60, 80) {
+            match jpeg(Source::Shared(&bytes[..cut]), None, 1, 60, 80) {
                 Err(e) => assert_eq!(e, SelfieError::Truncated, "cut at {cut} of {n}"),
                 Ok(_) => panic!("libjpeg-turbo accepted a cut at {cut} of {n}"),
             }
@@ -412,9 +421,13 @@ mod tests {
     fn the_in_place_head_decodes_like_the_copy_and_restores_the_file() {
         let bytes = sample(640, 1200);
         assert!(split::plan(&bytes, TOP_FRACTION, split::MAX_TRIES).is_some());
-        let shared = jpeg(Source::Shared(&bytes), 1, 60, 80).unwrap();
+        // The walk's data end is the one the split plans with.
+        let end = end_of(&bytes).unwrap();
+        assert!(split::plan_to(&bytes, end, TOP_FRACTION, split::MAX_TRIES).is_some());
+        let shared = jpeg(Source::Shared(&bytes), end_of(&bytes), 1, 60, 80).unwrap();
         let mut buf = bytes.clone();
-        let scratch = jpeg(Source::Scratch(&mut buf), 1, 60, 80).unwrap();
+        let end = end_of(&buf);
+        let scratch = jpeg(Source::Scratch(&mut buf), end, 1, 60, 80).unwrap();
         assert_eq!(buf, bytes);
         assert_eq!(
             (scratch.raster.width, scratch.raster.height),
@@ -426,9 +439,10 @@ mod tests {
         let at = bad.len() * 3 / 4;
         bad[at] ^= 0x10;
         let mut buf = bad.clone();
-        let scratch = jpeg(Source::Scratch(&mut buf), 1, 60, 80).map(|d| d.raster.data);
+        let end = end_of(&buf);
+        let scratch = jpeg(Source::Scratch(&mut buf), end, 1, 60, 80).map(|d| d.raster.data);
         assert_eq!(buf, bad);
-        let shared = jpeg(Source::Shared(&bad), 1, 60, 80).map(|d| d.raster.data);
+        let shared = jpeg(Source::Shared(&bad), end_of(&bad), 1, 60, 80).map(|d| d.raster.data);
         assert!(scratch == shared);
     }
 
@@ -436,10 +450,10 @@ mod tests {
     fn picks_the_smallest_dct_scale_that_covers_the_output() {
         let jpeg = sample(800, 600);
         // 600×800 needs all of 800×600's 600 rows: no scaling.
-        let d = super::jpeg(Source::Shared(&jpeg), 1, 600, 800).unwrap();
+        let d = super::jpeg(Source::Shared(&jpeg), end_of(&jpeg), 1, 600, 800).unwrap();
         assert_eq!((d.raster.width, d.raster.height), (800, 600));
         // 300×400 needs 400 rows: 6/8 gives 600×450.
-        let d = super::jpeg(Source::Shared(&jpeg), 1, 300, 400).unwrap();
+        let d = super::jpeg(Source::Shared(&jpeg), end_of(&jpeg), 1, 300, 400).unwrap();
         assert_eq!((d.raster.width, d.raster.height), (600, 450));
         assert_eq!(d.raster.data.len(), 600 * 450 * 3);
     }

@@ -60,6 +60,10 @@ pub(crate) struct JpegInfo<'a> {
     pub height: u32,
     /// The payload of the first APP1 `Exif\0\0` segment (the TIFF data), if any.
     pub exif: Option<&'a [u8]>,
+    /// Where the entropy-coded data of a file with one scan ends (the offset of the EOI
+    /// marker's 0xFF), when it holds no marker but stuffed bytes: the data the
+    /// two-thread decode can split (`split::plan`), found without a second scan.
+    pub single_scan_end: Option<usize>,
 }
 
 /// Walks a JPEG's marker segments from SOI to EOI without decoding.
@@ -76,6 +80,8 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, S
     let mut pos = 2usize;
     let mut dims: Option<(u32, u32)> = None;
     let mut exif: Option<&[u8]> = None;
+    // (scans so far, the end of the first one's data if it was clean)
+    let (mut scans, mut first_end) = (0u32, None);
     loop {
         match bytes.get(pos) {
             None => return Err(SelfieError::Truncated),
@@ -91,7 +97,13 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, S
         };
         pos += 1;
         match marker {
-            0xD9 => break,
+            0xD9 => {
+                // Only when this EOI follows the one scan's data directly.
+                if scans != 1 || first_end.is_some_and(|e| e + 2 != pos) {
+                    first_end = None;
+                }
+                break;
+            }
             0xD0..=0xD7 | 0x01 => continue,
             0xD8 | 0x00 => return Err(SelfieError::Corrupt("misplaced JPEG marker".into())),
             _ => {}
@@ -124,7 +136,12 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, S
             if dims.is_none() {
                 return Err(SelfieError::Corrupt("JPEG scan before frame".into()));
             }
-            pos = skip_entropy_data(bytes, pos)?;
+            let (end, clean) = skip_entropy_data(bytes, pos)?;
+            scans += 1;
+            if scans == 1 && clean {
+                first_end = Some(end);
+            }
+            pos = end;
         }
     }
     let (width, height) =
@@ -133,20 +150,30 @@ pub(crate) fn walk_jpeg(bytes: &[u8], max_pixels: u64) -> Result<JpegInfo<'_>, S
         width,
         height,
         exif,
+        single_scan_end: first_end,
     })
 }
 
 /// Skips entropy-coded data; returns the position of the 0xFF that starts the next
-/// marker (restart markers and stuffed bytes are part of the data).
-fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<usize, SelfieError> {
+/// marker (restart markers and stuffed bytes are part of the data), and whether the data
+/// held nothing but stuffed bytes (no restart marker, no fill byte).
+fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<(usize, bool), SelfieError> {
+    let mut clean = true;
     loop {
         let rest = bytes.get(pos..).ok_or(SelfieError::Truncated)?;
         let i = pos + memchr::memchr(0xFF, rest).ok_or(SelfieError::Truncated)?;
         match bytes.get(i + 1) {
             None => return Err(SelfieError::Truncated),
-            Some(0x00) | Some(0xD0..=0xD7) => pos = i + 2,
-            Some(0xFF) => pos = i + 1,
-            Some(_) => return Ok(i),
+            Some(0x00) => pos = i + 2,
+            Some(0xD0..=0xD7) => {
+                clean = false;
+                pos = i + 2;
+            }
+            Some(0xFF) => {
+                clean = false;
+                pos = i + 1;
+            }
+            Some(_) => return Ok((i, clean)),
         }
     }
 }
@@ -214,6 +241,8 @@ mod tests {
         full.extend_from_slice(&[0xFF, 0xD9, 1, 2, 3]);
         let info = walk_jpeg(&full, 1000).unwrap();
         assert_eq!((info.width, info.height, info.exif), (8, 16, None));
+        // A restart marker in the data: not one `split` takes.
+        assert_eq!(info.single_scan_end, None);
         assert_eq!(walk_jpeg(&j, 1000), Err(SelfieError::Truncated));
         for cut in 2..full.len() - 4 {
             assert!(walk_jpeg(&full[..cut], 1000).is_err(), "cut {cut}");

@@ -225,11 +225,12 @@ fn decode_any(
         Format::Jpeg => {
             let info = header::walk_jpeg(bytes, limits.max_pixels)?;
             let orientation = info.exif.map(decode::orientation_from_exif).unwrap_or(1);
+            let data_end = info.single_scan_end;
             let src = match input {
                 Input::Shared(b) => decode::Source::Shared(b),
                 Input::Owned(b) => decode::Source::Scratch(b),
             };
-            decode::jpeg(src, orientation, out_w, out_h)
+            decode::jpeg(src, data_end, orientation, out_w, out_h)
         }
         Format::Png => {
             let (w, h) = header::walk_png(bytes, limits.max_pixels)?;

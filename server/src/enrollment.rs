@@ -154,16 +154,42 @@ pub fn submit(
     if !jwk_ok(&req.device_jwk) {
         return Err(field_error("device_jwk", "Kunci perangkat tidak valid."));
     }
-    let selfie = b64_decode(&req.selfie_jpeg)
+    // The selfie inline (base64) or as a finished resumable upload (crate::upload):
+    // exactly one of the two.
+    let (selfie, upload_key, field) = match (&req.selfie_jpeg, &req.selfie_upload) {
+        (Some(b64), None) => (b64_decode(b64), None, "selfie_jpeg"),
+        (None, Some(id)) => {
+            let key = crate::upload::key_of(id);
+            let data = match &key {
+                Some(k) => state.store.upload_data(k, now)?,
+                None => None,
+            };
+            if data.is_none() {
+                return Err(field_error(
+                    "selfie_upload",
+                    "Unggahan swafoto tidak ditemukan, belum selesai, atau sudah dipakai.",
+                )
+                .with_reason("upload_unusable"));
+            }
+            (data, key, "selfie_upload")
+        }
+        _ => {
+            return Err(field_error(
+                "selfie_jpeg",
+                "Kirim swafoto sebagai selfie_jpeg atau selfie_upload (tepat satu).",
+            ))
+        }
+    };
+    let selfie = selfie
         .filter(|b| b.len() >= 4 && b[..2] == [0xFF, 0xD8])
-        .ok_or_else(|| field_error("selfie_jpeg", "Foto swafoto tidak valid."))?;
+        .ok_or_else(|| field_error(field, "Foto swafoto tidak valid."))?;
     if selfie.len() > SELFIE_MAX_BYTES {
         return Err(ApiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "Foto swafoto terlalu besar.",
         )
-        .detail(serde_json::json!({ "field": "selfie_jpeg" })));
+        .detail(serde_json::json!({ "field": field })));
     }
     // The device holds the key it enrolls: a proof over a fresh server nonce. Without
     // it, anyone could enroll with another resident's public key (device takeover).
@@ -222,7 +248,20 @@ pub fn submit(
         pin_reset: None,
         rev: Default::default(),
     };
-    state.store.insert_enrollment(&e)?;
+    match &upload_key {
+        // One transaction: the enrollment in, the upload used up (another submit of the
+        // same upload finds it gone).
+        Some(key) => {
+            if !state.store.insert_enrollment_from_upload(&e, key, now)? {
+                return Err(field_error(
+                    "selfie_upload",
+                    "Unggahan swafoto tidak ditemukan, belum selesai, atau sudah dipakai.",
+                )
+                .with_reason("upload_unusable"));
+            }
+        }
+        None => state.store.insert_enrollment(&e)?,
+    }
     tracing::info!(enrollment = %e.id, nik = %mask_nik(&e.nik), "enrollment submitted");
     Ok(EnrollResponse {
         enrollment_id: e.id,

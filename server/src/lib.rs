@@ -51,6 +51,7 @@ pub mod state;
 pub mod status_list;
 pub mod store;
 pub mod tokens;
+pub mod upload;
 pub mod x5c;
 
 pub use config::{Config, Limits, SmtpConfig, TlsMode};
@@ -104,6 +105,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     }
     let state: SharedState = Arc::new(state);
     tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
+    upload::spawn_sweep(&state, std::time::Duration::from_secs(600));
     state::spawn_pruning(&state, std::time::Duration::from_secs(600));
     if config.workers {
         outbox::spawn_worker(&state);

@@ -2,7 +2,7 @@
 //! activated for their NIK, a PIN reset was asked for (with the way to cancel it). The
 //! mail is queued in the outbox (`store::outbox`) in the same transaction as what it
 //! tells; the SMS goes to the gateway ([`crate::sms`]) after the commit. A failure is
-//! logged without the address.
+//! logged without the address (a node without a gateway says so once, at start).
 
 use crate::state::AppState;
 use crate::store::{Mail, MailPurpose};
@@ -31,8 +31,13 @@ impl Notice {
 
 /// Sends the notice's SMS to `phone` now (the caller is on the blocking pool).
 pub fn sms(state: &AppState, enrollment_id: &str, phone: &str, notice: &Notice) {
-    if let Err(e) = state.sms.send(phone, &notice.sms, state.clock.now()) {
-        tracing::warn!(enrollment = %enrollment_id, error = %e, "notice SMS not sent");
+    match state.sms.send(phone, &notice.sms, state.clock.now()) {
+        Ok(()) => {}
+        // No gateway: said once when the node started (state.rs).
+        Err(crate::sms::SmsError::NotConfigured) => {
+            tracing::debug!(enrollment = %enrollment_id, "notice SMS not sent: no gateway");
+        }
+        Err(e) => tracing::warn!(enrollment = %enrollment_id, error = %e, "notice SMS not sent"),
     }
 }
 

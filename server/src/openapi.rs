@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 description of the API, generated from the code (utoipa).
 //! `ikd-server openapi` prints it; `gen/openapi.json` is the committed copy.
 
-use crate::api::{enroll, health, officer, oid4vci, pinreset, reauth, status_list};
+use crate::api::{enroll, health, officer, oid4vci, pinreset, reauth, status_list, uploads};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -158,6 +158,7 @@ impl Modify for OfficerLimits {
         oid4vci::issuer_metadata, oid4vci::jwt_vc_issuer, oid4vci::as_metadata, oid4vci::token,
         oid4vci::nonce, oid4vci::credential, oid4vci::release, reauth::reauth,
         status_list::serve, health::healthz, health::readyz,
+        uploads::options, uploads::create, uploads::head, uploads::patch,
     ),
     components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
     modifiers(&Security, &Idempotency, &OfficerLimits),

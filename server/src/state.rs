@@ -112,6 +112,9 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
             store: store.clone(),
         })
     } else {
+        // Said once here rather than at every notice (a node would log one line per
+        // activation and reset).
+        tracing::warn!("no SMS gateway configured: security notices go by email only");
         Arc::new(crate::sms::NoSms)
     };
     Ok(AppState {

@@ -114,7 +114,7 @@ commands! {
     }
     /// Uses the kept selfie; errors `consent_required`, `ineligible` (`detail.reason`:
     /// `under_age`, `not_recorded`, `deceased`), `not_found`, `offline`…
-    /// `onProgress` gets the upload's bytes handed to the network (`UploadProgress`).
+    /// `onProgress` gets the selfie upload's bytes the server has stored (`UploadProgress`).
     fn submit_enrollment(w, form: RegisterForm, on_progress: Channel<UploadProgress>) -> EnrollmentView {
         w.cancellable(w.submit_enrollment_counted(form, Some(upload_to(on_progress)))).await
     }
@@ -227,10 +227,11 @@ commands! {
     /// Lupa PIN, or documents wiped after 10 wrong PINs: the backend revokes the
     /// device's tokens and mails a code (enrollment token + device-key proof); the
     /// answer carries the masked email, code expiry and tries left, and
-    /// `AppState.pin_reset_pending` is then true. `onProgress` gets the upload's
-    /// bytes (the selfie) handed to the network.
+    /// `AppState.pin_reset_pending` is then true. `onProgress` gets nothing yet: the
+    /// selfie goes inline, and bytes handed to the connection are not bytes sent.
     fn forgot_pin(w, on_progress: Channel<UploadProgress>) -> EnrollmentView {
-        w.cancellable(w.forgot_pin_counted(Some(upload_to(on_progress)))).await
+        drop(on_progress);
+        w.cancellable(w.forgot_pin_counted(None)).await
     }
     /// Redeems the mailed code, downloads KTP and KK again (checked against the pinned
     /// issuer key) and holds them until `set_pin` replaces the old vault (then stage

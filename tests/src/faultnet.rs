@@ -61,6 +61,10 @@ struct Counters {
     /// Bytes client → server and server → client that were forwarded.
     up: AtomicUsize,
     down: AtomicUsize,
+    /// PATCH requests begun, and their bytes (request line, headers, body) forwarded
+    /// client → server: the resumable upload's chunks.
+    patches: AtomicUsize,
+    patch_up: AtomicUsize,
     /// When the blackhole ends (set when it starts).
     silent_until: Mutex<Option<Instant>>,
     /// [`FaultProxy::lose_answer_to`]: the next answer to a request for this path
@@ -198,6 +202,14 @@ impl FaultProxy {
         move || c.up.load(Ordering::SeqCst)
     }
 
+    /// PATCH requests begun and their bytes forwarded up (heads and bodies).
+    pub fn patch_bytes(&self) -> (usize, usize) {
+        (
+            self.counters.patches.load(Ordering::SeqCst),
+            self.counters.patch_up.load(Ordering::SeqCst),
+        )
+    }
+
     /// Bytes forwarded (client → server, server → client).
     pub fn bytes(&self) -> (usize, usize) {
         (
@@ -301,6 +313,8 @@ async fn pipe_up(
     path: Arc<Mutex<String>>,
 ) {
     let mut buf = vec![0u8; CHUNK];
+    // Whether the request under way on this connection is a PATCH.
+    let mut patching = false;
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
@@ -315,7 +329,14 @@ async fn pipe_up(
         if let (Some(m), Some(p)) = (words.next(), words.next()) {
             if !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()) && p.starts_with('/') {
                 *path.lock().unwrap_or_else(|p| p.into_inner()) = p.to_owned();
+                patching = m == "PATCH";
+                if patching {
+                    c.patches.fetch_add(1, Ordering::SeqCst);
+                }
             }
+        }
+        if patching {
+            c.patch_up.fetch_add(n, Ordering::SeqCst);
         }
         c.up.fetch_add(n, Ordering::SeqCst);
         requested.store(true, Ordering::SeqCst);

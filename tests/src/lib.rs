@@ -142,6 +142,21 @@ impl Harness {
         }
     }
 
+    /// Runs `sql` (statements without parameters) on the server's store, SQLite file or
+    /// PostgreSQL: how a test makes the backend misbehave.
+    pub fn exec(&self, sql: &str) {
+        match &self.database_url {
+            Some(url) => {
+                let db = url.rsplit('/').next().unwrap_or_default();
+                pg::shared().psql(db, sql);
+            }
+            None => rusqlite::Connection::open(self.dir.path().join("ikd-server.sqlite3"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
     /// Logs in as the demo officer, as the console does.
     pub async fn officer(&self) -> Officer {
         Officer::login(
@@ -217,6 +232,16 @@ impl Officer {
         })
     }
 
+    /// GET `path` with the session, its JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// GET `path` with the session, its body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).send().await.unwrap().text().await.unwrap()
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http
             .get(format!("{}{path}", self.base))
@@ -236,7 +261,7 @@ impl Officer {
     pub async fn face_checked(&self, path: &str) -> serde_json::Value {
         let deadline = std::time::Instant::now() + MAIL_TIMEOUT;
         loop {
-            let d: serde_json::Value = self.get(path).send().await.unwrap().json().await.unwrap();
+            let d: serde_json::Value = self.get_json(path).await;
             if d["face_check"] != "pending" {
                 return d;
             }
@@ -255,13 +280,7 @@ impl Officer {
     }
 
     pub async fn queue(&self) -> Vec<serde_json::Value> {
-        self.get("/officer/api/queue")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get_json("/officer/api/queue").await
     }
 
     /// Approves with the desk confirmation code `confirm` (what the resident's app
@@ -365,7 +384,8 @@ pub fn enroll_request_with_proof(
         nik: nik.to_owned(),
         email: email.to_owned(),
         phone: "+6281234567890".to_owned(),
-        selfie_jpeg: base64::engine::general_purpose::STANDARD.encode(selfie_jpeg()),
+        selfie_jpeg: Some(base64::engine::general_purpose::STANDARD.encode(selfie_jpeg())),
+        selfie_upload: None,
         device_jwk: key.public_jwk(),
         device_proof,
     }
@@ -386,14 +406,7 @@ impl Harness {
             Some(ikd_server::pinreset::REQUESTED_SUBJECT)
         );
         let officer = self.officer().await;
-        let queue: Vec<serde_json::Value> = officer
-            .get("/officer/api/resets")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let queue: Vec<serde_json::Value> = officer.get_json("/officer/api/resets").await;
         let id = queue
             .first()
             .and_then(|r| r["enrollment_id"].as_str())

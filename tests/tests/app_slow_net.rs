@@ -3,7 +3,7 @@
 //! with the fault proxy (`ikd_tests::faultnet`) between the app and a real
 //! `ikd_server` on loopback that names the proxy as its public URL. The selfie upload
 //! (~97 KB of JSON) takes over 15 s there, so the submit shows the bytes handed to the
-//! network ("Diserahkan ke jaringan: N dari M KB", from the command's progress channel)
+//! network ("Terkirim: N dari M KB", from the command's progress channel)
 //! and, after 10 s, "Jaringan lambat, masih mencoba…"; the journey then goes on to the
 //! documents.
 //! Screenshots go to `artifacts/slow-net/NN-name.png` (the slow-network ones are kept
@@ -101,16 +101,15 @@ async fn journey(
     ui.click("btn-selfie-accept").await?;
     ui.screen("submitted").await?;
 
-    // The submit on 2G: the bytes handed on, then after 10 s the slow-network line.
+    // The submit on 2G: the bytes the server stored, then after 10 s the slow-network line.
     sync_clock(h);
     ui.click("btn-submit").await?;
     ui.wait("submit-progress").await?;
-    // The shell reports the bytes handed to the network on the command's channel:
-    // "Diserahkan ke jaringan: N dari M KB" (the kernel takes most of the body at once;
-    // the note has the measurement).
+    // The shell reports the selfie upload's offset the server answered (tus chunks) on
+    // the command's channel: "Terkirim: N dari M KB".
     let detail = ui
         .wait_text("net-detail", |t| {
-            t.starts_with("Diserahkan ke jaringan: ") && t.contains(" dari ") && t.ends_with(" KB")
+            t.starts_with("Terkirim: ") && t.contains(" dari ") && t.ends_with(" KB")
         })
         .await?;
     assert!(detail.ends_with(" KB"), "{detail:?}");

@@ -36,13 +36,8 @@ async fn approval_needs_the_confirmation_code_the_app_shows() {
     let st = h.client.status(&id, &token).await.unwrap();
     assert_eq!(st.desk_confirm_code.as_deref(), Some(code.as_str()));
     let detail = officer
-        .get(&format!("/officer/api/enrollments/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/officer/api/enrollments/{id}"))
+        .await;
     assert!(
         !detail.contains(&code),
         "the console must not show the code"

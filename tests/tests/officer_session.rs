@@ -146,14 +146,7 @@ async fn blocking_a_device_needs_a_reason_recorded_with_who_and_when() {
     assert_eq!(r.status(), StatusCode::OK);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["blocked"], 1);
-    let list: Vec<serde_json::Value> = officer
-        .get("/officer/api/blocks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<serde_json::Value> = officer.get_json("/officer/api/blocks").await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["nik"], SITI.nik);
     assert_eq!(list[0]["officer"], DEMO_OFFICER_USERNAME);

@@ -104,14 +104,7 @@ async fn a_thief_with_the_unlocked_phone_and_the_mailbox_cannot_set_a_new_pin_wi
     );
     // The officer sees a request without a selfie and rejects it: it stays dead.
     let officer = h.officer().await;
-    let queue: Vec<serde_json::Value> = officer
-        .get("/officer/api/resets")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queue: Vec<serde_json::Value> = officer.get_json("/officer/api/resets").await;
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0]["has_selfie"], false);
     assert_eq!(
@@ -188,14 +181,7 @@ async fn the_new_code_does_not_work_before_the_cooling_off_ends() {
     assert!(!tokens.access_token.expose().is_empty());
     // The review left the queue (a new session: a day passed).
     let officer = h.officer().await;
-    let queue = officer
-        .get("/officer/api/resets")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = officer.get_text("/officer/api/resets").await;
     assert_eq!(queue, "[]");
 }
 

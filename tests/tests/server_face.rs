@@ -22,7 +22,7 @@ async fn submit_and_open(
     let key = device_key();
     let mut req = h.enroll_request(nik, email, &key).await;
     if let Some(jpeg) = selfie {
-        req.selfie_jpeg = base64::engine::general_purpose::STANDARD.encode(jpeg);
+        req.selfie_jpeg = Some(base64::engine::general_purpose::STANDARD.encode(jpeg));
     }
     let answer = reqwest::Client::new()
         .post(format!("{}/api/v1/enrollments", h.base_url))
@@ -85,14 +85,7 @@ async fn officer_sees_whether_the_selfie_shows_a_face() {
     );
 
     // The console renders the note next to the selfie.
-    let page = officer
-        .get("/officer")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = officer.get_text("/officer").await;
     assert!(page.contains(r#"<p id="d-face" role="status"></p>"#));
     assert!(page.contains(r#"$("d-face").textContent = d.face_note;"#));
 }

@@ -54,13 +54,8 @@ async fn resident_enrolls_activates_refreshes_and_releases() {
         .iter()
         .any(|q| q["enrollment_id"] == sub.enrollment_id.as_str() && q["nama"] == SITI.name));
     let detail: serde_json::Value = officer
-        .get(&format!("/officer/api/enrollments/{}", sub.enrollment_id))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/officer/api/enrollments/{}", sub.enrollment_id))
+        .await;
     assert_eq!(detail["siak"]["nama"], SITI.name);
     assert!(detail["selfie_jpeg"].as_str().unwrap().len() > 100);
     assert!(detail["siak_photo_jpeg"].as_str().unwrap().len() > 100);

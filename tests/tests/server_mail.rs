@@ -50,13 +50,8 @@ async fn mail_until(
     let deadline = Instant::now() + MAIL_TIMEOUT;
     loop {
         let d: serde_json::Value = officer
-            .get(&format!("/officer/api/enrollments/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/officer/api/enrollments/{id}"))
+            .await;
         let m = d["mail"].clone();
         if let Some(s) = m["state"].as_str() {
             if seen.last().map(String::as_str) != Some(s) {

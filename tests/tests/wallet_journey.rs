@@ -203,6 +203,31 @@ async fn wallet_journey_from_enrollment_to_release() {
     assert_eq!(w.app_state().unwrap().stage, Stage::Welcome);
 }
 
+/// After Lepas Perangkat the wallet registers again without a restart: the new
+/// registration is bound to a new device key, and that key is the one the wallet
+/// opens with next time, so its documents still refresh after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_after_a_release_survives_a_restart() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let w = activated(&h, dir.path()).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    let keys_before = std::fs::read(FileKeyStore::in_dir(dir.path()).path()).unwrap();
+    assert_eq!(w.release_device().await.unwrap().stage, Stage::Welcome);
+    let w = activated_with(&h, w).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    assert_ne!(
+        std::fs::read(FileKeyStore::in_dir(dir.path()).path()).unwrap(),
+        keys_before,
+        "a new device key after the release"
+    );
+    drop(w);
+    let w = open(dir.path(), &h.base_url);
+    assert_eq!(w.unlock(secret(PIN)).unwrap().stage, Stage::Unlocked);
+    w.refresh_documents().await.unwrap();
+    assert_eq!(w.ktp().unwrap().ktp.nik, SITI.nik);
+}
+
 /// Enroll, scan, approve, code by mail, activate: a wallet holding Siti's credentials.
 async fn activated(h: &Harness, dir: &Path) -> Wallet {
     activated_with(h, open(dir, &h.base_url)).await
@@ -453,13 +478,18 @@ async fn a_refresh_with_another_residents_ktp_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let w = activated(&h, dir.path()).await;
     w.set_pin(secret(PIN), secret(PIN)).unwrap();
-    let server_db = rusqlite::Connection::open(h.dir.path().join("ikd-server.sqlite3")).unwrap();
-    server_db
-        .execute("UPDATE devices SET nik = ?1", [BUDI.nik])
-        .unwrap();
-    server_db
-        .execute("UPDATE tokens SET nik = ?1", [BUDI.nik])
-        .unwrap();
+    // BUDI.nik is 16 digits: no quoting needed.
+    h.exec(&format!(
+        "UPDATE devices SET nik = '{0}'; UPDATE tokens SET nik = '{0}';",
+        BUDI.nik
+    ));
+    assert_eq!(
+        h.count(&format!(
+            "SELECT COUNT(*) FROM tokens WHERE nik = '{}'",
+            BUDI.nik
+        )),
+        h.count("SELECT COUNT(*) FROM tokens")
+    );
     assert_eq!(
         w.refresh_documents().await.unwrap_err().code,
         ErrorCode::CredentialInvalid

@@ -53,7 +53,7 @@ test('slow, then offline, then "Coba lagi" sends the registration once; the draf
   assert.equal(await id(page, 'net-slow').isVisible(), false);
   // The shell reports the bytes handed to the network: a determinate bar.
   await fake(page, () => window.__fake.upload(45 * 1024, 97 * 1024));
-  await page.getByText('Diserahkan ke jaringan: 45 dari 97 KB').waitFor();
+  await page.getByText('Terkirim: 45 dari 97 KB').waitFor();
   const bar = page.locator('[data-testid="submit-progress"] progress');
   assert.equal(await bar.evaluate((b) => [b.value, b.max].join('/')), `${45 * 1024}/${97 * 1024}`);
   await shot(page, 'upload-progress');

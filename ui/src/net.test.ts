@@ -51,10 +51,10 @@ describe('progress of a network step', () => {
     p.upload({ sent: 45 * 1024 + 10, total: 97 * 1024 });
     expect(bar.value).toBe(45 * 1024 + 10);
     expect(bar.max).toBe(97 * 1024);
-    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Diserahkan ke jaringan: 46 dari 97 KB');
+    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Terkirim: 46 dari 97 KB');
     setLang('en');
     p.upload({ sent: 97 * 1024, total: 97 * 1024 });
-    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Handed to the network: 97 of 97 KB');
+    expect(p.el.querySelector('[data-testid="net-detail"]')?.textContent).toBe('Sent: 97 of 97 KB');
     expect(bar.value).toBe(bar.max);
     p.stop();
   });
@@ -72,7 +72,7 @@ describe('progress of a network step', () => {
       },
       ok: () => {},
     });
-    expect(seen).toBe('Diserahkan ke jaringan: 1 dari 2 KB');
+    expect(seen).toBe('Terkirim: 1 dari 2 KB');
     slot.remove();
   });
 

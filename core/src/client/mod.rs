@@ -19,7 +19,7 @@ mod upload;
 
 pub use error::{map_error, ClientError};
 pub use oid4vci::parse_credential_offer;
-pub use upload::{OnUpload, UPLOAD_CHUNK};
+pub use upload::{ChunkSize, OnUpload, TUS_VERSION, UPLOAD_CHUNK};
 
 use crate::secret::SecretString;
 use crate::wire::{ApiError, CredentialIssuerMetadata, EcJwk};
@@ -605,7 +605,8 @@ mod tests {
             nik: "1671014509900001".into(),
             email: "a@b.co".into(),
             phone: "+6281234567890".into(),
-            selfie_jpeg: String::new(),
+            selfie_jpeg: Some(String::new()),
+            selfie_upload: None,
             device_jwk: EcJwk {
                 kty: "EC".into(),
                 crv: "P-256".into(),

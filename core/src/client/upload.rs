@@ -1,23 +1,29 @@
-//! Upload progress: a request body that counts the bytes it hands on.
+//! Upload progress, two ways.
 //!
-//! What is counted: the bytes the HTTP connection has taken from the body ("handed to
-//! the network"), not bytes on the wire nor bytes the server acknowledged. hyper queues
-//! what it takes and writes it to the socket, and Linux sizes a new connection's send
-//! buffer from the MSS and the initial window (tens of KB, 80 KB and more), so a
-//! selfie submit is handed on almost at once and the count runs ahead of the link by up
-//! to the whole body: measured over the 2G fault proxy, the count reached 98,475 of
-//! 98,475 bytes before the link had carried its first KB (`tests/tests/net_upload.rs`,
-//! docs/notes/session6-net.md). Tracking the wire would need the socket (a small
-//! `SO_SNDBUF` or `TCP_NOTSENT_LOWAT`), which reqwest does not expose. The UI words it
-//! as what it is.
+//! The selfie goes as a resumable upload (tus 1.0, the server's `crate::upload`):
+//! [`BackendClient::upload`] sends it in chunks (`PATCH` with `Upload-Offset`), and the
+//! progress it reports is the offset the server answered, that is, bytes the server
+//! has stored. The chunk size follows the measured throughput ([`ChunkSize`]: 16 KB
+//! first, aiming at ~2 s a chunk, 4 to 64 KB), so on 2G the progress moves every few
+//! seconds, and a dropped connection loses at most the chunk in flight: the client
+//! asks for the offset (`HEAD`) and goes on from there, never resending a byte the
+//! server confirmed.
+//!
+//! [`CountingBody`] (the "Lupa PIN" request, which still carries its selfie inline)
+//! counts the bytes the HTTP connection has taken from the body: not bytes on the wire
+//! (the kernel's send buffer takes a ~100 KB body at once; docs/notes/session6-net.md),
+//! so that count is not shown as "sent".
 
+use super::error::transport_error;
+use super::{BackendClient, ClientError};
 use bytes::Bytes;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// Told `(sent, total)`: the body's bytes handed to the connection so far, of `total`.
-/// Called from the connection's task; keep it short (send on a channel).
+/// Told `(done, total)`: for [`BackendClient::upload`], the bytes the server has
+/// stored, of `total`; for a counted body, the bytes handed to the connection. Keep it
+/// short (send on a channel).
 pub type OnUpload = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// The size of the body's pieces.
@@ -66,6 +72,239 @@ impl http_body::Body for CountingBody {
     }
 }
 
+/// The tus protocol version spoken.
+pub const TUS_VERSION: &str = "1.0.0";
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+/// The next chunk's size: [`Self::FIRST`] at the start, then what the last chunk's
+/// throughput carries in [`Self::AIM`], within [`Self::MIN`]..=[`Self::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSize(usize);
+
+impl ChunkSize {
+    pub const FIRST: usize = 16 * 1024;
+    pub const MIN: usize = 4 * 1024;
+    pub const MAX: usize = 64 * 1024;
+    pub const AIM: std::time::Duration = std::time::Duration::from_secs(2);
+
+    pub fn new() -> Self {
+        Self(Self::FIRST)
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+
+    /// After `bytes` were stored in `took`.
+    pub fn measured(&mut self, bytes: usize, took: std::time::Duration) {
+        let secs = took.as_secs_f64().max(0.001);
+        let next = (bytes as f64 / secs * Self::AIM.as_secs_f64()) as usize;
+        // Whole KB, and at most twice the last (one fast chunk on a warm link is no
+        // proof of the next).
+        let next = next.min(self.0.saturating_mul(2)) / 1024 * 1024;
+        self.0 = next.clamp(Self::MIN, Self::MAX);
+    }
+}
+
+impl Default for ChunkSize {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A chunk's answer.
+enum Patched {
+    /// Stored: the new offset.
+    Stored(u64),
+    /// The server holds another offset (a retried chunk it had): ask it.
+    Mismatch,
+}
+
+impl BackendClient {
+    fn tus(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        req.header("Tus-Resumable", TUS_VERSION)
+    }
+
+    async fn refusal(resp: reqwest::Response) -> ClientError {
+        let status = resp.status();
+        let retry = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body: Option<crate::wire::ApiError> = resp.json().await.ok();
+        super::map_error(status, body, retry)
+    }
+
+    fn offset_in(resp: &reqwest::Response) -> Result<u64, ClientError> {
+        resp.headers()
+            .get("upload-offset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ClientError::Protocol("Upload-Offset".into()))
+    }
+
+    /// Retries `f` on a lost answer (offline, timeout, busy) like [`Self::send_retry`].
+    async fn retrying<T, F, Fut>(&self, f: F) -> Result<T, ClientError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let start = tokio::time::Instant::now();
+        let mut retry = 0u32;
+        loop {
+            match f().await {
+                Err(
+                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
+                ) => {
+                    let wait = self.policy.backoff(retry);
+                    retry += 1;
+                    if retry >= self.policy.attempts
+                        || start.elapsed() + wait > self.policy.retry_budget
+                    {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// POST /api/v1/uploads (tus creation) for `length` bytes: the upload's id (a
+    /// capability; keep it with the pending step). A creation whose answer was lost
+    /// is made again (the orphan expires on the server).
+    pub async fn create_upload(&self, length: u64) -> Result<String, ClientError> {
+        let url = self.url(crate::wire::paths::UPLOADS);
+        self.retrying(|| async {
+            let resp = self
+                .tus(self.http.post(&url))
+                .header("Upload-Length", length.to_string())
+                .send()
+                .await
+                .map_err(transport_error)?;
+            if resp.status() != reqwest::StatusCode::CREATED {
+                return Err(Self::refusal(resp).await);
+            }
+            resp.headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.rsplit('/').next())
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| ClientError::Protocol("Location".into()))
+        })
+        .await
+    }
+
+    fn upload_url(&self, id: &str) -> String {
+        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        self.url(&crate::wire::paths::UPLOAD.replace("{id}", &id))
+    }
+
+    /// HEAD /api/v1/uploads/{id}: the bytes the server holds (`NotFound` when the
+    /// upload is unknown or expired).
+    pub async fn upload_offset(&self, id: &str) -> Result<u64, ClientError> {
+        let url = self.upload_url(id);
+        self.retrying(|| async {
+            let resp = self
+                .tus(self.http.head(&url))
+                .send()
+                .await
+                .map_err(transport_error)?;
+            if resp.status() != reqwest::StatusCode::OK {
+                return Err(Self::refusal(resp).await);
+            }
+            Self::offset_in(&resp)
+        })
+        .await
+    }
+
+    async fn patch(&self, url: &str, offset: u64, chunk: &[u8]) -> Result<Patched, ClientError> {
+        let resp = self
+            .tus(self.http.patch(url))
+            .header(reqwest::header::CONTENT_TYPE, OFFSET_OCTET_STREAM)
+            .header("Upload-Offset", offset.to_string())
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        match resp.status() {
+            reqwest::StatusCode::NO_CONTENT => Ok(Patched::Stored(Self::offset_in(&resp)?)),
+            reqwest::StatusCode::CONFLICT => Ok(Patched::Mismatch),
+            _ => Err(Self::refusal(resp).await),
+        }
+    }
+
+    /// Sends `data` to the upload `id` from the offset the server holds, in chunks
+    /// ([`ChunkSize`]), telling `on` each offset the server answered. After a lost
+    /// answer (the connection dropped, the answer was cut) it waits (backoff with full
+    /// jitter), asks the offset and goes on from it; it gives up after the policy's
+    /// attempts or retry budget without progress. `NotFound`: the upload expired
+    /// (create another).
+    pub async fn upload(
+        &self,
+        id: &str,
+        data: &[u8],
+        on: Option<&OnUpload>,
+    ) -> Result<(), ClientError> {
+        let url = self.upload_url(id);
+        let total = data.len() as u64;
+        let mut offset = self.upload_offset(id).await?;
+        let mut size = ChunkSize::new();
+        let mut retry = 0u32;
+        let mut since = tokio::time::Instant::now();
+        if let Some(on) = on {
+            on(offset, total);
+        }
+        while offset < total {
+            let start = usize::try_from(offset)
+                .ok()
+                .filter(|s| *s <= data.len())
+                .ok_or_else(|| ClientError::Protocol("Upload-Offset past the data".into()))?;
+            let end = (start + size.get()).min(data.len());
+            let t = tokio::time::Instant::now();
+            match self.patch(&url, offset, &data[start..end]).await {
+                Ok(Patched::Stored(now)) if now > offset && now <= total => {
+                    size.measured((now - offset) as usize, t.elapsed());
+                    offset = now;
+                    retry = 0;
+                    since = tokio::time::Instant::now();
+                    if let Some(on) = on {
+                        on(offset, total);
+                    }
+                }
+                Ok(Patched::Stored(_)) => {
+                    return Err(ClientError::Protocol("Upload-Offset went back".into()))
+                }
+                Ok(Patched::Mismatch) => offset = self.upload_offset(id).await?,
+                Err(
+                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
+                ) => {
+                    let wait = self.policy.backoff(retry);
+                    retry += 1;
+                    if retry >= self.policy.attempts
+                        || since.elapsed() + wait > self.policy.retry_budget
+                    {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(wait).await;
+                    let held = self.upload_offset(id).await?;
+                    if held > offset {
+                        // The chunk arrived; only its answer was lost.
+                        offset = held;
+                        if let Some(on) = on {
+                            on(offset, total);
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -93,5 +332,25 @@ mod tests {
             *seen.lock().unwrap(),
             vec![(1024, 2500), (2048, 2500), (2500, 2500)]
         );
+    }
+
+    #[test]
+    fn chunks_follow_the_throughput_within_bounds() {
+        use std::time::Duration;
+        let mut c = ChunkSize::new();
+        assert_eq!(c.get(), 16 * 1024);
+        // 2G: ~6 KB/s → ~12 KB per 2 s.
+        c.measured(16 * 1024, Duration::from_millis(2700));
+        assert_eq!(c.get(), 11 * 1024);
+        // Very slow: the floor.
+        c.measured(12 * 1024, Duration::from_secs(60));
+        assert_eq!(c.get(), ChunkSize::MIN);
+        // Fast: at most doubling, up to the cap.
+        c.measured(4 * 1024, Duration::from_millis(1));
+        assert_eq!(c.get(), 8 * 1024);
+        for _ in 0..5 {
+            c.measured(c.get(), Duration::from_millis(1));
+        }
+        assert_eq!(c.get(), ChunkSize::MAX);
     }
 }

@@ -175,16 +175,31 @@ impl Store {
         })
     }
 
-    /// Deletes every row of every table in one transaction (release of the device).
-    pub fn clear_all(&self) -> Result<(), StoreError> {
+    /// Forgets the wallet (every row of every table: release of the device), keeps
+    /// `keep` (the settings, as a kv pair) and records why in the history, in one
+    /// transaction: a crash or a failed write leaves either the old wallet whole or
+    /// the wiped one with its settings and its history entry, never a wallet without
+    /// either.
+    pub fn wipe_keeping(
+        &self,
+        keep: (&str, &str),
+        at: DateTime<Utc>,
+        kind: HistoryKind,
+    ) -> Result<(), StoreError> {
         self.with_tx(|tx| {
-            tx.execute_batch(
-                "DELETE FROM kv; DELETE FROM history; DELETE FROM envelope;
-                 DELETE FROM documents; DELETE FROM pin_attempts;",
-            )?;
-            Ok(())
+            clear_tables(tx)?;
+            set_kv(tx, keep.0, keep.1)?;
+            append_history(tx, at, kind, None)
         })
     }
+}
+
+fn clear_tables(c: &Connection) -> Result<(), StoreError> {
+    c.execute_batch(
+        "DELETE FROM kv; DELETE FROM history; DELETE FROM envelope;
+         DELETE FROM documents; DELETE FROM pin_attempts;",
+    )?;
+    Ok(())
 }
 
 pub(crate) fn get_kv(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {
@@ -265,6 +280,53 @@ mod tests {
         assert_eq!(h[0].detail.as_deref(), Some("Desk 1"));
         assert_eq!(h[1].kind, HistoryKind::Registered);
         assert_eq!(h[1].at, "2026-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn wipe_keeps_the_settings_and_records_why() {
+        let s = Store::open_in_memory().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        s.set_kv("settings", "{\"lang\":\"id\"}").unwrap();
+        s.set_kv("enrollment", "{}").unwrap();
+        s.append_history(t, HistoryKind::Registered, None).unwrap();
+        s.wipe_keeping(
+            ("settings", "{\"lang\":\"en\"}"),
+            t,
+            HistoryKind::DeviceReleased,
+        )
+        .unwrap();
+        assert_eq!(s.get_kv("enrollment").unwrap(), None);
+        assert_eq!(
+            s.get_kv("settings").unwrap().as_deref(),
+            Some("{\"lang\":\"en\"}")
+        );
+        let h = s.history().unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].kind, HistoryKind::DeviceReleased);
+    }
+
+    #[test]
+    fn a_wipe_that_fails_half_way_leaves_the_wallet_whole() {
+        let s = Store::open_in_memory().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        s.set_kv("settings", "old").unwrap();
+        s.set_kv("enrollment", "{}").unwrap();
+        s.append_history(t, HistoryKind::Registered, None).unwrap();
+        // The last write of the wipe (its history entry) fails.
+        s.with_conn(|c| {
+            c.execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON history
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .map_err(StoreError::from)
+        })
+        .unwrap();
+        assert!(s
+            .wipe_keeping(("settings", "new"), t, HistoryKind::DeviceReleased)
+            .is_err());
+        assert_eq!(s.get_kv("enrollment").unwrap().as_deref(), Some("{}"));
+        assert_eq!(s.get_kv("settings").unwrap().as_deref(), Some("old"));
+        assert_eq!(s.history().unwrap()[0].kind, HistoryKind::Registered);
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Wallet {
 
     pub(super) fn verify(&self, sd_jwt: &str) -> Result<sdjwt::Verified, UiError> {
         let issuer = self.issuer()?;
-        let device = self.device.public_jwk();
+        let device = self.device().public_jwk();
         let v = sdjwt::verify(sd_jwt, &issuer.jwk, Some(&device), self.now())?;
         if v.issuer != issuer.id {
             return Err(err(

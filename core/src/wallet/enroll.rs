@@ -2,7 +2,9 @@
 //! and starting over.
 
 use super::records::{EnrollmentRecord, KV_DRAFT, KV_ENROLLMENT, KV_PENDING, KV_SELFIE, KV_STATE};
-use super::steps::{all_steps, input_of, kv_step, STEP_RESEND, STEP_SCAN, STEP_SUBMIT};
+use super::steps::{
+    all_steps, input_of, kv_step, STEP_RESEND, STEP_SCAN, STEP_SUBMIT, STEP_UPLOAD,
+};
 use super::{err, internal, Wallet};
 use crate::client::{IdempotencyKey, OnUpload, Prepared};
 use crate::enrollment::{Desk, EnrollmentState};
@@ -123,8 +125,9 @@ impl Wallet {
         self.submit_enrollment_counted(form, None).await
     }
 
-    /// [`Self::submit_enrollment`], telling `on` the upload's progress: the bytes of the
-    /// request body (form, selfie, proof) handed to the connection, of its size.
+    /// [`Self::submit_enrollment`], telling `on` the selfie upload's progress: the bytes
+    /// the server has stored, of the photo's size. The photo goes first as a resumable
+    /// upload ([`Self::upload_selfie`]), then the submit names it.
     pub async fn submit_enrollment_counted(
         &self,
         form: RegisterForm,
@@ -149,6 +152,9 @@ impl Wallet {
                 .map(|v| v.preview_jpeg)
                 .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?,
         };
+        let photo = base64::engine::general_purpose::STANDARD
+            .decode(&jpeg)
+            .map_err(|_| err(ErrorCode::ImageInvalid, "the kept selfie is not base64"))?;
         // The same form and photo resume the kept request (its key and body: the proof
         // over a nonce the server may already have spent).
         let input = input_of(&[
@@ -163,25 +169,28 @@ impl Wallet {
                 STEP_SUBMIT,
                 &input,
                 || async {
-                    // The proof that this device holds the key it enrolls (aud = the
+                    // The photo first (resumed if an upload of it is kept), then the
+                    // proof that this device holds the key it enrolls (aud = the
                     // configured issuer).
+                    let upload = self.upload_selfie(&client, &photo, on.as_ref()).await?;
                     let nonce = client.nonce().await?;
                     let device_proof =
-                        self.device
+                        self.device()
                             .proof_jwt(&self.expected_issuer(), &nonce, self.now())?;
                     let req = EnrollRequest {
                         nik: info.nik.clone(),
                         email: mail.clone(),
                         phone: phone.clone(),
-                        selfie_jpeg: jpeg.clone(),
-                        device_jwk: self.device.public_jwk(),
+                        selfie_jpeg: None,
+                        selfie_upload: Some(upload),
+                        device_jwk: self.device().public_jwk(),
                         device_proof,
                     };
                     Ok(Prepared::json(IdempotencyKey::random(), &req)?)
                 },
                 |p| {
-                    let (client, on) = (&client, &on);
-                    async move { client.submit_prepared_counted(&p, on.as_ref()).await }
+                    let client = &client;
+                    async move { client.submit_prepared(&p).await }
                 },
             )
             .await?;
@@ -200,11 +209,35 @@ impl Wallet {
                 (KV_ENROLLMENT, sealed.as_str()),
             ],
             &[KV_DRAFT, KV_SELFIE],
-            &[STEP_SUBMIT.to_owned()],
+            &[STEP_SUBMIT.to_owned(), STEP_UPLOAD.to_owned()],
         )?;
         self.inner().selfie = None;
         self.history_add(HistoryKind::Registered, None)?;
         Self::view_of(&next, &rec).ok_or_else(|| internal("enrollment view"))
+    }
+
+    /// Uploads `photo` (tus, [`crate::client::BackendClient::upload`]): resumes the
+    /// kept upload of this photo from the offset the server holds, or creates one and
+    /// keeps its id first (so a restart resumes it too); an expired one is made anew.
+    /// The upload's id, for the submit.
+    async fn upload_selfie(
+        &self,
+        client: &crate::client::BackendClient,
+        photo: &[u8],
+        on: Option<&OnUpload>,
+    ) -> Result<String, UiError> {
+        let input = input_of(&[photo]);
+        if let Some(id) = self.pending_upload(&input)? {
+            match client.upload(&id, photo, on).await {
+                Ok(()) => return Ok(id),
+                Err(crate::client::ClientError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let id = client.create_upload(photo.len() as u64).await?;
+        self.keep_upload(&input, &id)?;
+        client.upload(&id, photo, on).await?;
+        Ok(id)
     }
 
     pub fn decode_qr_image(&self, bytes: &[u8]) -> Result<String, UiError> {

@@ -58,7 +58,7 @@ impl Wallet {
         let v = sdjwt::verify(
             sd_jwt,
             &issuer.jwk,
-            Some(&self.device.public_jwk()),
+            Some(&self.device().public_jwk()),
             self.now(),
         )?;
         if v.issuer != issuer.id {
@@ -273,7 +273,7 @@ impl Wallet {
             &input,
             || async {
                 let nonce = client.nonce().await?;
-                let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
+                let proof = self.device().proof_jwt(&issuer.id, &nonce, self.now())?;
                 let body = crate::wire::DeviceRequest {
                     proof,
                     selfie_jpeg: None,
@@ -353,7 +353,7 @@ mod tests {
     fn credential(w: &Wallet, key: &EcKeyPair, iss: &str, vct: &str) -> String {
         let mut claims = Map::new();
         claims.insert("nama".into(), json!("SITI RAHMAWATI"));
-        let holder = w.device.public_jwk();
+        let holder = w.device().public_jwk();
         let now = Utc::now();
         let req = sdjwt::IssueRequest::new(iss, vct, claims, &holder, now, now + Duration::days(1));
         sdjwt::issue(key, &req).unwrap()

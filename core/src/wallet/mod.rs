@@ -94,6 +94,10 @@ struct Inner {
     session: Option<UnlockedKey>,
     selfie: Option<Processed>,
     client: Arc<BackendClient>,
+    /// The device key (its private half in the key store): replaced by a new one when
+    /// the device is released, so a later registration is bound to a key the server
+    /// has not revoked, and is the key the wallet opens with next time.
+    device: Arc<DeviceKey>,
     /// The checked presentation request the consent screen shows (see `present`).
     presenting: Option<present::PendingPresentation>,
     /// The "Periksa KTP" check started last (id, which check), until its result.
@@ -108,7 +112,6 @@ pub struct Wallet {
     keystore: Arc<dyn KeyStore>,
     store: Arc<Store>,
     vault: Vault,
-    device: DeviceKey,
     issuer_url: Option<String>,
     inner: Mutex<Inner>,
     /// Bumped by `cancel_network` (see `steps`).
@@ -220,7 +223,6 @@ impl Wallet {
             keystore: cfg.keystore,
             store,
             vault,
-            device,
             issuer_url: cfg.issuer_url,
             cancel: tokio::sync::watch::Sender::new(0),
             inner: Mutex::new(Inner {
@@ -231,6 +233,7 @@ impl Wallet {
                 presenting: None,
                 checking: None,
                 client,
+                device: Arc::new(device),
             }),
         })
     }
@@ -241,6 +244,10 @@ impl Wallet {
 
     fn client(&self) -> Arc<BackendClient> {
         Arc::clone(&self.inner().client)
+    }
+
+    fn device(&self) -> Arc<DeviceKey> {
+        Arc::clone(&self.inner().device)
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -355,7 +362,7 @@ impl Wallet {
             Some(Arc::new(backend_client(
                 &settings.backend_url,
                 self.issuer_url.as_deref(),
-                &self.device,
+                &self.device(),
                 &self.clock,
             )?))
         } else {
@@ -372,15 +379,30 @@ impl Wallet {
 
     fn wipe_local(&self, kind: HistoryKind) -> Result<AppState, UiError> {
         let settings = self.settings()?;
-        self.store.clear_all()?;
-        self.store.set_kv(KV_SETTINGS, &to_json(&settings)?)?;
-        self.keystore.delete(KS_DEVICE_KEY)?;
+        // One transaction for the store. Then a new device key replaces the released
+        // one (revoked at the server, and a later registration must not be linkable
+        // to it) in the key store, then in memory with a client that signs with it.
+        // A crash before the key is replaced leaves the released key, which the next
+        // registration would be refused with (device revoked) until a release again.
+        self.store
+            .wipe_keeping((KV_SETTINGS, &to_json(&settings)?), self.now(), kind)?;
+        let device = DeviceKey::generate()?;
+        self.keystore.put(KS_DEVICE_KEY, device.to_pkcs8())?;
+        let client = Arc::new(backend_client(
+            &settings.backend_url,
+            self.issuer_url.as_deref(),
+            &device,
+            &self.clock,
+        )?);
         {
             let mut inner = self.inner();
             inner.session = None;
             inner.selfie = None;
+            inner.presenting = None;
+            inner.checking = None;
+            inner.device = Arc::new(device);
+            inner.client = client;
         }
-        self.history_add(kind, None)?;
         self.app_state()
     }
 

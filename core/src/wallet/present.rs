@@ -478,7 +478,7 @@ impl Wallet {
             let selected = sdjwt_present::select(&sd_jwt, &paths)?;
             let kb = sdjwt_present::key_binding(
                 &selected,
-                self.device.key_pair(),
+                self.device().key_pair(),
                 &req.client_id,
                 &req.nonce,
                 self.now(),

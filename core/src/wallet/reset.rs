@@ -54,7 +54,7 @@ impl Wallet {
                 &input,
                 || async {
                     let nonce = client.nonce().await?;
-                    let proof = self.device.proof_jwt(&issuer.id, &nonce, self.now())?;
+                    let proof = self.device().proof_jwt(&issuer.id, &nonce, self.now())?;
                     let body = DeviceRequest {
                         proof,
                         selfie_jpeg: selfie.clone(),

@@ -33,6 +33,8 @@ pub(super) const STEP_REFRESH: &str = "refresh";
 pub(super) const STEP_RELEASE: &str = "release";
 /// "Lupa PIN": the reauth request (with its selfie).
 pub(super) const STEP_REAUTH: &str = "reauth";
+/// The selfie's resumable upload before the submit: its id (ended with the submit).
+pub(super) const STEP_UPLOAD: &str = "upload";
 
 /// The credential request step of `configuration`.
 pub(super) fn step_credential(configuration: &str) -> String {
@@ -68,6 +70,7 @@ pub(super) fn all_steps() -> Vec<String> {
         STEP_REFRESH,
         STEP_RELEASE,
         STEP_REAUTH,
+        STEP_UPLOAD,
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -87,6 +90,14 @@ pub(super) fn kv_step(step: &str) -> String {
 struct PendingStep {
     input: String,
     request: Prepared,
+}
+
+/// The selfie upload's record: the photo it is for (a SHA-256) and the upload's id
+/// (a capability on the server, so kept sealed like a request).
+#[derive(Serialize, Deserialize)]
+struct PendingUpload {
+    input: String,
+    id: SecretString,
 }
 
 /// SHA-256 over length-prefixed parts, hex.
@@ -149,6 +160,29 @@ impl Wallet {
             &PendingStep {
                 input: input.to_owned(),
                 request: request.clone(),
+            },
+        )?;
+        Ok(self.store.set_kv(&name, &sealed)?)
+    }
+
+    /// The kept upload id of [`STEP_UPLOAD`] when it was made for `input`.
+    pub(super) fn pending_upload(&self, input: &str) -> Result<Option<String>, UiError> {
+        let name = kv_step(STEP_UPLOAD);
+        let Some(sealed) = self.store.get_kv(&name)? else {
+            return Ok(None);
+        };
+        let p: PendingUpload = self.open_json(&name, &sealed)?;
+        Ok((p.input == input).then(|| p.id.expose().clone()))
+    }
+
+    /// Keeps the upload `id` for `input` (so an app restart resumes it).
+    pub(super) fn keep_upload(&self, input: &str, id: &str) -> Result<(), UiError> {
+        let name = kv_step(STEP_UPLOAD);
+        let sealed = self.seal_json(
+            &name,
+            &PendingUpload {
+                input: input.to_owned(),
+                id: SecretString::new(id.to_owned()),
             },
         )?;
         Ok(self.store.set_kv(&name, &sealed)?)
@@ -262,7 +296,7 @@ impl Wallet {
             &input,
             || async {
                 let nonce = client.nonce().await?;
-                let proof = self.device.proof_jwt(issuer, &nonce, self.now())?;
+                let proof = self.device().proof_jwt(issuer, &nonce, self.now())?;
                 Ok(Prepared::json(
                     crate::client::IdempotencyKey::random(),
                     &BackendClient::credential_request(configuration, &proof),

@@ -9,6 +9,7 @@ pub mod oid4vci;
 pub mod pinreset;
 pub mod reauth;
 pub mod status_list;
+pub mod uploads;
 
 pub use crate::error::ApiErr;
 use crate::state::SharedState;
@@ -77,6 +78,7 @@ pub fn router(state: SharedState) -> Router {
         .route(health::HEALTHZ, get(health::healthz))
         .route(health::READYZ, get(health::readyz))
         .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
+        .merge(uploads::routes())
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

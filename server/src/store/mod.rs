@@ -17,12 +17,14 @@ pub mod outbox;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+pub mod uploads;
 
 pub use facequeue::{FacePurpose, FaceQueueStore};
 pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use outbox::{Mail, MailPurpose, OutboxStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use uploads::{Append, UploadInfo, UploadStore};
 
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};
@@ -280,7 +282,9 @@ pub struct Readiness {
     pub expected_version: i64,
 }
 
-pub trait Store: IdempotencyStore + OutboxStore + FaceQueueStore + Send + Sync {
+pub trait Store:
+    IdempotencyStore + OutboxStore + FaceQueueStore + UploadStore + Send + Sync
+{
     /// Takes one token from the rate-limit bucket `key` (`burst` deep, refilled at
     /// `per_minute`; see [`crate::ratelimit::take`]), one transaction with the row
     /// locked, so concurrent requests on any node count once each.

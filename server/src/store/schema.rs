@@ -187,6 +187,18 @@ CREATE TABLE face_checks (
 );
 CREATE INDEX face_checks_due ON face_checks(next_at) WHERE status IN ('pending', 'checking');
 "#,
+    // 12: resumable uploads (tus 1.0; store/uploads.rs): keyed by the SHA-256 of the
+    // capability id; the offset is length(data); times in ms since the epoch.
+    r#"
+CREATE TABLE uploads (
+    key TEXT PRIMARY KEY,
+    length INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX uploads_expiry ON uploads(expires_at);
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -354,5 +366,16 @@ CREATE TABLE face_checks (
     UNIQUE (enrollment_id, purpose)
 );
 CREATE INDEX face_checks_due ON face_checks(next_at) WHERE status IN ('pending', 'checking');
+"#,
+    // 7: resumable uploads (tus 1.0; store/uploads.rs).
+    r#"
+CREATE TABLE uploads (
+    key TEXT PRIMARY KEY,
+    length BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX uploads_expiry ON uploads(expires_at);
 "#,
 ];

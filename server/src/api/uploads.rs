@@ -1,0 +1,255 @@
+//! Resumable uploads, tus 1.0 ([`crate::upload`]): OPTIONS and POST on
+//! `/api/v1/uploads`, HEAD and PATCH on `/api/v1/uploads/{id}`. Every answer carries
+//! `Tus-Resumable: 1.0.0` ([`routes`]' layer).
+
+use super::{blocking, ApiErr};
+use crate::state::SharedState;
+use crate::upload::{self, MAX_SIZE, TUS_EXTENSIONS, TUS_VERSION};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use ikd_proto::wire::paths;
+use std::net::SocketAddr;
+
+pub const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+pub const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+pub const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
+/// The PATCH body's media type.
+pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+/// The upload routes, with `Tus-Resumable` added to every answer.
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route(
+            paths::UPLOADS,
+            on(MethodFilter::POST, create).options(options),
+        )
+        .route(paths::UPLOAD, on(MethodFilter::HEAD, head).patch(patch))
+        .layer(axum::middleware::map_response(tus_resumable))
+}
+
+async fn tus_resumable(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION));
+    r
+}
+
+fn num(v: u64) -> HeaderValue {
+    HeaderValue::from(v)
+}
+
+fn date(t: chrono::DateTime<chrono::Utc>) -> HeaderValue {
+    HeaderValue::from_str(&upload::http_date(t)).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// A refusal of an upload route: the protocol version (412, naming the versions
+/// spoken) or any other [`ApiErr`].
+pub enum Refusal {
+    Version,
+    Api(ApiErr),
+}
+
+impl From<ApiErr> for Refusal {
+    fn from(e: ApiErr) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Api(e) => e.into_response(),
+            Self::Version => {
+                let mut r = ApiErr::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "invalid_request",
+                    "Versi protokol unggah tidak didukung.",
+                )
+                .into_response();
+                r.headers_mut().insert(
+                    HeaderName::from_static("tus-version"),
+                    HeaderValue::from_static(TUS_VERSION),
+                );
+                r
+            }
+        }
+    }
+}
+
+/// 412 unless the request speaks tus 1.0.0 (`Tus-Resumable`).
+fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
+    if headers.get(&TUS_RESUMABLE).and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
+        Ok(())
+    } else {
+        Err(Refusal::Version)
+    }
+}
+
+/// A header that must hold a non-negative integer (tus: no sign, no spaces).
+fn number_header(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiErr> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            ApiErr::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Header unggahan tidak valid.",
+            )
+            .with_field(name.as_str())
+        })
+}
+
+/// OPTIONS /api/v1/uploads: what this server speaks.
+#[utoipa::path(options, path = "/api/v1/uploads", tag = "enrollment",
+    responses(
+        (status = 204, description = "tus discovery",
+            headers(
+                ("Tus-Version" = String, description = "1.0.0"),
+                ("Tus-Max-Size" = u64, description = "The largest upload, bytes (the selfie limit)"),
+                ("Tus-Extension" = String, description = "creation,expiration"),
+            )),
+    ))]
+pub async fn options() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    h.insert("tus-max-size", num(MAX_SIZE));
+    h.insert("tus-extension", HeaderValue::from_static(TUS_EXTENSIONS));
+    r
+}
+
+/// POST /api/v1/uploads (tus creation)
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "enrollment",
+    params(
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "The upload's size in bytes, at most Tus-Max-Size"),
+    ),
+    responses(
+        (status = 201, description = "Created: Location names the upload (its id is a capability: keep it secret)",
+            headers(
+                ("Location" = String, description = "/api/v1/uploads/{id}"),
+                ("Upload-Expires" = String, description = "HTTP-date; the upload is deleted after it"),
+            )),
+        (status = 400, description = "Upload-Length missing or not a number", body = ikd_proto::wire::ApiError),
+        (status = 412, description = "Tus-Resumable is not 1.0.0 (Tus-Version names what is spoken)", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Upload-Length above Tus-Max-Size", body = ikd_proto::wire::ApiError),
+        (status = 429, description = "Too many uploads from this address (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
+    ))]
+pub async fn create(
+    State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    check_version(&headers)?;
+    let length = number_header(&headers, &UPLOAD_LENGTH)?;
+    let created = blocking(move || upload::create(&state, peer, length)).await?;
+    let mut r = StatusCode::CREATED.into_response();
+    let h = r.headers_mut();
+    let location = paths::UPLOAD.replace("{id}", &created.id);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    h.insert(UPLOAD_EXPIRES, date(created.expires_at));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// HEAD /api/v1/uploads/{id}: the offset to resume from.
+#[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "enrollment",
+    params(
+        ("id" = String, Path, description = "The upload id (from Location)"),
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+    ),
+    responses(
+        (status = 200, description = "The bytes stored so far",
+            headers(
+                ("Upload-Offset" = u64, description = "Bytes stored"),
+                ("Upload-Length" = u64, description = "The declared size"),
+                ("Upload-Expires" = String, description = "HTTP-date"),
+            )),
+        (status = 404, description = "Unknown or expired"),
+        (status = 412, description = "Tus-Resumable is not 1.0.0"),
+    ))]
+pub async fn head(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    check_version(&headers)?;
+    let info = blocking(move || upload::info(&state, &id)).await?;
+    let mut r = StatusCode::OK.into_response();
+    let h = r.headers_mut();
+    h.insert(UPLOAD_OFFSET, num(info.offset));
+    h.insert(UPLOAD_LENGTH, num(info.length));
+    h.insert(UPLOAD_EXPIRES, date(info.expires_at));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// PATCH /api/v1/uploads/{id}: appends the body at Upload-Offset.
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "enrollment",
+    params(
+        ("id" = String, Path, description = "The upload id (from Location)"),
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "Where the body goes: the offset stored now"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream",
+        description = "The next bytes of the upload"),
+    responses(
+        (status = 204, description = "Stored (one transaction)",
+            headers(
+                ("Upload-Offset" = u64, description = "Bytes stored now"),
+                ("Upload-Expires" = String, description = "HTTP-date"),
+            )),
+        (status = 400, description = "Upload-Offset missing or not a number", body = ikd_proto::wire::ApiError),
+        (status = 404, description = "Unknown or expired", body = ikd_proto::wire::ApiError),
+        (status = 409, description = "Upload-Offset is not the stored offset (detail.upload_offset; nothing stored: HEAD and go on)", body = ikd_proto::wire::ApiError),
+        (status = 412, description = "Tus-Resumable is not 1.0.0", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "The body goes past Upload-Length, or is too large", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "Content-Type is not application/offset+octet-stream", body = ikd_proto::wire::ApiError),
+    ))]
+pub async fn patch(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refusal> {
+    check_version(&headers)?;
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if media.as_deref() != Some(OFFSET_OCTET_STREAM) {
+        return Err(ApiErr::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "Content-Type harus application/offset+octet-stream.",
+        )
+        .into());
+    }
+    let offset = number_header(&headers, &UPLOAD_OFFSET)?;
+    let chunk = body.map_err(|rej| {
+        let status = rej.status();
+        let status = if status.is_client_error() {
+            status
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiErr::new(status, "invalid_request", "Data unggahan tidak terbaca.")
+    })?;
+    let done = blocking(move || upload::append(&state, &id, offset, &chunk)).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(UPLOAD_OFFSET, num(done.offset));
+    h.insert(UPLOAD_EXPIRES, date(done.expires_at));
+    Ok(r)
+}

@@ -1,0 +1,24 @@
+// A third-party tus 1.0 client (tus-js-client, the tus project's own) uploads a file to
+// ikd-server's resumable uploads in chunks, and prints the upload's URL and the
+// progress it saw as JSON on stdout. Run by tests/tests/interop_tus.rs:
+//   node upload.mjs <endpoint> <file> <chunk size>
+import { readFile } from 'node:fs/promises';
+import * as tus from 'tus-js-client';
+
+const [endpoint, file, chunk] = process.argv.slice(2);
+const data = await readFile(file);
+const progress = [];
+const url = await new Promise((resolve, reject) => {
+  const upload = new tus.Upload(data, {
+    endpoint,
+    chunkSize: Number(chunk),
+    retryDelays: [0, 100, 500],
+    metadata: { filename: 'selfie.jpg', filetype: 'image/jpeg' },
+    storeFingerprintForResuming: false,
+    onChunkComplete: (_size, accepted, total) => progress.push([accepted, total]),
+    onError: reject,
+    onSuccess: () => resolve(upload.url),
+  });
+  upload.start();
+});
+process.stdout.write(JSON.stringify({ url, progress }) + '\n');
