@@ -198,8 +198,13 @@ impl Out {
 /// The split's first choice, as a fraction of the height. The top part is decoded
 /// from the start while the other thread skims down to it and decodes the rest, so the
 /// top is the larger part: the skim costs about half as much per row as the decode
-/// (measured: see `docs/notes/session5-selfie.md`).
-const TOP_FRACTION: f64 = 0.6;
+/// (measured: see `docs/notes/session5-selfie.md`). At 0.6 the other thread took about
+/// 18 % longer than the head (CPU time per thread, `perf record -e cpu-clock`, 12 MP
+/// sample; session 7): the head's thread then waited for it. The balance, head rows ×
+/// decode = head rows × skim + the rest × decode, is at about 2/3: at 0.66 the other
+/// thread still took ~8 % longer in all of 6 runs (its page faults: the bottom part is
+/// a copy), at 0.68 the head took longer in 4 of 6.
+const TOP_FRACTION: f64 = 0.67;
 
 /// Is there a second core for the two-thread steps? Asked once per process (std reads
 /// the cgroup files on every call).

@@ -62,7 +62,7 @@ pub(crate) struct JpegInfo<'a> {
     pub exif: Option<&'a [u8]>,
     /// Where the entropy-coded data of a file with one scan ends (the offset of the EOI
     /// marker's 0xFF), when it holds no marker but stuffed bytes: the data the
-    /// two-thread decode can split (`split::plan`), found without a second scan.
+    /// two-thread decode can split (`split::plan_to`), found without a second scan.
     pub single_scan_end: Option<usize>,
 }
 

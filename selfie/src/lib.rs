@@ -12,7 +12,7 @@
 //!    that still covers the output, so a 12 MP photo is never decoded at full
 //!    size; any libjpeg warning (corrupt or missing data) is an error, never grey.
 //!    A baseline JPEG is decoded on two threads (`split.rs`), since Huffman decoding
-//!    is sequential and most of the work: one decodes the head (the top 60 %, from the
+//!    is sequential and most of the work: one decodes the head (the top two thirds, from the
 //!    whole file with its frame height cut) at once, the other skims the Huffman data
 //!    down to a row where it can be cut and decodes the rest;
 //! 4. crop the centre to 3:4 and resize to 600×800 in one streaming pass (half the

@@ -60,12 +60,19 @@ pub async fn run(h: &Harness, profile: Profile, nik: &str, email: &str) -> Journ
         mark = (Instant::now(), (up, down));
     };
 
-    let req = signed_enroll_request(&c, &h.base_url, h.clock_now_ts(), nik, email, &key).await;
+    // The selfie as the app sends it: a resumable upload (tus), then the submit names it.
+    let jpeg = crate::selfie_jpeg();
+    let upload = c.create_upload(jpeg.len() as u64).await.unwrap();
+    c.upload(&upload, &jpeg, None).await.unwrap();
+    step("selfie upload (tus: POST, HEAD, PATCH chunks)", &proxy);
+    let mut req = signed_enroll_request(&c, &h.base_url, h.clock_now_ts(), nik, email, &key).await;
+    req.selfie_jpeg = None;
+    req.selfie_upload = Some(upload);
     let sub = c
         .submit_keyed(&req, &IdempotencyKey::random())
         .await
         .unwrap();
-    step("nonce + submit (selfie)", &proxy);
+    step("nonce + submit (selfie_upload)", &proxy);
     let token = SecretString::new(sub.enrollment_token);
     let qr = officer.desk_qr().await;
     let scanned = c

@@ -93,9 +93,17 @@ async fn discovery_and_creation_refusals() {
     assert_eq!(r.headers()["tus-max-size"], "204800");
     assert_eq!(r.headers()["tus-extension"], "creation,expiration");
 
-    // No Tus-Resumable: 412 naming the version.
+    // No Tus-Resumable: 400; another version: 412 naming the one spoken.
     let r = c
         .post(format!("{}/api/v1/uploads", h.base_url))
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = c
+        .post(format!("{}/api/v1/uploads", h.base_url))
+        .header(TUS.0, "0.2.2")
         .header("Upload-Length", "10")
         .send()
         .await

@@ -81,12 +81,19 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// 412 unless the request speaks tus 1.0.0 (`Tus-Resumable`).
+/// The request must speak tus 1.0.0: 400 without `Tus-Resumable` (or empty), 412 (tus 1.0 §
+/// Tus-Resumable) for another version.
 fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
-    if headers.get(&TUS_RESUMABLE).and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
-        Ok(())
-    } else {
-        Err(Refusal::Version)
+    match headers.get(&TUS_RESUMABLE).map(|v| v.to_str().ok()) {
+        None | Some(Some("")) => Err(ApiErr::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Header Tus-Resumable wajib ada.",
+        )
+        .with_field("tus-resumable")
+        .into()),
+        Some(Some(TUS_VERSION)) => Ok(()),
+        Some(_) => Err(Refusal::Version),
     }
 }
 
@@ -129,8 +136,8 @@ pub async fn options() -> Response {
 /// POST /api/v1/uploads (tus creation)
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "enrollment",
     params(
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
-        ("Upload-Length" = u64, Header, description = "The upload's size in bytes, at most Tus-Max-Size"),
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
+        ("Upload-Length" = u64, Header, maximum = 204800, description = "The upload's size in bytes, at most Tus-Max-Size (204800; more: 413)"),
     ),
     responses(
         (status = 201, description = "Created: Location names the upload (its id is a capability: keep it secret)",
@@ -138,7 +145,7 @@ pub async fn options() -> Response {
                 ("Location" = String, description = "/api/v1/uploads/{id}"),
                 ("Upload-Expires" = String, description = "HTTP-date; the upload is deleted after it"),
             )),
-        (status = 400, description = "Upload-Length missing or not a number", body = ikd_proto::wire::ApiError),
+        (status = 400, description = "Tus-Resumable or Upload-Length missing, or not a number", body = ikd_proto::wire::ApiError),
         (status = 412, description = "Tus-Resumable is not 1.0.0 (Tus-Version names what is spoken)", body = ikd_proto::wire::ApiError),
         (status = 413, description = "Upload-Length above Tus-Max-Size", body = ikd_proto::wire::ApiError),
         (status = 429, description = "Too many uploads from this address (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
@@ -166,7 +173,7 @@ pub async fn create(
 #[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "enrollment",
     params(
         ("id" = String, Path, description = "The upload id (from Location)"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
     ),
     responses(
         (status = 200, description = "The bytes stored so far",
@@ -175,6 +182,7 @@ pub async fn create(
                 ("Upload-Length" = u64, description = "The declared size"),
                 ("Upload-Expires" = String, description = "HTTP-date"),
             )),
+        (status = 400, description = "Tus-Resumable missing"),
         (status = 404, description = "Unknown or expired"),
         (status = 412, description = "Tus-Resumable is not 1.0.0"),
     ))]
@@ -198,8 +206,8 @@ pub async fn head(
 #[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "enrollment",
     params(
         ("id" = String, Path, description = "The upload id (from Location)"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
-        ("Upload-Offset" = u64, Header, description = "Where the body goes: the offset stored now"),
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
+        ("Upload-Offset" = u64, Header, maximum = 204800, description = "Where the body goes: the offset stored now"),
     ),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream",
         description = "The next bytes of the upload"),
@@ -209,7 +217,7 @@ pub async fn head(
                 ("Upload-Offset" = u64, description = "Bytes stored now"),
                 ("Upload-Expires" = String, description = "HTTP-date"),
             )),
-        (status = 400, description = "Upload-Offset missing or not a number", body = ikd_proto::wire::ApiError),
+        (status = 400, description = "Tus-Resumable or Upload-Offset missing, or not a number", body = ikd_proto::wire::ApiError),
         (status = 404, description = "Unknown or expired", body = ikd_proto::wire::ApiError),
         (status = 409, description = "Upload-Offset is not the stored offset (detail.upload_offset; nothing stored: HEAD and go on)", body = ikd_proto::wire::ApiError),
         (status = 412, description = "Tus-Resumable is not 1.0.0", body = ikd_proto::wire::ApiError),
