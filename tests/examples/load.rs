@@ -8,6 +8,8 @@
 //! `LOAD_PHASED=1` measures the CPU of each step instead: every resident waits for
 //! all the others before each step (so the steps do not overlap), and the nodes' CPU
 //! between two barriers is that step's. Its latencies are not the journey's.
+//! With `LOAD_PG_STATS=1` as well (PostgreSQL), it prints the statements PostgreSQL ran
+//! in each step, per resident (pg_stat_statements).
 //!
 //!     cargo build --release -p ikd-server
 //!     LOAD_STORE=postgres LOAD_NODES=2 cargo run --release -p ikd-tests --example load -- 64
