@@ -111,7 +111,7 @@ pub fn reauth(
         // The selfie is looked at only once the caller is known (401 before 400).
         let (selfie, upload_key) = match crate::pinreset::selfie(state, selfie, selfie_upload, now)?
         {
-            Some((bytes, key)) => (Some(bytes), key),
+            Some(f) => (Some(f.jpeg), f.upload_key),
             None => (None, None),
         };
         if let Some(last) = e.reauth_last_at {

@@ -90,6 +90,13 @@ pub fn open(
     (reset, format!("{}.{secret}", e.id))
 }
 
+/// A request's checked fresh selfie.
+pub struct FreshSelfie {
+    pub jpeg: Vec<u8>,
+    /// The upload's key when it came as one (the request's transaction uses it up).
+    pub upload_key: Option<String>,
+}
+
 /// The fresh selfie of a request, inline (`b64_jpeg`) or as a finished resumable
 /// upload (`upload`, its id; at most one of the two), checked like the enrollment's
 /// (JPEG, ≤ 200 KB): the bytes, and the upload's key when it came as one (the reauth's
@@ -99,7 +106,7 @@ pub fn selfie(
     b64_jpeg: Option<&str>,
     upload: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Option<(Vec<u8>, Option<String>)>, ApiErr> {
+) -> Result<Option<FreshSelfie>, ApiErr> {
     let field_error = |field: &str, message: &str| {
         ApiErr::bad_request(message).detail(serde_json::json!({ "field": field }))
     };
@@ -135,7 +142,10 @@ pub fn selfie(
         )
         .detail(serde_json::json!({ "field": field })));
     }
-    Ok(Some((bytes, key)))
+    Ok(Some(FreshSelfie {
+        jpeg: bytes,
+        upload_key: key,
+    }))
 }
 
 /// 400 for a `selfie_upload` that is unknown, unfinished, expired or already used.
