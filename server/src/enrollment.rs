@@ -518,7 +518,7 @@ pub fn detail(state: &AppState, o: &Officer, id: &str) -> Result<EnrollmentDetai
         phone: e.phone.clone(),
         submitted_at: e.created_at.to_rfc3339(),
         scanned_at: e.scanned_at.map(|t| t.to_rfc3339()),
-        selfie_jpeg: b64(&e.selfie),
+        selfie_jpeg: b64(&state.store.selfie(&e.id)?.unwrap_or_default()),
         face_check: e.face,
         face_note: e
             .face

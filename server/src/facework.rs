@@ -29,21 +29,59 @@ pub const LEASE_SECS: i64 = 60;
 /// Claims of one check before it is recorded unreadable unchecked.
 pub const MAX_ATTEMPTS: u32 = 3;
 
-/// Starts this node's worker; it ends when the state is dropped.
+/// The nice value of the face-check thread: the node's requests (nice 0) come first
+/// when both want the cores, and the checks still move on (CFS gives nice 10 about a
+/// tenth of a core that a nice-0 thread also wants).
+pub const FACE_NICE: i32 = 10;
+
+/// One face check for the face thread: the state, and where its result goes.
+type Job = (SharedState, tokio::sync::oneshot::Sender<StoreResult<bool>>);
+
+/// Starts this node's worker; it ends when the state is dropped. The checks run on a
+/// thread of their own at [`FACE_NICE`] (not on tokio's blocking pool, whose threads
+/// then serve requests), so that during a burst of requests they yield the cores.
 pub fn spawn_worker(state: &SharedState) {
     let poll = Duration::from_millis(state.outbox.poll_ms.max(10));
+    let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+    let spawned = std::thread::Builder::new()
+        .name("ikd-face".into())
+        .spawn(move || {
+            lower_priority();
+            // Ends when the queue worker (the sender) is gone.
+            while let Ok((state, answer)) = inbox.recv() {
+                let _ = answer.send(run_once(&state));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "no face-check thread: face checks stay pending");
+        return;
+    }
     crate::outbox::spawn_queue_worker(
         state,
         state.store.face_wakeup(),
         poll,
         "face_checks",
-        |state| async move {
-            let st = state.clone();
-            tokio::task::spawn_blocking(move || run_once(&st))
-                .await
-                .map_err(|e| StoreError::Pool(e.to_string()))?
+        move |state| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let sent = jobs.send((state, tx));
+            async move {
+                sent.map_err(|e| StoreError::Pool(e.to_string()))?;
+                rx.await.map_err(|e| StoreError::Pool(e.to_string()))?
+            }
         },
     );
+}
+
+/// Lowers the calling thread's scheduling priority to [`FACE_NICE`] (Linux: the nice
+/// value is per thread, and threads it starts inherit it). Elsewhere a no-op.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), FACE_NICE) {
+            tracing::warn!(error = %e, "face-check thread keeps the normal priority");
+        }
+    }
 }
 
 /// Claims one due check and works it; true if one was claimed (more may be due).
@@ -72,16 +110,13 @@ pub fn run_once(state: &AppState) -> StoreResult<bool> {
     Ok(any)
 }
 
-/// The selfie a check is for.
-fn jpeg_of(e: &Enrollment, purpose: FacePurpose) -> Option<Vec<u8>> {
-    match purpose {
-        FacePurpose::Enrollment => Some(e.selfie.clone()),
-        FacePurpose::PinReset => e
-            .pin_reset
-            .as_ref()
-            .and_then(|r| r.selfie_jpeg.as_deref())
-            .and_then(crate::crypto::b64_decode),
-    }
+/// The selfie of a PIN reset's check (the enrollment's own is read from the store
+/// once: it never changes after submit).
+fn reset_jpeg(e: &Enrollment) -> Option<Vec<u8>> {
+    e.pin_reset
+        .as_ref()
+        .and_then(|r| r.selfie_jpeg.as_deref())
+        .and_then(crate::crypto::b64_decode)
 }
 
 /// The verdict of `jpeg` on the `attempts`-th claim.
@@ -113,8 +148,14 @@ fn apply(e: &mut Enrollment, purpose: FacePurpose, v: Option<FaceCheck>) {
 
 /// Checks one claimed selfie and records the verdict; false if the claim was lost.
 fn check(state: &AppState, c: &ClaimedFaceCheck) -> StoreResult<bool> {
-    let first = state.store.enrollment(&c.enrollment_id)?;
-    let mut jpeg = first.as_ref().and_then(|e| jpeg_of(e, c.purpose));
+    let mut jpeg = match c.purpose {
+        FacePurpose::Enrollment => state.store.selfie(&c.enrollment_id)?,
+        FacePurpose::PinReset => state
+            .store
+            .enrollment(&c.enrollment_id)?
+            .as_ref()
+            .and_then(reset_jpeg),
+    };
     let mut v = verdict(jpeg.as_deref(), c.attempts);
     let mut tries = 0;
     loop {
@@ -124,11 +165,13 @@ fn check(state: &AppState, c: &ClaimedFaceCheck) -> StoreResult<bool> {
         let Some(mut e) = state.store.enrollment(&c.enrollment_id)? else {
             return state.store.finish_face_check(c.id, &c.claim, None);
         };
-        let now_jpeg = jpeg_of(&e, c.purpose);
-        if now_jpeg != jpeg {
-            // A new PIN reset's selfie came meanwhile: check that one.
-            v = verdict(now_jpeg.as_deref(), c.attempts);
-            jpeg = now_jpeg;
+        if c.purpose == FacePurpose::PinReset {
+            let now_jpeg = reset_jpeg(&e);
+            if now_jpeg != jpeg {
+                // A new PIN reset's selfie came meanwhile: check that one.
+                v = verdict(now_jpeg.as_deref(), c.attempts);
+                jpeg = now_jpeg;
+            }
         }
         apply(&mut e, c.purpose, v);
         match state.store.finish_face_check(c.id, &c.claim, Some(&e)) {

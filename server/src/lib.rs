@@ -106,7 +106,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let state: SharedState = Arc::new(state);
     tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
     upload::spawn_sweep(&state, std::time::Duration::from_secs(600));
-    state::spawn_bucket_pruning(&state, std::time::Duration::from_secs(600));
+    state::spawn_pruning(&state, std::time::Duration::from_secs(600));
     if config.workers {
         outbox::spawn_worker(&state);
         facework::spawn_worker(&state);

@@ -150,9 +150,10 @@ fn parse_proxies(list: &[String]) -> Result<Vec<crate::clientip::Cidr>, ServerEr
         .collect()
 }
 
-/// Drops rate-limit buckets untouched for a day (a full bucket is the same as none),
-/// every `every`, on the blocking pool, while the state lives.
-pub fn spawn_bucket_pruning(state: &SharedState, every: std::time::Duration) {
+/// Drops rate-limit buckets untouched for a day (a full bucket is the same as none)
+/// and idempotency answers past their [`crate::store::idempotency::KEEP`], every
+/// `every`, on the blocking pool, while the state lives.
+pub fn spawn_pruning(state: &SharedState, every: std::time::Duration) {
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -160,12 +161,19 @@ pub fn spawn_bucket_pruning(state: &SharedState, every: std::time::Duration) {
             tick.tick().await;
             let Some(state) = weak.upgrade() else { break };
             let pruned = tokio::task::spawn_blocking(move || {
-                let before = state.clock.now() - chrono::Duration::days(1);
-                state.store.prune_rate_buckets(before)
+                let now = state.clock.now();
+                state
+                    .store
+                    .prune_rate_buckets(now - chrono::Duration::days(1))
+                    .and_then(|_| {
+                        state
+                            .store
+                            .idem_prune(now - crate::store::idempotency::KEEP)
+                    })
             })
             .await;
             if let Ok(Err(e)) = pruned {
-                tracing::warn!(error = %e, "rate bucket pruning failed");
+                tracing::warn!(error = %e, "rate bucket or idempotency pruning failed");
             }
         }
     });

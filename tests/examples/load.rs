@@ -8,6 +8,8 @@
 //! `LOAD_PHASED=1` measures the CPU of each step instead: every resident waits for
 //! all the others before each step (so the steps do not overlap), and the nodes' CPU
 //! between two barriers is that step's. Its latencies are not the journey's.
+//! With `LOAD_PG_STATS=1` as well (PostgreSQL), it prints the statements PostgreSQL ran
+//! in each step, per resident (pg_stat_statements).
 //!
 //!     cargo build --release -p ikd-server
 //!     LOAD_STORE=postgres LOAD_NODES=2 cargo run --release -p ikd-tests --example load -- 64
@@ -118,12 +120,21 @@ async fn main() {
         }));
     }
     let mut phases = Vec::new();
+    let mut statements = Vec::new();
     if phased {
         // Before each step and after the last: the CPU between two is one step's.
-        // After the submits, a phase of their face checks (the nodes' workers).
+        // After the submits, a phase of their face checks (the nodes' workers). Two
+        // barriers a phase: the samples are taken while every resident waits.
         for k in 0..=PHASES.len() {
             barrier.wait().await;
             phases.push(h.cpu());
+            let h2 = h.clone();
+            statements.push(
+                tokio::task::spawn_blocking(move || h2.pg_statements())
+                    .await
+                    .unwrap(),
+            );
+            barrier.wait().await;
             if k == 1 {
                 faces_done(&h, n).await;
             }
@@ -174,6 +185,21 @@ async fn main() {
             println!("  {s:<11} {}", b.since(a, n));
         }
     }
+    // LOAD_PG_STATS=1: the statements of each phase, per resident.
+    for (k, s) in PHASES.iter().enumerate() {
+        let Some(Some(stmts)) = statements.get(k + 1) else {
+            continue;
+        };
+        let total: u64 = stmts.iter().map(|(c, _)| c).sum();
+        println!(
+            "statements in {s}: {:.1} per resident ({total} in all)",
+            total as f64 / n as f64
+        );
+        for (c, q) in stmts.iter().take(16) {
+            let q: String = q.chars().take(110).collect();
+            println!("  {:>6.2} {q}", *c as f64 / n as f64);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -193,6 +219,7 @@ async fn resident(
     // LOAD_PHASED: everyone starts each step together.
     let phase = || async {
         if let Some(g) = gate {
+            g.wait().await;
             g.wait().await;
         }
     };

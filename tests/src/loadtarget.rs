@@ -7,7 +7,8 @@
 //! the nodes start.
 //!
 //! The `ikd-server` binary is the one next to the running example (`target/<profile>/`):
-//! build it with the same profile first (`scripts/load` does).
+//! build it with the same profile first (`scripts/load` does), or name one in
+//! `LOAD_SERVER_BIN`.
 
 use crate::pg::PgServer;
 use crate::{signed_enroll_request, Officer, SmtpReceiver};
@@ -45,6 +46,8 @@ pub struct Target {
     /// Eligible NIKs of the seeded population.
     pub people: Vec<String>,
     nodes: std::sync::Mutex<Vec<Node>>,
+    /// The PostgreSQL database's name, when `LOAD_PG_STATS=1` counts its statements.
+    stats_db: Option<String>,
     _pg: Option<PgServer>,
     _dir: tempfile::TempDir,
 }
@@ -56,8 +59,12 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// `target/<profile>/ikd-server`, beside `target/<profile>/examples/<bench>`.
+/// `target/<profile>/ikd-server`, beside `target/<profile>/examples/<bench>`, or the
+/// binary `LOAD_SERVER_BIN` names (to compare two builds with the same bench).
 fn server_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("LOAD_SERVER_BIN") {
+        return PathBuf::from(p);
+    }
     let exe = std::env::current_exe().expect("the bench's path");
     let dir = exe
         .parent()
@@ -119,8 +126,24 @@ impl Target {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("data dir");
-        let pg = postgres.then(PgServer::start);
+        // LOAD_PG_STATS=1: PostgreSQL counts the statements (pg_stat_statements).
+        let stats = postgres && std::env::var("LOAD_PG_STATS").is_ok_and(|v| v == "1");
+        let pg = postgres.then(|| {
+            PgServer::start_with(if stats {
+                "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+            } else {
+                ""
+            })
+        });
         let url = pg.as_ref().map(|p| p.fresh_database());
+        let stats_db = match (&pg, &url) {
+            (Some(pg), Some(u)) if stats => {
+                let db = u.rsplit('/').next().unwrap_or_default().to_owned();
+                pg.psql(&db, "CREATE EXTENSION pg_stat_statements");
+                Some(db)
+            }
+            _ => None,
+        };
         let store = ikd_server::store::open(url.as_deref(), &data.join("ikd-server.sqlite3"))
             .expect("the store");
         let residents = generate(population, seed);
@@ -196,6 +219,7 @@ impl Target {
                 label,
                 people,
                 nodes: std::sync::Mutex::new(nodes),
+                stats_db,
                 _pg: pg,
                 _dir: dir,
             },
@@ -228,9 +252,38 @@ impl Target {
                 .map(|n| n.iter().filter_map(|n| process_cpu(n.0.id())).sum())
                 .unwrap_or_default(),
             bench: process_cpu(std::process::id()).unwrap_or_default(),
+            postgres: self
+                ._pg
+                .as_ref()
+                .and_then(PgServer::postmaster_pid)
+                .and_then(postgres_cpu)
+                .unwrap_or_default(),
             machine: machine_busy().unwrap_or_default(),
             at: Instant::now(),
         }
+    }
+
+    /// With `LOAD_PG_STATS=1` on PostgreSQL: the statements the database ran since the
+    /// last call (calls, statement text; most called first), counters reset after.
+    /// `None` otherwise.
+    pub fn pg_statements(&self) -> Option<Vec<(u64, String)>> {
+        let (pg, db) = (self._pg.as_ref()?, self.stats_db.as_ref()?);
+        let out = pg.psql(
+            db,
+            "SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND query NOT LIKE '%pg_stat_statements%'
+             ORDER BY calls DESC",
+        );
+        pg.psql(db, "SELECT pg_stat_statements_reset()");
+        Some(
+            out.lines()
+                .filter_map(|l| {
+                    let (calls, q) = l.split_once('|')?;
+                    Some((calls.parse().ok()?, q.to_owned()))
+                })
+                .collect(),
+        )
     }
 
     /// A proof JWT for the issuer by `key`, over a fresh nonce from node `i`.
@@ -287,6 +340,8 @@ pub struct CpuSample {
     pub nodes: Duration,
     /// This bench process (the load generator and the SMTP receiver).
     pub bench: Duration,
+    /// The PostgreSQL server: the postmaster, its live backends and those it reaped.
+    pub postgres: Duration,
     /// Every core of the machine busy (PostgreSQL, other work on it, ...).
     pub machine: Duration,
     pub at: Instant,
@@ -300,12 +355,14 @@ impl CpuSample {
         let nodes = secs(self.nodes, earlier.nodes);
         let bench = secs(self.bench, earlier.bench);
         let machine = secs(self.machine, earlier.machine);
-        let rest = (machine - nodes - bench).max(0.0);
+        let pg = secs(self.postgres, earlier.postgres);
+        let rest = (machine - nodes - bench - pg).max(0.0);
         let wall = self.at.duration_since(earlier.at).as_secs_f64();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         format!(
-            "CPU: nodes {nodes:.2} s ({:.1} ms per resident), bench {bench:.2} s ({:.0} % of the busy CPU), PostgreSQL and the rest {rest:.2} s; machine busy {machine:.2} s of {cores} cores x {wall:.2} s wall",
+            "CPU: nodes {nodes:.2} s ({:.1} ms per resident), PostgreSQL {pg:.2} s ({:.1} ms per resident), bench {bench:.2} s ({:.0} % of the busy CPU), the rest of the machine {rest:.2} s; machine busy {machine:.2} s of {cores} cores x {wall:.2} s wall",
             nodes * 1000.0 / per.max(1) as f64,
+            pg * 1000.0 / per.max(1) as f64,
             if machine > 0.0 { bench * 100.0 / machine } else { 0.0 },
         )
     }
@@ -321,6 +378,33 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_secs_f64(ticks as f64 / USER_HZ))
+}
+
+/// CPU time of a PostgreSQL server: the postmaster `pid` (with the children it reaped:
+/// fields 16 and 17) and its live children (backends, background workers).
+pub fn postgres_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let reaped = f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?;
+    let mut total = process_cpu(pid)? + Duration::from_secs_f64(reaped as f64 / USER_HZ);
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(child) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(s) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // Field 4, the parent's id.
+        let ppid = s
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            total += process_cpu(child).unwrap_or_default();
+        }
+    }
+    Some(total)
 }
 
 /// Busy CPU time of every core together (the first line of /proc/stat, without idle

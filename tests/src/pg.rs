@@ -95,6 +95,12 @@ fn free_port() -> u16 {
 impl PgServer {
     /// initdb + pg_ctl start; panics with PostgreSQL's log when it cannot.
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// [`PgServer::start`] with more server options (`-c name=value …`), e.g. the load
+    /// bench's `shared_preload_libraries=pg_stat_statements`.
+    pub fn start_with(extra_options: &str) -> Self {
         let bin = bin_dir();
         let as_root = is_root();
         if as_root {
@@ -141,7 +147,7 @@ impl PgServer {
         for attempt in 0..5 {
             let port = free_port();
             let opts = format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400",
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 {extra_options}",
                 s.dir.display()
             );
             let ok = s
@@ -219,6 +225,17 @@ impl PgServer {
             .expect("watchdog shell");
         let stdin = child.stdin.take().expect("watchdog stdin");
         *self.watchdog.lock().unwrap_or_else(|p| p.into_inner()) = Some((child, stdin));
+    }
+
+    /// The postmaster's process id (the first line of `postmaster.pid`).
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("data").join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The URL of database `db` as the role `ikd`.

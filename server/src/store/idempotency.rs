@@ -31,7 +31,7 @@ pub enum IdemClaim {
 
 pub trait IdempotencyStore {
     /// Claims `scope` (a hash of method, path and key) for the request `fingerprint`,
-    /// one transaction; also drops answers older than [`KEEP`].
+    /// atomically; an answer older than [`KEEP`] counts as none.
     fn idem_claim(
         &self,
         scope: &str,
@@ -42,6 +42,9 @@ pub trait IdempotencyStore {
     fn idem_finish(&self, scope: &str, status: u16, sealed: &[u8]) -> StoreResult<()>;
     /// Drops a claim whose request gave no answer worth keeping (a 5xx, a 429).
     fn idem_release(&self, scope: &str) -> StoreResult<()>;
+    /// Drops the answers stored before `before` (housekeeping off the request path:
+    /// [`crate::state::spawn_pruning`]); how many.
+    fn idem_prune(&self, before: DateTime<Utc>) -> StoreResult<usize>;
 }
 
 /// fingerprint, status, answer, created_at
@@ -112,6 +115,13 @@ impl IdempotencyStore for SqliteStore {
             .execute("DELETE FROM idempotency WHERE scope = ?1", [scope])?;
         Ok(())
     }
+
+    fn idem_prune(&self, before: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "DELETE FROM idempotency WHERE created_at < ?1",
+            [before.to_rfc3339()],
+        )?)
+    }
 }
 
 impl IdempotencyStore for super::PgStore {
@@ -123,55 +133,56 @@ impl IdempotencyStore for super::PgStore {
     ) -> StoreResult<IdemClaim> {
         let (scope, fingerprint) = (scope.to_owned(), fingerprint.to_owned());
         self.run(move |pool| async move {
-            let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
-            let tx = c.transaction().await?;
-            tx.execute(
-                &tx.prepare_cached("DELETE FROM idempotency WHERE created_at < $1").await?,
-                &[&(now - KEEP)],
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            // The common case in one statement, no transaction: an unused key is
+            // inserted; a row past KEEP (not yet pruned) or a claim of the same request
+            // abandoned ABANDONED_AFTER ago is taken over. Of two nodes claiming the
+            // same key at once, one wins (the row lock of the upsert).
+            let claim = c.prepare_cached(
+                "INSERT INTO idempotency AS i (scope, fingerprint, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (scope) DO UPDATE SET fingerprint = excluded.fingerprint,
+                   status = NULL, answer = NULL, created_at = excluded.created_at
+                 WHERE i.created_at < $4
+                   OR (i.status IS NULL AND i.fingerprint = excluded.fingerprint AND i.created_at < $5)
+                 RETURNING 1",
             )
             .await?;
-            // One statement: of two nodes claiming the same key, one inserts it.
-            let inserted = tx
-                .execute(
-                    &tx.prepare_cached("INSERT INTO idempotency (scope, fingerprint, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (scope) DO NOTHING").await?,
-                    &[&scope, &fingerprint, &now],
+            let look = c
+                .prepare_cached(
+                    "SELECT fingerprint, status, answer FROM idempotency WHERE scope = $1",
                 )
                 .await?;
-            if inserted == 1 {
-                tx.commit().await?;
-                return Ok(IdemClaim::New);
-            }
-            let row = tx
-                .query_one(
-                    &tx.prepare_cached("SELECT fingerprint, status, answer, created_at FROM idempotency \
-                     WHERE scope = $1 FOR UPDATE").await?,
-                    &[&scope],
-                )
-                .await?;
-            let fp: String = row.get(0);
-            let status: Option<i32> = row.get(1);
-            let answer: Option<Vec<u8>> = row.get(2);
-            let created: DateTime<Utc> = row.get(3);
-            let claim = if fp != fingerprint {
-                IdemClaim::Mismatch
-            } else if let Some(status) = status {
-                IdemClaim::Replay {
-                    status: u16::try_from(status).unwrap_or(500),
-                    sealed: answer.unwrap_or_default(),
+            // A row released between the two statements: claim again (bounded).
+            for _ in 0..3 {
+                let won = c
+                    .query_opt(
+                        &claim,
+                        &[&scope, &fingerprint, &now, &(now - KEEP), &(now - ABANDONED_AFTER)],
+                    )
+                    .await?
+                    .is_some();
+                if won {
+                    return Ok(IdemClaim::New);
                 }
-            } else if created < now - ABANDONED_AFTER {
-                tx.execute(
-                    &tx.prepare_cached("UPDATE idempotency SET created_at = $2 WHERE scope = $1").await?,
-                    &[&scope, &now],
-                )
-                .await?;
-                IdemClaim::New
-            } else {
-                IdemClaim::InProgress
-            };
-            tx.commit().await?;
-            Ok(claim)
+                // Kept: answered, another body's, or still running.
+                let Some(row) = c.query_opt(&look, &[&scope]).await? else {
+                    continue;
+                };
+                let fp: String = row.try_get(0)?;
+                let status: Option<i32> = row.try_get(1)?;
+                let answer: Option<Vec<u8>> = row.try_get(2)?;
+                return Ok(if fp != fingerprint {
+                    IdemClaim::Mismatch
+                } else if let Some(status) = status {
+                    IdemClaim::Replay {
+                        status: u16::try_from(status).unwrap_or(500),
+                        sealed: answer.unwrap_or_default(),
+                    }
+                } else {
+                    IdemClaim::InProgress
+                });
+            }
+            Ok(IdemClaim::InProgress)
         })
     }
 
@@ -202,6 +213,20 @@ impl IdempotencyStore for super::PgStore {
             )
             .await?;
             Ok(())
+        })
+    }
+
+    fn idem_prune(&self, before: DateTime<Utc>) -> StoreResult<usize> {
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            let n = c
+                .execute(
+                    &c.prepare_cached("DELETE FROM idempotency WHERE created_at < $1")
+                        .await?,
+                    &[&before],
+                )
+                .await?;
+            Ok(n as usize)
         })
     }
 }

@@ -92,6 +92,9 @@ pub struct Enrollment {
     pub nik: String,
     pub email: String,
     pub phone: String,
+    /// Written by [`Store::insert_enrollment`]; the store's reads leave it empty (it is
+    /// ~100 KB, and only the face check and the officer's detail need it:
+    /// [`Store::selfie`]).
     #[serde(skip)]
     pub selfie: Vec<u8>,
     /// The face check on the selfie at submit (`crate::face`): `Pending` until a worker
@@ -317,6 +320,9 @@ pub trait Store:
     fn enrollment(&self, id: &str) -> StoreResult<Option<Enrollment>>;
     fn enrollment_by_offer(&self, offer_hash: &str) -> StoreResult<Option<Enrollment>>;
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()>;
+    /// The selfie stored at submit of enrollment `id` (the reads above leave
+    /// [`Enrollment::selfie`] empty).
+    fn selfie(&self, id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Records that `e` used the desk QR `qr_nonce`, marks the desk's current QR used
     /// (the desk shows a new one next) and saves `e`, in one transaction. False (and
     /// nothing written) when another enrollment already used that QR.

@@ -251,9 +251,8 @@ async fn read_enrollments<C: GenericClient>(
     let rows = c.query(&c.prepare_cached(sql).await?, p).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let mut e: Enrollment = from_json(r.try_get(0)?)?;
-        e.selfie = r.try_get(1)?;
-        e.rev.set(r.try_get(2)?);
+        let e: Enrollment = from_json(r.try_get(0)?)?;
+        e.rev.set(r.try_get(1)?);
         out.push(e);
     }
     Ok(out)
@@ -293,32 +292,56 @@ impl Store for PgStore {
         if unstorable(key) {
             return Ok(Err(1));
         }
+        // A bucket without a row is full: its first request leaves burst - 1.
+        let (fresh, first) = crate::ratelimit::take(f64::from(burst), now, burst, per_minute, now);
+        if first.is_err() {
+            return Ok(first);
+        }
         let key = key.to_owned();
         self.run(move |pool| async move {
-            let mut c = pool.get().await.map_err(pool_err)?;
-            let tx = c.transaction().await?;
-            // The row exists (full) before it is locked, so two first requests at once
-            // queue on the same row lock.
-            tx.execute(
-                &tx.prepare_cached("INSERT INTO rate_buckets (key, tokens, at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING").await?,
-                &[&key, &f64::from(burst), &now],
-            )
-            .await?;
-            let row = tx
-                .query_one(
-                    &tx.prepare_cached("SELECT tokens, at FROM rate_buckets WHERE key = $1 FOR UPDATE").await?,
+            let c = pool.get().await.map_err(pool_err)?;
+            // One statement (the row lock is held inside PostgreSQL only, not across
+            // round trips: a hot bucket, say one address behind a carrier's NAT, does
+            // not queue its requests behind the network). `crate::ratelimit::take` in
+            // SQL: refill by the whole milliseconds since `at` at `per_minute`, up to
+            // `burst`, and take one if there is one. No row comes back when the bucket
+            // was empty (the WHERE refuses the update): nothing taken.
+            let taken = c
+                .query_opt(
+                    &c.prepare_cached(
+                        "INSERT INTO rate_buckets AS b (key, tokens, at) VALUES ($1, $2, $3)
+                         ON CONFLICT (key) DO UPDATE SET
+                           tokens = LEAST(b.tokens + GREATEST(trunc(EXTRACT(EPOCH FROM ($3 - b.at)) * 1000), 0)::float8 / 1000.0 * $5, $4) - 1.0,
+                           at = GREATEST($3, b.at)
+                         WHERE LEAST(b.tokens + GREATEST(trunc(EXTRACT(EPOCH FROM ($3 - b.at)) * 1000), 0)::float8 / 1000.0 * $5, $4) >= 1.0
+                         RETURNING 1",
+                    )
+                    .await?,
+                    &[&key, &fresh, &now, &f64::from(burst), &(f64::from(per_minute.max(1)) / 60.0)],
+                )
+                .await?
+                .is_some();
+            if taken {
+                return Ok(Ok(()));
+            }
+            // Empty: how long until it holds one again (a hint; the row as it is now).
+            let row = c
+                .query_opt(
+                    &c.prepare_cached("SELECT tokens, at FROM rate_buckets WHERE key = $1")
+                        .await?,
                     &[&key],
                 )
                 .await?;
-            let (tokens, at): (f64, DateTime<Utc>) = (row.try_get(0)?, row.try_get(1)?);
-            let (left, taken) = crate::ratelimit::take(tokens, at, burst, per_minute, now);
-            tx.execute(
-                &tx.prepare_cached("UPDATE rate_buckets SET tokens = $2, at = $3 WHERE key = $1").await?,
-                &[&key, &left, &now.max(at)],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(taken)
+            Ok(match row {
+                Some(r) => {
+                    let (tokens, at): (f64, DateTime<Utc>) = (r.try_get(0)?, r.try_get(1)?);
+                    // Refilled meanwhile: still refused (another request may take it).
+                    crate::ratelimit::take(tokens, at, burst, per_minute, now)
+                        .1
+                        .or(Err(1))
+                }
+                None => Err(1),
+            })
         })
     }
 
@@ -501,7 +524,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             read_enrollments(
                 &c,
-                "SELECT data, selfie, rev FROM enrollments WHERE status = 'activated'
+                "SELECT data, rev FROM enrollments WHERE status = 'activated'
                  AND data->'pin_reset'->>'status' = 'review'",
                 &[],
             )
@@ -518,7 +541,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             Ok(read_enrollments(
                 &c,
-                "SELECT data, selfie, rev FROM enrollments WHERE id = $1",
+                "SELECT data, rev FROM enrollments WHERE id = $1",
                 &[&id],
             )
             .await?
@@ -535,7 +558,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             Ok(read_enrollments(
                 &c,
-                "SELECT data, selfie, rev FROM enrollments WHERE offer_hash = $1",
+                "SELECT data, rev FROM enrollments WHERE offer_hash = $1",
                 &[&h],
             )
             .await?
@@ -545,6 +568,24 @@ impl Store for PgStore {
 
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
         self.write_enrollment_alone(e, false)
+    }
+
+    fn selfie(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        if unstorable(id) {
+            return Ok(None);
+        }
+        let id = id.to_owned();
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    &c.prepare_cached("SELECT selfie FROM enrollments WHERE id = $1")
+                        .await?,
+                    &[&id],
+                )
+                .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?)
+        })
     }
 
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
@@ -583,7 +624,7 @@ impl Store for PgStore {
             let c = pool.get().await.map_err(pool_err)?;
             read_enrollments(
                 &c,
-                "SELECT data, selfie, rev FROM enrollments WHERE desk_id = $1 AND status = 'scanned'
+                "SELECT data, rev FROM enrollments WHERE desk_id = $1 AND status = 'scanned'
                  ORDER BY scanned_at",
                 &[&d],
             )

@@ -193,18 +193,11 @@ impl SqliteStore {
         p: &[&dyn rusqlite::ToSql],
     ) -> StoreResult<Vec<Enrollment>> {
         let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(p, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
+        let rows = stmt.query_map(p, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
-            let (data, selfie, rev) = row?;
-            let mut e: Enrollment = from_json(&data)?;
-            e.selfie = selfie;
+            let (data, rev) = row?;
+            let e: Enrollment = from_json(&data)?;
             e.rev.set(rev);
             out.push(e);
         }
@@ -435,7 +428,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Ok(Self::read_enrollments(
             &conn,
-            "SELECT data, selfie, rev FROM enrollments WHERE id = ?1",
+            "SELECT data, rev FROM enrollments WHERE id = ?1",
             &[&id],
         )?
         .pop())
@@ -445,7 +438,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Ok(Self::read_enrollments(
             &conn,
-            "SELECT data, selfie, rev FROM enrollments WHERE offer_hash = ?1",
+            "SELECT data, rev FROM enrollments WHERE offer_hash = ?1",
             &[&offer_hash],
         )?
         .pop())
@@ -453,6 +446,15 @@ impl Store for SqliteStore {
 
     fn update_enrollment(&self, e: &Enrollment) -> StoreResult<()> {
         self.write_enrollment_alone(e, false)
+    }
+
+    fn selfie(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT selfie FROM enrollments WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     fn scan(&self, e: &Enrollment, qr_nonce: &str) -> StoreResult<bool> {
@@ -485,7 +487,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Self::read_enrollments(
             &conn,
-            "SELECT data, selfie, rev FROM enrollments WHERE status = 'activated'
+            "SELECT data, rev FROM enrollments WHERE status = 'activated'
              AND json_extract(data, '$.pin_reset.status') = 'review'",
             &[],
         )
@@ -495,7 +497,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         Self::read_enrollments(
             &conn,
-            "SELECT data, selfie, rev FROM enrollments WHERE desk_id = ?1 AND status = 'scanned'
+            "SELECT data, rev FROM enrollments WHERE desk_id = ?1 AND status = 'scanned'
              ORDER BY scanned_at",
             &[&desk_id],
         )
