@@ -119,6 +119,15 @@ async fn journey(
         ui.text_now("net-slow").await?,
         "Jaringan lambat, masih mencoba…"
     );
+    // The bar moves with what the server stored: part of the photo, not all or nothing.
+    let part = ui
+        .wait_text("net-detail", |t| {
+            let n = |s: &str| s.trim().parse::<u32>().ok();
+            let rest = t.trim_start_matches("Terkirim: ").trim_end_matches(" KB");
+            matches!(rest.split_once(" dari "), Some((a, b)) if n(a).zip(n(b)).is_some_and(|(a, b)| 0 < a && a < b))
+        })
+        .await?;
+    assert!(part.starts_with("Terkirim: "), "{part:?}");
     let slow = ui.shot("slow-network").await?;
     wait_slow(ui, "btn-scan-qr").await?;
     ui.shot("submitted-on-2g").await?;
