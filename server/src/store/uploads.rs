@@ -184,11 +184,7 @@ impl UploadStore for SqliteStore {
         {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "DELETE FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
-                params![key, ms(now)],
-            )?;
-            if n != 1 {
+            if !use_up_sqlite(&tx, key, now)? {
                 return Ok(false);
             }
             Self::write_enrollment(&tx, e, true)?;
@@ -212,11 +208,7 @@ impl UploadStore for SqliteStore {
         let n = {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let used = tx.execute(
-                "DELETE FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
-                params![key, ms(now)],
-            )?;
-            if used != 1 {
+            if !use_up_sqlite(&tx, key, now)? {
                 return Ok(None);
             }
             Self::write_enrollment(&tx, e, false)?;
@@ -242,6 +234,39 @@ impl UploadStore for SqliteStore {
             .conn()
             .execute("DELETE FROM uploads WHERE expires_at <= ?1", [ms(now)])?)
     }
+}
+
+/// Deletes upload `key` if it is finished and not expired, in the caller's
+/// transaction: whether it was there to use.
+fn use_up_sqlite(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "DELETE FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
+        params![key, ms(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// [`use_up_sqlite`] on PostgreSQL.
+async fn use_up_pg<C: deadpool_postgres::GenericClient>(
+    tx: &C,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            &tx.prepare_cached(
+                "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 \
+                 AND octet_length(data) = length",
+            )
+            .await?,
+            &[&key, &now],
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 impl UploadStore for PgStore {
@@ -373,17 +398,7 @@ impl UploadStore for PgStore {
         let done = self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
             let tx = c.transaction().await?;
-            let n = tx
-                .execute(
-                    &tx.prepare_cached(
-                        "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 \
-                         AND octet_length(data) = length",
-                    )
-                    .await?,
-                    &[&key, &now],
-                )
-                .await?;
-            if n != 1 {
+            if !use_up_pg(&tx, &key, now).await? {
                 return Ok(None);
             }
             super::postgres::write_enrollment(&tx, &e2, true).await?;
@@ -414,17 +429,7 @@ impl UploadStore for PgStore {
         let done = self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
             let tx = c.transaction().await?;
-            let used = tx
-                .execute(
-                    &tx.prepare_cached(
-                        "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 \
-                         AND octet_length(data) = length",
-                    )
-                    .await?,
-                    &[&key, &now],
-                )
-                .await?;
-            if used != 1 {
+            if !use_up_pg(&tx, &key, now).await? {
                 return Ok(None);
             }
             super::postgres::write_enrollment(&tx, &e2, false).await?;
