@@ -136,6 +136,22 @@ impl NetPolicy {
         let unit = (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64;
         ceiling.mul_f64(unit)
     }
+
+    /// After a lost answer (offline, timeout, busy: see [`lost_answer`]): the wait
+    /// before retry number `retry` (0-based) of a call that began `elapsed` ago, or
+    /// None when the attempts or the retry budget are spent.
+    pub fn retry_wait(&self, retry: u32, elapsed: Duration) -> Option<Duration> {
+        let wait = self.backoff(retry);
+        (retry + 1 < self.attempts && elapsed + wait <= self.retry_budget).then_some(wait)
+    }
+}
+
+/// Whether `e` means the answer was lost (so the same request may be sent again).
+pub(super) fn lost_answer(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy
+    )
 }
 
 /// The `Idempotency-Key` of one state-changing request: 128 random bits, base64url.
@@ -337,32 +353,36 @@ impl BackendClient {
         Self::decode(resp).await
     }
 
+    /// Retries `f` on a lost answer (offline, timeout, busy) with backoff, the policy's
+    /// attempts within its retry budget.
+    pub(super) async fn retrying<T, F, Fut>(&self, f: F) -> Result<T, ClientError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let start = tokio::time::Instant::now();
+        let mut retry = 0u32;
+        loop {
+            match f().await {
+                Err(e) if lost_answer(&e) => {
+                    let Some(wait) = self.policy.retry_wait(retry, start.elapsed()) else {
+                        return Err(e);
+                    };
+                    retry += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// Retries on offline/timeout/busy with backoff (idempotent calls only): the
     /// policy's attempts within its retry budget, full-jitter exponential waits.
     pub(super) async fn send_retry<T: DeserializeOwned>(
         &self,
         make: impl Fn() -> Result<reqwest::RequestBuilder, ClientError>,
     ) -> Result<T, ClientError> {
-        let start = tokio::time::Instant::now();
-        let mut retry = 0u32;
-        loop {
-            match self.send(make()?).await {
-                Ok(v) => return Ok(v),
-                Err(
-                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
-                ) => {
-                    let wait = self.policy.backoff(retry);
-                    retry += 1;
-                    if retry >= self.policy.attempts
-                        || start.elapsed() + wait > self.policy.retry_budget
-                    {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.retrying(|| async { self.send(make()?).await }).await
     }
 
     /// A state-changing POST with an `Idempotency-Key`, retried like an idempotent

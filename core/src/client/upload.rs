@@ -148,33 +148,6 @@ impl BackendClient {
             .ok_or_else(|| ClientError::Protocol("Upload-Offset".into()))
     }
 
-    /// Retries `f` on a lost answer (offline, timeout, busy) like [`Self::send_retry`].
-    async fn retrying<T, F, Fut>(&self, f: F) -> Result<T, ClientError>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T, ClientError>>,
-    {
-        let start = tokio::time::Instant::now();
-        let mut retry = 0u32;
-        loop {
-            match f().await {
-                Err(
-                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
-                ) => {
-                    let wait = self.policy.backoff(retry);
-                    retry += 1;
-                    if retry >= self.policy.attempts
-                        || start.elapsed() + wait > self.policy.retry_budget
-                    {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                r => return r,
-            }
-        }
-    }
-
     /// POST /api/v1/uploads (tus creation) for `length` bytes: the upload's id (a
     /// capability; keep it with the pending step). A creation whose answer was lost
     /// is made again (the orphan expires on the server).
@@ -282,16 +255,11 @@ impl BackendClient {
                     return Err(ClientError::Protocol("Upload-Offset went back".into()))
                 }
                 Ok(Patched::Mismatch) => offset = self.upload_offset(id).await?,
-                Err(
-                    e @ (ClientError::Offline | ClientError::Timeout | ClientError::ServerBusy),
-                ) => {
-                    let wait = self.policy.backoff(retry);
-                    retry += 1;
-                    if retry >= self.policy.attempts
-                        || since.elapsed() + wait > self.policy.retry_budget
-                    {
+                Err(e) if super::lost_answer(&e) => {
+                    let Some(wait) = self.policy.retry_wait(retry, since.elapsed()) else {
                         return Err(e);
-                    }
+                    };
+                    retry += 1;
                     tokio::time::sleep(wait).await;
                     let held = self.upload_offset(id).await?;
                     if held > offset {
