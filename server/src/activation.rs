@@ -91,29 +91,22 @@ pub fn reauth(
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("reauth", peer, l.reauth_burst, l.reauth_per_minute, now)?;
-    let (e, notice) = {
+    // The caller, its device and its proof (the proof's nonce is single use), and the
+    // selfie: checked once. The write below runs again after a conflict
+    // (crate::conflict), from a fresh read under the lock.
+    let (_, device) = reauth_target(state, token, id)?;
+    check_proof(state, &device, proof)?;
+    // The selfie is looked at only once the caller is known (401 before 400).
+    let (selfie, upload_key) = match crate::pinreset::selfie(state, selfie, selfie_upload, now)? {
+        Some(f) => (Some(f.jpeg), f.upload_key),
+        None => (None, None),
+    };
+    let (e, notice) = crate::conflict::retry(|| {
         let _guard = state.transition_lock(id);
-        let mut e = authorized(state, token, id)?;
-        if e.status != EnrollmentStatusWire::Activated {
-            return Err(ApiErr::invalid_state(
-                "IKD belum diaktifkan di perangkat ini.",
-            ));
+        let (mut e, now_device) = reauth_target(state, token, id)?;
+        if now_device.thumb != device.thumb {
+            return Err(ApiErr::device_revoked());
         }
-        if code_tries_exhausted(&e) {
-            return Err(tries_exhausted());
-        }
-        let device = state
-            .store
-            .device(&e.device_thumb)?
-            .filter(|d| d.enrollment_id == e.id && d.status == DeviceStatus::Active)
-            .ok_or_else(ApiErr::device_revoked)?;
-        check_proof(state, &device, proof)?;
-        // The selfie is looked at only once the caller is known (401 before 400).
-        let (selfie, upload_key) = match crate::pinreset::selfie(state, selfie, selfie_upload, now)?
-        {
-            Some(f) => (Some(f.jpeg), f.upload_key),
-            None => (None, None),
-        };
         if let Some(last) = e.reauth_last_at {
             let wait = l.resend_min_interval_secs - (now - last).num_seconds();
             if wait > 0 {
@@ -139,7 +132,7 @@ pub fn reauth(
         e.offer_salt = Some(random_id());
         let pac = pre_authorized_code(state, &e).ok_or_else(ApiErr::internal)?;
         e.offer_hash = Some(sha256_hex(pac.as_bytes()));
-        let (reset, cancel) = crate::pinreset::open(state, &e, selfie, now);
+        let (reset, cancel) = crate::pinreset::open(state, &e, selfie.clone(), now);
         let notice = crate::pinreset::requested_notice(state, &reset, &cancel);
         e.pin_reset = Some(reset);
         let mail = notice.mail(&e.email, &e.id);
@@ -153,8 +146,8 @@ pub fn reauth(
             None => state.store.begin_reauth(&e, &device.thumb, &[mail])?,
         };
         tracing::info!(enrollment = %e.id, revoked_tokens = revoked, "re-authentication requested; waiting for review");
-        (e, notice)
-    };
+        Ok((e, notice))
+    })?;
     crate::notify::sms(state, &e.id, &e.phone, &notice);
     let offer = offer_for(state, &e).ok_or_else(ApiErr::internal)?;
     Ok(ReauthResponse {
@@ -168,6 +161,30 @@ pub fn reauth(
         email_masked: email::mask(&e.email),
         reset_usable_at: e.pin_reset.as_ref().map(|r| r.usable_at.to_rfc3339()),
     })
+}
+
+/// The activated enrollment a re-authentication is for (the bearer's) and its active
+/// device, or why not.
+fn reauth_target(
+    state: &AppState,
+    token: Option<&str>,
+    id: &str,
+) -> Result<(Enrollment, Device), ApiErr> {
+    let e = authorized(state, token, id)?;
+    if e.status != EnrollmentStatusWire::Activated {
+        return Err(ApiErr::invalid_state(
+            "IKD belum diaktifkan di perangkat ini.",
+        ));
+    }
+    if code_tries_exhausted(&e) {
+        return Err(tries_exhausted());
+    }
+    let device = state
+        .store
+        .device(&e.device_thumb)?
+        .filter(|d| d.enrollment_id == e.id && d.status == DeviceStatus::Active)
+        .ok_or_else(ApiErr::device_revoked)?;
+    Ok((e, device))
 }
 
 /// No new code once the lifetime of code tries is used up.

@@ -6,7 +6,7 @@ use crate::credentials::{kk_of, ktp_of};
 use crate::crypto::{jwk_thumbprint, sha256_hex};
 use crate::error::ApiErr;
 use crate::state::AppState;
-use crate::store::{DeviceStatus, Officer, TokenKind};
+use crate::store::{Device, DeviceStatus, Officer, TokenKind};
 use crate::tokens::{
     check_proof, device_of_token, invalid_proof, new_token, token_response, Presented,
 };
@@ -97,7 +97,9 @@ pub struct TokenForm {
 
 /// The token endpoint: rate-limited per client IP, the `DPoP` proof (`dpop_proof`, if
 /// any) checked, then the pre-authorised code grant ([`crate::activation::redeem`]) or
-/// a refresh. With a proof, the tokens are bound to its key.
+/// a refresh. With a proof, the tokens are bound to its key. The limit and the proof
+/// (its single-use `jti`) are checked once; only the grant is run again after a
+/// conflict ([`crate::conflict`]).
 pub fn token(
     state: &AppState,
     peer: SocketAddr,
@@ -110,7 +112,7 @@ pub fn token(
     let status = StatusCode::BAD_REQUEST;
     let dpop = crate::dpop::check(state, dpop_proof, "POST", paths::TOKEN, None, status)?;
     let dpop = dpop.as_deref();
-    match form.grant_type.as_str() {
+    crate::conflict::retry(|| match form.grant_type.as_str() {
         PRE_AUTHORIZED_GRANT => crate::activation::redeem(
             state,
             form.pre_authorized_code.as_deref(),
@@ -124,7 +126,7 @@ pub fn token(
             "unsupported_grant_type",
             "Jenis grant tidak didukung.",
         )),
-    }
+    })
 }
 
 fn invalid_grant(code: &str, message: &str) -> ApiErr {
@@ -207,6 +209,19 @@ pub fn credential(
         return Err(invalid_proof("Tepat satu bukti diperlukan."));
     };
     check_proof(state, &device, proof)?;
+    // The token's DPoP proof and the proof's nonce are used up above, once; from here
+    // a conflict runs the issuance again (crate::conflict).
+    crate::conflict::retry(|| issue(state, &device, req, vct))
+}
+
+/// Signs and records one credential of `vct` for `device` (its status list entry in
+/// the same write).
+fn issue(
+    state: &AppState,
+    device: &Device,
+    req: &CredentialRequest,
+    vct: &str,
+) -> Result<CredentialResponse, ApiErr> {
     let resident = state
         .siak
         .resident(&device.nik)?

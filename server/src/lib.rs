@@ -27,6 +27,7 @@ pub mod auth;
 pub mod clientip;
 pub mod codes;
 pub mod config;
+pub mod conflict;
 pub mod console;
 pub mod credentials;
 pub mod crypto;

@@ -83,7 +83,6 @@ impl Harness {
         if pg::selected() {
             config.database_url = Some(pg::shared().fresh_database());
         }
-        let database_url = config.database_url.clone();
         config.smtp = Some(SmtpConfig {
             host: "127.0.0.1".into(),
             port: smtp.addr.port(),
@@ -93,6 +92,8 @@ impl Harness {
             from: "IKD Disdukcapil <noreply@ikd.localhost>".into(),
         });
         tune(&mut config);
+        // After `tune`: a test may put this server on a database of its own.
+        let database_url = config.database_url.clone();
         let server = ikd_server::start(config).await.unwrap();
         let base_url = server.base_url.clone();
         let client = BackendClient::new(&base_url).unwrap();

@@ -120,24 +120,16 @@ where
     }
 }
 
-/// [`blocking`], run again (up to 5 tries in all) while the store answers that the
-/// record changed meanwhile (another request, or another node, wrote it first): each
-/// try reads afresh, so of two racing writers one wins and the other sees its result.
+/// [`blocking`] with the whole of `f` run again while the store answers that the
+/// record changed meanwhile ([`crate::conflict::retry`]). Only for handlers with no
+/// single-use check (a DPoP proof, a nonce, a rate-limit token): those run once, and
+/// their handlers call [`crate::conflict::retry`] on the write part themselves.
 pub async fn retrying<T, F>(f: F) -> Result<T, ApiErr>
 where
     T: Send + 'static,
     F: Fn() -> Result<T, ApiErr> + Send + 'static,
 {
-    blocking(move || {
-        let mut tries = 1;
-        loop {
-            match f() {
-                Err(e) if e.conflict && tries < 5 => tries += 1,
-                r => return r,
-            }
-        }
-    })
-    .await
+    blocking(move || crate::conflict::retry(&f)).await
 }
 
 /// JSON body extractor whose rejections are `ApiError` JSON (400, 413, 415).

@@ -49,7 +49,7 @@ pub async fn token(
     FormBody(form): FormBody<TokenForm>,
 ) -> Result<Response, ApiErr> {
     let answer =
-        super::retrying(move || issuance::token(&state, peer, &form, dpop_proof(&headers))).await?;
+        super::blocking(move || issuance::token(&state, peer, &form, dpop_proof(&headers))).await?;
     Ok(no_store(axum::Json(answer)))
 }
 
@@ -85,7 +85,7 @@ pub async fn credential(
     JsonBody(req): JsonBody<CredentialRequest>,
 ) -> Result<Response, ApiErr> {
     let answer =
-        super::retrying(move || issuance::credential(&state, presented(&headers), &req)).await?;
+        super::blocking(move || issuance::credential(&state, presented(&headers), &req)).await?;
     Ok(no_store(axum::Json(answer)))
 }
 

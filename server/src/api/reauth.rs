@@ -1,7 +1,7 @@
 //! Re-authentication ("Lupa PIN", or documents wiped after 10 wrong PINs): see
 //! [`crate::activation`] for the rules.
 
-use super::{bearer, no_store, retrying, ApiErr, JsonBody};
+use super::{bearer, blocking, no_store, ApiErr, JsonBody};
 use crate::activation;
 use crate::state::SharedState;
 use axum::extract::{ConnectInfo, Path, State};
@@ -33,7 +33,7 @@ pub async fn reauth(
     headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<Response, ApiErr> {
-    retrying(move || {
+    blocking(move || {
         let answer = activation::reauth(
             &state,
             peer,
