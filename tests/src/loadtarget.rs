@@ -177,13 +177,18 @@ impl Target {
         let issuer = bases[0].clone();
         let bin = server_binary();
         let face_node = std::env::var("LOAD_FACE_NODE").is_ok_and(|v| v == "1");
-        let role = if face_node { "api" } else { "all" };
-        let start = |i: usize, port: u16, role: &str| {
+        // No `--role` without a face node: a binary from before roles runs too.
+        let role = face_node.then_some("api");
+        let start = |i: usize, port: u16, role: Option<&str>| {
             let cfg = dir.path().join(format!("node{i}.toml"));
             std::fs::write(&cfg, config_text(port, &data, &issuer, smtp.addr.port()))
                 .expect("config");
             let mut cmd = Command::new(&bin);
-            cmd.args(["serve", "--role", role, "--config"]).arg(&cfg);
+            cmd.arg("serve");
+            if let Some(r) = role {
+                cmd.args(["--role", r]);
+            }
+            cmd.arg("--config").arg(&cfg);
             if let Some(u) = &url {
                 cmd.args(["--database-url", u]);
             }
@@ -203,7 +208,7 @@ impl Target {
         }
         let face = if face_node {
             let port = free_port();
-            let mut node = start(n, port, "face");
+            let mut node = start(n, port, Some("face"));
             wait_ready(&mut node, &format!("http://127.0.0.1:{port}")).await;
             Some(node)
         } else {
