@@ -279,3 +279,47 @@ async fn tus_js_client_on_a_flaky_link_resumes_from_our_offset() {
     let id = v["url"].as_str().unwrap().rsplit('/').next().unwrap();
     assert_eq!(submit_and_read(&h, id).await, jpeg);
 }
+
+/// tus 1.0 § X-HTTP-Method-Override: tus-js-client's `overridePatchMethod` sends each
+/// chunk as a POST naming PATCH; our server takes it as the PATCH (no PATCH request
+/// line crosses the proxy) and stores exactly the selfie.
+#[tokio::test]
+async fn tus_js_client_with_method_override_sends_chunks_as_post() {
+    let h = Harness::start().await;
+    let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
+        .await
+        .unwrap();
+    let jpeg = selfie_jpeg();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("selfie.jpg");
+    std::fs::write(&file, &jpeg).unwrap();
+    let endpoint = format!("{}/api/v1/uploads", proxy.url());
+    let v = node(
+        "upload.mjs",
+        &[
+            endpoint.as_ref(),
+            file.as_ref(),
+            "16384".as_ref(),
+            "override".as_ref(),
+        ],
+    )
+    .await;
+    let reqs = requests(&v["requests"]);
+    let total = jpeg.len() as u64;
+    let chunks: Vec<u64> = (1..)
+        .map(|n| (n * 16384).min(total))
+        .take_while(|&o| o < total)
+        .chain([total])
+        .collect();
+    let expected: Vec<(String, u64, Option<u64>)> = std::iter::once(("POST".into(), 201, None))
+        .chain(chunks.iter().map(|&o| ("POST".into(), 204, Some(o))))
+        .collect();
+    assert_eq!(reqs, expected);
+    assert_eq!(
+        proxy.patch_bytes(),
+        (0, 0),
+        "no PATCH request line was sent"
+    );
+    let id = v["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(submit_and_read(&h, id).await, jpeg);
+}
