@@ -239,10 +239,18 @@ async fn tus_js_client_interrupted_resumes_from_the_upload_url() {
 /// answered): its own retries ask our offset (HEAD) and go on from it.
 #[tokio::test]
 async fn tus_js_client_on_a_flaky_link_resumes_from_our_offset() {
+    tus_js_client_on_a_bad_link(Profile::FLAKY).await;
+}
+
+/// The same with every third answer cut after 40 bytes.
+#[tokio::test]
+async fn tus_js_client_on_a_truncating_link_resumes_from_our_offset() {
+    tus_js_client_on_a_bad_link(Profile::TRUNCATED).await;
+}
+
+async fn tus_js_client_on_a_bad_link(profile: Profile) {
     let h = Harness::start().await;
-    let proxy = FaultProxy::start(h.server.addr, Profile::FLAKY)
-        .await
-        .unwrap();
+    let proxy = FaultProxy::start(h.server.addr, profile).await.unwrap();
     let jpeg = selfie_jpeg();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("selfie.jpg");
@@ -273,7 +281,7 @@ async fn tus_js_client_on_a_flaky_link_resumes_from_our_offset() {
         "{patch_up} B of PATCH for {total} B in {patches}: a byte our server confirmed was sent again"
     );
     eprintln!(
-        "tus-js-client on the flaky link: {total} B in {patches} PATCHes, {patch_up} B up, {} faults",
+        "tus-js-client, {profile:?}: {total} B in {patches} PATCHes, {patch_up} B up, {} faults",
         proxy.faults()
     );
     let id = v["url"].as_str().unwrap().rsplit('/').next().unwrap();

@@ -430,3 +430,34 @@ async fn both_servers_answer_what_tus_1_0_requires() {
     eprintln!("ikd-server {ours:?}, @tus/server {theirs:?} (version, media type, override)");
     assert_eq!(theirs, [400, 400, 400], "@tus/server 2.4.5");
 }
+
+/// tus 1.0 § Expiration: an upload the server keeps track of as expired answers 410
+/// Gone (@tus/server does; ours answers 404). Our client takes either as gone
+/// (`NotFound`, on which the wallet makes a new upload), and the new one completes.
+/// The expiry is made real on disk: the upload's info file (@tus/file-store) is given
+/// a creation date 25 h ago.
+#[tokio::test]
+async fn an_expired_upload_is_gone_and_a_new_one_completes() {
+    use ikd_core::client::ClientError;
+    let jpeg = selfie_jpeg();
+    let node = TusNode::start(false).await;
+    let client = BackendClient::new(&node.url()).unwrap();
+    let old = client.create_upload(jpeg.len() as u64).await.unwrap();
+    let info_file = node.files.path().join(format!("{old}.json"));
+    let mut info: Value = serde_json::from_slice(&std::fs::read(&info_file).unwrap()).unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::hours(25);
+    info["creation_date"] = past
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .into();
+    std::fs::write(&info_file, serde_json::to_vec(&info).unwrap()).unwrap();
+    let gone = client.upload_offset(&old).await;
+    assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
+    let gone = client.upload(&old, &jpeg, None).await;
+    assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
+    let new = client.create_upload(jpeg.len() as u64).await.unwrap();
+    client.upload(&new, &jpeg, None).await.unwrap();
+    let (log, files) = node.stop().await;
+    let statuses: Vec<&str> = log.iter().filter_map(|l| l["method"].as_str()).collect();
+    assert_eq!(&statuses[..3], ["POST", "HEAD", "HEAD"], "{statuses:?}");
+    assert_eq!(stored(&files, &log, &new, jpeg.len()), jpeg);
+}
