@@ -421,6 +421,27 @@ async fn both_servers_answer_what_tus_1_0_requires() {
     // application/offset+octet-stream → 415 (SHOULD); X-HTTP-Method-Override is the
     // method (MUST).
     assert_eq!(ours, [412, 415, 204], "ikd-server");
+    // Tus-Resumable on every answer of ours, a refusal of a method not offered (DELETE:
+    // no termination extension) and a bad override included.
+    let http = reqwest::Client::new();
+    let upload = format!("{}/api/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA", h.base_url);
+    for (req, status) in [
+        (http.delete(&upload), 405),
+        (http.get(&upload), 405),
+        (
+            http.post(&upload)
+                .header("X-HTTP-Method-Override", "DELETE"),
+            405,
+        ),
+        (
+            http.post(&upload).header("X-HTTP-Method-Override", "HEAD"),
+            404,
+        ),
+    ] {
+        let a = send(req.header("Tus-Resumable", "1.0.0")).await;
+        assert_eq!(a.status, status, "{a:?}");
+        assert_eq!(a.get("tus-resumable"), Some("1.0.0"), "{a:?}");
+    }
     let node = TusNode::start(false).await;
     let theirs = probe_tus_1_0(&node.url()).await;
     drop(node.stop().await);
