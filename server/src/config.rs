@@ -212,6 +212,44 @@ impl Default for OutboxConfig {
     }
 }
 
+/// What a node runs (`ikd-server serve --role`, or the config file's `role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The API, the mail queue's worker and the face checks (one machine, the demo).
+    #[default]
+    All,
+    /// The API and the mail queue's worker; no face checks (a `face` node does them).
+    Api,
+    /// Only the face checks of the shared store's queue, and `/healthz` and `/readyz`
+    /// on `addr` for a load balancer's or an orchestrator's probe: no API.
+    Face,
+}
+
+impl Role {
+    /// Whether this node answers the API (and runs the mail queue's worker).
+    pub fn serves_api(self) -> bool {
+        self != Self::Face
+    }
+
+    /// Whether this node works the face-check queue.
+    pub fn checks_faces(self) -> bool {
+        self != Self::Api
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(Self::All),
+            "api" => Ok(Self::Api),
+            "face" => Ok(Self::Face),
+            other => Err(format!("role {other}: all, api or face")),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     /// Where to listen; `127.0.0.1:0` for an ephemeral port.
@@ -241,6 +279,8 @@ pub struct Config {
     /// from a config file; tests turn it off to play a node that leaves the queues to
     /// the others (or died holding a claim).
     pub workers: bool,
+    /// What this node runs ([`Role`]; default all).
+    pub role: Role,
 }
 
 impl Config {
@@ -261,6 +301,7 @@ impl Config {
             database_url: None,
             outbox: OutboxConfig::default(),
             workers: true,
+            role: Role::All,
         }
     }
 }
@@ -289,6 +330,9 @@ pub struct FileConfig {
     /// `[outbox]`: the mail queue's retries and polling.
     #[serde(default)]
     pub outbox: OutboxConfig,
+    /// `all` (default), `api` or `face` ([`Role`]); `--role` overrides it.
+    #[serde(default)]
+    pub role: Role,
 }
 
 impl FileConfig {
@@ -312,6 +356,7 @@ impl FileConfig {
             database_url: self.database_url,
             outbox: self.outbox,
             workers: true,
+            role: self.role,
         }
     }
 }
@@ -350,5 +395,24 @@ password = "p4ss"
         assert!(!format!("{smtp:?}").contains("p4ss"));
         assert!(!c.dev_outbox);
         assert_eq!(c.limits.resend_per_day, 5);
+        assert_eq!(c.role, Role::All);
+    }
+
+    #[test]
+    fn role_from_the_file_and_the_command_line() {
+        let fc = FileConfig::from_toml(
+            "addr = \"127.0.0.1:0\"\ndata_dir = \"/tmp/x\"\nrole = \"face\"\n",
+        )
+        .unwrap();
+        let role = fc.into_config().role;
+        assert_eq!(role, Role::Face);
+        assert!(role.checks_faces() && !role.serves_api());
+        let api: Role = "api".parse().unwrap();
+        assert!(api.serves_api() && !api.checks_faces());
+        assert!("worker".parse::<Role>().is_err());
+        assert!(FileConfig::from_toml(
+            "addr = \"127.0.0.1:0\"\ndata_dir = \"/tmp/x\"\nrole = \"worker\"\n"
+        )
+        .is_err());
     }
 }

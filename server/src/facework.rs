@@ -4,11 +4,20 @@
 //! - A submit (or a PIN reset with a selfie) stores [`FaceCheck::Pending`] and answers
 //!   at once; its write queued the check. This worker claims one check at a time
 //!   (a lease; PostgreSQL `FOR UPDATE SKIP LOCKED`, shared with the mail queue:
-//!   `store::lease`), runs [`FaceCheck::of_jpeg`] on a blocking thread (so a node
-//!   spends at most one core on face checks and requests keep the other), and writes
-//!   the verdict into the enrollment in the same transaction that marks the row done
-//!   (a compare-and-swap on the enrollment: a request that wrote it meanwhile makes
-//!   the worker read it again, never lose that write).
+//!   `store::lease`), has [`FaceCheck::of_jpeg`] run on the node's face thread (one:
+//!   a node spends at most one core on face checks; Linux `SCHED_IDLE`: it runs when
+//!   no request wants the core), and writes the verdict into the enrollment in the
+//!   same transaction that marks the row done (a compare-and-swap on the enrollment:
+//!   a request that wrote it meanwhile makes the worker read it again, never lose
+//!   that write). The store calls and the enrollment's lock are taken at normal
+//!   priority on tokio's blocking pool, never by the idle thread: a request never
+//!   waits on a lock held by a thread that only runs when the machine is idle.
+//! - A machine that is never idle starves the face thread (the kernel still gives
+//!   `SCHED_IDLE` a sliver, ~0.3 % of a busy core): the checks wait in the queue
+//!   (the store, not memory: nothing is lost), the officer sees "pending". Every
+//!   [`BACKLOG_EVERY`] the worker logs a warning with the queue's depth when its
+//!   oldest check has waited over [`BACKLOG_ALARM_SECS`]; the cure is a `face`
+//!   node (`ikd-server serve --role face`) on other cores.
 //! - A node that dies mid-check leaves its row due again when the lease ends
 //!   ([`LEASE_SECS`]); another node checks it. A selfie that was claimed
 //!   [`MAX_ATTEMPTS`] times without a verdict (say it crashed the nodes) is recorded
@@ -22,70 +31,142 @@ use crate::store::facequeue::{ClaimedFaceCheck, FacePurpose};
 use crate::store::lease::Lease;
 use crate::store::{Enrollment, StoreError, StoreResult};
 use chrono::Utc;
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long a claim holds a check (a check takes tens of milliseconds).
 pub const LEASE_SECS: i64 = 60;
 /// Claims of one check before it is recorded unreadable unchecked.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// A check waiting unclaimed longer than this is the face workers falling behind.
+pub const BACKLOG_ALARM_SECS: i64 = 60;
+/// How often the worker looks at the queue's backlog.
+pub const BACKLOG_EVERY: Duration = Duration::from_secs(30);
 
-/// The nice value of the face-check thread: the node's requests (nice 0) come first
-/// when both want the cores, and the checks still move on (CFS gives nice 10 about a
-/// tenth of a core that a nice-0 thread also wants).
-pub const FACE_NICE: i32 = 10;
+/// A selfie for the face thread, and where its verdict goes.
+type Job = (Vec<u8>, mpsc::SyncSender<FaceCheck>);
 
-/// One face check for the face thread: the state, and where its result goes.
-type Job = (SharedState, tokio::sync::oneshot::Sender<StoreResult<bool>>);
+/// The node's face thread: decodes selfies and looks for faces, at idle priority. It
+/// holds no lock and makes no store call: only CPU.
+pub struct FaceThread {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
 
-/// Starts this node's worker; it ends when the state is dropped. The checks run on a
-/// thread of their own at [`FACE_NICE`] (not on tokio's blocking pool, whose threads
-/// then serve requests), so that during a burst of requests they yield the cores.
+impl FaceThread {
+    /// Starts the thread (named `ikd-face`), at [`lower_priority`]'s policy.
+    pub fn spawn() -> std::io::Result<Self> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ikd-face".into())
+            .spawn(move || {
+                lower_priority();
+                // Ends when the last sender (the worker) is gone.
+                while let Ok((jpeg, answer)) = inbox.recv() {
+                    let _ = answer.send(FaceCheck::of_jpeg(&jpeg));
+                }
+            })?;
+        Ok(Self {
+            jobs: Mutex::new(jobs),
+        })
+    }
+
+    /// The verdict on `jpeg`, computed on the face thread (the caller waits); on the
+    /// caller's thread if the face thread is gone.
+    pub fn verdict(&self, jpeg: &[u8]) -> FaceCheck {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let sent = self
+            .jobs
+            .lock()
+            .map_err(|_| ())
+            .and_then(|j| j.send((jpeg.to_vec(), tx)).map_err(|_| ()));
+        match sent.and_then(|()| rx.recv().map_err(|_| ())) {
+            Ok(v) => v,
+            Err(()) => FaceCheck::of_jpeg(jpeg),
+        }
+    }
+}
+
+/// Starts this node's worker; it ends when the state is dropped. Each round (claim,
+/// selfie, verdict written) runs on tokio's blocking pool; the verdict itself on the
+/// [`FaceThread`].
 pub fn spawn_worker(state: &SharedState) {
     let poll = Duration::from_millis(state.outbox.poll_ms.max(10));
-    let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
-    let spawned = std::thread::Builder::new()
-        .name("ikd-face".into())
-        .spawn(move || {
-            lower_priority();
-            // Ends when the queue worker (the sender) is gone.
-            while let Ok((state, answer)) = inbox.recv() {
-                let _ = answer.send(run_once(&state));
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "no face-check thread: face checks stay pending");
-        return;
-    }
+    let faces = match FaceThread::spawn() {
+        Ok(f) => Arc::new(f),
+        Err(e) => {
+            tracing::error!(error = %e, "no face-check thread: face checks stay pending");
+            return;
+        }
+    };
+    let looked = Arc::new(Mutex::new(Instant::now()));
     crate::outbox::spawn_queue_worker(
         state,
         state.store.face_wakeup(),
         poll,
         "face_checks",
         move |state| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let sent = jobs.send((state, tx));
+            let (faces, looked) = (faces.clone(), looked.clone());
             async move {
-                sent.map_err(|e| StoreError::Pool(e.to_string()))?;
-                rx.await.map_err(|e| StoreError::Pool(e.to_string()))?
+                tokio::task::spawn_blocking(move || {
+                    watch_backlog(&state, &looked);
+                    run_once(&state, &|jpeg| faces.verdict(jpeg))
+                })
+                .await
+                .map_err(|e| StoreError::Pool(e.to_string()))?
             }
         },
     );
 }
 
-/// Lowers the calling thread's scheduling priority to [`FACE_NICE`] (Linux: the nice
-/// value is per thread, and threads it starts inherit it). Elsewhere a no-op.
+/// Every [`BACKLOG_EVERY`]: a warning with the queue's depth when its oldest check
+/// waited over [`BACKLOG_ALARM_SECS`] (the face workers are not keeping up).
+fn watch_backlog(state: &AppState, looked: &Mutex<Instant>) {
+    let Ok(mut last) = looked.lock() else { return };
+    if last.elapsed() < BACKLOG_EVERY {
+        return;
+    }
+    *last = Instant::now();
+    drop(last);
+    match state.store.face_backlog() {
+        Ok(b) => {
+            let waited = b
+                .oldest_due
+                .map(|t| (Utc::now() - t).num_seconds())
+                .unwrap_or(0);
+            if waited > BACKLOG_ALARM_SECS {
+                tracing::warn!(
+                    waiting = b.waiting,
+                    oldest_secs = waited,
+                    "face checks falling behind (a busy machine starves the idle face thread; add a `--role face` node)"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "face check backlog unknown"),
+    }
+}
+
+/// Lowers the calling thread's scheduling to Linux `SCHED_IDLE` (per thread; threads
+/// it starts inherit it): it runs only on a core no normal thread wants. Elsewhere,
+/// or if refused, the lowest nice value the platform allows through the same crate.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        let tid = rustix::thread::gettid();
-        if let Err(e) = rustix::process::setpriority_process(Some(tid), FACE_NICE) {
-            tracing::warn!(error = %e, "face-check thread keeps the normal priority");
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadPriority, ThreadSchedulePolicy,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        if let Err(e) =
+            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+        {
+            tracing::warn!(error = ?e, "face-check thread keeps the normal priority");
         }
     }
 }
 
-/// Claims one due check and works it; true if one was claimed (more may be due).
-pub fn run_once(state: &AppState) -> StoreResult<bool> {
+/// Claims one due check and works it, the verdict from `of_jpeg`; true if one was
+/// claimed (more may be due).
+pub fn run_once(state: &AppState, of_jpeg: &dyn Fn(&[u8]) -> FaceCheck) -> StoreResult<bool> {
     let claim = crate::crypto::random_id();
     let now = Utc::now();
     let lease = Lease {
@@ -97,7 +178,7 @@ pub fn run_once(state: &AppState) -> StoreResult<bool> {
     let claimed = state.store.claim_face_checks(&claim, now, &lease)?;
     let any = !claimed.is_empty();
     for c in claimed {
-        match check(state, &c) {
+        match check(state, &c, of_jpeg) {
             Ok(true) => {
                 tracing::info!(enrollment = %c.enrollment_id, purpose = c.purpose.as_str(), "face checked")
             }
@@ -120,11 +201,15 @@ fn reset_jpeg(e: &Enrollment) -> Option<Vec<u8>> {
 }
 
 /// The verdict of `jpeg` on the `attempts`-th claim.
-fn verdict(jpeg: Option<&[u8]>, attempts: u32) -> Option<FaceCheck> {
+fn verdict(
+    jpeg: Option<&[u8]>,
+    attempts: u32,
+    of_jpeg: &dyn Fn(&[u8]) -> FaceCheck,
+) -> Option<FaceCheck> {
     if attempts > MAX_ATTEMPTS {
         return Some(FaceCheck::Unreadable);
     }
-    jpeg.map(FaceCheck::of_jpeg)
+    jpeg.map(of_jpeg)
 }
 
 /// Writes `v` where `e` says the check is pending (a PIN reset decided meanwhile,
@@ -147,7 +232,12 @@ fn apply(e: &mut Enrollment, purpose: FacePurpose, v: Option<FaceCheck>) {
 }
 
 /// Checks one claimed selfie and records the verdict; false if the claim was lost.
-fn check(state: &AppState, c: &ClaimedFaceCheck) -> StoreResult<bool> {
+/// The verdict is computed with no lock held.
+fn check(
+    state: &AppState,
+    c: &ClaimedFaceCheck,
+    of_jpeg: &dyn Fn(&[u8]) -> FaceCheck,
+) -> StoreResult<bool> {
     let mut jpeg = match c.purpose {
         FacePurpose::Enrollment => state.store.selfie(&c.enrollment_id)?,
         FacePurpose::PinReset => state
@@ -156,21 +246,26 @@ fn check(state: &AppState, c: &ClaimedFaceCheck) -> StoreResult<bool> {
             .as_ref()
             .and_then(reset_jpeg),
     };
-    let mut v = verdict(jpeg.as_deref(), c.attempts);
+    let mut v = verdict(jpeg.as_deref(), c.attempts, of_jpeg);
     let mut tries = 0;
     loop {
         tries += 1;
         // This node's requests on the enrollment wait meanwhile (fewer conflicts).
-        let _g = state.transition_lock(&c.enrollment_id);
+        let g = state.transition_lock(&c.enrollment_id);
         let Some(mut e) = state.store.enrollment(&c.enrollment_id)? else {
             return state.store.finish_face_check(c.id, &c.claim, None);
         };
         if c.purpose == FacePurpose::PinReset {
             let now_jpeg = reset_jpeg(&e);
             if now_jpeg != jpeg {
-                // A new PIN reset's selfie came meanwhile: check that one.
-                v = verdict(now_jpeg.as_deref(), c.attempts);
+                // A new PIN reset's selfie came meanwhile: check that one (unlocked,
+                // then look again; locked if it keeps changing).
+                v = verdict(now_jpeg.as_deref(), c.attempts, of_jpeg);
                 jpeg = now_jpeg;
+                if tries < 5 {
+                    drop(g);
+                    continue;
+                }
             }
         }
         apply(&mut e, c.purpose, v);

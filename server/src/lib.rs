@@ -55,7 +55,7 @@ pub mod tokens;
 pub mod upload;
 pub mod x5c;
 
-pub use config::{Config, Limits, SmtpConfig, TlsMode};
+pub use config::{Config, Limits, Role, SmtpConfig, TlsMode};
 pub use error::{ApiErr, ServerError};
 pub use state::{open_state, AppState, SharedState};
 
@@ -105,14 +105,23 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         demo::ensure_demo(state.store.as_ref(), config.seed_residents, config.seed)?;
     }
     let state: SharedState = Arc::new(state);
-    tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
-    upload::spawn_sweep(&state, std::time::Duration::from_secs(600));
-    state::spawn_pruning(&state, std::time::Duration::from_secs(600));
-    if config.workers {
+    let role = config.role;
+    if role.serves_api() {
+        tokens::spawn_nonce_pruning(&state, std::time::Duration::from_secs(60));
+        upload::spawn_sweep(&state, std::time::Duration::from_secs(600));
+        state::spawn_pruning(&state, std::time::Duration::from_secs(600));
+    }
+    if config.workers && role.serves_api() {
         outbox::spawn_worker(&state);
+    }
+    if config.workers && role.checks_faces() {
         facework::spawn_worker(&state);
     }
-    let app = api::router(state.clone());
+    let app = if role.serves_api() {
+        api::router(state.clone())
+    } else {
+        api::health_router(state.clone())
+    };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         let served = axum::serve(
@@ -127,7 +136,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
-    tracing::info!(%addr, "ikd-server listening");
+    tracing::info!(%addr, ?role, "ikd-server listening");
     Ok(RunningServer {
         addr,
         base_url,

@@ -1,7 +1,7 @@
 //! ikd-server binary: demo, serve, seed, officer add, openapi.
 
 use clap::{Parser, Subcommand};
-use ikd_server::config::{Config, FileConfig, SmtpConfig, TlsMode};
+use ikd_server::config::{Config, FileConfig, Role, SmtpConfig, TlsMode};
 use ikd_server::demo;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +40,11 @@ enum Cmd {
         /// PostgreSQL store; overrides the file's `database_url`.
         #[arg(long, env = "IKD_DATABASE_URL")]
         database_url: Option<String>,
+        /// What this node runs: `all` (the API, the mail queue, the face checks),
+        /// `api` (no face checks) or `face` (only the face checks, plus /healthz and
+        /// /readyz); overrides the file's `role`.
+        #[arg(long)]
+        role: Option<Role>,
     },
     /// Seed synthetic residents into the data dir.
     Seed {
@@ -150,11 +155,15 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Serve {
             config,
             database_url,
+            role,
         } => {
             let text = std::fs::read_to_string(&config).map_err(|e| e.to_string())?;
             let mut c = FileConfig::from_toml(&text)?.into_config();
             if database_url.is_some() {
                 c.database_url = database_url;
+            }
+            if let Some(r) = role {
+                c.role = r;
             }
             rt.block_on(serve_until_ctrl_c(c))
         }

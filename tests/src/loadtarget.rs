@@ -2,8 +2,9 @@
 //! processes on loopback ports, on the store `LOAD_STORE` names (`sqlite`, the default,
 //! or `postgres`: a real PostgreSQL started by [`crate::pg::PgServer`]), `LOAD_NODES`
 //! of them (default 1; several share the store and the data dir, like nodes behind a
-//! load balancer with one public URL). SMTP goes to a loopback receiver in the bench's
-//! process. The residents and the desks' officers are written into the store before
+//! load balancer with one public URL). `LOAD_FACE_NODE=1`: the nodes run `--role api`
+//! and one more process `--role face` does the face checks (on one machine it shares
+//! the same cores). SMTP goes to a loopback receiver in the bench's process. The residents and the desks' officers are written into the store before
 //! the nodes start.
 //!
 //! The `ikd-server` binary is the one next to the running example (`target/<profile>/`):
@@ -46,6 +47,8 @@ pub struct Target {
     /// Eligible NIKs of the seeded population.
     pub people: Vec<String>,
     nodes: std::sync::Mutex<Vec<Node>>,
+    /// The `--role face` process, with `LOAD_FACE_NODE=1`.
+    face: std::sync::Mutex<Option<Node>>,
     /// The PostgreSQL database's name, when `LOAD_PG_STATS=1` counts its statements.
     stats_db: Option<String>,
     _pg: Option<PgServer>,
@@ -173,14 +176,14 @@ impl Target {
             .collect();
         let issuer = bases[0].clone();
         let bin = server_binary();
-        let mut nodes = Vec::new();
-        // One at a time: the first makes the data dir's keys that the others read.
-        for (i, port) in ports.iter().enumerate() {
+        let face_node = std::env::var("LOAD_FACE_NODE").is_ok_and(|v| v == "1");
+        let role = if face_node { "api" } else { "all" };
+        let start = |i: usize, port: u16, role: &str| {
             let cfg = dir.path().join(format!("node{i}.toml"));
-            std::fs::write(&cfg, config_text(*port, &data, &issuer, smtp.addr.port()))
+            std::fs::write(&cfg, config_text(port, &data, &issuer, smtp.addr.port()))
                 .expect("config");
             let mut cmd = Command::new(&bin);
-            cmd.args(["serve", "--config"]).arg(&cfg);
+            cmd.args(["serve", "--role", role, "--config"]).arg(&cfg);
             if let Some(u) = &url {
                 cmd.args(["--database-url", u]);
             }
@@ -189,10 +192,23 @@ impl Target {
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("ikd-server serve");
-            let mut node = Node(child);
+            Node(child)
+        };
+        let mut nodes = Vec::new();
+        // One at a time: the first makes the data dir's keys that the others read.
+        for (i, port) in ports.iter().enumerate() {
+            let mut node = start(i, *port, role);
             wait_ready(&mut node, &bases[i]).await;
             nodes.push(node);
         }
+        let face = if face_node {
+            let port = free_port();
+            let mut node = start(n, port, "face");
+            wait_ready(&mut node, &format!("http://127.0.0.1:{port}")).await;
+            Some(node)
+        } else {
+            None
+        };
         let clients = bases
             .iter()
             .map(|b| BackendClient::new(b).expect("client"))
@@ -205,9 +221,14 @@ impl Target {
             officers.push(o);
         }
         let label = format!(
-            "{}, {n} node{}",
+            "{}, {n} node{}{}",
             if postgres { "postgres" } else { "sqlite" },
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            if face_node {
+                " (role api) + 1 face node"
+            } else {
+                ""
+            }
         );
         (
             Self {
@@ -219,6 +240,7 @@ impl Target {
                 label,
                 people,
                 nodes: std::sync::Mutex::new(nodes),
+                face: std::sync::Mutex::new(face),
                 stats_db,
                 _pg: pg,
                 _dir: dir,
@@ -241,16 +263,31 @@ impl Target {
         if let Ok(mut n) = self.nodes.lock() {
             n.clear();
         }
+        if let Ok(mut f) = self.face.lock() {
+            f.take();
+        }
     }
 
     /// CPU used so far by the nodes, by this bench process, and by the whole machine.
     pub fn cpu(&self) -> CpuSample {
+        let face = self
+            .face
+            .lock()
+            .ok()
+            .and_then(|f| f.as_ref().and_then(|f| process_cpu(f.0.id())))
+            .unwrap_or_default();
         CpuSample {
             nodes: self
                 .nodes
                 .lock()
-                .map(|n| n.iter().filter_map(|n| process_cpu(n.0.id())).sum())
-                .unwrap_or_default(),
+                .map(|n| {
+                    n.iter()
+                        .filter_map(|n| process_cpu(n.0.id()))
+                        .sum::<Duration>()
+                })
+                .unwrap_or_default()
+                + face,
+            face,
             bench: process_cpu(std::process::id()).unwrap_or_default(),
             postgres: self
                 ._pg
@@ -336,8 +373,10 @@ async fn wait_ready(node: &mut Node, base: &str) {
 /// a second).
 #[derive(Debug, Clone, Copy)]
 pub struct CpuSample {
-    /// The `ikd-server` node processes.
+    /// The `ikd-server` node processes (the face node's included).
     pub nodes: Duration,
+    /// The `--role face` process (`LOAD_FACE_NODE=1`), zero without one.
+    pub face: Duration,
     /// This bench process (the load generator and the SMTP receiver).
     pub bench: Duration,
     /// The PostgreSQL server: the postmaster, its live backends and those it reaped.
@@ -353,6 +392,7 @@ impl CpuSample {
     pub fn since(&self, earlier: &CpuSample, per: usize) -> String {
         let secs = |a: Duration, b: Duration| a.saturating_sub(b).as_secs_f64();
         let nodes = secs(self.nodes, earlier.nodes);
+        let face = secs(self.face, earlier.face);
         let bench = secs(self.bench, earlier.bench);
         let machine = secs(self.machine, earlier.machine);
         let pg = secs(self.postgres, earlier.postgres);
@@ -360,8 +400,13 @@ impl CpuSample {
         let wall = self.at.duration_since(earlier.at).as_secs_f64();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         format!(
-            "CPU: nodes {nodes:.2} s ({:.1} ms per resident), PostgreSQL {pg:.2} s ({:.1} ms per resident), bench {bench:.2} s ({:.0} % of the busy CPU), the rest of the machine {rest:.2} s; machine busy {machine:.2} s of {cores} cores x {wall:.2} s wall",
+            "CPU: nodes {nodes:.2} s ({:.1} ms per resident{}), PostgreSQL {pg:.2} s ({:.1} ms per resident), bench {bench:.2} s ({:.0} % of the busy CPU), the rest of the machine {rest:.2} s; machine busy {machine:.2} s of {cores} cores x {wall:.2} s wall",
             nodes * 1000.0 / per.max(1) as f64,
+            if face > 0.0 {
+                format!("; of which the face node {face:.2} s")
+            } else {
+                String::new()
+            },
             pg * 1000.0 / per.max(1) as f64,
             if machine > 0.0 { bench * 100.0 / machine } else { 0.0 },
         )

@@ -4,7 +4,8 @@
 //! scan on B, approve on A, token on B, credential on A, refresh on B); a desk QR used
 //! on one node is refused on the other; an officer session made on A works on B; five
 //! wrong codes spread over both nodes void the code; the token endpoint's rate limit
-//! counts across both nodes.
+//! counts across both nodes. A node of role `api` runs no face checks; a node of
+//! role `face` does them for it and answers nothing but its health.
 //!
 //! Expects `target/debug/ikd-server`, built beforehand (`cargo build -p ikd-server`).
 #![allow(clippy::unwrap_used)]
@@ -67,10 +68,15 @@ impl Drop for Node {
 
 /// `ikd-server serve --config FILE --database-url URL` on `port`; waits until /readyz.
 async fn start_node(port: u16, config: &Path, url: &str) -> Node {
+    start_role(port, config, url, "all").await
+}
+
+/// [`start_node`] with `--role ROLE`.
+async fn start_role(port: u16, config: &Path, url: &str, role: &str) -> Node {
     let child = Command::new(binary("ikd-server"))
         .args(["serve", "--config"])
         .arg(config)
-        .args(["--database-url", url])
+        .args(["--database-url", url, "--role", role])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -318,5 +324,77 @@ async fn two_nodes_share_one_postgresql() {
         token_calls + passed <= TOKEN_BURST as usize + 1,
         "{token_calls} + {passed} requests passed one bucket of {TOKEN_BURST}"
     );
+    pg.stop();
+}
+
+/// The scheduling policy of each of process `pid`'s threads named `name`
+/// (/proc/PID/task/TID/stat, field 41: 0 normal, 5 SCHED_IDLE).
+fn thread_policies(pid: u32, name: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let t = t.unwrap().path();
+        let comm = std::fs::read_to_string(t.join("comm")).unwrap_or_default();
+        if comm.trim() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(t.join("stat")).unwrap();
+        // The fields after the command name's closing parenthesis start at field 3.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        out.push(rest.split(' ').nth(41 - 3).unwrap().parse().unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_node_leaves_the_face_checks_to_a_face_node() {
+    let pg = PgServer::start();
+    let url = pg.fresh_database();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let smtp = SmtpReceiver::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pf) = (free_port(), free_port());
+    let (a, f) = (
+        format!("http://127.0.0.1:{pa}"),
+        format!("http://127.0.0.1:{pf}"),
+    );
+    let (ca, cf) = (dir.path().join("a.toml"), dir.path().join("f.toml"));
+    let data = dir.path().join("data");
+    write_config(&ca, pa, &data, &a, smtp.addr.port());
+    write_config(&cf, pf, &data, &a, smtp.addr.port());
+    let na = start_role(pa, &ca, &url, "api").await;
+    let client = BackendClient::new(&a).unwrap();
+    let officer = Officer::login(&a, "petugas", "petugas123").await.unwrap();
+    let siti = submit(&client, &a, SITI, "siti@example.test").await;
+    // The officer sees an enrollment once the resident scanned the desk's QR.
+    let qr = officer.desk_qr().await;
+    client.scan(&siti.id, &siti.token, &qr.text).await.unwrap();
+    // The API node has no face thread; its check waits in the queue.
+    assert!(thread_policies(na.0.id(), "ikd-face").is_empty());
+    let detail = officer
+        .get_json::<serde_json::Value>(&format!("/officer/api/enrollments/{}", siti.id))
+        .await;
+    assert_eq!(detail["face_check"], "pending");
+    assert_eq!(
+        pg.psql(&db, "SELECT status || ' ' || attempts FROM face_checks"),
+        "pending 0"
+    );
+
+    // The face node: one face thread at SCHED_IDLE, no API, and the check gets done.
+    let nf = start_role(pf, &cf, &url, "face").await;
+    assert_eq!(thread_policies(nf.0.id(), "ikd-face"), vec![5]);
+    let http = reqwest::Client::new();
+    let r = http.post(format!("{f}/nonce")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    let r = http.get(format!("{f}/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let detail = officer
+        .face_checked(&format!("/officer/api/enrollments/{}", siti.id))
+        .await;
+    assert_eq!(detail["face_check"], "one_face");
+    assert_eq!(
+        pg.psql(&db, "SELECT status || ' ' || attempts FROM face_checks"),
+        "done 1"
+    );
+    drop((na, nf));
     pg.stop();
 }

@@ -121,6 +121,11 @@ async fn submit_answers_with_the_check_pending_and_a_worker_stores_the_verdict()
         h.count("SELECT count(*) FROM face_checks WHERE status = 'pending' AND attempts = 0"),
         2
     );
+    // What the backlog warning reads: two waiting, the oldest due since the submit.
+    let backlog = on(&h.server.state.store, |s| s.face_backlog().unwrap()).await;
+    assert_eq!(backlog.waiting, 2);
+    let waited = chrono::Utc::now() - backlog.oldest_due.unwrap();
+    assert!(waited >= chrono::Duration::zero() && waited < chrono::Duration::minutes(5));
     // The officer may approve meanwhile (the resident stands at the desk).
     assert_eq!(
         officer.approve(&siti, &confirm).await,
@@ -138,6 +143,8 @@ async fn submit_answers_with_the_check_pending_and_a_worker_stores_the_verdict()
         h.count("SELECT count(*) FROM face_checks WHERE status = 'done' AND attempts = 1"),
         2
     );
+    let backlog = on(&h.server.state.store, |s| s.face_backlog().unwrap()).await;
+    assert_eq!((backlog.waiting, backlog.oldest_due), (0, None));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

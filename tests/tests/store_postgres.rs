@@ -1,5 +1,6 @@
 //! The PostgreSQL store on a real server (tests/src/pg.rs): a database written by the
-//! first PostgreSQL schema migrates to the current one with its rows intact; a second
+//! first PostgreSQL schema migrates to the current one with its rows intact (and its
+//! JPEG columns stored uncompressed); a second
 //! store (another node) on the same database does not migrate again; the rate bucket,
 //! the desk's current QR and the officers are shared by the two stores. (Concurrent
 //! writers of one enrollment: `hostile_auth` with `IKD_TEST_STORE=postgres`, and
@@ -30,6 +31,17 @@ fn first_schema_migrates_and_stores_agree_across_nodes() {
         a.resident_count().unwrap(),
         3,
         "rows kept across the migration"
+    );
+    // JPEG bytes (the selfie, a resumable upload's) are stored uncompressed (migration 8).
+    let db = url.rsplit('/').next().unwrap();
+    assert_eq!(
+        pg.psql(
+            db,
+            "SELECT string_agg(attrelid::regclass || '.' || attname || '=' || attstorage::text, ' ' ORDER BY attname)
+             FROM pg_attribute
+             WHERE (attrelid, attname) IN (('enrollments'::regclass, 'selfie'), ('uploads'::regclass, 'data'))"
+        ),
+        "uploads.data=e enrollments.selfie=e"
     );
     // A second node on the same database: migrations are not applied again.
     let b = PgStore::connect(&url).unwrap();

@@ -131,6 +131,11 @@ impl BackendClient {
 
     async fn refusal(resp: reqwest::Response) -> ClientError {
         let status = resp.status();
+        // tus 1.0: an upload the server removed answers 404, or 410 Gone where the
+        // server keeps track of expired ones (@tus/server does); either is gone.
+        if status == reqwest::StatusCode::GONE {
+            return ClientError::NotFound;
+        }
         let retry = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -163,15 +168,45 @@ impl BackendClient {
             if resp.status() != reqwest::StatusCode::CREATED {
                 return Err(Self::refusal(resp).await);
             }
-            resp.headers()
+            let location = resp
+                .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|l| l.rsplit('/').next())
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| ClientError::Protocol("Location".into()))
+                .ok_or_else(|| ClientError::Protocol("Location".into()))?;
+            self.upload_id_in(&url, location)
         })
         .await
+    }
+
+    /// The upload id a creation's `Location` names. `Location` is a URI reference
+    /// (RFC 9110 §10.2.2: absolute, or relative to the request's URL, as tus servers
+    /// send either); it must resolve to `/api/v1/uploads/{id}` on this backend, where
+    /// later calls go by id: anything else (another origin or path, a query) is a
+    /// protocol error, never followed. (Resolving against the request URL, not the
+    /// base URL, is the RFC's rule: a backend under a path prefix must answer a
+    /// Location that keeps it.)
+    fn upload_id_in(&self, request: &str, location: &str) -> Result<String, ClientError> {
+        let bad = || ClientError::Protocol("Location".into());
+        let at = url::Url::parse(request)
+            .and_then(|r| r.join(location))
+            .map_err(|_| bad())?;
+        // The last segment, of unreserved characters only (tus servers' ids are
+        // base64url or hex): the URL built from it must be the one resolved.
+        let id = at
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .filter(|id| {
+                !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            })
+            .ok_or_else(bad)?
+            .to_owned();
+        if self.upload_url(&id) != at.as_str() {
+            return Err(bad());
+        }
+        Ok(id)
     }
 
     fn upload_url(&self, id: &str) -> String {
@@ -189,7 +224,11 @@ impl BackendClient {
                 .send()
                 .await
                 .map_err(transport_error)?;
-            if resp.status() != reqwest::StatusCode::OK {
+            // tus 1.0 § HEAD: 200 OK or 204 No Content, with Upload-Offset.
+            if !matches!(
+                resp.status(),
+                reqwest::StatusCode::OK | reqwest::StatusCode::NO_CONTENT
+            ) {
                 return Err(Self::refusal(resp).await);
             }
             Self::offset_in(&resp)
@@ -304,6 +343,35 @@ mod tests {
             *seen.lock().unwrap(),
             vec![(1024, 2500), (2048, 2500), (2500, 2500)]
         );
+    }
+
+    #[test]
+    fn a_location_resolves_against_the_request_to_an_upload_here() {
+        let c = BackendClient::new("http://127.0.0.1:8080").unwrap();
+        let post = c.url(crate::wire::paths::UPLOADS);
+        let id = |l: &str| c.upload_id_in(&post, l).ok();
+        // Relative (ikd-server, @tus/server's relativeLocation) and absolute (@tus/server's default).
+        assert_eq!(id("/api/v1/uploads/abc_-9").as_deref(), Some("abc_-9"));
+        assert_eq!(id("uploads/abc").as_deref(), Some("abc"));
+        assert_eq!(
+            id("http://127.0.0.1:8080/api/v1/uploads/f869c2d5").as_deref(),
+            Some("f869c2d5")
+        );
+        // Never followed elsewhere.
+        for bad in [
+            "http://127.0.0.1:9999/api/v1/uploads/abc",
+            "https://127.0.0.1:8080/api/v1/uploads/abc",
+            "http://evil.example/api/v1/uploads/abc",
+            "/files/abc",
+            "/api/v1/uploads/abc?x=1",
+            "/api/v1/uploads/abc#f",
+            "/api/v1/uploads/",
+            "/api/v1/uploads/a%2Fb",
+            "/api/v1/uploads/abc/def",
+            "",
+        ] {
+            assert_eq!(id(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -96,6 +96,16 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// The routes of a node of role `face` (`crate::config::Role::Face`): only `/healthz`
+/// and `/readyz`, for a probe; every other path is not found.
+pub fn health_router(state: SharedState) -> Router {
+    Router::new()
+        .route(health::HEALTHZ, get(health::healthz))
+        .route(health::READYZ, get(health::readyz))
+        .fallback(not_found_route)
+        .with_state(state)
+}
+
 async fn not_found_route() -> ApiErr {
     ApiErr::new(
         StatusCode::NOT_FOUND,

@@ -70,6 +70,16 @@ pub struct ClaimedFaceCheck {
     pub attempts: u32,
 }
 
+/// The checks not done yet: an operator's view of whether the face workers keep up
+/// ([`crate::facework`] logs it when they fall behind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FaceBacklog {
+    /// Rows `pending` or `checking`.
+    pub waiting: u64,
+    /// When the oldest `pending` row became due (none: nothing waits unclaimed).
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 /// One row as stored (tests, the load bench).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaceCheckRow {
@@ -100,6 +110,8 @@ pub trait FaceQueueStore {
     fn finish_face_check(&self, id: i64, claim: &str, e: Option<&Enrollment>) -> StoreResult<bool>;
     /// Every row, oldest first.
     fn face_check_rows(&self) -> StoreResult<Vec<FaceCheckRow>>;
+    /// How many checks wait, and since when the oldest unclaimed one.
+    fn face_backlog(&self) -> StoreResult<FaceBacklog>;
     /// Notified after a commit that queued a check on this store (this node's worker
     /// waits on it; other nodes' rows are found by polling).
     fn face_wakeup(&self) -> std::sync::Arc<tokio::sync::Notify>;
@@ -230,6 +242,20 @@ impl FaceQueueStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn face_backlog(&self) -> StoreResult<FaceBacklog> {
+        let conn = self.conn();
+        let (waiting, oldest): (i64, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT COUNT(*), MIN(CASE WHEN status = 'pending' THEN next_at END)
+                 FROM face_checks WHERE status IN ('pending', 'checking')",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(FaceBacklog {
+            waiting: u64::try_from(waiting).unwrap_or_default(),
+            oldest_due: oldest.and_then(DateTime::from_timestamp_millis),
+        })
+    }
+
     fn face_wakeup(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.face_wake.clone()
     }
@@ -333,6 +359,27 @@ impl FaceQueueStore for PgStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn face_backlog(&self) -> StoreResult<FaceBacklog> {
+        self.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let r = c
+                .query_one(
+                    &c.prepare_cached(
+                        "SELECT COUNT(*), MIN(CASE WHEN status = 'pending' THEN next_at END)
+                         FROM face_checks WHERE status IN ('pending', 'checking')",
+                    )
+                    .await?,
+                    &[],
+                )
+                .await?;
+            let waiting: i64 = r.try_get(0)?;
+            Ok(FaceBacklog {
+                waiting: u64::try_from(waiting).unwrap_or_default(),
+                oldest_due: r.try_get(1)?,
+            })
         })
     }
 
