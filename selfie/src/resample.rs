@@ -237,19 +237,50 @@ fn rows<const C: usize>(
     let dst_w = xp.starts.len();
     let row_len = src.width * C;
     let (col_lo, col_hi) = (cols.lo, cols.hi);
-    let mut acc = vec![0f32; (col_hi - col_lo + xp.k) * C];
+    // The last `k` pixels of the row stay zero (the horizontal taps' padding).
+    let n = (col_hi - col_lo) * C;
+    let mut acc = vec![0f32; n + xp.k * C];
     for (dy, out_row) in out.chunks_exact_mut(dst_w * C).enumerate() {
         let y = y0 + dy;
-        acc.iter_mut().for_each(|a| *a = 0.0);
         let (start, wy) = yt.get(y);
-        for (k, &w) in wy.iter().enumerate() {
-            let row = start + k;
-            let src_row = &src.data[row * row_len + col_lo * C..row * row_len + col_hi * C];
-            for (a, &s) in acc.iter_mut().zip(src_row) {
-                *a += w * f32::from(s);
+        let from = start * row_len + col_lo * C;
+        let rows = &src.data[from..];
+        let row = &mut acc[..n];
+        match *wy {
+            [a] => vertical::<1>(rows, row_len, [a], row),
+            [a, b] => vertical::<2>(rows, row_len, [a, b], row),
+            [a, b, c] => vertical::<3>(rows, row_len, [a, b, c], row),
+            [a, b, c, d] => vertical::<4>(rows, row_len, [a, b, c, d], row),
+            [a, b, c, d, e] => vertical::<5>(rows, row_len, [a, b, c, d, e], row),
+            _ => {
+                row.iter_mut().for_each(|a| *a = 0.0);
+                for (k, &w) in wy.iter().enumerate() {
+                    let src_row = &rows[k * row_len..][..n];
+                    for (a, &s) in row.iter_mut().zip(src_row) {
+                        *a += w * f32::from(s);
+                    }
+                }
             }
         }
         horizontal_any::<C>(&acc, xp, out_row);
+    }
+}
+
+/// One row of vertically filtered values: `acc[j]` = Σ `w[k]` × `rows[k × stride + j]`,
+/// summed in tap order from the first product. That is the sum the tap-by-tap loop
+/// (zeroed row, then one pass per tap) makes, bit for bit (`0.0 + x` is `x` for the
+/// non-negative products here), with one pass over the row instead of one per tap and
+/// no accumulator reloads: the resize's vertical half is most of its time.
+#[inline(always)]
+fn vertical<const K: usize>(rows: &[u8], stride: usize, w: [f32; K], acc: &mut [f32]) {
+    let n = acc.len();
+    let src: [&[u8]; K] = std::array::from_fn(|k| &rows[k * stride..][..n]);
+    for (j, a) in acc.iter_mut().enumerate() {
+        let mut s = w[0] * f32::from(src[0][j]);
+        for k in 1..K {
+            s += w[k] * f32::from(src[k][j]);
+        }
+        *a = s;
     }
 }
 

@@ -254,3 +254,231 @@ async fn flaky_answers_resume_against_tus_node_server() {
 async fn truncated_answers_resume_against_tus_node_server() {
     resumes_against_tus_node_server(Profile::TRUNCATED).await;
 }
+
+/// One answer: status and the headers a tus check reads.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Answer {
+    let resp = req.send().await.unwrap();
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+    }
+}
+
+/// An HTTP-date in the preferred form (RFC 9110 §5.6.7 IMF-fixdate, which tus 1.0's
+/// "RFC 7231 datetime format" is): exactly what formatting the parsed time gives back.
+fn imf_fixdate(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    const FORM: &str = "%a, %d %b %Y %H:%M:%S GMT";
+    let t = chrono::NaiveDateTime::parse_from_str(v, FORM)
+        .ok()?
+        .and_utc();
+    (t.format(FORM).to_string() == v).then_some(t)
+}
+
+/// What tus 1.0 (core, creation, expiration) requires of a server's answers, probed
+/// on `base`. Checks that every tus server must pass are asserted here; the three
+/// where @tus/server departs from the spec are returned (status codes) for the caller:
+/// (another Tus-Resumable version, a PATCH of the wrong media type, a POST with
+/// X-HTTP-Method-Override: PATCH).
+async fn probe_tus_1_0(base: &str) -> [u16; 3] {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let uploads = format!("{base}/api/v1/uploads");
+    let tus = |r: reqwest::RequestBuilder| r.header("Tus-Resumable", "1.0.0");
+    let resumable = |a: &Answer, what: &str| {
+        assert_eq!(
+            a.get("tus-resumable"),
+            Some("1.0.0"),
+            "{base}: {what}: {a:?}"
+        );
+    };
+
+    // Discovery: OPTIONS needs no Tus-Resumable.
+    let a = send(http.request(reqwest::Method::OPTIONS, &uploads)).await;
+    assert!(matches!(a.status, 200 | 204), "{base}: OPTIONS {a:?}");
+    let list = |h: &str| -> Vec<String> {
+        a.get(h)
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .collect()
+    };
+    assert!(list("tus-version").contains(&"1.0.0".to_owned()), "{a:?}");
+    let ext = list("tus-extension");
+    assert!(
+        ext.contains(&"creation".into()) && ext.contains(&"expiration".into()),
+        "{ext:?}"
+    );
+    assert_eq!(a.get("tus-max-size"), Some("204800"));
+
+    // Creation: 201, Location, Upload-Expires (an IMF-fixdate about 24 h ahead).
+    let a = send(tus(http.post(&uploads)).header("Upload-Length", "100")).await;
+    assert_eq!(a.status, 201, "{base}: POST {a:?}");
+    resumable(&a, "POST");
+    let location = a.get("location").unwrap();
+    let upload = reqwest::Url::parse(&uploads)
+        .unwrap()
+        .join(location)
+        .unwrap()
+        .to_string();
+    assert!(upload.starts_with(&format!("{uploads}/")), "{upload}");
+    let expires = imf_fixdate(a.get("upload-expires").unwrap()).unwrap();
+    let ahead = expires - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::hours(23) && ahead <= chrono::Duration::hours(24),
+        "{ahead}"
+    );
+    // Past Tus-Max-Size: 413.
+    let a = send(tus(http.post(&uploads)).header("Upload-Length", "204801")).await;
+    assert_eq!(a.status, 413, "{base}: {a:?}");
+    resumable(&a, "POST too long");
+
+    // HEAD: the offset (0), the length, never cached.
+    let head = || send(tus(http.head(&upload)));
+    let a = head().await;
+    assert!(matches!(a.status, 200 | 204), "{base}: HEAD {a:?}");
+    resumable(&a, "HEAD");
+    assert_eq!(a.get("upload-offset"), Some("0"));
+    assert_eq!(a.get("upload-length"), Some("100"));
+    assert!(a
+        .get("cache-control")
+        .unwrap_or_default()
+        .contains("no-store"));
+
+    // PATCH: 204 with the new offset and Upload-Expires.
+    let patch = |offset: &str, media: &str| {
+        tus(http.patch(&upload))
+            .header("Upload-Offset", offset)
+            .header("Content-Type", media)
+            .body(vec![7u8; 10])
+    };
+    let a = send(patch("0", "application/offset+octet-stream")).await;
+    assert_eq!(a.status, 204, "{base}: PATCH {a:?}");
+    resumable(&a, "PATCH");
+    assert_eq!(a.get("upload-offset"), Some("10"));
+    assert!(imf_fixdate(a.get("upload-expires").unwrap()).is_some());
+    // The same chunk again: 409, and the upload is not changed.
+    let a = send(patch("0", "application/offset+octet-stream")).await;
+    assert_eq!(a.status, 409, "{base}: stale PATCH {a:?}");
+    resumable(&a, "stale PATCH");
+    assert_eq!(head().await.get("upload-offset"), Some("10"));
+
+    // Unknown: 404, 410 or 403, without Upload-Offset.
+    let a = send(tus(http.head(format!("{uploads}/AAAAAAAAAAAAAAAAAAAAAA")))).await;
+    assert!(matches!(a.status, 403 | 404 | 410), "{base}: {a:?}");
+    assert!(a.get("upload-offset").is_none());
+    resumable(&a, "HEAD unknown");
+
+    // Where @tus/server 2.4.5 departs from the spec: returned, and asserted for ours.
+    let a = send(
+        http.post(&uploads)
+            .header("Tus-Resumable", "0.2.2")
+            .header("Upload-Length", "100"),
+    )
+    .await;
+    resumable(&a, "POST other version");
+    let version = a.status;
+    if version == 412 {
+        assert!(a.get("tus-version").is_some_and(|v| v.contains("1.0.0")));
+    }
+    let a = send(patch("10", "text/plain")).await;
+    resumable(&a, "PATCH text/plain");
+    let media = a.status;
+    let a = send(
+        tus(http.post(&upload))
+            .header("X-HTTP-Method-Override", "PATCH")
+            .header("Upload-Offset", "10")
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(vec![7u8; 10]),
+    )
+    .await;
+    resumable(&a, "POST overriding PATCH");
+    let overridden = a.status;
+    if overridden == 204 {
+        assert_eq!(a.get("upload-offset"), Some("20"));
+    }
+    [version, media, overridden]
+}
+
+#[tokio::test]
+async fn both_servers_answer_what_tus_1_0_requires() {
+    let h = ikd_tests::Harness::start().await;
+    let ours = probe_tus_1_0(&h.base_url).await;
+    // tus 1.0: another version → 412 (with Tus-Version); a PATCH not of
+    // application/offset+octet-stream → 415 (SHOULD); X-HTTP-Method-Override is the
+    // method (MUST).
+    assert_eq!(ours, [412, 415, 204], "ikd-server");
+    // Tus-Resumable on every answer of ours, a refusal of a method not offered (DELETE:
+    // no termination extension) and a bad override included.
+    let http = reqwest::Client::new();
+    let upload = format!("{}/api/v1/uploads/AAAAAAAAAAAAAAAAAAAAAA", h.base_url);
+    for (req, status) in [
+        (http.delete(&upload), 405),
+        (http.get(&upload), 405),
+        (
+            http.post(&upload)
+                .header("X-HTTP-Method-Override", "DELETE"),
+            405,
+        ),
+        (
+            http.post(&upload).header("X-HTTP-Method-Override", "HEAD"),
+            404,
+        ),
+    ] {
+        let a = send(req.header("Tus-Resumable", "1.0.0")).await;
+        assert_eq!(a.status, status, "{a:?}");
+        assert_eq!(a.get("tus-resumable"), Some("1.0.0"), "{a:?}");
+    }
+    let node = TusNode::start(false).await;
+    let theirs = probe_tus_1_0(&node.url()).await;
+    drop(node.stop().await);
+    // @tus/server 2.4.5 answers 400 to both of the first two and takes the override's
+    // POST as a creation without Upload-Length (400): kept as observed, so a change in
+    // it shows here.
+    eprintln!("ikd-server {ours:?}, @tus/server {theirs:?} (version, media type, override)");
+    assert_eq!(theirs, [400, 400, 400], "@tus/server 2.4.5");
+}
+
+/// tus 1.0 § Expiration: an upload the server keeps track of as expired answers 410
+/// Gone (@tus/server does; ours answers 404). Our client takes either as gone
+/// (`NotFound`, on which the wallet makes a new upload), and the new one completes.
+/// The expiry is made real on disk: the upload's info file (@tus/file-store) is given
+/// a creation date 25 h ago.
+#[tokio::test]
+async fn an_expired_upload_is_gone_and_a_new_one_completes() {
+    use ikd_core::client::ClientError;
+    let jpeg = selfie_jpeg();
+    let node = TusNode::start(false).await;
+    let client = BackendClient::new(&node.url()).unwrap();
+    let old = client.create_upload(jpeg.len() as u64).await.unwrap();
+    let info_file = node.files.path().join(format!("{old}.json"));
+    let mut info: Value = serde_json::from_slice(&std::fs::read(&info_file).unwrap()).unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::hours(25);
+    info["creation_date"] = past
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .into();
+    std::fs::write(&info_file, serde_json::to_vec(&info).unwrap()).unwrap();
+    let gone = client.upload_offset(&old).await;
+    assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
+    let gone = client.upload(&old, &jpeg, None).await;
+    assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
+    let new = client.create_upload(jpeg.len() as u64).await.unwrap();
+    client.upload(&new, &jpeg, None).await.unwrap();
+    let (log, files) = node.stop().await;
+    let statuses: Vec<&str> = log.iter().filter_map(|l| l["method"].as_str()).collect();
+    assert_eq!(&statuses[..3], ["POST", "HEAD", "HEAD"], "{statuses:?}");
+    assert_eq!(stored(&files, &log, &new, jpeg.len()), jpeg);
+}

@@ -424,6 +424,39 @@ async fn forgot_pin_resets_the_pin_with_a_code_by_email() {
     assert!(kinds.contains(&HistoryKind::PinResetRequested), "{kinds:?}");
 }
 
+/// "Lupa PIN" with a fresh selfie for the officer's remote review: the photo taken on
+/// the Lupa PIN screen survives a restart before the request (kept sealed), goes with
+/// it, and is not kept after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selfie_taken_for_a_forgot_pin_survives_a_restart_and_goes_once() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = h.clock.clone();
+    let w = activated_with(&h, open_with_clock(dir.path(), &h.base_url, clock.clone())).await;
+    w.set_pin(secret(PIN), secret(PIN)).unwrap();
+    w.lock().unwrap();
+    assert!(
+        w.draft().unwrap().selfie.is_none(),
+        "the enrollment's selfie went with the submit"
+    );
+
+    let taken = w.process_selfie(&astronaut_png()).unwrap();
+    assert!(taken.acceptable);
+    drop(w);
+    let w = open_with_clock(dir.path(), &h.base_url, clock.clone());
+    assert!(
+        w.draft().unwrap().selfie.is_some(),
+        "kept across the restart"
+    );
+    w.forgot_pin().await.unwrap();
+    assert!(w.draft().unwrap().selfie.is_none(), "sent, so not kept");
+
+    let officer = h.officer().await;
+    let queue: Vec<serde_json::Value> = officer.get_json("/officer/api/resets").await;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0]["has_selfie"], true, "{queue:?}");
+}
+
 /// Ten wrong PINs wipe the documents; "Lupa PIN" downloads them again. The wallet and
 /// the server share one manual clock, moved past each lockout wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

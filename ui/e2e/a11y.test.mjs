@@ -196,6 +196,7 @@ const STATES = [
   { name: 'pin-lockout', preset: { ...LOCKED, failures: 5, lockedUntil: Date.now() + 600_000 }, go: (p) => id(p, 'pin-countdown').waitFor() },
   { name: 'pin-wiped', preset: { ...LOCKED, wiped: true }, go: (p) => id(p, 'btn-redownload').waitFor() },
   { name: 'forgot-pin', preset: LOCKED, go: async (p) => { await id(p, 'btn-forgot-pin').click(); await screen(p, 'forgot-pin'); } },
+  { name: 'reset-selfie', preset: LOCKED, go: async (p) => { await id(p, 'btn-forgot-pin').click(); await id(p, 'btn-reset-selfie').click(); await screen(p, 'reset-selfie'); } },
   { name: 'reset-code', preset: LOCKED, go: async (p) => { await id(p, 'btn-forgot-pin').click(); await id(p, 'btn-reset-send').click(); await screen(p, 'reset-code'); } },
   {
     name: 'reset-code-wrong', preset: LOCKED,

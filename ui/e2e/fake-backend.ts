@@ -37,6 +37,11 @@ type S = {
   resetPending: boolean;
   /** The kept registration form (save_draft). */
   draft: RegisterForm | null;
+  /** Whether the wallet keeps a selfie taken and not yet sent (process_selfie; a submit or
+   * a Lupa PIN request sends it). Unset: kept before the registration's submit. */
+  kept?: boolean;
+  /** Whether the last Lupa PIN request went with a selfie. */
+  resetSelfie?: boolean;
   /** The link to the backend: `ok`, `offline` (every network command fails so), `hang`
    * (network commands wait for __fake.release() or cancel_network). */
   net: 'ok' | 'offline' | 'hang';
@@ -316,7 +321,8 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       return null;
     case 'save_draft': s.draft = a.form as RegisterForm; return null;
     case 'draft': {
-      const view = s.selfie && s.stage !== 'enrolling'
+      const kept = s.kept ?? (s.stage === 'welcome' || s.stage === 'draft');
+      const view = s.selfie && kept
         ? { preview_jpeg: s.selfie, width: 600, height: 800, bytes: Math.round((s.selfie.length * 3) / 4), brightness: 128, sharpness: 142.5, verdicts: [], acceptable: true }
         : null;
       return { form: s.stage === 'welcome' || s.stage === 'draft' ? s.draft : null, selfie: view };
@@ -337,6 +343,7 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
     }
     case 'process_selfie':
       if (s.stage === 'welcome') s.stage = 'draft';
+      s.kept = true;
       return processSelfie(String(a.imageB64));
     case 'submit_enrollment': {
       const f = a.form as { nik: string; email: string; consent: boolean };
@@ -349,6 +356,7 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
       uploadChannel = null;
       s.submits += 1;
       s.draft = null;
+      s.kept = false;
       s.stage = 'enrolling';
       s.enrollment = {
         status: 'submitted', desk_name: null, reject_reason: null, code_expires_at: null,
@@ -497,6 +505,8 @@ async function handle(cmd: CommandName, a: Record<string, unknown>): Promise<unk
     }
     case 'forgot_pin': {
       if (s.stage !== 'locked') fail('invalid_state');
+      s.resetSelfie = Boolean(s.kept && s.selfie);
+      s.kept = false;
       s.resetPending = true;
       s.codeAttempts = 5;
       s.enrollment = {

@@ -263,6 +263,43 @@ test('lockout countdown disables the keys', async () => {
   await context.close();
 });
 
+test('Lupa PIN with a fresh selfie: the photo survives a restart and goes with the request', async () => {
+  const { context, page, errors } = await newPhone();
+  await screen(page, 'welcome');
+  await page.evaluate(() => {
+    sessionStorage.setItem('ikd-fake', JSON.stringify({ stage: 'locked', pin: '271828' }));
+  });
+  await page.reload();
+  await screen(page, 'pin');
+  await id(page, 'btn-forgot-pin').click();
+  await screen(page, 'forgot-pin');
+  // No selfie yet: taking one is the first choice, the desk visit the other.
+  await page.getByText(/Tanpa swafoto, datanglah ke loket/).waitFor();
+  assert.equal(await id(page, 'btn-reset-send').innerText(), 'Kirim tanpa swafoto');
+  await id(page, 'btn-reset-selfie').click();
+  await screen(page, 'reset-selfie');
+  await id(page, 'input-selfie-file').setInputFiles(selfie);
+  await id(page, 'selfie-preview').waitFor();
+  await id(page, 'btn-selfie-accept').click();
+  await screen(page, 'forgot-pin');
+  await id(page, 'reset-selfie-thumb').waitFor();
+  await page.getByText(/membandingkan swafoto Anda dengan foto KTP-el/).waitFor();
+  assert.equal(await id(page, 'btn-reset-send').innerText(), 'Kirim kode ke email');
+  await shot(page, 'forgot-pin-selfie');
+  // An app restart before sending: the wallet still holds the photo.
+  await page.evaluate(() => window.__fake.persist());
+  await page.reload();
+  await screen(page, 'pin');
+  await id(page, 'btn-forgot-pin').click();
+  await screen(page, 'forgot-pin');
+  await id(page, 'reset-selfie-thumb').waitFor();
+  await id(page, 'btn-reset-send').click();
+  await screen(page, 'reset-code');
+  assert.equal(await page.evaluate(() => window.__fake.state.resetSelfie), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('Lupa PIN after ten wrong PINs: code by email, new PIN, documents back', async () => {
   const { context, page, errors } = await newPhone();
   await screen(page, 'welcome');

@@ -8,7 +8,7 @@ import type { Ctx, ScreenName } from './ctx';
 import type { AppState } from './types';
 import { registerScreen, selfieScreen, submittedScreen, welcomeScreen } from './screens/onboarding';
 import { codeScreen, scanScreen, statusScreen } from './screens/enroll';
-import { forgotPinScreen, resetCodeScreen } from './screens/reset';
+import { forgotPinScreen, resetCodeScreen, resetSelfieScreen } from './screens/reset';
 import { presentScreen } from './screens/present';
 import { inspectScreen } from './screens/inspect';
 import { createPinScreen, historyScreen, homeScreen, kkScreen, ktpScreen, pinScreen, settingsScreen } from './screens/wallet';
@@ -29,6 +29,7 @@ const screens: Record<ScreenName, (ctx: Ctx) => Screen> = {
   history: historyScreen,
   settings: settingsScreen,
   'forgot-pin': forgotPinScreen,
+  'reset-selfie': resetSelfieScreen,
   'reset-code': resetCodeScreen,
   present: presentScreen,
   inspect: inspectScreen,

@@ -3,7 +3,7 @@ import type { AppState, NikInfo, SelfieView } from './types';
 
 export type ScreenName =
   | 'welcome' | 'register' | 'selfie' | 'submitted' | 'scan' | 'status' | 'code' | 'create-pin'
-  | 'home' | 'pin' | 'ktp' | 'kk' | 'history' | 'settings' | 'forgot-pin' | 'reset-code'
+  | 'home' | 'pin' | 'ktp' | 'kk' | 'history' | 'settings' | 'forgot-pin' | 'reset-selfie' | 'reset-code'
   | 'present' | 'inspect';
 
 export type Ctx = {

@@ -141,20 +141,10 @@ impl Wallet {
         let phone = phone::normalize(&form.phone)?;
         let state = self.state()?;
         let next = state.submit()?;
-        let jpeg = {
-            let inner = self.inner();
-            inner.selfie.as_ref().map(|s| s.jpeg.clone())
-        };
-        let jpeg = match jpeg {
-            Some(j) => base64::engine::general_purpose::STANDARD.encode(j),
-            None => self
-                .kept_selfie()?
-                .map(|v| v.preview_jpeg)
-                .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?,
-        };
-        let photo = base64::engine::general_purpose::STANDARD
-            .decode(&jpeg)
-            .map_err(|_| err(ErrorCode::ImageInvalid, "the kept selfie is not base64"))?;
+        let photo = self
+            .selfie_taken()?
+            .ok_or_else(|| err(ErrorCode::InvalidState, "take a selfie first"))?;
+        let jpeg = base64::engine::general_purpose::STANDARD.encode(&photo);
         // The same form and photo resume the kept request (its key and body: the proof
         // over a nonce the server may already have spent).
         let input = input_of(&[

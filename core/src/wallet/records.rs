@@ -190,14 +190,15 @@ impl Wallet {
         ])?)
     }
 
-    /// [`Self::save`], a history entry and the end of the kept `steps`, in one
-    /// transaction.
+    /// [`Self::save`], a history entry and the end of the kept `steps` and of the kv
+    /// rows `kv_ended`, in one transaction.
     pub(super) fn save_with_history_ending(
         &self,
         state: &EnrollmentState,
         rec: &EnrollmentRecord,
         kind: HistoryKind,
         steps: &[&str],
+        kv_ended: &[&str],
     ) -> Result<(), UiError> {
         let sealed = self.seal_json(KV_ENROLLMENT, rec)?;
         let state_json = state.to_json();
@@ -208,6 +209,9 @@ impl Wallet {
             db::append_history(tx, now, kind, None)?;
             for s in steps.iter().copied() {
                 db::delete_kv(tx, &super::steps::kv_step(s))?;
+            }
+            for k in kv_ended.iter().copied() {
+                db::delete_kv(tx, k)?;
             }
             Ok(())
         })?;

@@ -1,6 +1,6 @@
 //! "Lupa PIN": asking the backend for a reset and redeeming its code.
 
-use super::records::{Held, KV_ENROLLMENT, KV_PENDING};
+use super::records::{Held, KV_ENROLLMENT, KV_PENDING, KV_SELFIE};
 use super::steps::{input_of, STEP_REAUTH, STEP_UPLOAD};
 use super::{err, internal, Wallet};
 use crate::client::{IdempotencyKey, OnUpload, Prepared};
@@ -12,8 +12,9 @@ use crate::wire::DeviceRequest;
 impl Wallet {
     /// "Lupa PIN" (and the way back after 10 wrong PINs wiped the documents): asks the
     /// backend for a reset, authenticated by the enrollment token and a proof from this
-    /// device's key, with the selfie taken last ([`Self::process_selfie`]) for an
-    /// officer's review, or none (the resident goes to the desk). The backend revokes
+    /// device's key, with the selfie taken last ([`Self::process_selfie`], kept across a
+    /// restart) for an officer's remote review, or none (the resident goes to the
+    /// desk). The backend revokes
     /// the device's tokens and tells the registered email and phone; the code comes by
     /// email only after the review, and works only after the cooling-off
     /// (`pin_reset_usable_at`). The old vault stays (the old PIN still opens it) until a
@@ -37,7 +38,9 @@ impl Wallet {
         }
         let mut rec = self.record_required()?;
         let issuer = self.issuer()?;
-        let selfie = self.inner().selfie.as_ref().map(|s| s.jpeg.clone());
+        // The selfie taken for this request (kept sealed, so a restart in between
+        // still sends it).
+        let selfie = self.selfie_taken()?;
         let client = self.client();
         let input = input_of(&[
             rec.id.as_bytes(),
@@ -82,13 +85,14 @@ impl Wallet {
         rec.email_masked = Some(resp.email_masked);
         rec.pin_reset_pending = true;
         let state = self.state()?;
-        // The record, the history entry and the end of the kept steps (the request and
-        // the upload it used up): one write.
+        // The record, the history entry, the end of the kept steps (the request and
+        // the upload it used up) and of the kept selfie (sent): one write.
         self.save_with_history_ending(
             &state,
             &rec,
             HistoryKind::PinResetRequested,
             &[STEP_REAUTH, STEP_UPLOAD],
+            &[KV_SELFIE],
         )?;
         Self::view_of(&state, &rec).ok_or_else(|| internal("enrollment view"))
     }

@@ -351,6 +351,23 @@ impl Wallet {
         Ok(self.store.set_kv(KV_SELFIE, &sealed)?)
     }
 
+    /// The JPEG of the selfie taken last ([`Self::process_selfie`]): this session's, or
+    /// the one kept sealed across a restart; None before one is taken (or once a
+    /// submit or a "Lupa PIN" request has used it up).
+    pub(super) fn selfie_taken(&self) -> Result<Option<Vec<u8>>, UiError> {
+        if let Some(s) = self.inner().selfie.as_ref() {
+            return Ok(Some(s.jpeg.clone()));
+        }
+        use base64::Engine as _;
+        self.kept_selfie()?
+            .map(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.preview_jpeg)
+                    .map_err(|_| err(ErrorCode::ImageInvalid, "the kept selfie is not base64"))
+            })
+            .transpose()
+    }
+
     pub(super) fn kept_selfie(&self) -> Result<Option<SelfieView>, UiError> {
         match self.store.get_kv(KV_SELFIE)? {
             Some(s) => Ok(Some(self.open_json(KV_SELFIE, &s)?)),

@@ -19,6 +19,7 @@ pub const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 pub const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
 pub const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
+pub const X_HTTP_METHOD_OVERRIDE: HeaderName = HeaderName::from_static("x-http-method-override");
 /// The PATCH body's media type.
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
@@ -29,7 +30,10 @@ pub fn routes() -> Router<SharedState> {
             paths::UPLOADS,
             on(MethodFilter::POST, create).options(options),
         )
-        .route(paths::UPLOAD, on(MethodFilter::HEAD, head).patch(patch))
+        .route(
+            paths::UPLOAD,
+            on(MethodFilter::HEAD, head).patch(patch).post(overridden),
+        )
         .layer(axum::middleware::map_response(tus_resumable))
 }
 
@@ -203,6 +207,8 @@ pub async fn head(
 }
 
 /// PATCH /api/v1/uploads/{id}: appends the body at Upload-Offset.
+///
+/// Also reached as a POST with `X-HTTP-Method-Override: PATCH` (tus 1.0).
 #[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "enrollment",
     params(
         ("id" = String, Path, description = "The upload id (from Location)"),
@@ -260,4 +266,26 @@ pub async fn patch(
     h.insert(UPLOAD_OFFSET, num(done.offset));
     h.insert(UPLOAD_EXPIRES, date(done.expires_at));
     Ok(r)
+}
+
+/// POST /api/v1/uploads/{id} with `X-HTTP-Method-Override` (tus 1.0: when present, the
+/// header is the request's method and the actual one is ignored): a client whose HTTP
+/// stack cannot send PATCH sends a POST naming it, as tus-js-client's
+/// `overridePatchMethod` does. PATCH and HEAD are taken; anything else is 405.
+pub async fn overridden(
+    state: State<SharedState>,
+    id: Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refusal> {
+    match headers.get(&X_HTTP_METHOD_OVERRIDE).map(|v| v.as_bytes()) {
+        Some(b"PATCH") => patch(state, id, headers, body).await,
+        Some(b"HEAD") => head(state, id, headers).await,
+        _ => Err(ApiErr::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "Metode tidak didukung untuk unggahan ini.",
+        )
+        .into()),
+    }
 }

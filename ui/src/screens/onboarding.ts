@@ -216,7 +216,12 @@ export function verdictText(v: SelfieVerdict | { kind: string }): { title: strin
   }
 }
 
-export function selfieScreen(ctx: Ctx): Screen {
+/** Where the selfie screen sits: the registration's step 2, or the Lupa PIN's photo. */
+export type SelfieFlow = { name: string; intro: string; back: () => void; accept: () => void; step?: number };
+
+export function selfieScreen(ctx: Ctx, flow: SelfieFlow = {
+  name: 'selfie', intro: t('selfie_intro'), back: () => ctx.show('register'), accept: () => ctx.show('submitted'), step: 2,
+}): Screen {
   const slot = h('div', { class: 'slot' });
   const body = h('div', { class: 'selfie-body' });
   let stream: MediaStream | null = null;
@@ -267,10 +272,10 @@ export function selfieScreen(ctx: Ctx): Screen {
             h('p', null, t('selfie_not_acceptable'))]),
       h('div', { class: 'actions' },
         v.acceptable
-          ? [button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted')),
+          ? [button(t('btn_accept'), 'btn-selfie-accept', () => flow.accept()),
             button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }, 'secondary')]
           : [button(t('btn_retake'), 'btn-selfie-retake', () => { ctx.selfie = null; showPicker(); }),
-            button(t('btn_accept'), 'btn-selfie-accept', () => ctx.show('submitted'), 'secondary', { disabled: true })]));
+            button(t('btn_accept'), 'btn-selfie-accept', () => flow.accept(), 'secondary', { disabled: true })]));
   }
 
   function showPicker(): void {
@@ -316,8 +321,8 @@ export function selfieScreen(ctx: Ctx): Screen {
     replace(camSlot, video, camMsg, h('div', { class: 'actions' }, capture));
   }
 
-  const el = frame('selfie', t('selfie_title'), { back: () => { stopCamera(); ctx.show('register'); }, step: 2 },
-    h('p', null, t('selfie_intro')),
+  const el = frame(flow.name, t('selfie_title'), { back: () => { stopCamera(); flow.back(); }, step: flow.step },
+    h('p', null, flow.intro),
     slot,
     body);
   if (ctx.selfie) showPreview(); else showPicker();
