@@ -23,7 +23,8 @@
 //!   [`MAX_ATTEMPTS`] times without a verdict (say it crashed the nodes) is recorded
 //!   `unreadable` without decoding it again.
 //! - It wakes at once when this node queues a check, and polls every
-//!   `outbox.poll_ms` for checks other nodes queued.
+//!   `outbox.poll_ms` for checks other nodes queued (a `face` node, which queues none,
+//!   every [`FACE_NODE_POLL`]).
 
 use crate::face::FaceCheck;
 use crate::state::{AppState, SharedState};
@@ -40,6 +41,9 @@ pub const LEASE_SECS: i64 = 60;
 pub const MAX_ATTEMPTS: u32 = 3;
 /// A check waiting unclaimed longer than this is the face workers falling behind.
 pub const BACKLOG_ALARM_SECS: i64 = 60;
+/// A `face` node looks for due checks at least this often (others wait `outbox.poll_ms`
+/// for other nodes' checks: they are woken by their own).
+pub const FACE_NODE_POLL: Duration = Duration::from_millis(200);
 /// How often the worker looks at the queue's backlog.
 pub const BACKLOG_EVERY: Duration = Duration::from_secs(30);
 
@@ -89,8 +93,13 @@ impl FaceThread {
 /// Starts this node's worker; it ends when the state is dropped. Each round (claim,
 /// selfie, verdict written) runs on tokio's blocking pool; the verdict itself on the
 /// [`FaceThread`].
-pub fn spawn_worker(state: &SharedState) {
-    let poll = Duration::from_millis(state.outbox.poll_ms.max(10));
+pub fn spawn_worker(state: &SharedState, role: crate::config::Role) {
+    let mut poll = Duration::from_millis(state.outbox.poll_ms.max(10));
+    if role == crate::config::Role::Face {
+        // Every check a face node does was queued by another node: polling is all it
+        // has, so it polls often (one indexed query).
+        poll = poll.min(FACE_NODE_POLL);
+    }
     let faces = match FaceThread::spawn() {
         Ok(f) => Arc::new(f),
         Err(e) => {

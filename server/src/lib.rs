@@ -115,7 +115,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         outbox::spawn_worker(&state);
     }
     if config.workers && role.checks_faces() {
-        facework::spawn_worker(&state);
+        facework::spawn_worker(&state, role);
     }
     let app = if role.serves_api() {
         api::router(state.clone())
