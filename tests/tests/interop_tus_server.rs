@@ -441,7 +441,15 @@ async fn both_servers_answer_what_tus_1_0_requires() {
         let a = send(req.header("Tus-Resumable", "1.0.0")).await;
         assert_eq!(a.status, status, "{a:?}");
         assert_eq!(a.get("tus-resumable"), Some("1.0.0"), "{a:?}");
+        // RFC 9110: a 405 names what the resource takes; the same for every refusal,
+        // including a POST that overrides to nothing or to a method not offered.
+        if status == 405 {
+            assert_eq!(a.get("allow"), Some("HEAD, PATCH"), "{a:?}");
+        }
     }
+    let plain_post = send(http.post(&upload).header("Tus-Resumable", "1.0.0")).await;
+    assert_eq!(plain_post.status, 405, "{plain_post:?}");
+    assert_eq!(plain_post.get("allow"), Some("HEAD, PATCH"), "{plain_post:?}");
     let node = TusNode::start(false).await;
     let theirs = probe_tus_1_0(&node.url()).await;
     drop(node.stop().await);

@@ -32,7 +32,10 @@ pub fn routes() -> Router<SharedState> {
         )
         .route(
             paths::UPLOAD,
-            on(MethodFilter::HEAD, head).patch(patch).post(overridden),
+            on(MethodFilter::HEAD, head)
+                .patch(patch)
+                .post(overridden)
+                .fallback(not_allowed),
         )
         .layer(axum::middleware::map_response(tus_resumable))
 }
@@ -281,11 +284,24 @@ pub async fn overridden(
     match headers.get(&X_HTTP_METHOD_OVERRIDE).map(|v| v.as_bytes()) {
         Some(b"PATCH") => patch(state, id, headers, body).await,
         Some(b"HEAD") => head(state, id, headers).await,
-        _ => Err(ApiErr::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request",
-            "Metode tidak didukung untuk unggahan ini.",
-        )
-        .into()),
+        _ => Ok(not_allowed().await),
     }
+}
+
+/// The methods an upload takes, for `Allow` on a 405 (RFC 9110 § 15.5.6). A POST is
+/// only a carrier for one of them (`X-HTTP-Method-Override`), so it is not listed.
+pub const UPLOAD_METHODS: &str = "HEAD, PATCH";
+
+/// 405 for any other method on `/api/v1/uploads/{id}`, or a POST without an override
+/// naming one of [`UPLOAD_METHODS`]: the same answer, with `Allow`.
+pub async fn not_allowed() -> Response {
+    let mut r = ApiErr::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request",
+        "Metode tidak didukung untuk unggahan ini.",
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(UPLOAD_METHODS));
+    r
 }
