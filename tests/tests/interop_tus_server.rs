@@ -449,7 +449,11 @@ async fn both_servers_answer_what_tus_1_0_requires() {
     }
     let plain_post = send(http.post(&upload).header("Tus-Resumable", "1.0.0")).await;
     assert_eq!(plain_post.status, 405, "{plain_post:?}");
-    assert_eq!(plain_post.get("allow"), Some("HEAD, PATCH"), "{plain_post:?}");
+    assert_eq!(
+        plain_post.get("allow"),
+        Some("HEAD, PATCH"),
+        "{plain_post:?}"
+    );
     let node = TusNode::start(false).await;
     let theirs = probe_tus_1_0(&node.url()).await;
     drop(node.stop().await);
