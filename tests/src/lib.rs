@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod faultnet;
+pub mod interop;
 pub mod loadtarget;
 pub mod netjourney;
 pub mod pg;

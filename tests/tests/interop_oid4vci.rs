@@ -25,31 +25,12 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 
-const INSTALL: &str = "npm ci --prefix tests/interop/oid4vci";
-
-fn wallet_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/oid4vci")
-}
-
 /// Fails with the missing install step when node or the library is absent.
 fn require_wallet() -> PathBuf {
-    let dir = wallet_dir();
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the OpenID4VCI interop test needs Node.js (`node` on PATH, version 20 or later); \
-         install it (Debian: `apt-get install nodejs npm`), then run `{INSTALL}`"
-    );
-    for pkg in ["@openid4vc/openid4vci", "@openid4vc/oauth2", "jose"] {
-        let manifest = dir.join("node_modules").join(pkg).join("package.json");
-        assert!(
-            manifest.is_file(),
-            "the third-party wallet library `{pkg}` is not installed in {}: run `{INSTALL}` \
-             from the repository root (CI must run it before `cargo test`)",
-            dir.display()
-        );
-    }
-    dir
+    ikd_tests::interop::node_dir(
+        "oid4vci",
+        &["@openid4vc/openid4vci", "@openid4vc/oauth2", "jose"],
+    )
 }
 
 fn pkcs8_pem(key: &EcKeyPair) -> SecretString {

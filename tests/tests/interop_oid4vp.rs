@@ -18,26 +18,11 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-const INSTALL: &str = "npm ci --prefix tests/interop/oid4vp";
-
 fn interop_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/oid4vp");
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the OpenID4VP interop test needs Node.js 20+ on PATH, then `{INSTALL}`"
-    );
-    for pkg in ["@openid4vc/openid4vp", "dcql", "@sd-jwt/sd-jwt-vc", "jose"] {
-        assert!(
-            dir.join("node_modules")
-                .join(pkg)
-                .join("package.json")
-                .is_file(),
-            "`{pkg}` is not installed in {}: run `{INSTALL}`",
-            dir.display()
-        );
-    }
-    dir
+    ikd_tests::interop::node_dir(
+        "oid4vp",
+        &["@openid4vc/openid4vp", "dcql", "@sd-jwt/sd-jwt-vc", "jose"],
+    )
 }
 
 fn pkcs8_pem(key: &EcKeyPair) -> String {

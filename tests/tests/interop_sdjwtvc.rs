@@ -16,30 +16,16 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 
-const INSTALL: &str = "npm ci --prefix tests/interop/sdjwtvc";
-
 /// Fails with the missing install step when node or the library is absent.
 fn require_verifier() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/sdjwtvc");
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the SD-JWT VC interop test needs Node.js (`node` on PATH); then run `{INSTALL}`"
-    );
-    for pkg in [
-        "@sd-jwt/sd-jwt-vc",
-        "@sd-jwt/jwt-status-list",
-        "@sd-jwt/crypto-nodejs",
-    ] {
-        let manifest = dir.join("node_modules").join(pkg).join("package.json");
-        assert!(
-            manifest.is_file(),
-            "the third-party library `{pkg}` is not installed in {}: run `{INSTALL}` \
-             from the repository root (scripts/setup test does)",
-            dir.display()
-        );
-    }
-    dir
+    ikd_tests::interop::node_dir(
+        "sdjwtvc",
+        &[
+            "@sd-jwt/sd-jwt-vc",
+            "@sd-jwt/jwt-status-list",
+            "@sd-jwt/crypto-nodejs",
+        ],
+    )
 }
 
 /// Their verdict: Ok(output JSON) or Err(stderr).

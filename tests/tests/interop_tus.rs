@@ -19,50 +19,24 @@ use ikd_tests::{device_key, selfie_jpeg, Harness};
 use serde_json::Value;
 use std::path::PathBuf;
 
-const INSTALL: &str = "npm ci --prefix tests/interop/tus";
 const SITI: &str = "1671014509900001";
 /// The most a PATCH's request line and headers take (tus-js-client's: ~250 B).
 const PATCH_HEAD_MAX: usize = 400;
 
 fn client_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/tus");
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the tus interop test needs Node.js (`node` on PATH), then `{INSTALL}`"
-    );
-    assert!(
-        dir.join("node_modules/tus-js-client/package.json")
-            .is_file(),
-        "tus-js-client is not installed in {}: run `{INSTALL}` from the repository root",
-        dir.display()
-    );
-    dir
+    ikd_tests::interop::node_dir("tus", &["tus-js-client"])
 }
 
 #[tokio::test]
 async fn tus_js_client_uploads_a_selfie_that_a_submit_uses() {
-    let dir = client_dir();
     let h = Harness::start().await;
-    let jpeg = selfie_jpeg();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("selfie.jpg");
-    std::fs::write(&file, &jpeg).unwrap();
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("upload.mjs"))
-        .arg(format!("{}/api/v1/uploads", h.base_url))
-        .arg(&file)
-        .arg("16384")
-        .current_dir(&dir)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tus-js-client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_tmp, file, jpeg) = selfie_file();
+    let endpoint = format!("{}/api/v1/uploads", h.base_url);
+    let v = node(
+        "upload.mjs",
+        &[endpoint.as_ref(), file.as_ref(), "16384".as_ref()],
+    )
+    .await;
     let url = v["url"].as_str().unwrap();
     assert!(
         url.starts_with(&format!("{}/api/v1/uploads/", h.base_url)),
@@ -125,6 +99,16 @@ async fn node(script: &str, args: &[&std::ffi::OsStr]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The test selfie, and a file holding it in a fresh temporary directory (removed when
+/// the guard is dropped).
+fn selfie_file() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let jpeg = selfie_jpeg();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("selfie.jpg");
+    std::fs::write(&file, &jpeg).unwrap();
+    (tmp, file, jpeg)
+}
+
 /// `[accepted, total]` pairs → the accepted offsets.
 fn offsets(progress: &Value) -> Vec<u64> {
     progress
@@ -158,11 +142,8 @@ async fn tus_js_client_resumes(mode: &str) {
     let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
         .await
         .unwrap();
-    let jpeg = selfie_jpeg();
+    let (tmp, file, jpeg) = selfie_file();
     let total = jpeg.len() as u64;
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("selfie.jpg");
-    std::fs::write(&file, &jpeg).unwrap();
     let store = tmp.path().join("tus-url-store.json");
     let endpoint = format!("{}/api/v1/uploads", proxy.url());
     let v = node(
@@ -251,10 +232,7 @@ async fn tus_js_client_on_a_truncating_link_resumes_from_our_offset() {
 async fn tus_js_client_on_a_bad_link(profile: Profile) {
     let h = Harness::start().await;
     let proxy = FaultProxy::start(h.server.addr, profile).await.unwrap();
-    let jpeg = selfie_jpeg();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("selfie.jpg");
-    std::fs::write(&file, &jpeg).unwrap();
+    let (_tmp, file, jpeg) = selfie_file();
     let endpoint = format!("{}/api/v1/uploads", proxy.url());
     let v = node(
         "upload.mjs",
@@ -297,10 +275,7 @@ async fn tus_js_client_with_method_override_sends_chunks_as_post() {
     let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
         .await
         .unwrap();
-    let jpeg = selfie_jpeg();
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("selfie.jpg");
-    std::fs::write(&file, &jpeg).unwrap();
+    let (_tmp, file, jpeg) = selfie_file();
     let endpoint = format!("{}/api/v1/uploads", proxy.url());
     let v = node(
         "upload.mjs",

@@ -22,26 +22,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const INSTALL: &str = "npm ci --prefix tests/interop/tus";
 /// The most a PATCH's request line and headers take (measured ~230 B; as net_upload).
 const PATCH_HEAD_MAX: usize = 400;
 
 fn server_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/tus");
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "the tus interop test needs Node.js (`node` on PATH), then `{INSTALL}`"
-    );
-    assert!(
-        dir.join("node_modules/@tus/server/package.json").is_file()
-            && dir
-                .join("node_modules/@tus/file-store/package.json")
-                .is_file(),
-        "@tus/server is not installed in {}: run `{INSTALL}` from the repository root",
-        dir.display()
-    );
-    dir
+    ikd_tests::interop::node_dir("tus", &["@tus/server", "@tus/file-store"])
 }
 
 /// `server.mjs` running: its port, its upload directory, its stdout.
