@@ -75,8 +75,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/officer", get(crate::console::page))
         .route("/", get(crate::console::home))
         .route("/openapi.json", get(crate::openapi::serve))
-        .route(health::HEALTHZ, get(health::healthz))
-        .route(health::READYZ, get(health::readyz))
+        .merge(health_routes())
         .route(paths::DEV_OUTBOX, get(officer::dev_outbox))
         .merge(uploads::routes())
         .fallback(not_found_route)
@@ -99,11 +98,15 @@ pub fn router(state: SharedState) -> Router {
 /// The routes of a node of role `face` (`crate::config::Role::Face`): only `/healthz`
 /// and `/readyz`, for a probe; every other path is not found.
 pub fn health_router(state: SharedState) -> Router {
+    health_routes().fallback(not_found_route).with_state(state)
+}
+
+/// `/healthz` (the process is up) and `/readyz` (the store answers, migrations current):
+/// on every node, whatever its role.
+fn health_routes() -> Router<SharedState> {
     Router::new()
         .route(health::HEALTHZ, get(health::healthz))
         .route(health::READYZ, get(health::readyz))
-        .fallback(not_found_route)
-        .with_state(state)
 }
 
 async fn not_found_route() -> ApiErr {
