@@ -97,21 +97,17 @@ pub struct Appended {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Appends `chunk` at `offset` to upload `id` (PATCH), one transaction: 409 with the
+/// Appends `chunk` at `offset` to upload `id` (PATCH), one write: 409 with the
 /// stored offset when `offset` is not it (a retried chunk the server already holds is
 /// not appended twice), 413 past the declared length, 404 when unknown or expired.
 pub fn append(state: &AppState, id: &str, offset: u64, chunk: &[u8]) -> Result<Appended, ApiErr> {
     let key = key_of(id).ok_or_else(gone)?;
     let now = state.clock.now();
     match state.store.upload_append(&key, offset, chunk, now)? {
-        Append::Appended(offset) => {
-            let expires_at = state
-                .store
-                .upload_info(&key, now)?
-                .map(|i| i.expires_at)
-                .unwrap_or(now);
-            Ok(Appended { offset, expires_at })
-        }
+        Append::Appended(info) => Ok(Appended {
+            offset: info.offset,
+            expires_at: info.expires_at,
+        }),
         Append::OffsetMismatch(stored) => Err(ApiErr::new(
             StatusCode::CONFLICT,
             "invalid_state",

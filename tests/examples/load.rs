@@ -11,6 +11,12 @@
 //! With `LOAD_PG_STATS=1` as well (PostgreSQL), it prints the statements PostgreSQL ran
 //! in each step, per resident (pg_stat_statements).
 //!
+//! The selfie goes as the app sends it (`ikd_core::wallet`'s submit): a resumable
+//! upload first (tus: create, then PATCHes of up to 16, 32 and 64 KB, the client's
+//! `ChunkSize`; the 70 KB sample takes 3), then the enrollment naming it: steps `upload` and `submit`.
+//! `LOAD_SELFIE=inline` sends it inside the enrollment instead (base64 in the JSON,
+//! as sessions 5 to 9 measured; no `upload` step).
+//!
 //!     cargo build --release -p ikd-server
 //!     LOAD_STORE=postgres LOAD_NODES=2 cargo run --release -p ikd-tests --example load -- 64
 #![allow(clippy::unwrap_used)]
@@ -26,9 +32,10 @@ use std::time::{Duration, Instant};
 
 const DESKS: usize = 8;
 
-const STEPS: [&str; 5] = ["submit", "scan", "approve", "token", "credential"];
+const STEPS: [&str; 6] = ["upload", "submit", "scan", "approve", "token", "credential"];
 /// LOAD_PHASED's phases: the steps, and the submits' face checks on their own.
-const PHASES: [&str; 6] = [
+const PHASES: [&str; 7] = [
+    "upload",
     "submit",
     "face check",
     "scan",
@@ -89,6 +96,7 @@ async fn main() {
     }
 
     let phased = std::env::var("LOAD_PHASED").is_ok_and(|v| v == "1");
+    let upload = std::env::var("LOAD_SELFIE").as_deref() != Ok("inline");
     let barrier = Arc::new(tokio::sync::Barrier::new(n + 1));
     // Made before the clock starts: the bench's own CPU stays small.
     let keys: Vec<_> = (0..n).map(|_| device_key()).collect();
@@ -115,6 +123,7 @@ async fn main() {
                 &mails,
                 &notify,
                 gate.as_deref(),
+                upload,
             )
             .await
         }));
@@ -135,7 +144,7 @@ async fn main() {
                     .unwrap(),
             );
             barrier.wait().await;
-            if k == 1 {
+            if k == 2 {
                 faces_done(&h, n).await;
             }
         }
@@ -164,6 +173,10 @@ async fn main() {
     );
     for s in STEPS {
         let mut v = times.remove(s).unwrap_or_default();
+        if v.is_empty() {
+            // LOAD_SELFIE=inline: no upload step.
+            continue;
+        }
         v.sort();
         let pct = |p: f64| {
             v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1))
@@ -213,8 +226,9 @@ async fn resident(
     mails: &tokio::sync::Mutex<HashMap<String, String>>,
     notify: &tokio::sync::Notify,
     gate: Option<&tokio::sync::Barrier>,
+    upload: bool,
 ) -> (Vec<(&'static str, Duration)>, usize) {
-    // The steps hop across the nodes: submit on one, scan on the next, ...
+    // The steps hop across the nodes: upload on one, submit on the next, ...
     let c = |step: usize| h.client(step);
     // LOAD_PHASED: everyone starts each step together.
     let phase = || async {
@@ -225,10 +239,25 @@ async fn resident(
     };
     let mut out = Vec::new();
     phase().await;
-    let req = h.enroll_request(0, nik, email, &key).await;
+    let selfie = if upload {
+        let photo = ikd_tests::selfie_jpeg();
+        let t = Instant::now();
+        let id = c(0).create_upload(photo.len() as u64).await.unwrap();
+        c(0).upload_new(&id, &photo, None).await.unwrap();
+        out.push(("upload", t.elapsed()));
+        Some(id)
+    } else {
+        None
+    };
 
+    phase().await;
+    let mut req = h.enroll_request(1, nik, email, &key).await;
+    if selfie.is_some() {
+        req.selfie_jpeg = None;
+        req.selfie_upload = selfie;
+    }
     let t = Instant::now();
-    let sub = c(0).submit(&req).await.unwrap();
+    let sub = c(1).submit(&req).await.unwrap();
     out.push(("submit", t.elapsed()));
     // LOAD_PHASED: the face checks' phase.
     phase().await;
@@ -240,7 +269,7 @@ async fn resident(
     let confirm = loop {
         let qr = officer.desk_qr().await;
         let t = Instant::now();
-        match c(1).scan(&sub.enrollment_id, &token, &qr.text).await {
+        match c(2).scan(&sub.enrollment_id, &token, &qr.text).await {
             Ok(st) => {
                 out.push(("scan", t.elapsed()));
                 break ikd_tests::confirm_of(&st);
@@ -270,7 +299,7 @@ async fn resident(
             .await
             .expect("the activation mail arrives");
     };
-    let status = c(2).status(&sub.enrollment_id, &token).await.unwrap();
+    let status = c(3).status(&sub.enrollment_id, &token).await.unwrap();
     let pac = status
         .credential_offer
         .unwrap()
@@ -280,15 +309,15 @@ async fn resident(
         .pre_authorized_code;
 
     let t = Instant::now();
-    let tokens = c(3).token(&pac, &SecretString::new(code)).await.unwrap();
+    let tokens = c(4).token(&pac, &SecretString::new(code)).await.unwrap();
     out.push(("token", t.elapsed()));
 
     phase().await;
 
     for cfg in [KTP_CONFIGURATION, KK_CONFIGURATION] {
         let t = Instant::now();
-        let proof = h.proof(4, &key).await;
-        c(4).credential(&tokens.access_token, cfg, &proof)
+        let proof = h.proof(5, &key).await;
+        c(5).credential(&tokens.access_token, cfg, &proof)
             .await
             .unwrap();
         out.push(("credential", t.elapsed()));

@@ -7,6 +7,10 @@
 //! request cap). Prints requests, throughput, p50/p99/max per endpoint, and errors;
 //! exits non-zero on any error.
 //!
+//! A journey sends its selfie as the app does: a resumable upload (tus: create, then
+//! PATCHes of up to 16, 32 and 64 KB; timed together as `upload`, counted as its 4 requests),
+//! then the enrollment naming it. `LOAD_SELFIE=inline`: inside the enrollment instead.
+//!
 //!     cargo run -p ikd-tests --example load_mix [--release] [-- CLIENTS SECONDS]
 #![allow(clippy::unwrap_used)]
 
@@ -38,6 +42,8 @@ struct Shared {
     /// Mails without a code (new-device notices of residents enrolled again).
     notices: AtomicUsize,
     first_errors: Mutex<Vec<String>>,
+    /// The selfie as a resumable upload (the app's way), not inline.
+    upload: bool,
 }
 
 impl Shared {
@@ -68,6 +74,7 @@ async fn main() {
         errors: AtomicUsize::new(0),
         notices: AtomicUsize::new(0),
         first_errors: Mutex::default(),
+        upload: std::env::var("LOAD_SELFIE").as_deref() != Ok("inline"),
     });
     {
         let s = shared.clone();
@@ -111,7 +118,9 @@ async fn main() {
         }
     }
     let wall = started.elapsed();
-    let total: usize = times.values().map(Vec::len).sum();
+    // An upload is timed once and is 4 requests (the creation, 3 PATCHes).
+    let uploads = times.get("upload").map_or(0, Vec::len);
+    let total: usize = times.values().map(Vec::len).sum::<usize>() + 3 * uploads;
     let errors = shared.errors.load(Ordering::Relaxed);
     println!(
         "[{}] {clients} clients, {:.1} s: {total} requests ({:.0} req/s), {journeys} whole journeys ({} new-device notices), errors: {errors}",
@@ -202,7 +211,33 @@ async fn client(
             next_resident += 1;
             let email = format!("warga{k}-{journeys}@example.com");
             let key = device_key();
-            let req = signed_enroll_request(&c, &s.h.issuer, now(), nik, &email, &key).await;
+            let selfie = if s.upload {
+                let photo = ikd_tests::selfie_jpeg();
+                let sent = timed!(
+                    "upload",
+                    async {
+                        let id = c.create_upload(photo.len() as u64).await?;
+                        c.upload_new(&id, &photo, None).await.map(|()| id)
+                    }
+                    .await
+                );
+                // The creation and 3 PATCHes: timed! counted one of the 4.
+                requests += 3;
+                match sent {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        s.error("upload", e).await;
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let mut req = signed_enroll_request(&c, &s.h.issuer, now(), nik, &email, &key).await;
+            if selfie.is_some() {
+                req.selfie_jpeg = None;
+                req.selfie_upload = selfie;
+            }
             let sub = match timed!("submit", c.submit(&req).await) {
                 Ok(sub) => sub,
                 Err(e) => {

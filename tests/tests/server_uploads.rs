@@ -176,8 +176,32 @@ async fn chunks_on_two_nodes_then_one_submit_uses_the_upload_up() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // Node B knows the offset and takes the rest.
     assert_eq!(offset_of(&url_b).await, (StatusCode::OK, Some(cut as u64)));
-    let r = patch(&url_b, cut, &jpeg[cut..]).await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // An offset past any selfie (u64::MAX) is refused as input (400); the largest one
+    // the API takes, far past this upload's, is compared like any other (409).
+    for (offset, status) in [
+        (u64::MAX, StatusCode::BAD_REQUEST),
+        (204_800, StatusCode::CONFLICT),
+    ] {
+        let r = reqwest::Client::new()
+            .patch(&url_b)
+            .header(TUS.0, TUS.1)
+            .header("Content-Type", OCTETS)
+            .header("Upload-Offset", offset.to_string())
+            .body(jpeg[cut..].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "offset {offset}");
+    }
+    // The rest, sent to both nodes at once (a retry racing its original): the offset
+    // is compared in the write itself, so exactly one appends and the other gets 409.
+    let (ra, rb) = tokio::join!(
+        patch(&url_a, cut, &jpeg[cut..]),
+        patch(&url_b, cut, &jpeg[cut..])
+    );
+    let mut codes = [ra.status(), rb.status()];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::NO_CONTENT, StatusCode::CONFLICT]);
     assert_eq!(offset_of(&url_a).await.1, Some(jpeg.len() as u64));
 
     // A submit names the upload (no inline selfie).

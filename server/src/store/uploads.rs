@@ -2,8 +2,9 @@
 //! in table `uploads` (SQLite migration 12, PostgreSQL migration 7), so any node takes
 //! any chunk. The row is keyed by the SHA-256 of the upload's capability id (the id
 //! itself is never stored), holds the declared length, the bytes received so far (the
-//! offset is their length) and an expiry. Each append is one transaction, a
-//! compare-and-swap on the offset; the submit that uses a finished upload deletes it
+//! offset is their length) and an expiry. Each append is a compare-and-swap on the
+//! offset (PostgreSQL: one UPDATE whose condition is the offset; SQLite: one IMMEDIATE
+//! transaction); the submit that uses a finished upload deletes it
 //! in the transaction that inserts the enrollment (one upload, one enrollment), and a
 //! "Lupa PIN" request that uses one deletes it in the transaction that opens the reset
 //! (one upload, one reset request).
@@ -26,8 +27,8 @@ pub struct UploadInfo {
 /// What an append found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Append {
-    /// Stored; the new offset.
-    Appended(u64),
+    /// Stored: the upload now (its new offset).
+    Appended(UploadInfo),
     /// The request's offset is not the stored one (nothing written): the stored one.
     OffsetMismatch(u64),
     /// The chunk would go past the declared length (nothing written).
@@ -138,14 +139,14 @@ impl UploadStore for SqliteStore {
     ) -> StoreResult<Append> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(i64, Vec<u8>)> = tx
+        let row: Option<(i64, Vec<u8>, i64)> = tx
             .query_row(
-                "SELECT length, data FROM uploads WHERE key = ?1 AND expires_at > ?2",
+                "SELECT length, data, expires_at FROM uploads WHERE key = ?1 AND expires_at > ?2",
                 params![key, ms(now)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((length, mut data)) = row else {
+        let Some((length, mut data, expires)) = row else {
             return Ok(Append::Gone);
         };
         let stored = data.len() as u64;
@@ -161,7 +162,11 @@ impl UploadStore for SqliteStore {
             params![key, data],
         )?;
         tx.commit()?;
-        Ok(Append::Appended(data.len() as u64))
+        Ok(Append::Appended(UploadInfo {
+            length: u64_of(length),
+            offset: data.len() as u64,
+            expires_at: from_ms(expires),
+        }))
     }
 
     fn upload_data(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<Vec<u8>>> {
@@ -329,38 +334,56 @@ impl UploadStore for PgStore {
             return Ok(Append::Gone);
         }
         let (key, chunk) = (key.to_owned(), chunk.to_vec());
+        let (offset, len) = (i64_of(offset), i64_of(chunk.len() as u64));
         self.run(move |pool| async move {
-            let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
-            let tx = c.transaction().await?;
-            let row = tx
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            // One statement: the compare-and-swap on the offset is the UPDATE's own
+            // condition (a concurrent append to the same row makes PostgreSQL re-check
+            // it on the row that append wrote, READ COMMITTED), so no transaction with
+            // the row locked across round trips (was 4 statements a chunk).
+            let appended = c
                 .query_opt(
-                    &tx.prepare_cached(
+                    &c.prepare_cached(
+                        "UPDATE uploads SET data = data || $3 \
+                         WHERE key = $1 AND expires_at > $2 \
+                         AND octet_length(data)::BIGINT = $4::BIGINT \
+                         AND $5::BIGINT <= length - $4::BIGINT \
+                         RETURNING length, octet_length(data)::BIGINT, expires_at",
+                    )
+                    .await?,
+                    &[&key, &now, &chunk, &offset, &len],
+                )
+                .await?;
+            if let Some(row) = appended {
+                return Ok(Append::Appended(UploadInfo {
+                    length: u64_of(row.get(0)),
+                    offset: u64_of(row.get(1)),
+                    expires_at: row.get(2),
+                }));
+            }
+            // Refused: why. The stored bytes only grow and the length never changes,
+            // so what this read finds explains the refusal.
+            let row = c
+                .query_opt(
+                    &c.prepare_cached(
                         "SELECT length, octet_length(data)::BIGINT FROM uploads \
-                         WHERE key = $1 AND expires_at > $2 FOR UPDATE",
+                         WHERE key = $1 AND expires_at > $2",
                     )
                     .await?,
                     &[&key, &now],
                 )
                 .await?;
-            let Some(row) = row else {
-                return Ok(Append::Gone);
-            };
-            let (length, stored) = (u64_of(row.get(0)), u64_of(row.get(1)));
-            if stored != offset {
-                return Ok(Append::OffsetMismatch(stored));
-            }
-            let end = stored + chunk.len() as u64;
-            if end > length {
-                return Ok(Append::TooLong);
-            }
-            tx.execute(
-                &tx.prepare_cached("UPDATE uploads SET data = data || $2 WHERE key = $1")
-                    .await?,
-                &[&key, &chunk],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Append::Appended(end))
+            Ok(match row {
+                None => Append::Gone,
+                Some(r) => {
+                    let (length, stored): (i64, i64) = (r.get(0), r.get(1));
+                    if stored == offset && offset.saturating_add(len) > length {
+                        Append::TooLong
+                    } else {
+                        Append::OffsetMismatch(u64_of(stored))
+                    }
+                }
+            })
         })
     }
 
@@ -489,7 +512,11 @@ mod tests {
         assert_eq!(s.upload_info("k", now).unwrap().unwrap().offset, 0);
         assert_eq!(
             s.upload_append("k", 0, &[0, 1, 0], now).unwrap(),
-            Append::Appended(3)
+            Append::Appended(UploadInfo {
+                length: 5,
+                offset: 3,
+                expires_at: from_ms(ms(exp))
+            })
         );
         // A retry of the same chunk: refused, nothing appended twice.
         assert_eq!(
@@ -503,7 +530,11 @@ mod tests {
         assert_eq!(s.upload_data("k", now).unwrap(), None, "unfinished");
         assert_eq!(
             s.upload_append("k", 3, &[0, 9], now).unwrap(),
-            Append::Appended(5)
+            Append::Appended(UploadInfo {
+                length: 5,
+                offset: 5,
+                expires_at: from_ms(ms(exp))
+            })
         );
         assert_eq!(
             s.upload_data("k", now).unwrap().unwrap(),
