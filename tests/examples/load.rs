@@ -12,8 +12,8 @@
 //! in each step, per resident (pg_stat_statements).
 //!
 //! The selfie goes as the app sends it (`ikd_core::wallet`'s submit): a resumable
-//! upload first (tus: create, HEAD, then PATCHes of up to 16, 32 and 64 KB, the
-//! client's `ChunkSize`; the 70 KB sample takes 3), then the enrollment naming it: steps `upload` and `submit`.
+//! upload first (tus: create, then PATCHes of up to 16, 32 and 64 KB, the client's
+//! `ChunkSize`; the 70 KB sample takes 3), then the enrollment naming it: steps `upload` and `submit`.
 //! `LOAD_SELFIE=inline` sends it inside the enrollment instead (base64 in the JSON,
 //! as sessions 5 to 9 measured; no `upload` step).
 //!
@@ -243,7 +243,7 @@ async fn resident(
         let photo = ikd_tests::selfie_jpeg();
         let t = Instant::now();
         let id = c(0).create_upload(photo.len() as u64).await.unwrap();
-        c(0).upload(&id, &photo, None).await.unwrap();
+        c(0).upload_new(&id, &photo, None).await.unwrap();
         out.push(("upload", t.elapsed()));
         Some(id)
     } else {

@@ -7,8 +7,8 @@
 //! request cap). Prints requests, throughput, p50/p99/max per endpoint, and errors;
 //! exits non-zero on any error.
 //!
-//! A journey sends its selfie as the app does: a resumable upload (tus: create, HEAD,
-//! PATCHes of up to 16, 32 and 64 KB; timed together as `upload`, counted as its 5 requests),
+//! A journey sends its selfie as the app does: a resumable upload (tus: create, then
+//! PATCHes of up to 16, 32 and 64 KB; timed together as `upload`, counted as its 4 requests),
 //! then the enrollment naming it. `LOAD_SELFIE=inline`: inside the enrollment instead.
 //!
 //!     cargo run -p ikd-tests --example load_mix [--release] [-- CLIENTS SECONDS]
@@ -118,9 +118,9 @@ async fn main() {
         }
     }
     let wall = started.elapsed();
-    // An upload is timed once and is 5 requests (the creation, HEAD, 3 PATCHes).
+    // An upload is timed once and is 4 requests (the creation, 3 PATCHes).
     let uploads = times.get("upload").map_or(0, Vec::len);
-    let total: usize = times.values().map(Vec::len).sum::<usize>() + 4 * uploads;
+    let total: usize = times.values().map(Vec::len).sum::<usize>() + 3 * uploads;
     let errors = shared.errors.load(Ordering::Relaxed);
     println!(
         "[{}] {clients} clients, {:.1} s: {total} requests ({:.0} req/s), {journeys} whole journeys ({} new-device notices), errors: {errors}",
@@ -217,12 +217,12 @@ async fn client(
                     "upload",
                     async {
                         let id = c.create_upload(photo.len() as u64).await?;
-                        c.upload(&id, &photo, None).await.map(|()| id)
+                        c.upload_new(&id, &photo, None).await.map(|()| id)
                     }
                     .await
                 );
-                // The creation, the HEAD and 3 PATCHes: timed! counted one of the 5.
-                requests += 4;
+                // The creation and 3 PATCHes: timed! counted one of the 4.
+                requests += 3;
                 match sent {
                     Ok(id) => Some(id),
                     Err(e) => {

@@ -379,10 +379,13 @@ async fn pipe_down(
                 hit
             };
             if hit {
-                c.fault();
-                // Silent until recover() (an hour is "until told").
+                // Silent until recover() (an hour is "until told"). The silence first,
+                // then the fault is told: a test that waits for the fault and then calls
+                // recover() must find the silence there to end (told first, the silence
+                // could start after its recover() and swallow its next answer).
                 *c.silent_until.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some(Instant::now() + Duration::from_secs(3600));
+                c.fault();
                 continue;
             }
             match profile {
@@ -398,9 +401,9 @@ async fn pipe_down(
                     budget = Some(keep);
                 }
                 Profile::Blackhole { after, silent } if nth == after + 1 => {
-                    c.fault();
                     *c.silent_until.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(Instant::now() + silent);
+                    c.fault();
                     // This answer is swallowed too.
                     continue;
                 }

@@ -473,9 +473,14 @@ async fn an_expired_upload_is_gone_and_a_new_one_completes() {
     let gone = client.upload(&old, &jpeg, None).await;
     assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
     let new = client.create_upload(jpeg.len() as u64).await.unwrap();
-    client.upload(&new, &jpeg, None).await.unwrap();
+    // Just created: the first chunk goes at offset 0 without a HEAD (upload_new).
+    client.upload_new(&new, &jpeg, None).await.unwrap();
     let (log, files) = node.stop().await;
     let statuses: Vec<&str> = log.iter().filter_map(|l| l["method"].as_str()).collect();
-    assert_eq!(&statuses[..3], ["POST", "HEAD", "HEAD"], "{statuses:?}");
+    assert_eq!(
+        &statuses[..5],
+        ["POST", "HEAD", "HEAD", "POST", "PATCH"],
+        "{statuses:?}"
+    );
     assert_eq!(stored(&files, &log, &new, jpeg.len()), jpeg);
 }

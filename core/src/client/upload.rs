@@ -264,9 +264,32 @@ impl BackendClient {
         data: &[u8],
         on: Option<&OnUpload>,
     ) -> Result<(), ClientError> {
+        let offset = self.upload_offset(id).await?;
+        self.upload_from(id, data, offset, on).await
+    }
+
+    /// [`Self::upload`] to an upload this client has just created: it holds nothing yet,
+    /// so the first chunk goes at offset 0 without asking (as tus clients do after a
+    /// creation): one round trip less, ~0.6 s on 2G. A chunk the server refuses for
+    /// its offset, or whose answer is lost, makes it ask, as [`Self::upload`] does.
+    pub async fn upload_new(
+        &self,
+        id: &str,
+        data: &[u8],
+        on: Option<&OnUpload>,
+    ) -> Result<(), ClientError> {
+        self.upload_from(id, data, 0, on).await
+    }
+
+    async fn upload_from(
+        &self,
+        id: &str,
+        data: &[u8],
+        mut offset: u64,
+        on: Option<&OnUpload>,
+    ) -> Result<(), ClientError> {
         let url = self.upload_url(id);
         let total = data.len() as u64;
-        let mut offset = self.upload_offset(id).await?;
         let mut size = ChunkSize::new();
         let mut retry = 0u32;
         let mut since = tokio::time::Instant::now();

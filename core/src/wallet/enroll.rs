@@ -226,7 +226,7 @@ impl Wallet {
         }
         let id = client.create_upload(photo.len() as u64).await?;
         self.keep_upload(&input, &id)?;
-        client.upload(&id, photo, on).await?;
+        client.upload_new(&id, photo, on).await?;
         Ok(id)
     }
 
