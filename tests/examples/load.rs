@@ -240,10 +240,8 @@ async fn resident(
     let mut out = Vec::new();
     phase().await;
     let selfie = if upload {
-        let photo = ikd_tests::selfie_jpeg();
         let t = Instant::now();
-        let id = c(0).create_upload(photo.len() as u64).await.unwrap();
-        c(0).upload_new(&id, &photo, None).await.unwrap();
+        let (id, _) = ikd_tests::upload_selfie(c(0)).await.unwrap();
         out.push(("upload", t.elapsed()));
         Some(id)
     } else {

@@ -375,6 +375,24 @@ pub async fn signed_enroll_request(
     enroll_request_with_proof(nik, email, key, proof_jwt(key, issuer, &nonce, now_ts))
 }
 
+/// The selfie sent as the app sends it (`Wallet::submit_enrollment`): a new resumable
+/// upload, filled from offset 0 (`upload_new`). Its id, and the PATCHes it took.
+pub async fn upload_selfie(
+    c: &BackendClient,
+) -> Result<(String, usize), ikd_core::client::ClientError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let photo = selfie_jpeg();
+    let id = c.create_upload(photo.len() as u64).await?;
+    let told = Arc::new(AtomicUsize::new(0));
+    let t = told.clone();
+    let on: ikd_core::client::OnUpload = Arc::new(move |_, _| {
+        t.fetch_add(1, Ordering::Relaxed);
+    });
+    c.upload_new(&id, &photo, Some(&on)).await?;
+    // `on` is told the offset once at the start, then once per chunk stored.
+    Ok((id, told.load(Ordering::Relaxed).saturating_sub(1)))
+}
+
 /// An enrollment form with the given `device_proof` (which may be anything).
 pub fn enroll_request_with_proof(
     nik: &str,

@@ -61,9 +61,7 @@ pub async fn run(h: &Harness, profile: Profile, nik: &str, email: &str) -> Journ
     };
 
     // The selfie as the app sends it: a resumable upload (tus), then the submit names it.
-    let jpeg = crate::selfie_jpeg();
-    let upload = c.create_upload(jpeg.len() as u64).await.unwrap();
-    c.upload_new(&upload, &jpeg, None).await.unwrap();
+    let (upload, _) = crate::upload_selfie(&c).await.unwrap();
     step("selfie upload (tus: POST, PATCH chunks)", &proxy);
     let mut req = signed_enroll_request(&c, &h.base_url, h.clock_now_ts(), nik, email, &key).await;
     req.selfie_jpeg = None;
