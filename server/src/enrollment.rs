@@ -155,23 +155,38 @@ pub fn submit(
         return Err(field_error("device_jwk", "Kunci perangkat tidak valid."));
     }
     // The selfie inline (base64) or as a finished resumable upload (crate::upload):
-    // exactly one of the two.
-    let (selfie, upload_key, field) = match (&req.selfie_jpeg, &req.selfie_upload) {
-        (Some(b64), None) => (b64_decode(b64), None, "selfie_jpeg"),
+    // exactly one of the two. An upload is checked on its length and first bytes; its
+    // bytes go from the upload to the enrollment inside the store (the insert below).
+    let (selfie, upload_key) = match (&req.selfie_jpeg, &req.selfie_upload) {
+        (Some(b64), None) => {
+            let selfie = b64_decode(b64)
+                .filter(|b| looks_like_jpeg(b))
+                .ok_or_else(|| field_error("selfie_jpeg", "Foto swafoto tidak valid."))?;
+            if selfie.len() > SELFIE_MAX_BYTES {
+                return Err(selfie_too_large("selfie_jpeg"));
+            }
+            (selfie, None)
+        }
         (None, Some(id)) => {
             let key = crate::upload::key_of(id);
-            let data = match &key {
-                Some(k) => state.store.upload_data(k, now)?,
+            let head = match &key {
+                Some(k) => state.store.upload_head(k, now)?,
                 None => None,
             };
-            if data.is_none() {
+            let (Some(head), Some(key)) = (head, key) else {
                 return Err(field_error(
                     "selfie_upload",
                     "Unggahan swafoto tidak ditemukan, belum selesai, atau sudah dipakai.",
                 )
                 .with_reason("upload_unusable"));
+            };
+            if !looks_like_jpeg(&head.head) {
+                return Err(field_error("selfie_upload", "Foto swafoto tidak valid."));
             }
-            (data, key, "selfie_upload")
+            if head.length > SELFIE_MAX_BYTES as u64 {
+                return Err(selfie_too_large("selfie_upload"));
+            }
+            (Vec::new(), Some(key))
         }
         _ => {
             return Err(field_error(
@@ -180,17 +195,6 @@ pub fn submit(
             ))
         }
     };
-    let selfie = selfie
-        .filter(|b| b.len() >= 4 && b[..2] == [0xFF, 0xD8])
-        .ok_or_else(|| field_error(field, "Foto swafoto tidak valid."))?;
-    if selfie.len() > SELFIE_MAX_BYTES {
-        return Err(ApiErr::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Foto swafoto terlalu besar.",
-        )
-        .detail(serde_json::json!({ "field": field })));
-    }
     // The device holds the key it enrolls: a proof over a fresh server nonce. Without
     // it, anyone could enroll with another resident's public key (device takeover).
     crate::tokens::check_key_proof(state, &req.device_jwk, &req.device_proof)
@@ -268,6 +272,21 @@ pub fn submit(
         enrollment_token: token,
         status: e.status,
     })
+}
+
+/// The submit's check of a selfie's bytes (the decoding is the face check's): at least
+/// [`crate::store::HEAD_LEN`] bytes, starting with a JPEG's SOI marker.
+fn looks_like_jpeg(b: &[u8]) -> bool {
+    b.len() >= crate::store::HEAD_LEN && b[..2] == [0xFF, 0xD8]
+}
+
+fn selfie_too_large(field: &str) -> ApiErr {
+    ApiErr::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Foto swafoto terlalu besar.",
+    )
+    .detail(serde_json::json!({ "field": field }))
 }
 
 /// Whether the NIK may enroll: `Err(reason)` (`unknown`, `under_age`, `not_recorded`,

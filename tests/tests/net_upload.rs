@@ -60,7 +60,10 @@ async fn submit_through(profile: Profile) -> (Harness, FaultProxy, Vec<(u64, u64
 }
 
 fn held_bytes(sqlite: &std::path::Path, pg: Option<&str>) -> i64 {
-    const SQL: &str = "SELECT COALESCE(MAX(length(data)), 0) FROM uploads";
+    // The bytes the store holds for the largest upload (the sum of its chunks), not its
+    // `received` counter: what the app shows must be what is stored.
+    const SQL: &str = "SELECT COALESCE(MAX(n), 0) FROM \
+        (SELECT SUM(length(data)) AS n FROM upload_chunks GROUP BY key) AS per_upload";
     match pg {
         Some(url) => {
             let db = url.rsplit('/').next().unwrap_or_default();

@@ -2,8 +2,8 @@
 //! store the suite is run on (SQLite, or PostgreSQL with `IKD_TEST_STORE=postgres`):
 //! discovery, creation and its refusals (412, 413, 400, 429), appends compared on the
 //! offset (409 with nothing lost), chunks taken by a second node on the same store,
-//! the submit that uses a finished upload up (one upload, one enrollment), expiry and
-//! the sweep, and the migration.
+//! the submit that uses a finished upload up (one upload, one enrollment), small chunks
+//! stored as rows of their own, expiry and the sweep, and the migrations.
 #![allow(clippy::unwrap_used)]
 
 use ikd_core::clock::Clock;
@@ -214,6 +214,11 @@ async fn chunks_on_two_nodes_then_one_submit_uses_the_upload_up() {
     let stored: Vec<u8> = store_of(&h).selfie(&res.enrollment_id).unwrap().unwrap();
     assert_eq!(stored, jpeg, "the enrollment holds the uploaded bytes");
     assert_eq!(h.count("SELECT count(*) FROM uploads"), 0, "used up");
+    assert_eq!(
+        h.count("SELECT count(*) FROM upload_chunks"),
+        0,
+        "with its chunks"
+    );
     // A second submit of the same upload (another key): refused, one enrollment.
     let mut again = h.enroll_request(SITI, "siti@example.com", &key).await;
     again.selfie_jpeg = None;
@@ -270,6 +275,65 @@ async fn exactly_one_selfie_source_and_unfinished_uploads_are_refused() {
         1,
         "kept for its owner"
     );
+}
+
+#[tokio::test]
+async fn small_chunks_are_rows_of_their_own_and_a_submit_assembles_them() {
+    let h = Harness::start().await;
+    let jpeg = selfie_jpeg();
+    // 2G's chunks are 4 KB; the first ones here are 1 and 2 bytes, so that the submit's
+    // check of the first bytes (FF D8 …) spans three chunks.
+    let url = created(&h.base_url, jpeg.len()).await;
+    let mut cuts = vec![0, 1, 3];
+    cuts.extend((1..).map(|i| 3 + i * 4096).take_while(|&c| c < jpeg.len()));
+    cuts.push(jpeg.len());
+    for w in cuts.windows(2) {
+        let r = patch(&url, w[0], &jpeg[w[0]..w[1]]).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "chunk at {}", w[0]);
+    }
+    // An empty chunk is accepted and adds no row.
+    assert_eq!(
+        patch(&url, jpeg.len(), b"").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let chunks = (cuts.len() - 1) as i64;
+    assert_eq!(h.count("SELECT count(*) FROM upload_chunks"), chunks);
+    assert_eq!(
+        h.count("SELECT sum(length(data)) FROM upload_chunks"),
+        jpeg.len() as i64,
+        "each byte stored once"
+    );
+    let key = device_key();
+    let mut req = h.enroll_request(SITI, "siti@example.com", &key).await;
+    req.selfie_jpeg = None;
+    req.selfie_upload = Some(upload_id(&url));
+    let res = h.client.submit(&req).await.unwrap();
+    let stored: Vec<u8> = store_of(&h).selfie(&res.enrollment_id).unwrap().unwrap();
+    assert_eq!(stored, jpeg, "the chunks in order");
+    assert_eq!(h.count("SELECT count(*) FROM upload_chunks"), 0);
+
+    // A finished upload that is not a JPEG: refused on its first bytes, and kept.
+    let url = created(&h.base_url, 6).await;
+    assert_eq!(
+        patch(&url, 0, b"GIF89a").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let mut req = h
+        .enroll_request(SITI, "siti@example.com", &device_key())
+        .await;
+    req.selfie_jpeg = None;
+    req.selfie_upload = Some(upload_id(&url));
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/enrollments", h.base_url))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["detail"]["field"], "selfie_upload");
+    assert_eq!(h.count("SELECT count(*) FROM enrollments"), 1);
+    assert_eq!(offset_of(&url).await, (StatusCode::OK, Some(6)));
 }
 
 fn store_of(h: &Harness) -> Box<dyn Store> {
@@ -337,4 +401,80 @@ fn a_database_from_before_the_uploads_migrates() {
     new.upload_create("k", 3, now, now + chrono::Duration::hours(1))
         .unwrap();
     assert_eq!(new.upload_info("k", now).unwrap().unwrap().length, 3);
+}
+
+#[test]
+fn an_upload_in_flight_when_chunks_became_rows_resumes() {
+    // Chunk rows are SQLite migration 13, PostgreSQL migration 9: an upload half sent
+    // under the schema before keeps its bytes (as its first chunk) and its offset.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    let url = ikd_tests::pg::selected().then(|| ikd_tests::pg::shared().fresh_database());
+    let exp = chrono::Utc::now() + chrono::Duration::hours(1);
+    let insert = |length: usize, data: &[u8], key: &str| {
+        format!(
+            "INSERT INTO uploads (key, length, data, created_at, expires_at) VALUES ('{key}', {length}, {}, {}, {})",
+            match url {
+                Some(_) => format!("'\\x{}'::bytea", hex(data)),
+                None => format!("x'{}'", hex(data)),
+            },
+            match url {
+                Some(_) => "now()".to_owned(),
+                None => chrono::Utc::now().timestamp_millis().to_string(),
+            },
+            match url {
+                Some(_) => format!("'{}'::timestamptz", exp.to_rfc3339()),
+                None => exp.timestamp_millis().to_string(),
+            },
+        )
+    };
+    let jpeg = selfie_jpeg();
+    let half = jpeg.len() / 2;
+    let sql = [
+        insert(jpeg.len(), &jpeg[..half], "half"),
+        insert(10, b"", "empty"),
+    ];
+    match &url {
+        Some(url) => {
+            drop(PgStore::connect_upto(url, 8).unwrap());
+            let db = url.rsplit('/').next().unwrap();
+            for q in &sql {
+                ikd_tests::pg::shared().psql(db, q);
+            }
+        }
+        None => {
+            drop(SqliteStore::open_upto(&path, 12).unwrap());
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for q in &sql {
+                c.execute(q, []).unwrap();
+            }
+        }
+    }
+    let new: Box<dyn Store> = match &url {
+        Some(url) => Box::new(PgStore::connect(url).unwrap()),
+        None => Box::new(SqliteStore::open(&path).unwrap()),
+    };
+    let r = new.readiness().unwrap();
+    assert_eq!(r.schema_version, r.expected_version);
+    let now = chrono::Utc::now();
+    assert_eq!(
+        new.upload_info("half", now).unwrap().unwrap().offset,
+        half as u64
+    );
+    assert_eq!(new.upload_info("empty", now).unwrap().unwrap().offset, 0);
+    assert_eq!(new.upload_data("half", now).unwrap(), None, "unfinished");
+    assert!(matches!(
+        new.upload_append("half", half as u64, &jpeg[half..], now).unwrap(),
+        ikd_server::store::Append::Appended(i) if i.offset == jpeg.len() as u64
+    ));
+    assert_eq!(new.upload_data("half", now).unwrap().unwrap(), jpeg);
+    let head = new.upload_head("half", now).unwrap().unwrap();
+    assert_eq!(
+        (head.length, &head.head[..]),
+        (jpeg.len() as u64, &jpeg[..4])
+    );
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -32,16 +32,17 @@ fn first_schema_migrates_and_stores_agree_across_nodes() {
         3,
         "rows kept across the migration"
     );
-    // JPEG bytes (the selfie, a resumable upload's) are stored uncompressed (migration 8).
+    // JPEG bytes (the selfie, a resumable upload's chunks) are stored uncompressed
+    // (migrations 8 and 9).
     let db = url.rsplit('/').next().unwrap();
     assert_eq!(
         pg.psql(
             db,
             "SELECT string_agg(attrelid::regclass || '.' || attname || '=' || attstorage::text, ' ' ORDER BY attname)
              FROM pg_attribute
-             WHERE (attrelid, attname) IN (('enrollments'::regclass, 'selfie'), ('uploads'::regclass, 'data'))"
+             WHERE (attrelid, attname) IN (('enrollments'::regclass, 'selfie'), ('upload_chunks'::regclass, 'data'))"
         ),
-        "uploads.data=e enrollments.selfie=e"
+        "upload_chunks.data=e enrollments.selfie=e"
     );
     // A second node on the same database: migrations are not applied again.
     let b = PgStore::connect(&url).unwrap();

@@ -24,7 +24,7 @@ pub use idempotency::{IdemClaim, IdempotencyStore};
 pub use outbox::{Mail, MailPurpose, OutboxStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-pub use uploads::{Append, UploadInfo, UploadStore};
+pub use uploads::{Append, UploadHead, UploadInfo, UploadStore, HEAD_LEN};
 
 use chrono::{DateTime, Utc};
 use ikd_proto::wire::{EcJwk, EnrollmentStatusWire, OutboxMail};

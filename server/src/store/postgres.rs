@@ -243,6 +243,51 @@ pub(super) async fn write_enrollment<C: GenericClient>(
     Ok(())
 }
 
+/// Inserts `e` (and its queued face check) with the finished upload `key`'s bytes as
+/// its selfie, deleting the upload, in the caller's transaction: false (nothing written)
+/// when the upload is gone, unfinished or expired at `now`. One statement for both: the
+/// DELETE locks the upload's row (a concurrent submit of the same upload waits, then
+/// finds it gone), and the INSERT assembles the chunks from the statement's snapshot,
+/// where the chunks the DELETE cascades to are still visible.
+pub(super) async fn insert_enrollment_using_upload<C: GenericClient>(
+    c: &C,
+    e: &Enrollment,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let data = to_json(e)?;
+    let n = c
+        .execute(
+            &c.prepare_cached(
+                "WITH gone AS (DELETE FROM uploads WHERE key = $8 AND expires_at > $9 \
+                   AND received = length RETURNING key) \
+                 INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev) \
+                 SELECT $1, $2, $3, $4, $5, $6, COALESCE((SELECT string_agg(u.data, ''::bytea \
+                   ORDER BY u.off) FROM upload_chunks u WHERE u.key = gone.key), ''::bytea), $7, 1 \
+                 FROM gone",
+            )
+            .await?,
+            &[
+                &e.id,
+                &e.nik,
+                &status_str(e.status),
+                &e.desk_id,
+                &e.offer_hash,
+                &e.scanned_at,
+                &data,
+                &key,
+                &now,
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    e.rev.set(1);
+    super::facequeue::queue_pg(c, e, Utc::now()).await?;
+    Ok(true)
+}
+
 async fn read_enrollments<C: GenericClient>(
     c: &C,
     sql: &str,

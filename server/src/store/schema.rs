@@ -199,6 +199,21 @@ CREATE TABLE uploads (
 );
 CREATE INDEX uploads_expiry ON uploads(expires_at);
 "#,
+    // 13: an upload's bytes as one row per chunk (an append inserts its chunk and
+    // moves `received`, instead of rewriting every byte so far: linear on 2G's 4 KB
+    // chunks); an upload in flight keeps what it has as its chunk at offset 0.
+    r#"
+CREATE TABLE upload_chunks (
+    key TEXT NOT NULL REFERENCES uploads(key) ON DELETE CASCADE,
+    off INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (key, off)
+);
+ALTER TABLE uploads ADD COLUMN received INTEGER NOT NULL DEFAULT 0;
+UPDATE uploads SET received = length(data);
+INSERT INTO upload_chunks (key, off, data) SELECT key, 0, data FROM uploads WHERE length(data) > 0;
+ALTER TABLE uploads DROP COLUMN data;
+"#,
 ];
 
 /// PostgreSQL schema migrations, applied in order; the `schema_version` table counts
@@ -383,5 +398,21 @@ CREATE INDEX uploads_expiry ON uploads(expires_at);
     r#"
 ALTER TABLE enrollments ALTER COLUMN selfie SET STORAGE EXTERNAL;
 ALTER TABLE uploads ALTER COLUMN data SET STORAGE EXTERNAL;
+"#,
+    // 9: an upload's bytes as one row per chunk (SQLite migration 13): an append is an
+    // INSERT of its chunk and an UPDATE of `received` (was `data || chunk`, which
+    // rewrote every byte so far), and a submit assembles the chunks inside PostgreSQL.
+    r#"
+CREATE TABLE upload_chunks (
+    key TEXT NOT NULL REFERENCES uploads(key) ON DELETE CASCADE,
+    off BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (key, off)
+);
+ALTER TABLE upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE uploads ADD COLUMN received BIGINT NOT NULL DEFAULT 0;
+UPDATE uploads SET received = octet_length(data);
+INSERT INTO upload_chunks (key, off, data) SELECT key, 0, data FROM uploads WHERE octet_length(data) > 0;
+ALTER TABLE uploads DROP COLUMN data;
 "#,
 ];

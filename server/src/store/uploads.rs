@@ -1,13 +1,19 @@
 //! Resumable uploads (tus 1.0, [`crate::upload`] is the HTTP side): one row per upload
 //! in table `uploads` (SQLite migration 12, PostgreSQL migration 7), so any node takes
 //! any chunk. The row is keyed by the SHA-256 of the upload's capability id (the id
-//! itself is never stored), holds the declared length, the bytes received so far (the
-//! offset is their length) and an expiry. Each append is a compare-and-swap on the
-//! offset (PostgreSQL: one UPDATE whose condition is the offset; SQLite: one IMMEDIATE
-//! transaction); the submit that uses a finished upload deletes it
-//! in the transaction that inserts the enrollment (one upload, one enrollment), and a
-//! "Lupa PIN" request that uses one deletes it in the transaction that opens the reset
-//! (one upload, one reset request).
+//! itself is never stored), holds the declared length, how many bytes were received
+//! (the offset) and an expiry; the bytes are one row per chunk in `upload_chunks`
+//! (SQLite migration 13, PostgreSQL migration 9), so an append writes only its own
+//! chunk: linear in the upload's size, however small the chunks (4 KB on 2G; until
+//! migration 13/9 each append rewrote every byte so far). Each append is a
+//! compare-and-swap on the offset (PostgreSQL: one statement, an UPDATE of `received`
+//! whose condition is the offset and the chunk's INSERT when it matched; SQLite: one
+//! IMMEDIATE transaction). The submit that uses a finished upload deletes it (its chunks
+//! with it) in the transaction that inserts the enrollment (one upload, one enrollment;
+//! on PostgreSQL the chunks are assembled into the enrollment's selfie inside the
+//! database, so the bytes do not travel to the node and back), and a "Lupa PIN" request
+//! that uses one deletes it in the transaction that opens the reset (one upload, one
+//! reset request).
 
 use super::sqlite::SqliteStore;
 use super::{Enrollment, Mail, PgStore, StoreResult};
@@ -48,7 +54,8 @@ pub trait UploadStore {
     ) -> StoreResult<()>;
     /// The upload `key` if it exists and has not expired at `now`.
     fn upload_info(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<UploadInfo>>;
-    /// Appends `chunk` at `offset`, one transaction with the row locked.
+    /// Appends `chunk` at `offset` as a row of its own (nothing received before is
+    /// rewritten), a compare-and-swap on the offset.
     fn upload_append(
         &self,
         key: &str,
@@ -56,10 +63,15 @@ pub trait UploadStore {
         chunk: &[u8],
         now: DateTime<Utc>,
     ) -> StoreResult<Append>;
+    /// A finished (offset = length), unexpired upload's length and first bytes, without
+    /// reading the rest.
+    fn upload_head(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<UploadHead>>;
     /// The bytes of a finished (offset = length), unexpired upload.
     fn upload_data(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<Vec<u8>>>;
-    /// Inserts `e` (and its queued face check) and deletes the finished upload `key`,
-    /// one transaction; false (nothing written) when the upload is no longer there,
+    /// Inserts `e` with the finished upload `key`'s bytes as its selfie (`e.selfie` is
+    /// not read: on PostgreSQL the bytes go from the upload's chunks to the enrollment
+    /// inside the database), its queued face check, and deletes the upload, one
+    /// transaction; false (nothing written) when the upload is no longer there,
     /// unfinished or expired (another submit used it first).
     fn insert_enrollment_from_upload(
         &self,
@@ -108,7 +120,7 @@ impl UploadStore for SqliteStore {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.conn().execute(
-            "INSERT INTO uploads (key, length, data, created_at, expires_at) VALUES (?1, ?2, x'', ?3, ?4)",
+            "INSERT INTO uploads (key, length, received, created_at, expires_at) VALUES (?1, ?2, 0, ?3, ?4)",
             params![key, i64_of(length), ms(now), ms(expires_at)],
         )?;
         Ok(())
@@ -118,7 +130,7 @@ impl UploadStore for SqliteStore {
         let row: Option<(i64, i64, i64)> = self
             .conn()
             .query_row(
-                "SELECT length, length(data), expires_at FROM uploads WHERE key = ?1 AND expires_at > ?2",
+                "SELECT length, received, expires_at FROM uploads WHERE key = ?1 AND expires_at > ?2",
                 params![key, ms(now)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -139,45 +151,72 @@ impl UploadStore for SqliteStore {
     ) -> StoreResult<Append> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(i64, Vec<u8>, i64)> = tx
+        let row: Option<(i64, i64, i64)> = tx
             .query_row(
-                "SELECT length, data, expires_at FROM uploads WHERE key = ?1 AND expires_at > ?2",
+                "SELECT length, received, expires_at FROM uploads WHERE key = ?1 AND expires_at > ?2",
                 params![key, ms(now)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((length, mut data, expires)) = row else {
+        let Some((length, received, expires)) = row else {
             return Ok(Append::Gone);
         };
-        let stored = data.len() as u64;
+        let stored = u64_of(received);
         if stored != offset {
             return Ok(Append::OffsetMismatch(stored));
         }
-        if stored + chunk.len() as u64 > u64_of(length) {
+        let new_offset = stored + chunk.len() as u64;
+        if new_offset > u64_of(length) {
             return Ok(Append::TooLong);
         }
-        data.extend_from_slice(chunk);
-        tx.execute(
-            "UPDATE uploads SET data = ?2 WHERE key = ?1",
-            params![key, data],
-        )?;
+        // The chunk is a row of its own: nothing received before is read or rewritten.
+        if !chunk.is_empty() {
+            tx.execute(
+                "INSERT INTO upload_chunks (key, off, data) VALUES (?1, ?2, ?3)",
+                params![key, received, chunk],
+            )?;
+            tx.execute(
+                "UPDATE uploads SET received = ?2 WHERE key = ?1",
+                params![key, i64_of(new_offset)],
+            )?;
+        }
         tx.commit()?;
         Ok(Append::Appended(UploadInfo {
             length: u64_of(length),
-            offset: data.len() as u64,
+            offset: new_offset,
             expires_at: from_ms(expires),
         }))
     }
 
+    fn upload_head(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<UploadHead>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let Some(length) = finished_sqlite(&tx, key, now)? else {
+            return Ok(None);
+        };
+        let mut head = Vec::with_capacity(HEAD_LEN);
+        let mut q = tx.prepare_cached(
+            "SELECT substr(data, 1, ?2) FROM upload_chunks WHERE key = ?1 AND off < ?2 ORDER BY off",
+        )?;
+        let mut rows = q.query(params![key, HEAD_LEN as i64])?;
+        while let Some(r) = rows.next()? {
+            let part: Vec<u8> = r.get(0)?;
+            head.extend_from_slice(&part);
+        }
+        head.truncate(HEAD_LEN);
+        Ok(Some(UploadHead {
+            length: u64_of(length),
+            head,
+        }))
+    }
+
     fn upload_data(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT data FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
-                params![key, ms(now)],
-                |r| r.get(0),
-            )
-            .optional()?)
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if finished_sqlite(&tx, key, now)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(chunks_sqlite(&tx, key)?))
     }
 
     fn insert_enrollment_from_upload(
@@ -189,14 +228,18 @@ impl UploadStore for SqliteStore {
         {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !use_up_sqlite(&tx, key, now)? {
+            if finished_sqlite(&tx, key, now)?.is_none() {
                 return Ok(false);
             }
-            Self::write_enrollment(&tx, e, true)?;
-            if let Err(err) = tx.commit() {
-                e.rev.set(0);
-                return Err(err.into());
-            }
+            let with_selfie = Enrollment {
+                selfie: chunks_sqlite(&tx, key)?,
+                ..e.clone()
+            };
+            // The chunks go with the upload (ON DELETE CASCADE).
+            tx.execute("DELETE FROM uploads WHERE key = ?1", [key])?;
+            Self::write_enrollment(&tx, &with_selfie, true)?;
+            tx.commit()?;
+            e.rev.set(with_selfie.rev.get());
         }
         self.face_wake.notify_one();
         Ok(true)
@@ -213,9 +256,10 @@ impl UploadStore for SqliteStore {
         let n = {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !use_up_sqlite(&tx, key, now)? {
+            if finished_sqlite(&tx, key, now)?.is_none() {
                 return Ok(None);
             }
+            tx.execute("DELETE FROM uploads WHERE key = ?1", [key])?;
             Self::write_enrollment(&tx, e, false)?;
             let n = tx.execute("DELETE FROM tokens WHERE device_thumb = ?1", [thumb])?;
             let queued = Utc::now();
@@ -241,21 +285,47 @@ impl UploadStore for SqliteStore {
     }
 }
 
-/// Deletes upload `key` if it is finished and not expired, in the caller's
-/// transaction: whether it was there to use.
-fn use_up_sqlite(
+/// How many of an upload's first bytes [`UploadStore::upload_head`] gives.
+pub const HEAD_LEN: usize = 4;
+
+/// A finished upload without its data: what a submit checks before the store moves
+/// the bytes into the enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadHead {
+    pub length: u64,
+    /// The first [`HEAD_LEN`] bytes (fewer when the upload is shorter).
+    pub head: Vec<u8>,
+}
+
+/// The declared length of upload `key` if it is finished and not expired, in the
+/// caller's transaction.
+fn finished_sqlite(
     tx: &rusqlite::Transaction<'_>,
     key: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    let n = tx.execute(
-        "DELETE FROM uploads WHERE key = ?1 AND expires_at > ?2 AND length(data) = length",
+) -> rusqlite::Result<Option<i64>> {
+    tx.query_row(
+        "SELECT length FROM uploads WHERE key = ?1 AND expires_at > ?2 AND received = length",
         params![key, ms(now)],
-    )?;
-    Ok(n == 1)
+        |r| r.get(0),
+    )
+    .optional()
 }
 
-/// [`use_up_sqlite`] on PostgreSQL.
+/// The bytes of upload `key`, its chunks in order, in the caller's transaction.
+fn chunks_sqlite(tx: &rusqlite::Transaction<'_>, key: &str) -> rusqlite::Result<Vec<u8>> {
+    let mut q = tx.prepare_cached("SELECT data FROM upload_chunks WHERE key = ?1 ORDER BY off")?;
+    let mut rows = q.query([key])?;
+    let mut data = Vec::new();
+    while let Some(r) = rows.next()? {
+        let part = r.get_ref(0)?.as_blob()?;
+        data.extend_from_slice(part);
+    }
+    Ok(data)
+}
+
+/// Deletes upload `key` (and with it its chunks) if it is finished and not expired,
+/// in the caller's transaction: whether it was there to use.
 async fn use_up_pg<C: deadpool_postgres::GenericClient>(
     tx: &C,
     key: &str,
@@ -264,8 +334,7 @@ async fn use_up_pg<C: deadpool_postgres::GenericClient>(
     let n = tx
         .execute(
             &tx.prepare_cached(
-                "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 \
-                 AND octet_length(data) = length",
+                "DELETE FROM uploads WHERE key = $1 AND expires_at > $2 AND received = length",
             )
             .await?,
             &[&key, &now],
@@ -287,8 +356,8 @@ impl UploadStore for PgStore {
             let c = pool.get().await.map_err(super::postgres::pool_err)?;
             c.execute(
                 &c.prepare_cached(
-                    "INSERT INTO uploads (key, length, data, created_at, expires_at) \
-                     VALUES ($1, $2, ''::bytea, $3, $4)",
+                    "INSERT INTO uploads (key, length, received, created_at, expires_at) \
+                     VALUES ($1, $2, 0, $3, $4)",
                 )
                 .await?,
                 &[&key, &i64_of(length), &now, &expires_at],
@@ -308,7 +377,7 @@ impl UploadStore for PgStore {
             let row = c
                 .query_opt(
                     &c.prepare_cached(
-                        "SELECT length, octet_length(data)::BIGINT, expires_at FROM uploads \
+                        "SELECT length, received, expires_at FROM uploads \
                          WHERE key = $1 AND expires_at > $2",
                     )
                     .await?,
@@ -339,16 +408,19 @@ impl UploadStore for PgStore {
             let c = pool.get().await.map_err(super::postgres::pool_err)?;
             // One statement: the compare-and-swap on the offset is the UPDATE's own
             // condition (a concurrent append to the same row makes PostgreSQL re-check
-            // it on the row that append wrote, READ COMMITTED), so no transaction with
-            // the row locked across round trips (was 4 statements a chunk).
+            // it on the row that append wrote, READ COMMITTED), and the chunk is
+            // inserted only when that UPDATE matched: a row of its own, so nothing
+            // received before is rewritten (an empty chunk adds no row).
             let appended = c
                 .query_opt(
                     &c.prepare_cached(
-                        "UPDATE uploads SET data = data || $3 \
-                         WHERE key = $1 AND expires_at > $2 \
-                         AND octet_length(data)::BIGINT = $4::BIGINT \
-                         AND $5::BIGINT <= length - $4::BIGINT \
-                         RETURNING length, octet_length(data)::BIGINT, expires_at",
+                        "WITH u AS (UPDATE uploads SET received = received + $5::BIGINT \
+                           WHERE key = $1 AND expires_at > $2 \
+                           AND received = $4::BIGINT AND $5::BIGINT <= length - $4::BIGINT \
+                           RETURNING length, received, expires_at), \
+                         c AS (INSERT INTO upload_chunks (key, off, data) \
+                           SELECT $1, $4::BIGINT, $3 FROM u WHERE $5::BIGINT > 0) \
+                         SELECT length, received, expires_at FROM u",
                     )
                     .await?,
                     &[&key, &now, &chunk, &offset, &len],
@@ -361,13 +433,12 @@ impl UploadStore for PgStore {
                     expires_at: row.get(2),
                 }));
             }
-            // Refused: why. The stored bytes only grow and the length never changes,
-            // so what this read finds explains the refusal.
+            // Refused: why. `received` only grows and the length never changes, so
+            // what this read finds explains the refusal.
             let row = c
                 .query_opt(
                     &c.prepare_cached(
-                        "SELECT length, octet_length(data)::BIGINT FROM uploads \
-                         WHERE key = $1 AND expires_at > $2",
+                        "SELECT length, received FROM uploads WHERE key = $1 AND expires_at > $2",
                     )
                     .await?,
                     &[&key, &now],
@@ -387,6 +458,29 @@ impl UploadStore for PgStore {
         })
     }
 
+    fn upload_head(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<UploadHead>> {
+        if key.contains('\0') {
+            return Ok(None);
+        }
+        let key = key.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            let sql = format!(
+                "SELECT u.length, COALESCE((SELECT substring(string_agg(c.data, ''::bytea \
+                   ORDER BY c.off) FROM 1 FOR {HEAD_LEN}) FROM upload_chunks c \
+                   WHERE c.key = u.key AND c.off < {HEAD_LEN}), ''::bytea) \
+                 FROM uploads u WHERE u.key = $1 AND u.expires_at > $2 AND u.received = u.length"
+            );
+            let row = c
+                .query_opt(&c.prepare_cached(&sql).await?, &[&key, &now])
+                .await?;
+            Ok(row.map(|r| UploadHead {
+                length: u64_of(r.get(0)),
+                head: r.get(1),
+            }))
+        })
+    }
+
     fn upload_data(&self, key: &str, now: DateTime<Utc>) -> StoreResult<Option<Vec<u8>>> {
         if key.contains('\0') {
             return Ok(None);
@@ -397,8 +491,10 @@ impl UploadStore for PgStore {
             let row = c
                 .query_opt(
                     &c.prepare_cached(
-                        "SELECT data FROM uploads WHERE key = $1 AND expires_at > $2 \
-                         AND octet_length(data) = length",
+                        "SELECT COALESCE((SELECT string_agg(c.data, ''::bytea ORDER BY c.off) \
+                           FROM upload_chunks c WHERE c.key = u.key), ''::bytea) \
+                         FROM uploads u WHERE u.key = $1 AND u.expires_at > $2 \
+                         AND u.received = u.length",
                     )
                     .await?,
                     &[&key, &now],
@@ -421,10 +517,14 @@ impl UploadStore for PgStore {
         let done = self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
             let tx = c.transaction().await?;
-            if !use_up_pg(&tx, &key, now).await? {
+            // One statement: the upload deleted (a concurrent submit of the same upload
+            // waits on its row and then finds it gone) and the enrollment inserted with
+            // the upload's bytes, assembled here: the selfie never comes to the node.
+            // Both parts read the statement's snapshot, so the chunks the upload's
+            // deletion cascades to are still there for the INSERT to read.
+            if !super::postgres::insert_enrollment_using_upload(&tx, &e2, &key, now).await? {
                 return Ok(None);
             }
-            super::postgres::write_enrollment(&tx, &e2, true).await?;
             tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
