@@ -374,6 +374,11 @@ async fn unknown_and_expired_uploads_are_404_and_swept() {
     .unwrap();
     assert_eq!(swept, 1);
     assert_eq!(h.count("SELECT count(*) FROM uploads"), 0);
+    assert_eq!(
+        h.count("SELECT count(*) FROM upload_chunks"),
+        0,
+        "its chunk with it"
+    );
 }
 
 #[test]
