@@ -188,7 +188,8 @@ CREATE TABLE face_checks (
 CREATE INDEX face_checks_due ON face_checks(next_at) WHERE status IN ('pending', 'checking');
 "#,
     // 12: resumable uploads (tus 1.0; store/uploads.rs): keyed by the SHA-256 of the
-    // capability id; the offset was length(data) until migration 13; times in ms since the epoch.
+    // capability id; the offset was length(data) until migration 13; times in ms since
+    // the epoch.
     r#"
 CREATE TABLE uploads (
     key TEXT PRIMARY KEY,
