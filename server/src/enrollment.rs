@@ -274,13 +274,16 @@ pub fn submit(
     })
 }
 
-/// The submit's check of a selfie's bytes (the decoding is the face check's): at least
-/// [`crate::store::HEAD_LEN`] bytes, starting with a JPEG's SOI marker.
-fn looks_like_jpeg(b: &[u8]) -> bool {
+/// The check of a selfie's bytes at submit and at a "Lupa PIN" request (the decoding is
+/// the face check's): at least [`crate::store::HEAD_LEN`] bytes, starting with a JPEG's
+/// SOI marker. An upload is checked on its first bytes alone
+/// ([`crate::store::UploadStore::upload_head`]).
+pub(crate) fn looks_like_jpeg(b: &[u8]) -> bool {
     b.len() >= crate::store::HEAD_LEN && b[..2] == [0xFF, 0xD8]
 }
 
-fn selfie_too_large(field: &str) -> ApiErr {
+/// 413 for a selfie over [`SELFIE_MAX_BYTES`], naming the request's `field`.
+pub(crate) fn selfie_too_large(field: &str) -> ApiErr {
     ApiErr::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",

@@ -132,15 +132,10 @@ pub fn selfie(
         }
     };
     let bytes = bytes
-        .filter(|b| b.len() >= 4 && b[..2] == [0xFF, 0xD8])
+        .filter(|b| crate::enrollment::looks_like_jpeg(b))
         .ok_or_else(|| field_error(field, "Foto swafoto tidak valid."))?;
     if bytes.len() > crate::enrollment::SELFIE_MAX_BYTES {
-        return Err(ApiErr::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Foto swafoto terlalu besar.",
-        )
-        .detail(serde_json::json!({ "field": field })));
+        return Err(crate::enrollment::selfie_too_large(field));
     }
     Ok(Some(FreshSelfie {
         jpeg: bytes,

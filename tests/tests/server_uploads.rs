@@ -67,6 +67,19 @@ async fn offset_of(url: &str) -> (StatusCode, Option<u64>) {
     (r.status(), off)
 }
 
+/// Submits `req` and checks the refusal: 400, naming `selfie_upload`.
+async fn refused_for_the_upload(base: &str, req: &ikd_core::wire::EnrollRequest) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/enrollments"))
+        .json(req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["detail"]["field"], "selfie_upload");
+}
+
 fn upload_id(url: &str) -> String {
     url.rsplit('/').next().unwrap().to_owned()
 }
@@ -223,15 +236,7 @@ async fn chunks_on_two_nodes_then_one_submit_uses_the_upload_up() {
     let mut again = h.enroll_request(SITI, "siti@example.com", &key).await;
     again.selfie_jpeg = None;
     again.selfie_upload = Some(id.clone());
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrollments", h.base_url))
-        .json(&again)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["detail"]["field"], "selfie_upload");
+    refused_for_the_upload(&h.base_url, &again).await;
     assert_eq!(h.count("SELECT count(*) FROM enrollments"), 1);
     assert_eq!(offset_of(&url_a).await.0, StatusCode::NOT_FOUND);
     b.shutdown().await;
@@ -323,15 +328,7 @@ async fn small_chunks_are_rows_of_their_own_and_a_submit_assembles_them() {
         .await;
     req.selfie_jpeg = None;
     req.selfie_upload = Some(upload_id(&url));
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrollments", h.base_url))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["detail"]["field"], "selfie_upload");
+    refused_for_the_upload(&h.base_url, &req).await;
     assert_eq!(h.count("SELECT count(*) FROM enrollments"), 1);
     assert_eq!(offset_of(&url).await, (StatusCode::OK, Some(6)));
 }
