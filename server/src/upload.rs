@@ -1,6 +1,7 @@
 //! Resumable selfie uploads on tus 1.0 (<https://tus.io/protocols/resumable-upload>:
-//! the core protocol with the creation and expiration extensions). The resident's app
-//! creates an upload of the selfie's length, appends it in chunks, and after a dropped
+//! the core protocol with the creation, creation-with-upload and expiration
+//! extensions). The resident's app creates an upload of the selfie's length with its
+//! first chunk in the creation's body, appends the rest in chunks, and after a dropped
 //! connection asks for the offset (HEAD) and goes on from there; the answer to each
 //! chunk is the offset the server stored, so the app's progress is what the server
 //! holds. The submit then names the upload (`selfie_upload`) instead of carrying the
@@ -25,7 +26,7 @@ use std::net::SocketAddr;
 /// The protocol version spoken (`Tus-Resumable`, `Tus-Version`).
 pub const TUS_VERSION: &str = "1.0.0";
 /// The extensions offered (`Tus-Extension`).
-pub const TUS_EXTENSIONS: &str = "creation,expiration";
+pub const TUS_EXTENSIONS: &str = "creation,creation-with-upload,expiration";
 /// An upload expires this long after its creation.
 pub const UPLOAD_TTL: Duration = Duration::hours(24);
 /// The largest upload (`Tus-Max-Size`): the selfie limit.
@@ -46,6 +47,14 @@ pub fn key_of(id: &str) -> Option<String> {
     ok.then(|| sha256_hex(id.as_bytes()))
 }
 
+fn too_long() -> ApiErr {
+    ApiErr::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Data melebihi panjang unggahan.",
+    )
+}
+
 fn gone() -> ApiErr {
     ApiErr::new(
         StatusCode::NOT_FOUND,
@@ -54,15 +63,25 @@ fn gone() -> ApiErr {
     )
 }
 
-/// A created upload: its id and expiry.
+/// A created upload: its id, the bytes it holds (those that came with the creation)
+/// and its expiry.
 #[derive(Debug, Clone)]
 pub struct Created {
     pub id: String,
+    pub offset: u64,
     pub expires_at: DateTime<Utc>,
 }
 
-/// Creates an upload of `length` bytes for the client at `peer`.
-pub fn create(state: &AppState, peer: SocketAddr, length: u64) -> Result<Created, ApiErr> {
+/// Creates an upload of `length` bytes for the client at `peer`, holding `first`
+/// (tus creation-with-upload; empty for a plain creation), one write. Nothing is
+/// created when `length` is above [`MAX_SIZE`] or `first` is longer than `length`
+/// (413), or the address is over its limit (429).
+pub fn create(
+    state: &AppState,
+    peer: SocketAddr,
+    length: u64,
+    first: &[u8],
+) -> Result<Created, ApiErr> {
     if length > MAX_SIZE {
         return Err(ApiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -71,14 +90,23 @@ pub fn create(state: &AppState, peer: SocketAddr, length: u64) -> Result<Created
         )
         .detail(serde_json::json!({ "max_size": MAX_SIZE })));
     }
+    if first.len() as u64 > length {
+        return Err(too_long());
+    }
     let now = state.clock.now();
     let l = &state.limits;
     state.limit_per_ip("upload", peer, l.submit_burst, l.submit_per_minute, now)?;
     let id = new_id();
     let key = key_of(&id).ok_or_else(ApiErr::internal)?;
     let expires_at = now + UPLOAD_TTL;
-    state.store.upload_create(&key, length, now, expires_at)?;
-    Ok(Created { id, expires_at })
+    state
+        .store
+        .upload_create(&key, length, first, now, expires_at)?;
+    Ok(Created {
+        id,
+        offset: first.len() as u64,
+        expires_at,
+    })
 }
 
 /// The upload `id` now (HEAD).
@@ -114,11 +142,7 @@ pub fn append(state: &AppState, id: &str, offset: u64, chunk: &[u8]) -> Result<A
             "Posisi unggahan tidak cocok.",
         )
         .detail(serde_json::json!({ "upload_offset": stored }))),
-        Append::TooLong => Err(ApiErr::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Data melebihi panjang unggahan.",
-        )),
+        Append::TooLong => Err(too_long()),
         Append::Gone => Err(gone()),
     }
 }

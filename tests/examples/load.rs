@@ -12,8 +12,9 @@
 //! in each step, per resident (pg_stat_statements).
 //!
 //! The selfie goes as the app sends it (`ikd_core::wallet`'s submit): a resumable
-//! upload first (tus: create, then PATCHes of up to 16, 32 and 64 KB, the client's
-//! `ChunkSize`; the 70 KB sample takes 3), then the enrollment naming it: steps `upload` and `submit`.
+//! upload first (tus: a creation carrying the first 16 KB, then PATCHes of up to 32
+//! and 64 KB, the client's `ChunkSize`; the 70 KB sample takes a creation and 2
+//! PATCHes), then the enrollment naming it: steps `upload` and `submit`.
 //! `LOAD_SELFIE=inline` sends it inside the enrollment instead (base64 in the JSON,
 //! as sessions 5 to 9 measured; no `upload` step).
 //!

@@ -7,8 +7,9 @@
 //! request cap). Prints requests, throughput, p50/p99/max per endpoint, and errors;
 //! exits non-zero on any error.
 //!
-//! A journey sends its selfie as the app does: a resumable upload (tus: create, then
-//! PATCHes of up to 16, 32 and 64 KB; timed together as `upload`, counted as the requests it took),
+//! A journey sends its selfie as the app does: a resumable upload (tus: a creation
+//! carrying the first 16 KB, then PATCHes of up to 32 and 64 KB; timed together as
+//! `upload`, counted as the requests it took),
 //! then the enrollment naming it. `LOAD_SELFIE=inline`: inside the enrollment instead.
 //!
 //!     cargo run -p ikd-tests --example load_mix [--release] [-- CLIENTS SECONDS]

@@ -65,6 +65,10 @@ struct Counters {
     /// client → server: the resumable upload's chunks.
     patches: AtomicUsize,
     patch_up: AtomicUsize,
+    /// Requests carrying upload bytes (a body of `application/offset+octet-stream`: a
+    /// PATCH, a tus creation-with-upload, a POST overriding PATCH), and their bytes.
+    writes: AtomicUsize,
+    write_up: AtomicUsize,
     /// When the blackhole ends (set when it starts).
     silent_until: Mutex<Option<Instant>>,
     /// [`FaultProxy::lose_answer_to`]: the next answer to a request for this path
@@ -210,6 +214,16 @@ impl FaultProxy {
         )
     }
 
+    /// Requests that carried upload bytes (any method, a body labelled
+    /// `application/offset+octet-stream`: the PATCHes and a creation with its first
+    /// chunk) and their bytes forwarded up (heads and bodies).
+    pub fn upload_bytes(&self) -> (usize, usize) {
+        (
+            self.counters.writes.load(Ordering::SeqCst),
+            self.counters.write_up.load(Ordering::SeqCst),
+        )
+    }
+
     /// Bytes forwarded (client → server, server → client).
     pub fn bytes(&self) -> (usize, usize) {
         (
@@ -313,8 +327,10 @@ async fn pipe_up(
     path: Arc<Mutex<String>>,
 ) {
     let mut buf = vec![0u8; CHUNK];
-    // Whether the request under way on this connection is a PATCH.
+    // Whether the request under way on this connection is a PATCH, and whether it
+    // carries upload bytes.
     let mut patching = false;
+    let mut writing = false;
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
@@ -333,10 +349,22 @@ async fn pipe_up(
                 if patching {
                     c.patches.fetch_add(1, Ordering::SeqCst);
                 }
+                // The head, up to its blank line, within this read (a head is short).
+                let whole = &buf[..n];
+                let end = whole.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(n);
+                writing = String::from_utf8_lossy(&whole[..end])
+                    .to_ascii_lowercase()
+                    .contains("\r\ncontent-type: application/offset+octet-stream");
+                if writing {
+                    c.writes.fetch_add(1, Ordering::SeqCst);
+                }
             }
         }
         if patching {
             c.patch_up.fetch_add(n, Ordering::SeqCst);
+        }
+        if writing {
+            c.write_up.fetch_add(n, Ordering::SeqCst);
         }
         c.up.fetch_add(n, Ordering::SeqCst);
         requested.store(true, Ordering::SeqCst);

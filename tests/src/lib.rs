@@ -376,21 +376,22 @@ pub async fn signed_enroll_request(
 }
 
 /// The selfie sent as the app sends it (`Wallet::submit_enrollment`): a new resumable
-/// upload, filled from offset 0 (`upload_new`). Its id, and the PATCHes it took.
+/// upload created with its first chunk (`create_upload_with`), the rest sent by PATCH
+/// (`upload_new`). Its id, and the PATCHes it took.
 pub async fn upload_selfie(
     c: &BackendClient,
 ) -> Result<(String, usize), ikd_core::client::ClientError> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let photo = selfie_jpeg();
-    let id = c.create_upload(photo.len() as u64).await?;
+    let new = c.create_upload_with(&photo).await?;
     let told = Arc::new(AtomicUsize::new(0));
     let t = told.clone();
     let on: ikd_core::client::OnUpload = Arc::new(move |_, _| {
         t.fetch_add(1, Ordering::Relaxed);
     });
-    c.upload_new(&id, &photo, Some(&on)).await?;
+    c.upload_new(&new, &photo, Some(&on)).await?;
     // `on` is told the offset once at the start, then once per chunk stored.
-    Ok((id, told.load(Ordering::Relaxed).saturating_sub(1)))
+    Ok((new.id, told.load(Ordering::Relaxed).saturating_sub(1)))
 }
 
 /// An enrollment form with the given `device_proof` (which may be anything).

@@ -63,6 +63,52 @@ async fn tus_js_client_uploads_a_selfie_that_a_submit_uses() {
     assert_eq!(h.count("SELECT count(*) FROM uploads"), 0, "used up");
 }
 
+/// tus creation-with-upload: tus-js-client's `uploadDataDuringCreation` sends the first
+/// chunk in the creation's body; our server stores it with the upload (the 201 names
+/// the offset) and the PATCHes go on from there, through a proxy that counts every
+/// upload byte once.
+#[tokio::test]
+async fn tus_js_client_sends_its_first_chunk_with_the_creation() {
+    let h = Harness::start().await;
+    let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
+        .await
+        .unwrap();
+    let (_tmp, file, jpeg) = selfie_file();
+    let endpoint = format!("{}/api/v1/uploads", proxy.url());
+    let v = node(
+        "upload.mjs",
+        &[
+            endpoint.as_ref(),
+            file.as_ref(),
+            "16384".as_ref(),
+            "with-upload".as_ref(),
+        ],
+    )
+    .await;
+    let total = jpeg.len() as u64;
+    let ends: Vec<u64> = (1..)
+        .map(|n| (n * 16384).min(total))
+        .take_while(|&o| o < total)
+        .chain([total])
+        .collect();
+    let expected: Vec<(String, u64, Option<u64>)> =
+        std::iter::once(("POST".into(), 201, Some(ends[0])))
+            .chain(ends[1..].iter().map(|&o| ("PATCH".into(), 204, Some(o))))
+            .collect();
+    assert_eq!(requests(&v["requests"]), expected);
+    assert_eq!(offsets(&v["progress"]), ends);
+    let (writes, up) = proxy.upload_bytes();
+    assert_eq!(writes, ends.len(), "the creation and the PATCHes");
+    assert_eq!(proxy.patch_bytes().0, ends.len() - 1);
+    let total = total as usize;
+    assert!(
+        up >= total && up <= total + writes * PATCH_HEAD_MAX,
+        "{up} B"
+    );
+    let id = v["url"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(submit_and_read(&h, id).await, jpeg);
+}
+
 /// A submit naming upload `id`: one enrollment; the selfie it holds.
 async fn submit_and_read(h: &Harness, id: &str) -> Vec<u8> {
     let key = device_key();

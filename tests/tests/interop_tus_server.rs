@@ -1,13 +1,14 @@
 //! Interoperability, the other direction of the tus edge: OUR client
-//! (`BackendClient::create_upload` / `upload` / `upload_offset`, as the wallet calls
-//! them) uploads the selfie to the tus project's own Node server (`@tus/server` with
-//! `@tus/file-store`, npm), which stores it as a file on disk. The file is compared
+//! (`BackendClient::create_upload_with` / `upload_new` / `upload_offset`, as the wallet
+//! calls them) uploads the selfie to the tus project's own Node server (`@tus/server`
+//! with `@tus/file-store`, npm), which stores it as a file on disk: the first chunk in
+//! the creation (tus creation-with-upload), the rest by PATCH. The file is compared
 //! byte for byte with the selfie, and the server's log of the requests it got shows
 //! the chunks our client chose. Both of the server's `Location` forms (absolute, and
 //! relative with `relativeLocation`) are taken. Through the fault proxy (flaky: answers
 //! lost after the server stored the chunk; truncated: answers cut), our client asks
 //! the server's offset (HEAD) and goes on: no offset is sent twice to the server, and
-//! the PATCH bytes counted at the proxy are the selfie plus the heads.
+//! the upload bytes counted at the proxy are the selfie plus the heads.
 //!
 //! The server is `tests/interop/tus/server.mjs`. It needs `node` on PATH and
 //! `npm ci --prefix tests/interop/tus` run once (scripts/setup does).
@@ -87,13 +88,15 @@ impl TusNode {
     }
 }
 
-/// The PATCHes the server got, in order: (Upload-Offset, Content-Length).
-fn patches(log: &[Value]) -> Vec<(u64, u64)> {
+/// The writes the server got, in order, as (offset, Content-Length): a creation
+/// with a body (creation-with-upload) writes at 0, a PATCH at its Upload-Offset.
+fn writes(log: &[Value]) -> Vec<(u64, u64)> {
+    let n = |l: &Value, k: &str| l[k].as_str().and_then(|v| v.parse::<u64>().ok());
     log.iter()
-        .filter(|l| l["method"] == "PATCH")
-        .map(|l| {
-            let n = |k: &str| l[k].as_str().unwrap().parse::<u64>().unwrap();
-            (n("offset"), n("length"))
+        .filter_map(|l| match l["method"].as_str() {
+            Some("PATCH") => Some((n(l, "offset").unwrap(), n(l, "length").unwrap())),
+            Some("POST") => n(l, "length").filter(|&len| len > 0).map(|len| (0, len)),
+            _ => None,
         })
         .collect()
 }
@@ -102,8 +105,13 @@ fn patches(log: &[Value]) -> Vec<(u64, u64)> {
 /// the upload id and the progress it told.
 async fn upload_through(base: &str, jpeg: &[u8]) -> (String, Vec<u64>) {
     let client = BackendClient::new(base).unwrap();
-    let id = client.create_upload(jpeg.len() as u64).await.unwrap();
-    assert_eq!(client.upload_offset(&id).await.unwrap(), 0);
+    let new = client.create_upload_with(jpeg).await.unwrap();
+    // @tus/server took the first chunk with the creation.
+    assert_eq!(new.offset, ChunkSize::FIRST as u64);
+    assert_eq!(
+        client.upload_offset(&new.id).await.unwrap(),
+        ChunkSize::FIRST as u64
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let len = jpeg.len() as u64;
@@ -111,10 +119,13 @@ async fn upload_through(base: &str, jpeg: &[u8]) -> (String, Vec<u64>) {
         assert_eq!(total, len);
         s.lock().unwrap().push(done);
     });
-    client.upload(&id, jpeg, Some(&on)).await.unwrap();
-    assert_eq!(client.upload_offset(&id).await.unwrap(), jpeg.len() as u64);
+    client.upload_new(&new, jpeg, Some(&on)).await.unwrap();
+    assert_eq!(
+        client.upload_offset(&new.id).await.unwrap(),
+        jpeg.len() as u64
+    );
     let seen = seen.lock().unwrap().clone();
-    (id, seen)
+    (new.id, seen)
 }
 
 /// The file @tus/file-store wrote for `id`, and that the server said it finished.
@@ -137,10 +148,10 @@ async fn our_client_uploads_to_tus_node_server(relative: bool) {
         jpeg,
         "the file @tus/server stored is the selfie"
     );
-    // The chunks our client chose: contiguous, the first ChunkSize::FIRST, each within
-    // the bounds (the last may be shorter), and the progress told is the offset after
-    // each.
-    let chunks = patches(&log);
+    // The chunks our client chose: contiguous, the first ChunkSize::FIRST (with the
+    // creation), each within the bounds (the last may be shorter), and the progress
+    // told is the offset from the creation on.
+    let chunks = writes(&log);
     assert!(chunks.len() >= 2, "{chunks:?}");
     assert_eq!(chunks[0], (0, ChunkSize::FIRST as u64));
     let mut at = 0;
@@ -152,14 +163,13 @@ async fn our_client_uploads_to_tus_node_server(relative: bool) {
     }
     assert_eq!(at, jpeg.len() as u64);
     let ends: Vec<u64> = chunks.iter().map(|&(o, l)| o + l).collect();
-    assert_eq!(progress[0], 0);
     assert_eq!(
-        progress[1..],
+        progress[..],
         ends[..],
         "progress = the offsets @tus/server answered"
     );
     eprintln!(
-        "@tus/server ({}): {} B in PATCHes of {:?} B",
+        "@tus/server ({}): {} B in a creation and PATCHes of {:?} B",
         if relative {
             "relative Location"
         } else {
@@ -186,16 +196,16 @@ async fn resumes_against_tus_node_server(profile: Profile) {
     let proxy = FaultProxy::start(node.addr, profile).await.unwrap();
     let (id, progress) = upload_through(&proxy.url(), &jpeg).await;
     let faults = proxy.faults();
-    let (n_patches, patch_up) = proxy.patch_bytes();
+    let (n_writes, write_up) = proxy.upload_bytes();
     drop(proxy);
     let (log, files) = node.stop().await;
     assert!(faults > 0, "the profile hit");
     assert_eq!(stored(&files, &log, &id, jpeg.len()), jpeg);
     let total = jpeg.len();
-    // Every PATCH the server got started where the one before ended: after a lost or
+    // Every write the server got started where the one before ended: after a lost or
     // cut answer our client asked the offset (HEAD) and never sent a byte the server
     // had confirmed again.
-    let chunks: Vec<(u64, u64)> = patches(&log);
+    let chunks: Vec<(u64, u64)> = writes(&log);
     let mut at = 0;
     for &(offset, len) in &chunks {
         assert_eq!(offset, at, "no offset sent twice: {chunks:?}");
@@ -217,15 +227,15 @@ async fn resumes_against_tus_node_server(profile: Profile) {
     );
     assert!(progress.windows(2).all(|p| p[0] <= p[1]));
     assert_eq!(*progress.last().unwrap(), total as u64);
-    // At the proxy: the body bytes once, plus a head per PATCH.
-    assert_eq!(n_patches, chunks.len());
-    assert!(patch_up >= total);
+    // At the proxy: the body bytes once, plus a head per write.
+    assert_eq!(n_writes, chunks.len());
+    assert!(write_up >= total);
     assert!(
-        patch_up <= total + n_patches * PATCH_HEAD_MAX,
-        "{patch_up} B for {total} B in {n_patches} PATCHes: a confirmed byte was sent again"
+        write_up <= total + n_writes * PATCH_HEAD_MAX,
+        "{write_up} B for {total} B in {n_writes} writes: a confirmed byte was sent again"
     );
     eprintln!(
-        "{profile:?} → @tus/server: {total} B in {n_patches} PATCHes, {patch_up} B of PATCH up, \
+        "{profile:?} → @tus/server: {total} B in {n_writes} writes, {write_up} B of them up, \
          {faults} faults, {heads} HEADs, {resumed} resumed; requests {methods:?}"
     );
 }
@@ -271,7 +281,8 @@ fn imf_fixdate(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     (t.format(FORM).to_string() == v).then_some(t)
 }
 
-/// What tus 1.0 (core, creation, expiration) requires of a server's answers, probed
+/// What tus 1.0 (core, creation, creation-with-upload, expiration) requires of a
+/// server's answers, probed
 /// on `base`. Checks that every tus server must pass are asserted here; the three
 /// where @tus/server departs from the spec are returned (status codes) for the caller:
 /// (another Tus-Resumable version, a PATCH of the wrong media type, a POST with
@@ -303,10 +314,9 @@ async fn probe_tus_1_0(base: &str) -> [u16; 3] {
     };
     assert!(list("tus-version").contains(&"1.0.0".to_owned()), "{a:?}");
     let ext = list("tus-extension");
-    assert!(
-        ext.contains(&"creation".into()) && ext.contains(&"expiration".into()),
-        "{ext:?}"
-    );
+    for e in ["creation", "creation-with-upload", "expiration"] {
+        assert!(ext.contains(&e.into()), "{base}: {e} in {ext:?}");
+    }
     assert_eq!(a.get("tus-max-size"), Some("204800"));
 
     // Creation: 201, Location, Upload-Expires (an IMF-fixdate about 24 h ahead).
@@ -326,6 +336,24 @@ async fn probe_tus_1_0(base: &str) -> [u16; 3] {
         ahead > chrono::Duration::hours(23) && ahead <= chrono::Duration::hours(24),
         "{ahead}"
     );
+    // Creation with upload: the body's bytes are stored, and the answer says so.
+    let a = send(
+        tus(http.post(&uploads))
+            .header("Upload-Length", "100")
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(vec![7u8; 30]),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{base}: POST with upload {a:?}");
+    resumable(&a, "POST with upload");
+    assert_eq!(a.get("upload-offset"), Some("30"), "{base}: {a:?}");
+    let with = reqwest::Url::parse(&uploads)
+        .unwrap()
+        .join(a.get("location").unwrap())
+        .unwrap()
+        .to_string();
+    let a = send(tus(http.head(&with))).await;
+    assert_eq!(a.get("upload-offset"), Some("30"), "{base}: HEAD {a:?}");
     // Past Tus-Max-Size: 413.
     let a = send(tus(http.post(&uploads)).header("Upload-Length", "204801")).await;
     assert_eq!(a.status, 413, "{base}: {a:?}");
@@ -472,8 +500,9 @@ async fn an_expired_upload_is_gone_and_a_new_one_completes() {
     assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
     let gone = client.upload(&old, &jpeg, None).await;
     assert!(matches!(gone, Err(ClientError::NotFound)), "{gone:?}");
-    let new = client.create_upload(jpeg.len() as u64).await.unwrap();
-    // Just created: the first chunk goes at offset 0 without a HEAD (upload_new).
+    let new = client.create_upload_with(&jpeg).await.unwrap();
+    // Just created with its first chunk: the rest goes on from there without a HEAD
+    // (upload_new).
     client.upload_new(&new, &jpeg, None).await.unwrap();
     let (log, files) = node.stop().await;
     let statuses: Vec<&str> = log.iter().filter_map(|l| l["method"].as_str()).collect();
@@ -482,5 +511,5 @@ async fn an_expired_upload_is_gone_and_a_new_one_completes() {
         ["POST", "HEAD", "HEAD", "POST", "PATCH"],
         "{statuses:?}"
     );
-    assert_eq!(stored(&files, &log, &new, jpeg.len()), jpeg);
+    assert_eq!(stored(&files, &log, &new.id, jpeg.len()), jpeg);
 }

@@ -1,6 +1,7 @@
 //! Resumable selfie uploads (tus 1.0) on the real server over loopback HTTP, on the
 //! store the suite is run on (SQLite, or PostgreSQL with `IKD_TEST_STORE=postgres`):
-//! discovery, creation and its refusals (412, 413, 400, 429), appends compared on the
+//! discovery, creation and its refusals (412, 413, 400, 429), creation with the first
+//! chunk in its body (creation-with-upload) and its refusals, appends compared on the
 //! offset (409 with nothing lost), chunks taken by a second node on the same store,
 //! the submit that uses a finished upload up (one upload, one enrollment), small chunks
 //! stored as rows of their own, expiry and the sweep, and the migrations.
@@ -104,7 +105,10 @@ async fn discovery_and_creation_refusals() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["tus-version"], "1.0.0");
     assert_eq!(r.headers()["tus-max-size"], "204800");
-    assert_eq!(r.headers()["tus-extension"], "creation,expiration");
+    assert_eq!(
+        r.headers()["tus-extension"],
+        "creation,creation-with-upload,expiration"
+    );
 
     // No Tus-Resumable: 400; another version: 412 naming the one spoken.
     let r = c
@@ -333,6 +337,97 @@ async fn small_chunks_are_rows_of_their_own_and_a_submit_assembles_them() {
     assert_eq!(offset_of(&url).await, (StatusCode::OK, Some(6)));
 }
 
+/// POST /api/v1/uploads of `length` bytes with `body` labelled `media` (None: no
+/// Content-Type).
+async fn create_with(
+    base: &str,
+    length: usize,
+    media: Option<&str>,
+    body: &[u8],
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/api/v1/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string());
+    if let Some(m) = media {
+        req = req.header("Content-Type", m);
+    }
+    req.body(body.to_vec()).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_creation_with_its_first_chunk_stores_it_in_one_write() {
+    let h = Harness::start().await;
+    let jpeg = selfie_jpeg();
+    let first = 16 * 1024;
+    let r = create_with(&h.base_url, jpeg.len(), Some(OCTETS), &jpeg[..first]).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["upload-offset"], first.to_string().as_str());
+    assert!(r.headers().contains_key("upload-expires"));
+    let url = format!(
+        "{}{}",
+        h.base_url,
+        r.headers()["location"].to_str().unwrap()
+    );
+    assert_eq!(offset_of(&url).await, (StatusCode::OK, Some(first as u64)));
+    assert_eq!(h.count("SELECT count(*) FROM upload_chunks"), 1);
+    assert_eq!(
+        h.count("SELECT sum(length(data)) FROM upload_chunks"),
+        first as i64
+    );
+    // The same bytes again at 0 are refused (409 at the stored offset); the rest goes
+    // on from it, and a submit uses the whole.
+    let r = patch(&url, 0, &jpeg[..first]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = patch(&url, first, &jpeg[first..]).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let key = device_key();
+    let mut req = h.enroll_request(SITI, "siti@example.com", &key).await;
+    req.selfie_jpeg = None;
+    req.selfie_upload = Some(upload_id(&url));
+    let res = h.client.submit(&req).await.unwrap();
+    assert_eq!(
+        store_of(&h).selfie(&res.enrollment_id).unwrap().unwrap(),
+        jpeg
+    );
+
+    // The whole upload in its creation: finished at once.
+    let r = create_with(
+        &h.base_url,
+        6,
+        Some("Application/Offset+Octet-Stream; x=1"),
+        b"\xff\xd8abcd",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["upload-offset"], "6");
+    // A plain creation says no offset (tus creation); an empty labelled body is one.
+    let r = create_with(&h.base_url, 6, None, b"").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(!r.headers().contains_key("upload-offset"));
+    let r = create_with(&h.base_url, 6, Some(OCTETS), b"").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["upload-offset"], "0");
+    let uploads = h.count("SELECT count(*) FROM uploads");
+    let chunks = h.count("SELECT count(*) FROM upload_chunks");
+    assert_eq!((uploads, chunks), (3, 1));
+
+    // Refused, and nothing created: more bytes than Upload-Length (413), bytes not
+    // labelled as upload bytes (415), past the selfie limit (413).
+    let r = create_with(&h.base_url, 5, Some(OCTETS), b"abcdef").await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    for media in [None, Some("image/jpeg"), Some("application/json")] {
+        let r = create_with(&h.base_url, 6, media, b"abcdef").await;
+        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{media:?}");
+        assert_eq!(r.headers()["tus-resumable"], "1.0.0");
+    }
+    let big = vec![0u8; 204_801];
+    let r = create_with(&h.base_url, big.len(), Some(OCTETS), &big).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(h.count("SELECT count(*) FROM uploads"), uploads);
+    assert_eq!(h.count("SELECT count(*) FROM upload_chunks"), chunks);
+}
+
 fn store_of(h: &Harness) -> Box<dyn Store> {
     match &h.database_url {
         Some(url) => Box::new(PgStore::connect(url).unwrap()),
@@ -400,7 +495,7 @@ fn a_database_from_before_the_uploads_migrates() {
     let r = new.readiness().unwrap();
     assert_eq!(r.schema_version, r.expected_version);
     assert_eq!(new.resident_count().unwrap(), 3);
-    new.upload_create("k", 3, now, now + chrono::Duration::hours(1))
+    new.upload_create("k", 3, &[], now, now + chrono::Duration::hours(1))
         .unwrap();
     assert_eq!(new.upload_info("k", now).unwrap().unwrap().length, 3);
 }

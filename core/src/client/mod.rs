@@ -19,7 +19,7 @@ mod upload;
 
 pub use error::{map_error, ClientError};
 pub use oid4vci::parse_credential_offer;
-pub use upload::{ChunkSize, OnUpload, TUS_VERSION, UPLOAD_CHUNK};
+pub use upload::{ChunkSize, NewUpload, OnUpload, TUS_VERSION, UPLOAD_CHUNK};
 
 use crate::secret::SecretString;
 use crate::wire::{ApiError, CredentialIssuerMetadata, EcJwk};

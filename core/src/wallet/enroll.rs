@@ -224,10 +224,11 @@ impl Wallet {
                 Err(e) => return Err(e.into()),
             }
         }
-        let id = client.create_upload(photo.len() as u64).await?;
-        self.keep_upload(&input, &id)?;
-        client.upload_new(&id, photo, on).await?;
-        Ok(id)
+        // The first chunk goes with the creation; the id is kept before the rest.
+        let new = client.create_upload_with(photo).await?;
+        self.keep_upload(&input, &new.id)?;
+        client.upload_new(&new, photo, on).await?;
+        Ok(new.id)
     }
 
     pub fn decode_qr_image(&self, bytes: &[u8]) -> Result<String, UiError> {

@@ -128,7 +128,7 @@ fn number_header(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiErr> 
             headers(
                 ("Tus-Version" = String, description = "1.0.0"),
                 ("Tus-Max-Size" = u64, description = "The largest upload, bytes (the selfie limit)"),
-                ("Tus-Extension" = String, description = "creation,expiration"),
+                ("Tus-Extension" = String, description = "creation,creation-with-upload,expiration"),
             )),
     ))]
 pub async fn options() -> Response {
@@ -140,40 +140,87 @@ pub async fn options() -> Response {
     r
 }
 
-/// POST /api/v1/uploads (tus creation)
+/// POST /api/v1/uploads (tus creation, and creation-with-upload: the body, when
+/// there is one, is the upload's first bytes, stored with the creation in one write).
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "enrollment",
     params(
         ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
         ("Upload-Length" = u64, Header, maximum = 204800, description = "The upload's size in bytes, at most Tus-Max-Size (204800; more: 413)"),
     ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream",
+        description = "Optional (creation-with-upload): the upload's first bytes, at most Upload-Length"),
     responses(
-        (status = 201, description = "Created: Location names the upload (its id is a capability: keep it secret)",
+        (status = 201, description = "Created, holding the body's bytes (one transaction): Location names the upload (its id is a capability: keep it secret)",
             headers(
                 ("Location" = String, description = "/api/v1/uploads/{id}"),
+                ("Upload-Offset" = u64, description = "With a body labelled application/offset+octet-stream: the bytes stored (its length)"),
                 ("Upload-Expires" = String, description = "HTTP-date; the upload is deleted after it"),
             )),
         (status = 400, description = "Tus-Resumable or Upload-Length missing, or not a number", body = ikd_proto::wire::ApiError),
         (status = 412, description = "Tus-Resumable is not 1.0.0 (Tus-Version names what is spoken)", body = ikd_proto::wire::ApiError),
-        (status = 413, description = "Upload-Length above Tus-Max-Size", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Upload-Length above Tus-Max-Size, or the body longer than Upload-Length (nothing created)", body = ikd_proto::wire::ApiError),
+        (status = 415, description = "A body whose Content-Type is not application/offset+octet-stream (nothing created)", body = ikd_proto::wire::ApiError),
         (status = 429, description = "Too many uploads from this address (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
     ))]
 pub async fn create(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     check_version(&headers)?;
     let length = number_header(&headers, &UPLOAD_LENGTH)?;
-    let created = blocking(move || upload::create(&state, peer, length)).await?;
+    let first = chunk_of(body)?;
+    // tus creation-with-upload: bytes come with the media type of a PATCH body, and
+    // the answer then says the offset. An empty unlabelled body is a plain creation.
+    let with_upload = offset_stream(&headers);
+    if !first.is_empty() && !with_upload {
+        return Err(unsupported_media().into());
+    }
+    let created = blocking(move || upload::create(&state, peer, length, &first)).await?;
     let mut r = StatusCode::CREATED.into_response();
     let h = r.headers_mut();
     let location = paths::UPLOAD.replace("{id}", &created.id);
     if let Ok(v) = HeaderValue::from_str(&location) {
         h.insert(header::LOCATION, v);
     }
+    if with_upload {
+        h.insert(UPLOAD_OFFSET, num(created.offset));
+    }
     h.insert(UPLOAD_EXPIRES, date(created.expires_at));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// Whether the request's body is labelled `application/offset+octet-stream`.
+fn offset_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(OFFSET_OCTET_STREAM))
+}
+
+fn unsupported_media() -> ApiErr {
+    ApiErr::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid_request",
+        "Content-Type harus application/offset+octet-stream.",
+    )
+}
+
+/// The body's bytes, or the refusal of a body that could not be read (its own 4xx,
+/// such as 413 past the body limit; 400 otherwise).
+fn chunk_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiErr> {
+    body.map_err(|rej| {
+        let status = rej.status();
+        let status = if status.is_client_error() {
+            status
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiErr::new(status, "invalid_request", "Data unggahan tidak terbaca.")
+    })
 }
 
 /// HEAD /api/v1/uploads/{id}: the offset to resume from.
@@ -240,29 +287,11 @@ pub async fn patch(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     check_version(&headers)?;
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    if media.as_deref() != Some(OFFSET_OCTET_STREAM) {
-        return Err(ApiErr::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request",
-            "Content-Type harus application/offset+octet-stream.",
-        )
-        .into());
+    if !offset_stream(&headers) {
+        return Err(unsupported_media().into());
     }
     let offset = number_header(&headers, &UPLOAD_OFFSET)?;
-    let chunk = body.map_err(|rej| {
-        let status = rej.status();
-        let status = if status.is_client_error() {
-            status
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiErr::new(status, "invalid_request", "Data unggahan tidak terbaca.")
-    })?;
+    let chunk = chunk_of(body)?;
     let done = blocking(move || upload::append(&state, &id, offset, &chunk)).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();

@@ -44,11 +44,15 @@ pub enum Append {
 }
 
 pub trait UploadStore {
-    /// Creates an upload `key` (a hash of its id) of `length` bytes, empty.
+    /// Creates an upload `key` (a hash of its id) of `length` bytes holding `first`
+    /// (tus creation-with-upload: the bytes that came with the creation; empty for a
+    /// plain creation), one write. `first` is at most `length` bytes (the caller
+    /// refuses more; here it is [`super::StoreError::Corrupt`], nothing written).
     fn upload_create(
         &self,
         key: &str,
         length: u64,
+        first: &[u8],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
@@ -111,18 +115,40 @@ fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The offset after a creation holding `first`, if it fits the `length`.
+fn first_fits(first: &[u8], length: u64) -> StoreResult<i64> {
+    let n = first.len() as u64;
+    if n > length {
+        return Err(super::StoreError::Corrupt(
+            "an upload's first bytes past its length".into(),
+        ));
+    }
+    Ok(i64_of(n))
+}
+
 impl UploadStore for SqliteStore {
     fn upload_create(
         &self,
         key: &str,
         length: u64,
+        first: &[u8],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.conn().execute(
-            "INSERT INTO uploads (key, length, received, created_at, expires_at) VALUES (?1, ?2, 0, ?3, ?4)",
-            params![key, i64_of(length), ms(now), ms(expires_at)],
+        let received = first_fits(first, length)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO uploads (key, length, received, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, i64_of(length), received, ms(now), ms(expires_at)],
         )?;
+        if !first.is_empty() {
+            tx.execute(
+                "INSERT INTO upload_chunks (key, off, data) VALUES (?1, 0, ?2)",
+                params![key, first],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -348,19 +374,26 @@ impl UploadStore for PgStore {
         &self,
         key: &str,
         length: u64,
+        first: &[u8],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let key = key.to_owned();
+        let received = first_fits(first, length)?;
+        let (key, first) = (key.to_owned(), first.to_vec());
         self.run(move |pool| async move {
             let c = pool.get().await.map_err(super::postgres::pool_err)?;
+            // One statement: the upload and, when bytes came with the creation, its
+            // first chunk (a data-modifying CTE runs whether or not the outer
+            // statement reads it).
             c.execute(
                 &c.prepare_cached(
-                    "INSERT INTO uploads (key, length, received, created_at, expires_at) \
-                     VALUES ($1, $2, 0, $3, $4)",
+                    "WITH u AS (INSERT INTO uploads (key, length, received, created_at, expires_at) \
+                       VALUES ($1, $2, $3, $4, $5) RETURNING key) \
+                     INSERT INTO upload_chunks (key, off, data) \
+                       SELECT key, 0, $6 FROM u WHERE $3 > 0",
                 )
                 .await?,
-                &[&key, &i64_of(length), &now, &expires_at],
+                &[&key, &i64_of(length), &received, &now, &expires_at, &first],
             )
             .await?;
             Ok(())
@@ -608,7 +641,7 @@ mod tests {
         let s = SqliteStore::open_in_memory().unwrap();
         let now = Utc::now();
         let exp = now + chrono::Duration::hours(24);
-        s.upload_create("k", 5, now, exp).unwrap();
+        s.upload_create("k", 5, &[], now, exp).unwrap();
         assert_eq!(s.upload_info("k", now).unwrap().unwrap().offset, 0);
         assert_eq!(
             s.upload_append("k", 0, &[0, 1, 0], now).unwrap(),

@@ -4,7 +4,9 @@
 // answer) as JSON on stdout. Run by tests/tests/interop_tus.rs:
 //   node upload.mjs <endpoint> <file> <chunk size> [override]
 // With `override`, each chunk goes as a POST with X-HTTP-Method-Override: PATCH
-// (tus-js-client's overridePatchMethod, for HTTP stacks without PATCH).
+// (tus-js-client's overridePatchMethod, for HTTP stacks without PATCH). With
+// `with-upload`, the first chunk goes in the creation's body (uploadDataDuringCreation,
+// tus creation-with-upload).
 import { readFile } from 'node:fs/promises';
 import * as tus from 'tus-js-client';
 
@@ -20,6 +22,7 @@ const url = await new Promise((resolve, reject) => {
     metadata: { filename: 'selfie.jpg', filetype: 'image/jpeg' },
     storeFingerprintForResuming: false,
     overridePatchMethod: mode === 'override',
+    uploadDataDuringCreation: mode === 'with-upload',
     onAfterResponse: (req, res) =>
       requests.push([req.getMethod(), res.getStatus(), res.getHeader('Upload-Offset') ?? null]),
     onChunkComplete: (_size, accepted, total) => progress.push([accepted, total]),
