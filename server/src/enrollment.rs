@@ -404,9 +404,11 @@ pub fn scan(
     qr: &str,
 ) -> Result<EnrollmentStatusResponse, ApiErr> {
     let now = state.clock.now();
-    // Authenticate before looking at the QR: an unauthenticated caller must not learn
-    // whether a text is a current desk QR (qr_invalid / qr_expired / qr_used oracle).
-    authorized(state, token, id)?;
+    // One read of the enrollment, under its transition lock. Authenticate before
+    // looking at the QR: an unauthenticated caller must not learn whether a text is a
+    // current desk QR (qr_invalid / qr_expired / qr_used oracle).
+    let _guard = state.transition_lock(id);
+    let mut e = authorized(state, token, id)?;
     let claims = deskqr::verify(&state.hmac_key, qr, now).map_err(|e| match e {
         QrError::Invalid => ApiErr::new(
             StatusCode::BAD_REQUEST,
@@ -419,8 +421,6 @@ pub fn scan(
             "Kode QR sudah kedaluwarsa. Pindai kode QR yang sedang tampil di loket.",
         ),
     })?;
-    let _guard = state.transition_lock(id);
-    let mut e = authorized(state, token, id)?;
     let desk = Desk::new(
         claims.desk_id.clone(),
         deskqr::name(state.store.as_ref(), &claims.desk_id)?,
