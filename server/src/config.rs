@@ -274,6 +274,10 @@ pub struct Config {
     /// `postgres://…`: the shared PostgreSQL store (several nodes). None: the SQLite
     /// file `ikd-server.sqlite3` in `data_dir`.
     pub database_url: Option<String>,
+    /// The most one call of the PostgreSQL store may take, waiting for a connection
+    /// and connecting included; past it the request is answered 503 with
+    /// `Retry-After` (default [`crate::store::STORE_TIMEOUT`], 10 s).
+    pub store_timeout: std::time::Duration,
     pub outbox: OutboxConfig,
     /// Run this node's queue workers (the mail queue's, the face checks'). Always on
     /// from a config file; tests turn it off to play a node that leaves the queues to
@@ -299,6 +303,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             issuer_certificates: None,
             database_url: None,
+            store_timeout: crate::store::STORE_TIMEOUT,
             outbox: OutboxConfig::default(),
             workers: true,
             role: Role::All,
@@ -327,6 +332,9 @@ pub struct FileConfig {
     /// See [`Config::database_url`]; `--database-url` and `IKD_DATABASE_URL` override it.
     #[serde(default)]
     pub database_url: Option<String>,
+    /// See [`Config::store_timeout`], in milliseconds (default 10000).
+    #[serde(default)]
+    pub store_timeout_ms: Option<u64>,
     /// `[outbox]`: the mail queue's retries and polling.
     #[serde(default)]
     pub outbox: OutboxConfig,
@@ -354,6 +362,10 @@ impl FileConfig {
             clock: Arc::new(SystemClock),
             issuer_certificates: self.issuer_certificates,
             database_url: self.database_url,
+            store_timeout: self
+                .store_timeout_ms
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(crate::store::STORE_TIMEOUT),
             outbox: self.outbox,
             workers: true,
             role: self.role,
@@ -396,6 +408,13 @@ password = "p4ss"
         assert!(!c.dev_outbox);
         assert_eq!(c.limits.resend_per_day, 5);
         assert_eq!(c.role, Role::All);
+        assert_eq!(c.store_timeout, crate::store::STORE_TIMEOUT);
+        let c = FileConfig::from_toml(
+            "addr = \"127.0.0.1:0\"\ndata_dir = \"/tmp/x\"\nstore_timeout_ms = 1500\n",
+        )
+        .unwrap()
+        .into_config();
+        assert_eq!(c.store_timeout, std::time::Duration::from_millis(1500));
     }
 
     #[test]

@@ -166,8 +166,44 @@ impl From<StoreError> for ApiErr {
             err.conflict = true;
             return err;
         }
+        if e.is_unavailable() {
+            unavailable_logged(&e);
+            let mut err = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "Server sedang sibuk. Silakan coba lagi.",
+            );
+            err.retry_after = Some(STORE_RETRY_AFTER_SECS);
+            return err;
+        }
         tracing::error!(error = %e, "storage error");
         Self::internal()
+    }
+}
+
+/// `Retry-After` of a 503 while the store is unavailable.
+pub const STORE_RETRY_AFTER_SECS: u64 = 2;
+
+/// Logs an unavailable store at most once a second (an outage fails every request: one
+/// line each would bury the log), with how many were not logged since.
+fn unavailable_logged(e: &StoreError) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_SEC: AtomicU64 = AtomicU64::new(0);
+    static QUIET: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let last = LAST_SEC.load(Ordering::Relaxed);
+    if now != last
+        && LAST_SEC
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        let not_logged = QUIET.swap(0, Ordering::Relaxed);
+        tracing::warn!(error = %e, not_logged, "store unavailable: answering 503");
+    } else {
+        QUIET.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -161,13 +161,8 @@ async fn claimed(
     let store = state.store.clone();
     let now = state.clock.now();
     let (s, f) = (scope.clone(), fingerprint);
-    let claim = crate::api::blocking(move || {
-        store.idem_claim(&s, &f, now).map_err(|e| {
-            tracing::error!(error = %e, "idempotency claim");
-            ApiErr::internal()
-        })
-    })
-    .await;
+    let claim =
+        crate::api::blocking(move || store.idem_claim(&s, &f, now).map_err(ApiErr::from)).await;
     match claim {
         Err(e) => e.into_response(),
         Ok(IdemClaim::Mismatch) => refusal(
@@ -220,10 +215,7 @@ async fn claimed(
                     Some(s) => store.idem_finish(&scope, status.as_u16(), &s),
                     None => store.idem_release(&scope),
                 }
-                .map_err(|e| {
-                    tracing::error!(error = %e, "idempotency answer");
-                    ApiErr::internal()
-                })
+                .map_err(ApiErr::from)
             })
             .await;
             match (answer, saved) {

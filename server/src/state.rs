@@ -98,6 +98,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
     let store: Arc<dyn Store> = crate::store::open(
         config.database_url.as_deref(),
         &config.data_dir.join("ikd-server.sqlite3"),
+        config.store_timeout,
     )?;
     let issuer_key = crypto::load_or_create_issuer_key(&config.data_dir)?;
     let hmac_key = crypto::load_or_create_hmac_key(&config.data_dir)?;

@@ -147,8 +147,12 @@ impl Target {
             }
             _ => None,
         };
-        let store = ikd_server::store::open(url.as_deref(), &data.join("ikd-server.sqlite3"))
-            .expect("the store");
+        let store = ikd_server::store::open(
+            url.as_deref(),
+            &data.join("ikd-server.sqlite3"),
+            ikd_server::store::STORE_TIMEOUT,
+        )
+        .expect("the store");
         let residents = generate(population, seed);
         store.insert_residents(&residents).expect("seed residents");
         for d in 0..desks {

@@ -36,6 +36,8 @@ pub struct PgServer {
     bin: PathBuf,
     as_root: bool,
     next_db: AtomicUsize,
+    /// The server options it was started with (for [`Self::resume`]).
+    opts: String,
     /// Closing it (this process ending) makes the watchdog stop the server.
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
 }
@@ -126,6 +128,7 @@ impl PgServer {
             bin,
             as_root,
             next_db: AtomicUsize::new(0),
+            opts: String::new(),
             watchdog: Mutex::new(None),
         };
         s.run_checked(
@@ -162,6 +165,7 @@ impl PgServer {
                 .is_ok_and(|st| st.success());
             if ok {
                 s.port = port;
+                s.opts = opts;
                 break;
             }
             assert!(
@@ -225,6 +229,46 @@ impl PgServer {
             .expect("watchdog shell");
         let stdin = child.stdin.take().expect("watchdog stdin");
         *self.watchdog.lock().unwrap_or_else(|p| p.into_inner()) = Some((child, stdin));
+    }
+
+    /// Stops the server (fast shutdown: its backends end and every open connection is
+    /// closed) and keeps its files, so that [`Self::resume`] starts it again on the same
+    /// port: an outage, or a failover's restart, as a node sees it.
+    pub fn halt(&self) {
+        let data = self.dir.join("data");
+        self.run_checked(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-w".as_ref(),
+                "stop".as_ref(),
+            ],
+        );
+    }
+
+    /// Starts a [`Self::halt`]ed server again, with its port and options; returns once
+    /// it accepts connections.
+    pub fn resume(&self) {
+        let data = self.dir.join("data");
+        let log = self.dir.join("postgres.log");
+        let ok = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", "60", "-o", &self.opts, "start"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|st| st.success());
+        assert!(
+            ok,
+            "pg_ctl start failed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
     }
 
     /// The postmaster's process id (the first line of `postmaster.pid`).

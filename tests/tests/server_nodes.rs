@@ -5,7 +5,9 @@
 //! on one node is refused on the other; an officer session made on A works on B; five
 //! wrong codes spread over both nodes void the code; the token endpoint's rate limit
 //! counts across both nodes. A node of role `api` runs no face checks; a node of
-//! role `face` does them for it and answers nothing but its health.
+//! role `face` does them for it and answers nothing but its health. A node rides out
+//! PostgreSQL hung and restarted: 503 with `Retry-After` within its store timeout
+//! meanwhile, and serving again, not restarted, once the database is back.
 //!
 //! Expects `target/debug/ikd-server`, built beforehand (`cargo build -p ikd-server`).
 #![allow(clippy::unwrap_used)]
@@ -396,5 +398,172 @@ async fn an_api_node_leaves_the_face_checks_to_a_face_node() {
         "done 1"
     );
     drop((na, nf));
+    pg.stop();
+}
+
+/// PostgreSQL's process ids: the postmaster and its children (backends, workers).
+fn pg_processes(pg: &PgServer) -> Vec<String> {
+    let pm = pg.postmaster_pid().unwrap().to_string();
+    let out = Command::new("pgrep").args(["-P", &pm]).output().unwrap();
+    let mut pids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    pids.push(pm);
+    pids
+}
+
+fn signal(pids: &[String], sig: &str) {
+    let ok = Command::new("kill").arg(sig).args(pids).status().unwrap();
+    assert!(ok.success(), "kill {sig} {pids:?}");
+}
+
+/// PostgreSQL's processes stopped (SIGSTOP) until this is dropped (SIGCONT), also
+/// when an assertion fails meanwhile: a stopped server could not be shut down.
+struct Hung(Vec<String>);
+
+impl Hung {
+    fn start(pg: &PgServer) -> Self {
+        let pids = pg_processes(pg);
+        signal(&pids, "-STOP");
+        Self(pids)
+    }
+}
+
+impl Drop for Hung {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-CONT").args(&self.0).status();
+    }
+}
+
+/// A 503 of an unavailable store: `Retry-After` and the busy words, nothing internal.
+async fn busy(r: reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 503, "{what}");
+    assert_eq!(r.headers()["retry-after"], "2", "{what}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "internal", "{what}: {body}");
+    assert_eq!(body["message"], "Server sedang sibuk. Silakan coba lagi.");
+    assert!(!body.to_string().contains("postgres"), "{what}: {body}");
+}
+
+/// PostgreSQL unavailable under a running node, twice: hung (every process stopped,
+/// so connections open and nothing answers, as on a partitioned network), then down
+/// (a restart, as a failover's switch looks to a node). Meanwhile the node stays up
+/// (`/healthz` 200), says it cannot serve (`/readyz` 503, so a load balancer routes
+/// around it) and answers a request that needs the store with 503 and `Retry-After`
+/// within its store timeout (config `store_timeout_ms`, 1.5 s here): never a hang,
+/// never a 500; then read-only (a demoted primary): reads served, writes 503. Each
+/// time the database is back, the same node, not restarted, serves
+/// from its next request: the journey goes on where it stopped, and the mail queue's
+/// worker, which failed while the database was away, sends the approval's code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_rides_out_a_hung_and_a_restarted_postgresql() {
+    let pg = PgServer::start();
+    let url = pg.fresh_database();
+    let smtp = SmtpReceiver::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = dir.path().join("node.toml");
+    write_config(
+        &config,
+        port,
+        &dir.path().join("data"),
+        &base,
+        smtp.addr.port(),
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("store_timeout_ms = 1500\n{text}")).unwrap();
+    let _node = start_node(port, &config, &url).await;
+    let client = BackendClient::new(&base).unwrap();
+    let officer = Officer::login(&base, "petugas", "petugas123")
+        .await
+        .unwrap();
+    let siti = submit(&client, &base, SITI, "siti@example.test").await;
+    let http = reqwest::Client::new();
+    let get = |path: String| http.get(format!("{base}{path}")).send();
+    let status = || {
+        http.get(format!("{base}/api/v1/enrollments/{}", siti.id))
+            .bearer_auth(siti.token.expose())
+            .send()
+    };
+    let unavailable = |what: &'static str| async move {
+        assert_eq!(
+            get("/healthz".into()).await.unwrap().status(),
+            200,
+            "{what}"
+        );
+        let t = Instant::now();
+        assert_eq!(get("/readyz".into()).await.unwrap().status(), 503, "{what}");
+        busy(status().await.unwrap(), what).await;
+        // The timeout is 1.5 s a call; a hang would be the TCP timeouts' minutes.
+        assert!(
+            t.elapsed() < Duration::from_secs(8),
+            "{what}: answered in {:?}",
+            t.elapsed()
+        );
+    };
+
+    // Hung: every PostgreSQL process stopped.
+    let hung = Hung::start(&pg);
+    unavailable("hung").await;
+    drop(hung);
+    assert_eq!(status().await.unwrap().status(), 200, "after the hang");
+    let qr = officer.desk_qr().await;
+    let scanned = client.scan(&siti.id, &siti.token, &qr.text).await.unwrap();
+
+    // Down: stopped (its connections closed), then started again.
+    pg.halt();
+    unavailable("down").await;
+    pg.resume();
+    assert_eq!(get("/readyz".into()).await.unwrap().status(), 200);
+
+    // Read-only, as a node still pointed at a primary that came back as a replica
+    // sees it (SQLSTATE 25006): reads are served, a write is 503 and writes nothing.
+    let db = url.rsplit('/').next().unwrap();
+    let reconnect = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+    );
+    pg.psql(
+        "postgres",
+        &format!("ALTER DATABASE {db} SET default_transaction_read_only = on"),
+    );
+    pg.psql("postgres", &reconnect);
+    assert_eq!(status().await.unwrap().status(), 200, "a read on a replica");
+    let r = http
+        .post(format!(
+            "{base}/officer/api/enrollments/{}/approve",
+            siti.id
+        ))
+        .header(reqwest::header::COOKIE, officer.cookie.clone())
+        .json(&serde_json::json!({ "confirm_code": confirm_of(&scanned) }))
+        .send()
+        .await
+        .unwrap();
+    busy(r, "read-only").await;
+    pg.psql(
+        "postgres",
+        &format!("ALTER DATABASE {db} RESET default_transaction_read_only"),
+    );
+    pg.psql("postgres", &reconnect);
+    assert_eq!(
+        officer.approve(&siti.id, &confirm_of(&scanned)).await,
+        reqwest::StatusCode::OK
+    );
+    let mail = smtp.next(MAIL_TIMEOUT).await.expect("Siti's mail");
+    let code = code_in(&mail);
+    let pac = client
+        .status(&siti.id, &siti.token)
+        .await
+        .unwrap()
+        .credential_offer
+        .unwrap()
+        .grants
+        .pre_authorized_code
+        .unwrap()
+        .pre_authorized_code;
+    let tokens = client.token(&pac, &SecretString::new(code)).await.unwrap();
+    assert!(!tokens.access_token.expose().is_empty());
     pg.stop();
 }

@@ -43,6 +43,36 @@ pub enum StoreError {
     /// The record changed since it was read (another request or node wrote it first).
     #[error("the record changed meanwhile")]
     Conflict,
+    /// The store did not answer within the node's store timeout ([`PgStore::connect_with`]).
+    #[error("the store did not answer in {0:?}")]
+    TimedOut(std::time::Duration),
+}
+
+impl StoreError {
+    /// Whether the store is unreachable or cannot take writes for now (a transient
+    /// state, not a fault of the request or of the code): no connection (refused,
+    /// closed, broken), the pool gave none in time, a call timed out, or PostgreSQL
+    /// said so (SQLSTATE class 08 connection exception, 57P01–57P03 shutting down or
+    /// starting, 53300 too many connections, 25006 read-only: a primary demoted in a
+    /// failover). The API answers these 503 with `Retry-After` (`crate::error`).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Pool(_) | Self::TimedOut(_) => true,
+            Self::Postgres(e) => {
+                if e.is_closed() {
+                    return true;
+                }
+                if let Some(db) = e.as_db_error() {
+                    let code = db.code().code();
+                    return code.starts_with("08")
+                        || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "25006");
+                }
+                // No answer from the server: an I/O error on the connection.
+                std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+            }
+            Self::Sqlite(_) | Self::Corrupt(_) | Self::Conflict => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -264,13 +294,19 @@ pub struct Officer {
     pub desk_name: String,
 }
 
-/// Where the store is: `postgres://…` (a URL) or an SQLite file.
+/// The default bound of one call of the PostgreSQL store (config `store_timeout_ms`).
+pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where the store is: `postgres://…` (a URL) or an SQLite file. `timeout`: how long
+/// one call of the PostgreSQL store may take, waiting for a connection included
+/// ([`PgStore::connect_with`]).
 pub fn open(
     database_url: Option<&str>,
     sqlite_path: &std::path::Path,
+    timeout: std::time::Duration,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     Ok(match database_url {
-        Some(url) => std::sync::Arc::new(PgStore::connect(url)?),
+        Some(url) => std::sync::Arc::new(PgStore::connect_with(url, timeout)?),
         None => std::sync::Arc::new(SqliteStore::open(sqlite_path)?),
     })
 }

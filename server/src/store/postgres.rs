@@ -39,6 +39,8 @@ pub struct PgStore {
     pub(super) face_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Drives the pool's connections; `None` only while dropping.
     rt: Option<tokio::runtime::Runtime>,
+    /// The most one call may take, waiting for a connection included.
+    timeout: std::time::Duration,
 }
 
 impl Drop for PgStore {
@@ -90,20 +92,52 @@ fn kind_str(k: TokenKind) -> &'static str {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and migrates.
+    /// Connects to `url` (`postgres://user@host:port/db`) and migrates, with the
+    /// default [`super::STORE_TIMEOUT`].
     pub fn connect(url: &str) -> StoreResult<Self> {
-        Self::connect_upto(url, PG_MIGRATIONS.len())
+        Self::connect_with(url, super::STORE_TIMEOUT)
+    }
+
+    /// [`Self::connect`], where one call (waiting for a pooled connection, connecting,
+    /// the statements) may take at most `timeout`, then fails with
+    /// [`StoreError::TimedOut`] (the API's 503): a database that is down, hung or cut
+    /// off by the network never holds a request longer. The same bounds the pool's
+    /// wait, a new connection (`connect_timeout`, unless the URL sets one) and an
+    /// unacknowledged write on a connection (`tcp_user_timeout`, Linux, unless set);
+    /// an idle pooled connection is probed after 60 s (TCP keepalive, unless set), so
+    /// one to a host gone in a failover is found dead and replaced. The migrations at
+    /// connect have no bound (a large table's may take long).
+    pub fn connect_with(url: &str, timeout: std::time::Duration) -> StoreResult<Self> {
+        Self::connect_upto_with(url, PG_MIGRATIONS.len(), timeout)
     }
 
     /// Connects and migrates to at most version `upto` (tests of the migrations).
     pub fn connect_upto(url: &str, upto: usize) -> StoreResult<Self> {
+        Self::connect_upto_with(url, upto, super::STORE_TIMEOUT)
+    }
+
+    fn connect_upto_with(
+        url: &str,
+        upto: usize,
+        timeout: std::time::Duration,
+    ) -> StoreResult<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ikd-pg")
             .enable_all()
             .build()
             .map_err(pool_err)?;
-        let pg: tokio_postgres::Config = url.parse()?;
+        let mut pg: tokio_postgres::Config = url.parse()?;
+        if pg.get_connect_timeout().is_none() {
+            pg.connect_timeout(timeout);
+        }
+        if pg.get_tcp_user_timeout().is_none() {
+            pg.tcp_user_timeout(timeout);
+        }
+        // tokio-postgres's default idle time before a probe is 2 h.
+        if pg.get_keepalives_idle() == std::time::Duration::from_secs(2 * 60 * 60) {
+            pg.keepalives_idle(std::time::Duration::from_secs(60));
+        }
         let mgr = Manager::from_config(
             pg,
             NoTls,
@@ -114,6 +148,9 @@ impl PgStore {
         let pool = Pool::builder(mgr)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
             .build()
             .map_err(pool_err)?;
         let store = Self {
@@ -121,8 +158,9 @@ impl PgStore {
             mail_wake: Default::default(),
             face_wake: Default::default(),
             rt: Some(rt),
+            timeout,
         };
-        store.run(move |pool| async move { migrate(&pool, upto).await })?;
+        store.run_within(None, move |pool| async move { migrate(&pool, upto).await })?;
         Ok(store)
     }
 
@@ -157,6 +195,18 @@ impl PgStore {
         F: FnOnce(Pool) -> Fut,
         Fut: Future<Output = StoreResult<T>> + Send + 'static,
     {
+        self.run_within(Some(self.timeout), f)
+    }
+
+    /// [`Self::run`] bounded by `limit` (None: unbounded). At the limit the call's
+    /// future is dropped: a transaction in it is rolled back (or ends with its
+    /// connection), and its connection goes back to the pool, or away if broken.
+    fn run_within<T, F, Fut>(&self, limit: Option<std::time::Duration>, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = StoreResult<T>> + Send + 'static,
+    {
         let rt = self
             .rt
             .as_ref()
@@ -164,7 +214,13 @@ impl PgStore {
         let fut = f(self.pool.clone());
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         rt.spawn(async move {
-            let _ = tx.send(fut.await);
+            let out = match limit {
+                Some(d) => tokio::time::timeout(d, fut)
+                    .await
+                    .unwrap_or(Err(StoreError::TimedOut(d))),
+                None => fut.await,
+            };
+            let _ = tx.send(out);
         });
         rx.recv()
             .map_err(|_| StoreError::Pool("store task ended".into()))?
