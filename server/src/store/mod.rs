@@ -54,7 +54,8 @@ impl StoreError {
     /// closed, broken), the pool gave none in time, a call timed out, or PostgreSQL
     /// said so (SQLSTATE class 08 connection exception, 57P01–57P03 shutting down or
     /// starting, 53300 too many connections, 25006 read-only: a primary demoted in a
-    /// failover). The API answers these 503 with `Retry-After` (`crate::error`).
+    /// failover); on SQLite, the file still locked by another writer after the busy
+    /// timeout. The API answers these 503 with `Retry-After` (`crate::error`).
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Pool(_) | Self::TimedOut(_) => true,
@@ -70,7 +71,12 @@ impl StoreError {
                 // No answer from the server: an I/O error on the connection.
                 std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
             }
-            Self::Sqlite(_) | Self::Corrupt(_) | Self::Conflict => false,
+            // The file stayed locked past the busy timeout (another writer).
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            Self::Corrupt(_) | Self::Conflict => false,
         }
     }
 }
@@ -509,5 +515,36 @@ pub fn hubungan_order(h: &str) -> i64 {
         "ORANG TUA" => 6,
         "MERTUA" => 7,
         _ => 9,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_is_transient_store_trouble_only() {
+        let sqlite = |code: i32| {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        for e in [
+            StoreError::Pool("error connecting to server".into()),
+            StoreError::TimedOut(std::time::Duration::from_secs(10)),
+            sqlite(rusqlite::ffi::SQLITE_BUSY),
+            sqlite(rusqlite::ffi::SQLITE_LOCKED),
+        ] {
+            assert!(e.is_unavailable(), "{e}");
+        }
+        for e in [
+            StoreError::Corrupt("x".into()),
+            StoreError::Conflict,
+            sqlite(rusqlite::ffi::SQLITE_CONSTRAINT),
+            StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows),
+        ] {
+            assert!(!e.is_unavailable(), "{e}");
+        }
     }
 }
