@@ -85,6 +85,10 @@ fn check_progress(seen: &[(u64, u64, i64)]) -> u64 {
         seen.windows(2).all(|p| p[0].0 <= p[1].0),
         "monotonic: {seen:?}"
     );
+    assert_eq!(
+        seen[0].0, 0,
+        "0 of the size while the creation is under way"
+    );
     assert_eq!(seen.last().unwrap().0, total, "ends at the photo's size");
     for &(done, _, held) in seen {
         assert!(

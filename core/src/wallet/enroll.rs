@@ -224,7 +224,12 @@ impl Wallet {
                 Err(e) => return Err(e.into()),
             }
         }
-        // The first chunk goes with the creation; the id is kept before the rest.
+        // The first chunk goes with the creation; the id is kept before the rest. The
+        // progress starts at 0 of the photo's size while the creation is under way (on
+        // 2G its 16 KB take seconds).
+        if let Some(on) = on {
+            on(0, photo.len() as u64);
+        }
         let new = client.create_upload_with(photo).await?;
         self.keep_upload(&input, &new.id)?;
         client.upload_new(&new, photo, on).await?;
