@@ -108,6 +108,24 @@ impl Modify for Idempotency {
     }
 }
 
+/// The tus creation's body is optional (creation-with-upload; utoipa marks a body
+/// required unless its type is an `Option`, which would make the schema `null` or bytes).
+struct OptionalCreationBody;
+
+impl Modify for OptionalCreationBody {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        if let Some(body) = api
+            .paths
+            .paths
+            .get_mut(ikd_proto::wire::paths::UPLOADS)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+        {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
+}
+
 /// The officer API's per-account rate limit: 429 on every officer operation.
 struct OfficerLimits;
 
@@ -161,7 +179,7 @@ impl Modify for OfficerLimits {
         uploads::options, uploads::create, uploads::head, uploads::patch,
     ),
     components(schemas(ikd_proto::wire::EnrollmentStatusWire, ikd_proto::wire::CredentialOffer)),
-    modifiers(&Security, &Idempotency, &OfficerLimits),
+    modifiers(&Security, &Idempotency, &OfficerLimits, &OptionalCreationBody),
     tags(
         (name = "enrollment", description = "The resident's app: submit, status, scan the desk QR, resend the code"),
         (name = "officer", description = "The officer desk (session cookie)"),

@@ -74,8 +74,8 @@ pub struct Created {
 
 /// Creates an upload of `length` bytes for the client at `peer`, holding `first`
 /// (tus creation-with-upload; empty for a plain creation), one write. Nothing is
-/// created when `length` is above [`MAX_SIZE`] or `first` is longer than `length`
-/// (413), or the address is over its limit (429).
+/// created when `length` is above [`MAX_SIZE`] (413), `first` is longer than `length`
+/// (400: the request contradicts itself), or the address is over its limit (429).
 pub fn create(
     state: &AppState,
     peer: SocketAddr,
@@ -91,7 +91,12 @@ pub fn create(
         .detail(serde_json::json!({ "max_size": MAX_SIZE })));
     }
     if first.len() as u64 > length {
-        return Err(too_long());
+        return Err(ApiErr::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Data melebihi panjang unggahan.",
+        )
+        .with_field("upload-length"));
     }
     let now = state.clock.now();
     let l = &state.limits;

@@ -412,10 +412,12 @@ async fn a_creation_with_its_first_chunk_stores_it_in_one_write() {
     let chunks = h.count("SELECT count(*) FROM upload_chunks");
     assert_eq!((uploads, chunks), (3, 1));
 
-    // Refused, and nothing created: more bytes than Upload-Length (413), bytes not
-    // labelled as upload bytes (415), past the selfie limit (413).
+    // Refused, and nothing created: more bytes than Upload-Length (400, naming it),
+    // bytes not labelled as upload bytes (415), past the selfie limit (413).
     let r = create_with(&h.base_url, 5, Some(OCTETS), b"abcdef").await;
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["detail"]["field"], "upload-length", "{body}");
     for media in [None, Some("image/jpeg"), Some("application/json")] {
         let r = create_with(&h.base_url, 6, media, b"abcdef").await;
         assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{media:?}");

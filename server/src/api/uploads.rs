@@ -20,6 +20,13 @@ pub const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
 pub const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
 pub const X_HTTP_METHOD_OVERRIDE: HeaderName = HeaderName::from_static("x-http-method-override");
+// Raw bytes of an upload, in the OpenAPI document: any bytes, so no schema (`{}`; not
+// an array of integers, which no tus client sends, and nothing a fuzzer could call
+// schema-violating). No doc comment: it would become the schema's description.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Value)]
+pub struct UploadBytes(pub Vec<u8>);
+
 /// The PATCH body's media type.
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
@@ -147,7 +154,7 @@ pub async fn options() -> Response {
         ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
         ("Upload-Length" = u64, Header, maximum = 204800, description = "The upload's size in bytes, at most Tus-Max-Size (204800; more: 413)"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream",
+    request_body(content = UploadBytes, content_type = "application/offset+octet-stream",
         description = "Optional (creation-with-upload): the upload's first bytes, at most Upload-Length"),
     responses(
         (status = 201, description = "Created, holding the body's bytes (one transaction): Location names the upload (its id is a capability: keep it secret)",
@@ -156,9 +163,9 @@ pub async fn options() -> Response {
                 ("Upload-Offset" = u64, description = "With a body labelled application/offset+octet-stream: the bytes stored (its length)"),
                 ("Upload-Expires" = String, description = "HTTP-date; the upload is deleted after it"),
             )),
-        (status = 400, description = "Tus-Resumable or Upload-Length missing, or not a number", body = ikd_proto::wire::ApiError),
+        (status = 400, description = "Tus-Resumable or Upload-Length missing, or not a number, or the body longer than Upload-Length (detail.field upload-length; nothing created)", body = ikd_proto::wire::ApiError),
         (status = 412, description = "Tus-Resumable is not 1.0.0 (Tus-Version names what is spoken)", body = ikd_proto::wire::ApiError),
-        (status = 413, description = "Upload-Length above Tus-Max-Size, or the body longer than Upload-Length (nothing created)", body = ikd_proto::wire::ApiError),
+        (status = 413, description = "Upload-Length above Tus-Max-Size (nothing created)", body = ikd_proto::wire::ApiError),
         (status = 415, description = "A body whose Content-Type is not application/offset+octet-stream (nothing created)", body = ikd_proto::wire::ApiError),
         (status = 429, description = "Too many uploads from this address (detail.retry_after_secs)", body = ikd_proto::wire::ApiError),
     ))]
@@ -265,7 +272,7 @@ pub async fn head(
         ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "1.0.0 (missing: 400; another version: 412)"),
         ("Upload-Offset" = u64, Header, maximum = 204800, description = "Where the body goes: the offset stored now"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream",
+    request_body(content = UploadBytes, content_type = "application/offset+octet-stream",
         description = "The next bytes of the upload"),
     responses(
         (status = 204, description = "Stored (one transaction)",
