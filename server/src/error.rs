@@ -153,28 +153,31 @@ impl ApiErr {
     }
 }
 
+impl ApiErr {
+    /// 503 "Server sedang sibuk" with `Retry-After: secs`: a transient refusal the
+    /// client retries (a write that lost a race, an unavailable store).
+    fn busy(secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "internal",
+            "Server sedang sibuk. Silakan coba lagi.",
+        );
+        err.retry_after = Some(secs);
+        err
+    }
+}
+
 impl From<StoreError> for ApiErr {
     fn from(e: StoreError) -> Self {
         if matches!(e, StoreError::Conflict) {
             tracing::info!("record changed meanwhile");
-            let mut err = Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                "Server sedang sibuk. Silakan coba lagi.",
-            );
-            err.retry_after = Some(1);
+            let mut err = Self::busy(1);
             err.conflict = true;
             return err;
         }
         if e.is_unavailable() {
             unavailable_logged(&e);
-            let mut err = Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                "Server sedang sibuk. Silakan coba lagi.",
-            );
-            err.retry_after = Some(STORE_RETRY_AFTER_SECS);
-            return err;
+            return Self::busy(STORE_RETRY_AFTER_SECS);
         }
         tracing::error!(error = %e, "storage error");
         Self::internal()

@@ -47,14 +47,6 @@ pub fn key_of(id: &str) -> Option<String> {
     ok.then(|| sha256_hex(id.as_bytes()))
 }
 
-fn too_long() -> ApiErr {
-    ApiErr::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "Data melebihi panjang unggahan.",
-    )
-}
-
 fn gone() -> ApiErr {
     ApiErr::new(
         StatusCode::NOT_FOUND,
@@ -147,7 +139,11 @@ pub fn append(state: &AppState, id: &str, offset: u64, chunk: &[u8]) -> Result<A
             "Posisi unggahan tidak cocok.",
         )
         .detail(serde_json::json!({ "upload_offset": stored }))),
-        Append::TooLong => Err(too_long()),
+        Append::TooLong => Err(ApiErr::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Data melebihi panjang unggahan.",
+        )),
         Append::Gone => Err(gone()),
     }
 }

@@ -63,12 +63,9 @@ async fn tus_js_client_uploads_a_selfie_that_a_submit_uses() {
     assert_eq!(h.count("SELECT count(*) FROM uploads"), 0, "used up");
 }
 
-/// tus creation-with-upload: tus-js-client's `uploadDataDuringCreation` sends the first
-/// chunk in the creation's body; our server stores it with the upload (the 201 names
-/// the offset) and the PATCHes go on from there, through a proxy that counts every
-/// upload byte once.
-#[tokio::test]
-async fn tus_js_client_sends_its_first_chunk_with_the_creation() {
+/// tus-js-client's `upload.mjs` in 16 KB chunks, with `mode`, through a clean proxy in
+/// front of a fresh server: the harness, the proxy, the selfie and the script's JSON.
+async fn upload_via_clean_proxy(mode: &str) -> (Harness, FaultProxy, Vec<u8>, Value) {
     let h = Harness::start().await;
     let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
         .await
@@ -81,16 +78,31 @@ async fn tus_js_client_sends_its_first_chunk_with_the_creation() {
             endpoint.as_ref(),
             file.as_ref(),
             "16384".as_ref(),
-            "with-upload".as_ref(),
+            mode.as_ref(),
         ],
     )
     .await;
-    let total = jpeg.len() as u64;
-    let ends: Vec<u64> = (1..)
+    (h, proxy, jpeg, v)
+}
+
+/// The offsets after each 16 KB chunk of `total` bytes, the last one `total`.
+fn ends_of_16k_chunks(total: u64) -> Vec<u64> {
+    (1..)
         .map(|n| (n * 16384).min(total))
         .take_while(|&o| o < total)
         .chain([total])
-        .collect();
+        .collect()
+}
+
+/// tus creation-with-upload: tus-js-client's `uploadDataDuringCreation` sends the first
+/// chunk in the creation's body; our server stores it with the upload (the 201 names
+/// the offset) and the PATCHes go on from there, through a proxy that counts every
+/// upload byte once.
+#[tokio::test]
+async fn tus_js_client_sends_its_first_chunk_with_the_creation() {
+    let (h, proxy, jpeg, v) = upload_via_clean_proxy("with-upload").await;
+    let total = jpeg.len() as u64;
+    let ends = ends_of_16k_chunks(total);
     let expected: Vec<(String, u64, Option<u64>)> =
         std::iter::once(("POST".into(), 201, Some(ends[0])))
             .chain(ends[1..].iter().map(|&o| ("PATCH".into(), 204, Some(o))))
@@ -317,29 +329,10 @@ async fn tus_js_client_on_a_bad_link(profile: Profile) {
 /// line crosses the proxy) and stores exactly the selfie.
 #[tokio::test]
 async fn tus_js_client_with_method_override_sends_chunks_as_post() {
-    let h = Harness::start().await;
-    let proxy = FaultProxy::start(h.server.addr, Profile::Clean)
-        .await
-        .unwrap();
-    let (_tmp, file, jpeg) = selfie_file();
-    let endpoint = format!("{}/api/v1/uploads", proxy.url());
-    let v = node(
-        "upload.mjs",
-        &[
-            endpoint.as_ref(),
-            file.as_ref(),
-            "16384".as_ref(),
-            "override".as_ref(),
-        ],
-    )
-    .await;
+    let (h, proxy, jpeg, v) = upload_via_clean_proxy("override").await;
     let reqs = requests(&v["requests"]);
     let total = jpeg.len() as u64;
-    let chunks: Vec<u64> = (1..)
-        .map(|n| (n * 16384).min(total))
-        .take_while(|&o| o < total)
-        .chain([total])
-        .collect();
+    let chunks = ends_of_16k_chunks(total);
     let expected: Vec<(String, u64, Option<u64>)> = std::iter::once(("POST".into(), 201, None))
         .chain(chunks.iter().map(|&o| ("POST".into(), 204, Some(o))))
         .collect();

@@ -162,6 +162,16 @@ async fn token_status(
     (s, r.json().await.unwrap_or_default())
 }
 
+/// The pre-authorized code of an approved enrollment's credential offer.
+fn pac_of(st: ikd_core::wire::EnrollmentStatusResponse) -> String {
+    st.credential_offer
+        .unwrap()
+        .grants
+        .pre_authorized_code
+        .unwrap()
+        .pre_authorized_code
+}
+
 struct Submitted {
     id: String,
     token: SecretString,
@@ -247,16 +257,8 @@ async fn two_nodes_share_one_postgresql() {
     );
     let mail = smtp.next(MAIL_TIMEOUT).await.expect("Budi's mail");
     let budi_code = code_in(&mail);
-    let offer = |st: ikd_core::wire::EnrollmentStatusResponse| {
-        st.credential_offer
-            .unwrap()
-            .grants
-            .pre_authorized_code
-            .unwrap()
-            .pre_authorized_code
-    };
-    let siti_pac = offer(client_b.status(&siti.id, &siti.token).await.unwrap());
-    let budi_pac = offer(client_a.status(&budi.id, &budi.token).await.unwrap());
+    let siti_pac = pac_of(client_b.status(&siti.id, &siti.token).await.unwrap());
+    let budi_pac = pac_of(client_a.status(&budi.id, &budi.token).await.unwrap());
     let mut token_calls = 0;
 
     // Token on B, credential on A, refresh on B.
@@ -553,16 +555,7 @@ async fn a_node_rides_out_a_hung_and_a_restarted_postgresql() {
     );
     let mail = smtp.next(MAIL_TIMEOUT).await.expect("Siti's mail");
     let code = code_in(&mail);
-    let pac = client
-        .status(&siti.id, &siti.token)
-        .await
-        .unwrap()
-        .credential_offer
-        .unwrap()
-        .grants
-        .pre_authorized_code
-        .unwrap()
-        .pre_authorized_code;
+    let pac = pac_of(client.status(&siti.id, &siti.token).await.unwrap());
     let tokens = client.token(&pac, &SecretString::new(code)).await.unwrap();
     assert!(!tokens.access_token.expose().is_empty());
     pg.stop();
