@@ -84,15 +84,30 @@ pub fn router(state: SharedState) -> Router {
             state.clone(),
             crate::clientip::rewrite,
         ))
-        // Answers compressed (br, gzip) when the client accepts it: JSON shrinks;
-        // images (the desk QR PNG) and bodies under
-        // 32 bytes are left as they are (tower-http's default predicate).
+        // Answers compressed (br, gzip) when the client accepts it and they are worth
+        // it: `COMPRESS_FROM` bytes and up (a credential, the metadata, an enrollment's
+        // status, a status list). Images (the desk QR PNG) are left as they are.
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .br(true)
-                .gzip(true),
+                .gzip(true)
+                .compress_when(compress_when()),
         )
         .with_state(state)
+}
+
+/// Answers this size and up are compressed. Below it the encoding's framing and the
+/// `content-encoding` and `vary` headers cost about what they save (a token answer was
+/// 37 B longer compressed, a submit's 113 B: `docs/net/profiles.md`), and each brotli
+/// stream costs the node its buffers.
+pub const COMPRESS_FROM: u16 = 512;
+
+fn compress_when() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    SizeAbove::new(COMPRESS_FROM)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
 }
 
 /// The routes of a node of role `face` (`crate::config::Role::Face`): only `/healthz`
