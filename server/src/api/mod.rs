@@ -97,17 +97,15 @@ pub fn router(state: SharedState) -> Router {
 }
 
 /// Answers this size and up are compressed. Below it the encoding's framing and the
-/// `content-encoding` and `vary` headers cost about what they save (a token answer was
+/// `content-encoding` and `vary` headers cost as much as they save or more (a token answer was
 /// 37 B longer compressed, a submit's 113 B: `docs/net/profiles.md`), and each brotli
 /// stream costs the node its buffers.
 pub const COMPRESS_FROM: u16 = 512;
 
+/// tower-http's default predicate (no images, gRPC or SSE), with `COMPRESS_FROM`.
 fn compress_when() -> impl tower_http::compression::Predicate {
-    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
-    SizeAbove::new(COMPRESS_FROM)
-        .and(NotForContentType::GRPC)
-        .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE)
+    use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+    DefaultPredicate::new().and(SizeAbove::new(COMPRESS_FROM))
 }
 
 /// The routes of a node of role `face` (`crate::config::Role::Face`): only `/healthz`
