@@ -127,13 +127,9 @@ pub async fn login(
 /// The officer of a session id (the cookie's value), if the session is live.
 pub fn officer_of(state: &AppState, session_id: Option<&str>) -> Result<Officer, ApiErr> {
     let sid = session_id.ok_or_else(ApiErr::unauthorized)?;
-    let username = state
-        .store
-        .session(&sha256_hex(sid.as_bytes()), state.clock.now())?
-        .ok_or_else(ApiErr::unauthorized)?;
     state
         .store
-        .officer(&username)?
+        .session_officer(&sha256_hex(sid.as_bytes()), state.clock.now())?
         .ok_or_else(ApiErr::unauthorized)
 }
 

@@ -11,6 +11,11 @@
 //! With `LOAD_PG_STATS=1` as well (PostgreSQL), it prints the statements PostgreSQL ran
 //! in each step, per resident (pg_stat_statements).
 //!
+//! `LOAD_WARMUP=K` (scripts/load: 64): K other residents go through first, unmeasured,
+//! and their face checks finish, so the measured residents meet warm nodes (pools
+//! open, PostgreSQL's backends with their catalog and plan caches filled), as in
+//! service. Without it the measured burst is the fresh nodes' first.
+//!
 //! The selfie goes as the app sends it (`ikd_core::wallet`'s submit): a resumable
 //! upload first (tus: a creation carrying the first 16 KB, then PATCHes of up to 32
 //! and 64 KB, the client's `ChunkSize`; the 70 KB sample takes a creation and 2
@@ -65,8 +70,12 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(64);
+    let warmup: usize = std::env::var("LOAD_WARMUP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     // About 70 % of a synthetic population may enrol.
-    let population = (n * 2).max(400);
+    let population = ((n + warmup) * 2).max(400);
     let (target, officers) = Target::start(population, SEED, DESKS).await;
     let h = Arc::new(target);
     // Residents queue at DESKS desks; each desk shows one QR at a time.
@@ -76,7 +85,7 @@ async fn main() {
         .collect();
     let people = h.people.clone();
     assert!(
-        people.len() >= n,
+        people.len() >= n + warmup,
         "only {} eligible residents in the seed",
         people.len()
     );
@@ -98,37 +107,62 @@ async fn main() {
 
     let phased = std::env::var("LOAD_PHASED").is_ok_and(|v| v == "1");
     let upload = std::env::var("LOAD_SELFIE").as_deref() != Ok("inline");
+    let spawn =
+        |people: Vec<String>, tag: &'static str, gate: Option<Arc<tokio::sync::Barrier>>| {
+            // Made before the clock starts: the bench's own CPU stays small.
+            let keys: Vec<_> = people.iter().map(|_| device_key()).collect();
+            let mut tasks = Vec::new();
+            for (i, (nik, key)) in people.into_iter().zip(keys).enumerate() {
+                let (h, desk, mails, notify, gate) = (
+                    h.clone(),
+                    desks[i % DESKS].clone(),
+                    mails.clone(),
+                    notify.clone(),
+                    gate.clone(),
+                );
+                tasks.push(tokio::spawn(async move {
+                    let (officer, line) = &*desk;
+                    resident(
+                        &h,
+                        officer,
+                        line,
+                        &nik,
+                        &format!("{tag}{i}@example.com"),
+                        key,
+                        &mails,
+                        &notify,
+                        gate.as_deref(),
+                        upload,
+                    )
+                    .await
+                }));
+            }
+            tasks
+        };
+    // LOAD_WARMUP=K: K residents go through first, unmeasured, and their face checks
+    // finish: the nodes' pools, PostgreSQL's backends and their caches are then warm,
+    // as on a node that has served for a while. Without it, the first burst is measured.
+    let mut people = people.into_iter();
+    if warmup > 0 {
+        let started = Instant::now();
+        for t in spawn(people.by_ref().take(warmup).collect(), "pemanasan", None) {
+            t.await.unwrap();
+        }
+        faces_done(&h, warmup).await;
+        println!(
+            "[{}] warm-up: {warmup} residents first, unmeasured, in {:.2} s",
+            h.label,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let barrier = Arc::new(tokio::sync::Barrier::new(n + 1));
-    // Made before the clock starts: the bench's own CPU stays small.
-    let keys: Vec<_> = (0..n).map(|_| device_key()).collect();
     let cpu0 = h.cpu();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (i, (nik, key)) in people.into_iter().zip(keys).take(n).enumerate() {
-        let (h, desk, mails, notify) = (
-            h.clone(),
-            desks[i % DESKS].clone(),
-            mails.clone(),
-            notify.clone(),
-        );
-        let gate = phased.then(|| barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            let (officer, line) = &*desk;
-            resident(
-                &h,
-                officer,
-                line,
-                &nik,
-                &format!("warga{i}@example.com"),
-                key,
-                &mails,
-                &notify,
-                gate.as_deref(),
-                upload,
-            )
-            .await
-        }));
-    }
+    let tasks = spawn(
+        people.take(n).collect(),
+        "warga",
+        phased.then(|| barrier.clone()),
+    );
     let mut phases = Vec::new();
     let mut statements = Vec::new();
     if phased {
@@ -146,7 +180,7 @@ async fn main() {
             );
             barrier.wait().await;
             if k == 2 {
-                faces_done(&h, n).await;
+                faces_done(&h, warmup + n).await;
             }
         }
     }

@@ -64,6 +64,28 @@ async fn raced<T: Send + 'static>(
     request: impl std::future::Future<Output = T> + Send + 'static,
 ) -> (T, i64, i64) {
     let db = connect(url).await;
+    // The enrollment's face check recorded first: its verdict is a write of the
+    // enrollment too, and the race set up here must have one other writer only (on a
+    // busy machine the worker's write came in between, one revision more).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let open: i64 = db
+            .query_one(
+                "SELECT count(*) FROM face_checks WHERE enrollment_id = $1 AND status <> 'done'",
+                &[&id],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if open == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the face check was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let before = rev(&db, id).await;
     let mut other = connect(url).await;
     let tx = other.transaction().await.unwrap();

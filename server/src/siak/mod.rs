@@ -102,7 +102,7 @@ impl Siak for SimulatedSiak {
         {
             return Ok(p.clone());
         }
-        let photo = Arc::new(draw_photo(r));
+        let photo = Arc::new(draw_photo(r).map_err(SiakError::Unavailable)?);
         let mut c = self.photos.lock().unwrap_or_else(|p| p.into_inner());
         if c.len() > PHOTO_CACHE {
             c.clear();
@@ -113,8 +113,9 @@ impl Siak for SimulatedSiak {
 }
 
 /// The simulator's photo of a resident: a portrait seeded by the NIK, of their sex
-/// and birth year.
-fn draw_photo(r: &Resident) -> Vec<u8> {
+/// and birth year. A failed encoding (libjpeg-turbo without memory) is the register
+/// not answering.
+fn draw_photo(r: &Resident) -> Result<Vec<u8>, String> {
     let seed =
         u64::from_str_radix(&crate::crypto::sha256_hex(r.nik.as_bytes())[..16], 16).unwrap_or(0);
     let year: i32 = r
@@ -123,4 +124,5 @@ fn draw_photo(r: &Resident) -> Vec<u8> {
         .and_then(|y| y.parse().ok())
         .unwrap_or(2000);
     portrait::portrait_jpeg(seed, year, r.jenis_kelamin == vocabulary::PEREMPUAN)
+        .map_err(|e| format!("portrait: {e}"))
 }

@@ -441,6 +441,15 @@ pub trait Store:
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     fn session(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// The officer of the live session `hash`: [`Store::session`] then
+    /// [`Store::officer`]. PostgreSQL answers both in one statement (one round trip
+    /// on every officer request).
+    fn session_officer(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Officer>> {
+        match self.session(hash, now)? {
+            Some(username) => self.officer(&username),
+            None => Ok(None),
+        }
+    }
     /// The demo SMS gateway's outbox (`crate::sms::DevOutboxSms`): keeps one message.
     fn push_sms(&self, sms: &OutboxMail) -> StoreResult<()>;
     /// Every message of the demo SMS gateway, oldest first.

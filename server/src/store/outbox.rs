@@ -226,24 +226,20 @@ pub fn enqueue_sqlite(conn: &Connection, m: &Mail, now: DateTime<Utc>) -> StoreR
     Ok(())
 }
 
-/// Queues `m` on PostgreSQL (inside the caller's transaction).
+/// Queues `m` on PostgreSQL (inside the caller's transaction), in one statement: a
+/// mail that carries a code first supersedes the enrollment's pending code mails, as
+/// [`enqueue_sqlite`] does in two.
 pub async fn enqueue_pg<C: GenericClient>(c: &C, m: &Mail, now: DateTime<Utc>) -> StoreResult<()> {
-    if let (Some(id), true) = (&m.enrollment_id, m.purpose.carries_code()) {
-        c.execute(
-            &c.prepare_cached(
-                "UPDATE outbox SET status = 'superseded', body = '' WHERE enrollment_id = $1
-               AND status = 'pending' AND purpose IN ('activation', 'reauth')",
-            )
-            .await?,
-            &[id],
-        )
-        .await?;
-    }
+    let supersede = m.enrollment_id.is_some() && m.purpose.carries_code();
     c.execute(
         &c.prepare_cached(
-            "INSERT INTO outbox (to_addr, subject, body, sent_at, status, purpose, enrollment_id,
-           attempts, next_at, created_at)
-         VALUES ($1, $2, $3, '', 'pending', $4, $5, 0, $6, $6)",
+            "WITH superseded AS (
+               UPDATE outbox SET status = 'superseded', body = ''
+               WHERE $7 AND enrollment_id = $5 AND status = 'pending'
+                 AND purpose IN ('activation', 'reauth'))
+             INSERT INTO outbox (to_addr, subject, body, sent_at, status, purpose, enrollment_id,
+               attempts, next_at, created_at)
+             VALUES ($1, $2, $3, '', 'pending', $4, $5, 0, $6, $6)",
         )
         .await?,
         &[
@@ -254,6 +250,7 @@ pub async fn enqueue_pg<C: GenericClient>(c: &C, m: &Mail, now: DateTime<Utc>) -
             &m.purpose.as_str(),
             &m.enrollment_id,
             &now,
+            &supersede,
         ],
     )
     .await?;
@@ -466,10 +463,14 @@ impl OutboxStore for PgStore {
         let rev = self.run(move |pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
-            super::postgres::write_enrollment(&tx, &e2, false).await?;
-            for m in &mails {
-                enqueue_pg(&tx, m, now).await?;
-            }
+            // Pipelined (one round trip for the enrollment and its mails): a refused
+            // compare-and-swap drops the transaction unfinished, rolled back.
+            tokio::try_join!(super::postgres::write_enrollment(&tx, &e2, false), async {
+                for m in &mails {
+                    enqueue_pg(&tx, m, now).await?;
+                }
+                Ok(())
+            })?;
             tx.commit().await?;
             Ok(e2.rev.get())
         })?;

@@ -266,6 +266,13 @@ async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
     Ok(())
 }
 
+/// An enrollment's update, a compare-and-swap on its revision (`$7`): no row changed
+/// when another write came first.
+const UPDATE_ENROLLMENT: &str =
+    "UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
+   data = $6, rev = rev + 1
+ WHERE id = $1 AND rev = $7";
+
 pub(super) async fn write_enrollment<C: GenericClient>(
     c: &C,
     e: &Enrollment,
@@ -284,10 +291,16 @@ pub(super) async fn write_enrollment<C: GenericClient>(
         let rev = e.rev.get();
         let n = c
             .execute(
-                &c.prepare_cached("UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
-                   data = $6, rev = rev + 1
-                 WHERE id = $1 AND rev = $7").await?,
-                &[&e.id, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &data, &rev],
+                &c.prepare_cached(UPDATE_ENROLLMENT).await?,
+                &[
+                    &e.id,
+                    &status_str(e.status),
+                    &e.desk_id,
+                    &e.offer_hash,
+                    &e.scanned_at,
+                    &data,
+                    &rev,
+                ],
             )
             .await?;
         if n == 0 {
@@ -299,12 +312,14 @@ pub(super) async fn write_enrollment<C: GenericClient>(
     Ok(())
 }
 
-/// Inserts `e` (and its queued face check) with the finished upload `key`'s bytes as
-/// its selfie, deleting the upload, in the caller's transaction: false (nothing written)
-/// when the upload is gone, unfinished or expired at `now`. One statement for both: the
-/// DELETE locks the upload's row (a concurrent submit of the same upload waits, then
-/// finds it gone), and the INSERT assembles the chunks from the statement's snapshot,
-/// where the chunks the DELETE cascades to are still visible.
+/// Inserts `e` and its queued face checks with the finished upload `key`'s bytes as
+/// its selfie, deleting the upload: false (nothing written) when the upload is gone,
+/// unfinished or expired at `now`. One statement for all three (atomic without a
+/// transaction around it, one round trip): the DELETE locks the upload's row (a
+/// concurrent submit of the same upload waits, then finds it gone), the INSERT
+/// assembles the chunks from the statement's snapshot, where the chunks the DELETE
+/// cascades to are still visible, and the face checks are queued as
+/// [`super::facequeue::queue_pg`] queues them.
 pub(super) async fn insert_enrollment_using_upload<C: GenericClient>(
     c: &C,
     e: &Enrollment,
@@ -312,15 +327,24 @@ pub(super) async fn insert_enrollment_using_upload<C: GenericClient>(
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let data = to_json(e)?;
-    let n = c
-        .execute(
+    let purposes: Vec<&str> = super::FacePurpose::pending_in(e)
+        .map(super::FacePurpose::as_str)
+        .collect();
+    let n: i64 = c
+        .query_one(
             &c.prepare_cached(
                 "WITH gone AS (DELETE FROM uploads WHERE key = $8 AND expires_at > $9 \
-                   AND received = length RETURNING key) \
-                 INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev) \
-                 SELECT $1, $2, $3, $4, $5, $6, COALESCE((SELECT string_agg(u.data, ''::bytea \
-                   ORDER BY u.off) FROM upload_chunks u WHERE u.key = gone.key), ''::bytea), $7, 1 \
-                 FROM gone",
+                   AND received = length RETURNING key), \
+                 ins AS (INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev) \
+                   SELECT $1, $2, $3, $4, $5, $6, COALESCE((SELECT string_agg(u.data, ''::bytea \
+                     ORDER BY u.off) FROM upload_chunks u WHERE u.key = gone.key), ''::bytea), $7, 1 \
+                   FROM gone RETURNING id), \
+                 q AS (INSERT INTO face_checks (enrollment_id, purpose, status, attempts, next_at) \
+                   SELECT ins.id, p, 'pending', 0, $10 FROM ins, unnest($11::text[]) AS p \
+                   ON CONFLICT (enrollment_id, purpose) DO UPDATE \
+                     SET status = 'pending', attempts = 0, next_at = EXCLUDED.next_at, claim = NULL \
+                     WHERE face_checks.status = 'done') \
+                 SELECT count(*) FROM ins",
             )
             .await?,
             &[
@@ -333,14 +357,16 @@ pub(super) async fn insert_enrollment_using_upload<C: GenericClient>(
                 &data,
                 &key,
                 &now,
+                &Utc::now(),
+                &purposes,
             ],
         )
-        .await?;
+        .await?
+        .try_get(0)?;
     if n == 0 {
         return Ok(false);
     }
     e.rev.set(1);
-    super::facequeue::queue_pg(c, e, Utc::now()).await?;
     Ok(true)
 }
 
@@ -375,6 +401,47 @@ async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> 
     )
     .await?;
     Ok(())
+}
+
+/// Several tokens in one statement ([`TokenColumns`]).
+const INSERT_TOKENS: &str = "INSERT INTO tokens (hash, kind, device_thumb, nik, enrollment_id, expires_at, dpop_jkt)
+ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])";
+
+/// Token rows as columns, the parameters of [`INSERT_TOKENS`].
+struct TokenColumns {
+    hash: Vec<String>,
+    kind: Vec<&'static str>,
+    device_thumb: Vec<String>,
+    nik: Vec<String>,
+    enrollment_id: Vec<String>,
+    expires_at: Vec<DateTime<Utc>>,
+    dpop_jkt: Vec<Option<String>>,
+}
+
+impl TokenColumns {
+    fn of(tokens: &[TokenRow]) -> Self {
+        Self {
+            hash: tokens.iter().map(|t| t.hash.clone()).collect(),
+            kind: tokens.iter().map(|t| kind_str(t.kind)).collect(),
+            device_thumb: tokens.iter().map(|t| t.device_thumb.clone()).collect(),
+            nik: tokens.iter().map(|t| t.nik.clone()).collect(),
+            enrollment_id: tokens.iter().map(|t| t.enrollment_id.clone()).collect(),
+            expires_at: tokens.iter().map(|t| t.expires_at).collect(),
+            dpop_jkt: tokens.iter().map(|t| t.dpop_jkt.clone()).collect(),
+        }
+    }
+
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 7] {
+        [
+            &self.hash,
+            &self.kind,
+            &self.device_thumb,
+            &self.nik,
+            &self.enrollment_id,
+            &self.expires_at,
+            &self.dpop_jkt,
+        ]
+    }
 }
 
 /// Sets the status entries of every credential of the devices matched by the
@@ -695,21 +762,36 @@ impl Store for PgStore {
         let r = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
-            tx.execute(
-                &tx.prepare_cached("INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING").await?,
-                &[&nonce, &e2.id],
-            )
-            .await?;
-            let used_by: String = tx
-                .query_one(&tx.prepare_cached("SELECT enrollment_id FROM qr_uses WHERE nonce = $1").await?, &[&nonce])
-                .await?
-                .get(0);
-            if used_by != e2.id {
+            let (use_qr, used_by, mark_used, update) = tokio::try_join!(
+                tx.prepare_cached("INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING"),
+                tx.prepare_cached("SELECT enrollment_id FROM qr_uses WHERE nonce = $1"),
+                tx.prepare_cached("UPDATE desk_qrs SET used = true WHERE nonce = $1"),
+                tx.prepare_cached(UPDATE_ENROLLMENT),
+            )?;
+            let data = to_json(&e2)?;
+            let (rev, status) = (e2.rev.get(), status_str(e2.status));
+            let update_p: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
+                [&e2.id, &status, &e2.desk_id, &e2.offer_hash, &e2.scanned_at, &data, &rev];
+            // Pipelined (one round trip): the QR's use claimed, its owner read back, the
+            // desk's QR marked used and the enrollment written (a compare-and-swap).
+            // When the QR was another enrollment's, or the enrollment changed meanwhile,
+            // the transaction is dropped unfinished: rolled back, nothing kept.
+            let use_p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&nonce, &e2.id];
+            let nonce_p: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&nonce];
+            let (_, owner, _, updated) = tokio::try_join!(
+                tx.execute(&use_qr, &use_p),
+                tx.query_one(&used_by, &nonce_p),
+                tx.execute(&mark_used, &nonce_p),
+                tx.execute(&update, &update_p),
+            )?;
+            if owner.try_get::<_, String>(0)? != e2.id {
                 return Ok(None);
             }
-            tx.execute(&tx.prepare_cached("UPDATE desk_qrs SET used = true WHERE nonce = $1").await?, &[&nonce])
-                .await?;
-            write_enrollment(&tx, &e2, false).await?;
+            if updated == 0 {
+                return Err(StoreError::Conflict);
+            }
+            e2.rev.set(rev + 1);
+            super::facequeue::queue_pg(&tx, &e2, Utc::now()).await?;
             tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
@@ -748,38 +830,53 @@ impl Store for PgStore {
         let rev = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
-            write_enrollment(&tx, &e2, false).await?;
-            tx.execute(
-                &tx.prepare_cached(&format!(
-                    "{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active' AND thumb <> $2)"
-                )).await?,
-                &[&device.nik, &device.thumb],
-            )
-            .await?;
-            tx.execute(
-                &tx.prepare_cached("UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2").await?,
-                &[&device.nik, &device.thumb],
-            )
-            .await?;
-            tx.execute(
-                &tx.prepare_cached("INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
+            let data = to_json(&e2)?;
+            let jwk = to_json(&device.jwk)?;
+            let rev = e2.rev.get();
+            let invalidate_sql =
+                format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active' AND thumb <> $2)");
+            let (update, invalidate, revoke, insert_device, insert_tokens) = tokio::try_join!(
+                tx.prepare_cached(UPDATE_ENROLLMENT),
+                tx.prepare_cached(&invalidate_sql),
+                tx.prepare_cached("UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2"),
+                tx.prepare_cached("INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (thumb) DO UPDATE SET enrollment_id = excluded.enrollment_id,
                    created_at = excluded.created_at
-                 WHERE devices.nik = excluded.nik AND devices.status = 'active'").await?,
-                &[
-                    &device.thumb,
-                    &device.nik,
-                    &device.enrollment_id,
-                    &to_json(&device.jwk)?,
-                    &device.status.as_str(),
-                    &device.created_at,
-                ],
-            )
-            .await?;
-            for t in &tokens {
-                insert_token(&tx, t).await?;
+                 WHERE devices.nik = excluded.nik AND devices.status = 'active'"),
+                tx.prepare_cached(INSERT_TOKENS),
+            )?;
+            let cols = TokenColumns::of(&tokens);
+            // The five statements pipelined: sent together, run by PostgreSQL in this
+            // order inside the transaction, answered in one round trip. The first
+            // error aborts the transaction (dropped unfinished: rolled back).
+            let status = status_str(e2.status);
+            let device_status = device.status.as_str();
+            let update_p: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
+                [&e2.id, &status, &e2.desk_id, &e2.offer_hash, &e2.scanned_at, &data, &rev];
+            let others_p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+                [&device.nik, &device.thumb];
+            let device_p: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+                &device.thumb,
+                &device.nik,
+                &device.enrollment_id,
+                &jwk,
+                &device_status,
+                &device.created_at,
+            ];
+            let tokens_p = cols.params();
+            let (updated, ..) = tokio::try_join!(
+                tx.execute(&update, &update_p),
+                tx.execute(&invalidate, &others_p),
+                tx.execute(&revoke, &others_p),
+                tx.execute(&insert_device, &device_p),
+                tx.execute(&insert_tokens, &tokens_p),
+            )?;
+            if updated == 0 {
+                return Err(StoreError::Conflict);
             }
+            e2.rev.set(rev + 1);
+            super::facequeue::queue_pg(&tx, &e2, Utc::now()).await?;
             let now = Utc::now();
             for m in &mails {
                 super::outbox::enqueue_pg(&tx, m, now).await?;
@@ -994,25 +1091,28 @@ impl Store for PgStore {
         let row = row.clone();
         let idx = idx_i64(row.idx)?;
         self.run(move |pool| async move {
-            let mut c = pool.get().await.map_err(pool_err)?;
-            let tx = c.transaction().await?;
-            let n = tx
-                .execute(
-                    &tx.prepare_cached("INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
-                     VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (idx) DO NOTHING").await?,
+            let c = pool.get().await.map_err(pool_err)?;
+            // One statement (atomic without a transaction around it, and one round
+            // trip): the row inserted, and only if it was, the holder's earlier
+            // credential of this type invalidated.
+            let n: i64 = c
+                .query_one(
+                    &c.prepare_cached(
+                        "WITH ins AS (
+                           INSERT INTO credentials (idx, nik, vct, device_thumb, status, issued_at)
+                           VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (idx) DO NOTHING RETURNING idx),
+                         old AS (
+                           UPDATE credentials SET status = 1
+                           WHERE nik = $2 AND vct = $3 AND status = 0 AND idx <> $1
+                             AND EXISTS (SELECT 1 FROM ins))
+                         SELECT count(*) FROM ins",
+                    )
+                    .await?,
                     &[&idx, &row.nik, &row.vct, &row.device_thumb, &row.issued_at],
                 )
-                .await?;
-            if n == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                &tx.prepare_cached("UPDATE credentials SET status = 1 WHERE nik = $1 AND vct = $2 AND status = 0 AND idx <> $3").await?,
-                &[&row.nik, &row.vct, &idx],
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(true)
+                .await?
+                .try_get(0)?;
+            Ok(n > 0)
         })
     }
 
@@ -1242,6 +1342,33 @@ impl Store for PgStore {
                 )
                 .await?;
             Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn session_officer(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Officer>> {
+        if unstorable(hash) {
+            return Ok(None);
+        }
+        let h = hash.to_owned();
+        self.run(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    &c.prepare_cached(
+                        "SELECT o.username, o.password_hash, o.desk_id, o.desk_name
+                         FROM sessions s JOIN officers o ON o.username = s.username
+                         WHERE s.hash = $1 AND s.expires_at > $2",
+                    )
+                    .await?,
+                    &[&h, &now],
+                )
+                .await?;
+            Ok(row.map(|r| Officer {
+                username: r.get(0),
+                password_hash: r.get(1),
+                desk_id: r.get(2),
+                desk_name: r.get(3),
+            }))
         })
     }
 

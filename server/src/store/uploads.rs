@@ -548,17 +548,16 @@ impl UploadStore for PgStore {
         }
         let (e2, key) = (e.clone(), key.to_owned());
         let done = self.run(move |pool| async move {
-            let mut c = pool.get().await.map_err(super::postgres::pool_err)?;
-            let tx = c.transaction().await?;
+            let c = pool.get().await.map_err(super::postgres::pool_err)?;
             // One statement: the upload deleted (a concurrent submit of the same upload
-            // waits on its row and then finds it gone) and the enrollment inserted with
-            // the upload's bytes, assembled here: the selfie never comes to the node.
-            // Both parts read the statement's snapshot, so the chunks the upload's
-            // deletion cascades to are still there for the INSERT to read.
-            if !super::postgres::insert_enrollment_using_upload(&tx, &e2, &key, now).await? {
+            // waits on its row and then finds it gone), the enrollment inserted with
+            // the upload's bytes, assembled here (the selfie never comes to the node),
+            // and its face check queued. All parts read the statement's snapshot, so
+            // the chunks the upload's deletion cascades to are still there for the
+            // INSERT to read.
+            if !super::postgres::insert_enrollment_using_upload(&c, &e2, &key, now).await? {
                 return Ok(None);
             }
-            tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
         let Some(rev) = done else {
