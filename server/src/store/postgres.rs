@@ -266,50 +266,63 @@ async fn migrate(pool: &Pool, upto: usize) -> StoreResult<()> {
     Ok(())
 }
 
-/// An enrollment's update, a compare-and-swap on its revision (`$7`): no row changed
-/// when another write came first.
-const UPDATE_ENROLLMENT: &str =
-    "UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
-   data = $6, rev = rev + 1
- WHERE id = $1 AND rev = $7";
-
 pub(super) async fn write_enrollment<C: GenericClient>(
     c: &C,
     e: &Enrollment,
     insert: bool,
 ) -> StoreResult<()> {
-    let data = to_json(e)?;
-    if insert {
-        c.execute(
-            &c.prepare_cached("INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)").await?,
-            &[&e.id, &e.nik, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &e.selfie, &data],
-        )
-        .await?;
-        e.rev.set(1);
-    } else {
-        let rev = e.rev.get();
-        let n = c
-            .execute(
-                &c.prepare_cached(UPDATE_ENROLLMENT).await?,
-                &[
-                    &e.id,
-                    &status_str(e.status),
-                    &e.desk_id,
-                    &e.offer_hash,
-                    &e.scanned_at,
-                    &data,
-                    &rev,
-                ],
-            )
-            .await?;
-        if n == 0 {
-            return Err(StoreError::Conflict);
-        }
-        e.rev.set(rev + 1);
+    if !insert {
+        return update_enrollment(c, e).await;
     }
+    let data = to_json(e)?;
+    c.execute(
+        &c.prepare_cached("INSERT INTO enrollments (id, nik, status, desk_id, offer_hash, scanned_at, selfie, data, rev)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)").await?,
+        &[&e.id, &e.nik, &status_str(e.status), &e.desk_id, &e.offer_hash, &e.scanned_at, &e.selfie, &data],
+    )
+    .await?;
+    e.rev.set(1);
     super::facequeue::queue_pg(c, e, Utc::now()).await?;
     Ok(())
+}
+
+/// Writes an existing enrollment: a compare-and-swap on its revision
+/// ([`StoreError::Conflict`] when another write came first), then its face checks
+/// queued. Its `UPDATE` is sent at the first poll (the statement is cached after a
+/// connection's first use), so it can go in a pipelined batch (`tokio::try_join!`).
+async fn update_enrollment<C: GenericClient>(c: &C, e: &Enrollment) -> StoreResult<()> {
+    let data = to_json(e)?;
+    let rev = e.rev.get();
+    let n = c
+        .execute(
+            &c.prepare_cached(
+                "UPDATE enrollments SET status = $2, desk_id = $3, offer_hash = $4, scanned_at = $5,
+                   data = $6, rev = rev + 1
+                 WHERE id = $1 AND rev = $7",
+            )
+            .await?,
+            &[
+                &e.id,
+                &status_str(e.status),
+                &e.desk_id,
+                &e.offer_hash,
+                &e.scanned_at,
+                &data,
+                &rev,
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    e.rev.set(rev + 1);
+    super::facequeue::queue_pg(c, e, Utc::now()).await?;
+    Ok(())
+}
+
+/// A statement's future with the store's error, to join with [`update_enrollment`].
+async fn pg<T>(f: impl Future<Output = Result<T, tokio_postgres::Error>>) -> StoreResult<T> {
+    Ok(f.await?)
 }
 
 /// Inserts `e` and its queued face checks with the finished upload `key`'s bytes as
@@ -401,6 +414,16 @@ async fn insert_token<C: GenericClient>(c: &C, t: &TokenRow) -> StoreResult<()> 
     )
     .await?;
     Ok(())
+}
+
+/// An officer from `SELECT username, password_hash, desk_id, desk_name`.
+fn officer_of_row(r: &tokio_postgres::Row) -> StoreResult<Officer> {
+    Ok(Officer {
+        username: r.try_get(0)?,
+        password_hash: r.try_get(1)?,
+        desk_id: r.try_get(2)?,
+        desk_name: r.try_get(3)?,
+    })
 }
 
 /// Several tokens in one statement ([`TokenColumns`]).
@@ -762,36 +785,26 @@ impl Store for PgStore {
         let r = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
-            let (use_qr, used_by, mark_used, update) = tokio::try_join!(
+            let (use_qr, used_by, mark_used) = tokio::try_join!(
                 tx.prepare_cached("INSERT INTO qr_uses (nonce, enrollment_id) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING"),
                 tx.prepare_cached("SELECT enrollment_id FROM qr_uses WHERE nonce = $1"),
                 tx.prepare_cached("UPDATE desk_qrs SET used = true WHERE nonce = $1"),
-                tx.prepare_cached(UPDATE_ENROLLMENT),
             )?;
-            let data = to_json(&e2)?;
-            let (rev, status) = (e2.rev.get(), status_str(e2.status));
-            let update_p: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
-                [&e2.id, &status, &e2.desk_id, &e2.offer_hash, &e2.scanned_at, &data, &rev];
             // Pipelined (one round trip): the QR's use claimed, its owner read back, the
             // desk's QR marked used and the enrollment written (a compare-and-swap).
             // When the QR was another enrollment's, or the enrollment changed meanwhile,
             // the transaction is dropped unfinished: rolled back, nothing kept.
             let use_p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&nonce, &e2.id];
             let nonce_p: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&nonce];
-            let (_, owner, _, updated) = tokio::try_join!(
-                tx.execute(&use_qr, &use_p),
-                tx.query_one(&used_by, &nonce_p),
-                tx.execute(&mark_used, &nonce_p),
-                tx.execute(&update, &update_p),
+            let (_, owner, _, ()) = tokio::try_join!(
+                pg(tx.execute(&use_qr, &use_p)),
+                pg(tx.query_one(&used_by, &nonce_p)),
+                pg(tx.execute(&mark_used, &nonce_p)),
+                update_enrollment(&tx, &e2),
             )?;
             if owner.try_get::<_, String>(0)? != e2.id {
                 return Ok(None);
             }
-            if updated == 0 {
-                return Err(StoreError::Conflict);
-            }
-            e2.rev.set(rev + 1);
-            super::facequeue::queue_pg(&tx, &e2, Utc::now()).await?;
             tx.commit().await?;
             Ok(Some(e2.rev.get()))
         })?;
@@ -830,13 +843,10 @@ impl Store for PgStore {
         let rev = self.run(|pool| async move {
             let mut c = pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
-            let data = to_json(&e2)?;
             let jwk = to_json(&device.jwk)?;
-            let rev = e2.rev.get();
             let invalidate_sql =
                 format!("{INVALIDATE_CREDENTIALS_OF} nik = $1 AND status = 'active' AND thumb <> $2)");
-            let (update, invalidate, revoke, insert_device, insert_tokens) = tokio::try_join!(
-                tx.prepare_cached(UPDATE_ENROLLMENT),
+            let (invalidate, revoke, insert_device, insert_tokens) = tokio::try_join!(
                 tx.prepare_cached(&invalidate_sql),
                 tx.prepare_cached("UPDATE devices SET status = 'revoked' WHERE nik = $1 AND status = 'active' AND thumb <> $2"),
                 tx.prepare_cached("INSERT INTO devices (thumb, nik, enrollment_id, jwk, status, created_at)
@@ -847,13 +857,7 @@ impl Store for PgStore {
                 tx.prepare_cached(INSERT_TOKENS),
             )?;
             let cols = TokenColumns::of(&tokens);
-            // The five statements pipelined: sent together, run by PostgreSQL in this
-            // order inside the transaction, answered in one round trip. The first
-            // error aborts the transaction (dropped unfinished: rolled back).
-            let status = status_str(e2.status);
             let device_status = device.status.as_str();
-            let update_p: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
-                [&e2.id, &status, &e2.desk_id, &e2.offer_hash, &e2.scanned_at, &data, &rev];
             let others_p: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
                 [&device.nik, &device.thumb];
             let device_p: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
@@ -865,18 +869,17 @@ impl Store for PgStore {
                 &device.created_at,
             ];
             let tokens_p = cols.params();
-            let (updated, ..) = tokio::try_join!(
-                tx.execute(&update, &update_p),
-                tx.execute(&invalidate, &others_p),
-                tx.execute(&revoke, &others_p),
-                tx.execute(&insert_device, &device_p),
-                tx.execute(&insert_tokens, &tokens_p),
+            // The five statements pipelined: sent together, run by PostgreSQL in this
+            // order inside the transaction (the invalidation reads the devices the
+            // revocation then changes), answered in one round trip. The first error
+            // aborts the transaction (dropped unfinished: rolled back).
+            tokio::try_join!(
+                update_enrollment(&tx, &e2),
+                pg(tx.execute(&invalidate, &others_p)),
+                pg(tx.execute(&revoke, &others_p)),
+                pg(tx.execute(&insert_device, &device_p)),
+                pg(tx.execute(&insert_tokens, &tokens_p)),
             )?;
-            if updated == 0 {
-                return Err(StoreError::Conflict);
-            }
-            e2.rev.set(rev + 1);
-            super::facequeue::queue_pg(&tx, &e2, Utc::now()).await?;
             let now = Utc::now();
             for m in &mails {
                 super::outbox::enqueue_pg(&tx, m, now).await?;
@@ -1295,12 +1298,7 @@ impl Store for PgStore {
                     &[&u],
                 )
                 .await?;
-            Ok(row.map(|r| Officer {
-                username: r.get(0),
-                password_hash: r.get(1),
-                desk_id: r.get(2),
-                desk_name: r.get(3),
-            }))
+            row.as_ref().map(officer_of_row).transpose()
         })
     }
 
@@ -1363,12 +1361,7 @@ impl Store for PgStore {
                     &[&h, &now],
                 )
                 .await?;
-            Ok(row.map(|r| Officer {
-                username: r.get(0),
-                password_hash: r.get(1),
-                desk_id: r.get(2),
-                desk_name: r.get(3),
-            }))
+            row.as_ref().map(officer_of_row).transpose()
         })
     }
 
