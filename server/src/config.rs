@@ -278,6 +278,9 @@ pub struct Config {
     /// and connecting included; past it the request is answered 503 with
     /// `Retry-After` (default [`crate::store::STORE_TIMEOUT`], 10 s).
     pub store_timeout: std::time::Duration,
+    /// Connections in this node's PostgreSQL pool (None: two per core of the node,
+    /// [`crate::store::postgres::default_pool_size`]). Unused on SQLite.
+    pub database_pool_size: Option<std::num::NonZeroUsize>,
     pub outbox: OutboxConfig,
     /// Run this node's queue workers (the mail queue's, the face checks'). Always on
     /// from a config file; tests turn it off to play a node that leaves the queues to
@@ -304,6 +307,7 @@ impl Config {
             issuer_certificates: None,
             database_url: None,
             store_timeout: crate::store::STORE_TIMEOUT,
+            database_pool_size: None,
             outbox: OutboxConfig::default(),
             workers: true,
             role: Role::All,
@@ -335,6 +339,9 @@ pub struct FileConfig {
     /// See [`Config::store_timeout`], in milliseconds (default 10000).
     #[serde(default)]
     pub store_timeout_ms: Option<u64>,
+    /// See [`Config::database_pool_size`] (at least 1; default two per core).
+    #[serde(default)]
+    pub database_pool_size: Option<std::num::NonZeroUsize>,
     /// `[outbox]`: the mail queue's retries and polling.
     #[serde(default)]
     pub outbox: OutboxConfig,
@@ -366,6 +373,7 @@ impl FileConfig {
                 .store_timeout_ms
                 .map(std::time::Duration::from_millis)
                 .unwrap_or(crate::store::STORE_TIMEOUT),
+            database_pool_size: self.database_pool_size,
             outbox: self.outbox,
             workers: true,
             role: self.role,
@@ -415,6 +423,18 @@ password = "p4ss"
         .unwrap()
         .into_config();
         assert_eq!(c.store_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(c.database_pool_size, None, "two per core, unless set");
+        let c = FileConfig::from_toml(
+            "addr = \"127.0.0.1:0\"\ndata_dir = \"/tmp/x\"\ndatabase_pool_size = 6\n",
+        )
+        .unwrap()
+        .into_config();
+        assert_eq!(c.database_pool_size.map(|n| n.get()), Some(6));
+        let zero = FileConfig::from_toml(
+            "addr = \"127.0.0.1:0\"\ndata_dir = \"/tmp/x\"\ndatabase_pool_size = 0\n",
+        )
+        .unwrap_err();
+        assert!(zero.contains("database_pool_size"), "{zero}");
     }
 
     #[test]

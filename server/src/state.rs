@@ -99,6 +99,7 @@ pub fn open_state(config: &Config, issuer: String) -> Result<AppState, ServerErr
         config.database_url.as_deref(),
         &config.data_dir.join("ikd-server.sqlite3"),
         config.store_timeout,
+        config.database_pool_size.map(std::num::NonZeroUsize::get),
     )?;
     let issuer_key = crypto::load_or_create_issuer_key(&config.data_dir)?;
     let hmac_key = crypto::load_or_create_hmac_key(&config.data_dir)?;

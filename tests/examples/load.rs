@@ -9,7 +9,12 @@
 //! all the others before each step (so the steps do not overlap), and the nodes' CPU
 //! between two barriers is that step's. Its latencies are not the journey's.
 //! With `LOAD_PG_STATS=1` as well (PostgreSQL), it prints the statements PostgreSQL ran
-//! in each step, per resident (pg_stat_statements).
+//! in each step, per resident, with PostgreSQL's time executing and planning each, per
+//! call (pg_stat_statements, `track_planning`).
+//!
+//! `LOAD_PG_POOL=K` sets the nodes' PostgreSQL pools (`database_pool_size`; default two
+//! per core), `LOAD_PG_OPTS` adds PostgreSQL server options (`-c name=value …`), for
+//! experiments; `scripts/load-ab` runs setups like these alternately.
 //!
 //! `LOAD_WARMUP=K` (scripts/load: 64): K other residents go through first, unmeasured,
 //! and their face checks finish, so the measured residents meet warm nodes (pools
@@ -238,14 +243,24 @@ async fn main() {
         let Some(Some(stmts)) = statements.get(k + 1) else {
             continue;
         };
-        let total: u64 = stmts.iter().map(|(c, _)| c).sum();
+        let total: u64 = stmts.iter().map(|st| st.calls).sum();
+        let exec: u64 = stmts.iter().map(|st| st.exec_us).sum();
+        let plan: u64 = stmts.iter().map(|st| st.plan_us).sum();
         println!(
-            "statements in {s}: {:.1} per resident ({total} in all)",
-            total as f64 / n as f64
+            "statements in {s}: {:.1} per resident ({total} in all); PostgreSQL executing {:.2} ms and planning {:.2} ms per resident",
+            total as f64 / n as f64,
+            exec as f64 / 1000.0 / n as f64,
+            plan as f64 / 1000.0 / n as f64
         );
-        for (c, q) in stmts.iter().take(16) {
-            let q: String = q.chars().take(110).collect();
-            println!("  {:>6.2} {q}", *c as f64 / n as f64);
+        println!("  {:>6} {:>8} {:>8}", "calls", "exec µs", "plan µs");
+        for st in stmts.iter().take(16) {
+            let q: String = st.query.chars().take(96).collect();
+            println!(
+                "  {:>6.2} {:>8.1} {:>8.1} {q}",
+                st.calls as f64 / n as f64,
+                st.exec_us as f64 / st.calls.max(1) as f64,
+                st.plan_us as f64 / st.calls.max(1) as f64
+            );
         }
     }
 }

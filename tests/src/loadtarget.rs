@@ -33,6 +33,15 @@ impl Drop for Node {
     }
 }
 
+/// One statement's line in pg_stat_statements (LOAD_PG_STATS): how often it ran, and
+/// PostgreSQL's time executing and planning it, in all (µs).
+pub struct PgStatement {
+    pub calls: u64,
+    pub exec_us: u64,
+    pub plan_us: u64,
+    pub query: String,
+}
+
 pub struct Target {
     /// One base URL per node.
     pub bases: Vec<String>,
@@ -86,12 +95,18 @@ fn server_binary() -> PathBuf {
 /// configured by default.
 fn config_text(port: u16, data: &Path, issuer: &str, smtp_port: u16) -> String {
     let big = 100_000;
+    // LOAD_PG_POOL=K: the nodes' PostgreSQL pools (default: two per core).
+    let pool = std::env::var("LOAD_PG_POOL")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map(|k| format!("database_pool_size = {k}\n"))
+        .unwrap_or_default();
     format!(
         r#"addr = "127.0.0.1:{port}"
 data_dir = "{}"
 public_url = "{issuer}"
 dev_outbox = false
-
+{pool}
 [smtp]
 host = "127.0.0.1"
 port = {smtp_port}
@@ -131,11 +146,13 @@ impl Target {
         std::fs::create_dir_all(&data).expect("data dir");
         // LOAD_PG_STATS=1: PostgreSQL counts the statements (pg_stat_statements).
         let stats = postgres && std::env::var("LOAD_PG_STATS").is_ok_and(|v| v == "1");
+        // LOAD_PG_OPTS: more server options (`-c name=value …`), for experiments.
+        let extra = std::env::var("LOAD_PG_OPTS").unwrap_or_default();
         let pg = postgres.then(|| {
-            PgServer::start_with(if stats {
-                "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+            PgServer::start_with(&if stats {
+                format!("-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on {extra}")
             } else {
-                ""
+                extra
             })
         });
         let url = pg.as_ref().map(|p| p.fresh_database());
@@ -151,6 +168,7 @@ impl Target {
             url.as_deref(),
             &data.join("ikd-server.sqlite3"),
             ikd_server::store::STORE_TIMEOUT,
+            None,
         )
         .expect("the store");
         let residents = generate(population, seed);
@@ -312,11 +330,12 @@ impl Target {
     /// With `LOAD_PG_STATS=1` on PostgreSQL: the statements the database ran since the
     /// last call (calls, statement text; most called first), counters reset after.
     /// `None` otherwise.
-    pub fn pg_statements(&self) -> Option<Vec<(u64, String)>> {
+    pub fn pg_statements(&self) -> Option<Vec<PgStatement>> {
         let (pg, db) = (self._pg.as_ref()?, self.stats_db.as_ref()?);
         let out = pg.psql(
             db,
-            "SELECT calls, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements
+            "SELECT calls, round((total_exec_time * 1000)::numeric), round((total_plan_time * 1000)::numeric),
+                    regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements
              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND query NOT LIKE '%pg_stat_statements%'
              ORDER BY calls DESC",
@@ -325,8 +344,13 @@ impl Target {
         Some(
             out.lines()
                 .filter_map(|l| {
-                    let (calls, q) = l.split_once('|')?;
-                    Some((calls.parse().ok()?, q.to_owned()))
+                    let mut f = l.splitn(4, '|');
+                    Some(PgStatement {
+                        calls: f.next()?.parse().ok()?,
+                        exec_us: f.next()?.parse().ok()?,
+                        plan_us: f.next()?.parse().ok()?,
+                        query: f.next()?.to_owned(),
+                    })
                 })
                 .collect(),
         )

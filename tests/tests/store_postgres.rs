@@ -4,7 +4,7 @@
 //! store (another node) on the same database does not migrate again; the rate bucket,
 //! the desk's current QR and the officers are shared by the two stores. (Concurrent
 //! writers of one enrollment: `hostile_auth` with `IKD_TEST_STORE=postgres`, and
-//! `server_nodes`.)
+//! `server_nodes`.) A pool sized by `database_pool_size` holds that many connections.
 #![allow(clippy::unwrap_used)]
 
 use ikd_server::store::schema::PG_MIGRATIONS;
@@ -77,5 +77,49 @@ fn first_schema_migrates_and_stores_agree_across_nodes() {
     a.put_officer(&officer).unwrap();
     assert_eq!(b.officer("u").unwrap().unwrap().desk_id, "loket-1");
     drop((a, b));
+    pg.stop();
+}
+
+/// `database_pool_size`: a node's pool holds the connections it is given, no more, and
+/// a pool of one still serves many callers at once (they queue for it): every take of
+/// 8 threads × 20 counts once, and PostgreSQL sees one connection of the store.
+#[test]
+fn a_pool_of_one_serves_concurrent_callers_on_one_connection() {
+    let pg = PgServer::start();
+    let url = pg.fresh_database();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let store = std::sync::Arc::new(
+        PgStore::connect_sized(&url, std::time::Duration::from_secs(10), 1).unwrap(),
+    );
+    let now = chrono::Utc::now();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let s = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    assert_eq!(s.take_rate_token("pool:1", 160, 1, now).unwrap(), Ok(()));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(
+        store
+            .take_rate_token("pool:1", 160, 1, now)
+            .unwrap()
+            .is_err(),
+        "160 takes counted, the bucket empty"
+    );
+    // This psql and the store's one connection.
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+        ),
+        "2"
+    );
+    drop(store);
     pg.stop();
 }

@@ -310,9 +310,14 @@ pub fn open(
     database_url: Option<&str>,
     sqlite_path: &std::path::Path,
     timeout: std::time::Duration,
+    pool_size: Option<usize>,
 ) -> StoreResult<std::sync::Arc<dyn Store>> {
     Ok(match database_url {
-        Some(url) => std::sync::Arc::new(PgStore::connect_with(url, timeout)?),
+        Some(url) => std::sync::Arc::new(PgStore::connect_sized(
+            url,
+            timeout,
+            pool_size.unwrap_or_else(postgres::default_pool_size),
+        )?),
         None => std::sync::Arc::new(SqliteStore::open(sqlite_path)?),
     })
 }

@@ -26,8 +26,20 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use tokio_postgres::NoTls;
 
-/// Connections in the pool of one node.
-const POOL_SIZE: usize = 16;
+/// Connections in the pool of one node, unless configured (`database_pool_size`): two
+/// per core of the node, at least 2. A connection is a PostgreSQL backend, a process
+/// that wants a core while it works; pipelined transactions keep each one busy, so more
+/// connections than cores to run them add context switches, not throughput. On this
+/// 2-core bench machine (node, PostgreSQL and the bench on the same cores), 16
+/// connections cost about 10 to 15 % more machine CPU per resident than 4
+/// (server/README.md, "Session 15"). Where PostgreSQL has cores of its own, size the
+/// pools of all nodes together to about twice PostgreSQL's cores (deploy/README.md).
+pub fn default_pool_size() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() * 2)
+        .unwrap_or(4)
+        .max(2)
+}
 /// Advisory lock key of the migrations ("IKD" + 1).
 const MIGRATION_LOCK: i64 = 0x494b_4401;
 
@@ -108,18 +120,28 @@ impl PgStore {
     /// one to a host gone in a failover is found dead and replaced. The migrations at
     /// connect have no bound (a large table's may take long).
     pub fn connect_with(url: &str, timeout: std::time::Duration) -> StoreResult<Self> {
-        Self::connect_upto_with(url, PG_MIGRATIONS.len(), timeout)
+        Self::connect_upto_with(url, PG_MIGRATIONS.len(), timeout, default_pool_size())
+    }
+
+    /// [`Self::connect_with`] with a pool of `pool_size` connections (at least 1).
+    pub fn connect_sized(
+        url: &str,
+        timeout: std::time::Duration,
+        pool_size: usize,
+    ) -> StoreResult<Self> {
+        Self::connect_upto_with(url, PG_MIGRATIONS.len(), timeout, pool_size.max(1))
     }
 
     /// Connects and migrates to at most version `upto` (tests of the migrations).
     pub fn connect_upto(url: &str, upto: usize) -> StoreResult<Self> {
-        Self::connect_upto_with(url, upto, super::STORE_TIMEOUT)
+        Self::connect_upto_with(url, upto, super::STORE_TIMEOUT, default_pool_size())
     }
 
     fn connect_upto_with(
         url: &str,
         upto: usize,
         timeout: std::time::Duration,
+        pool_size: usize,
     ) -> StoreResult<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -146,7 +168,7 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(mgr)
-            .max_size(POOL_SIZE)
+            .max_size(pool_size)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
