@@ -98,8 +98,10 @@ fn config_text(port: u16, data: &Path, issuer: &str, smtp_port: u16) -> String {
     // LOAD_PG_POOL=K: the nodes' PostgreSQL pools (default: two per core).
     let pool = std::env::var("LOAD_PG_POOL")
         .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .map(|k| format!("database_pool_size = {k}\n"))
+        .map(|v| {
+            let k: usize = v.parse().expect("LOAD_PG_POOL: a number of connections");
+            format!("database_pool_size = {k}\n")
+        })
         .unwrap_or_default();
     format!(
         r#"addr = "127.0.0.1:{port}"
@@ -328,7 +330,8 @@ impl Target {
     }
 
     /// With `LOAD_PG_STATS=1` on PostgreSQL: the statements the database ran since the
-    /// last call (calls, statement text; most called first), counters reset after.
+    /// last call (calls, time executing and planning, statement text; most called
+    /// first), counters reset after.
     /// `None` otherwise.
     pub fn pg_statements(&self) -> Option<Vec<PgStatement>> {
         let (pg, db) = (self._pg.as_ref()?, self.stats_db.as_ref()?);
